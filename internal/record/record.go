@@ -1,0 +1,116 @@
+// Package record defines servebench's contract between tools: one JSON line
+// per request attempt. genload writes these lines, summarize reads them, and
+// anyone can concatenate the lines of many runs (cat, tee -a, several shards)
+// because every line carries what is needed to group it.
+//
+// Field names are the contract once shipped: add fields, never rename them.
+package record
+
+import (
+	"time"
+)
+
+// Schema is the version of the record layout written by this build. Readers
+// accept any version up to it and warn about newer ones.
+const Schema = 1
+
+// Phases of a run: warmup requests are recorded but excluded from statistics.
+const (
+	PhaseWarmup  = "warmup"
+	PhaseMeasure = "measure"
+)
+
+// Where output token counts came from. The server's usage block is preferred
+// (genload asks for it with stream_options.include_usage); counting content
+// chunks is the fallback and is marked so a reader can tell.
+const (
+	TokensFromUsage  = "usage"
+	TokensFromChunks = "chunks"
+	TokensFromNone   = "none"
+)
+
+// Error kinds: a small fixed set so that summaries can count failures by
+// cause. An empty kind means the attempt succeeded.
+const (
+	ErrConnect  = "connect"  // dial or TLS failure, connection refused or reset before a response
+	ErrTimeout  = "timeout"  // the request (or a phase of it) exceeded its timeout
+	ErrHTTP     = "http"     // a non-2xx status
+	ErrStream   = "stream"   // the stream broke or carried an error event after a 200
+	ErrProtocol = "protocol" // the body could not be understood (bad JSON, no content)
+	ErrCanceled = "canceled" // the run was interrupted before the attempt finished
+)
+
+// ErrorKinds lists every kind in the order reports print them.
+var ErrorKinds = []string{ErrConnect, ErrTimeout, ErrHTTP, ErrStream, ErrProtocol, ErrCanceled}
+
+// Record is one request attempt. Durations are float milliseconds measured on
+// the monotonic clock by the writer; they are computed before encoding because
+// a time.Time loses its monotonic reading in JSON.
+type Record struct {
+	Schema int    `json:"schema"`
+	RunID  string `json:"run_id"`
+	Label  string `json:"label"`
+	Seq    int    `json:"seq"`
+	Phase  string `json:"phase"`
+
+	Model     string `json:"model"`
+	URL       string `json:"url"`
+	Endpoint  string `json:"endpoint"`
+	Stream    bool   `json:"stream"`
+	IgnoreEOS bool   `json:"ignore_eos"`
+
+	// The load point that produced the attempt; Rate 0 means unpaced.
+	Concurrency int     `json:"concurrency"`
+	Rate        float64 `json:"rate"`
+	MaxTokens   int     `json:"max_tokens"`
+
+	ScheduledAt time.Time `json:"scheduled_at"`
+	SentAt      time.Time `json:"sent_at"`
+
+	// QueueMs is sent_at - scheduled_at: how long the client held the request.
+	QueueMs float64 `json:"queue_ms"`
+	// TTFTMs is send to the first chunk carrying generated content; nil when
+	// not streaming or when no content arrived.
+	TTFTMs *float64 `json:"ttft_ms,omitempty"`
+	// LatencyMs is send to the end of the response (or to the failure).
+	LatencyMs float64 `json:"latency_ms"`
+	// ITLMs holds the gaps between successive content chunks.
+	ITLMs []float64 `json:"itl_ms,omitempty"`
+	// TPOTMs is (latency - ttft) / (output_tokens - 1) when output_tokens > 1.
+	TPOTMs *float64 `json:"tpot_ms,omitempty"`
+
+	PromptTokens int    `json:"prompt_tokens"`
+	OutputTokens int    `json:"output_tokens"`
+	TokensFrom   string `json:"tokens_from"`
+	FinishReason string `json:"finish_reason,omitempty"`
+
+	Status    int    `json:"status"`
+	OK        bool   `json:"ok"`
+	ErrorKind string `json:"error_kind,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+// EndAt is when the attempt finished: sent_at plus its latency.
+func (r *Record) EndAt() time.Time {
+	return r.SentAt.Add(Millis(r.LatencyMs))
+}
+
+// SchedLatencyMs is the latency a user arriving on schedule saw: queue plus
+// service latency. Open-loop reports show it so coordinated omission cannot
+// hide client or server lag.
+func (r *Record) SchedLatencyMs() float64 {
+	return r.QueueMs + r.LatencyMs
+}
+
+// Ms converts a duration to float milliseconds, the unit of every record field.
+func Ms(d time.Duration) float64 {
+	return float64(d) / float64(time.Millisecond)
+}
+
+// Millis converts float milliseconds back to a duration.
+func Millis(ms float64) time.Duration {
+	return time.Duration(ms * float64(time.Millisecond))
+}
+
+// Float returns a pointer to v, for the optional fields.
+func Float(v float64) *float64 { return &v }
