@@ -1,0 +1,75 @@
+// Command genload sends load to an OpenAI-compatible server and writes one
+// JSON line per request attempt to stdout. See the README for the flags and
+// the record fields.
+package main
+
+import (
+	"errors"
+	"os"
+
+	"github.com/mattn/go-isatty"
+	"github.com/urfave/cli/v2"
+
+	"servebench/internal/cmdline"
+	"servebench/internal/load"
+)
+
+func main() {
+	app := &cli.App{
+		Name:      "genload",
+		Usage:     "send load to an OpenAI-compatible server; one JSON line per request on stdout",
+		UsageText: "genload [flags] > runs.jsonl\n\nExit codes: 0 done (failed requests are data), 1 runtime error, 2 usage error,\n130/143 interrupted by SIGINT/SIGTERM (every attempt made is still written).",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "url", Value: "http://localhost:8000", Usage: "server base URL; a trailing /v1 or a full endpoint path is accepted", EnvVars: []string{"SERVEBENCH_URL"}},
+			&cli.StringFlag{Name: "model", Usage: "model id (default: the first one /v1/models lists)"},
+			&cli.StringFlag{Name: "endpoint", Usage: "completions or chat (default: from --url, else completions)"},
+			&cli.StringFlag{Name: "prompt", Usage: "the prompt sent with every request"},
+			&cli.StringFlag{Name: "prompt-file", Usage: "prompts, one per line, used in turn"},
+			&cli.IntFlag{Name: "max-tokens", Value: 128, Usage: "max_tokens of each request (0: not sent)"},
+			&cli.BoolFlag{Name: "ignore-eos", Usage: "ask the server to generate exactly max-tokens (vLLM's ignore_eos)"},
+			&cli.BoolFlag{Name: "stream", Value: true, Usage: "stream the responses (--stream=false for whole responses)"},
+			&cli.IntFlag{Name: "requests", Aliases: []string{"n"}, Value: 10, Usage: "measured requests"},
+			&cli.IntFlag{Name: "concurrency", Aliases: []string{"c"}, Value: 1, Usage: "requests in flight (1 = serial)"},
+			&cli.IntFlag{Name: "warmup", Usage: "requests sent first and marked phase=warmup"},
+			&cli.DurationFlag{Name: "timeout", Value: load.DefaultTimeout, Usage: "per request, from send to the last byte"},
+			&cli.DurationFlag{Name: "grace", Value: load.DefaultGrace, Usage: "after Ctrl-C, how long requests in flight may finish"},
+			&cli.Int64Flag{Name: "max-response-bytes", Value: load.DefaultMaxResponseBytes, Usage: "a longer response fails as a protocol error"},
+			&cli.StringFlag{Name: "label", Usage: "free label written into every record (e.g. latency)"},
+			&cli.StringFlag{Name: "run-id", Usage: "run id written into every record (default: time-based)"},
+			&cli.StringFlag{Name: "api-key", EnvVars: []string{"OPENAI_API_KEY"}, Usage: "bearer token (never written to records or logs)"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress and no final line on stderr"},
+		},
+		Action: run,
+	}
+	os.Exit(cmdline.Run(app, os.Args, os.Stderr))
+}
+
+func run(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return cmdline.Usagef("unexpected arguments %q", c.Args().Slice())
+	}
+	cfg := &load.Config{
+		URL: c.String("url"), Model: c.String("model"), Endpoint: c.String("endpoint"), APIKey: c.String("api-key"),
+		MaxTokens: c.Int("max-tokens"), IgnoreEOS: c.Bool("ignore-eos"), Stream: c.Bool("stream"),
+		Requests: c.Int("requests"), Concurrency: c.Int("concurrency"), Warmup: c.Int("warmup"),
+		Timeout: c.Duration("timeout"), Grace: c.Duration("grace"), MaxResponseBytes: c.Int64("max-response-bytes"),
+		Label: c.String("label"), RunID: c.String("run-id"), Quiet: c.Bool("quiet"),
+		Progress: isatty.IsTerminal(os.Stderr.Fd()),
+	}
+	switch {
+	case c.IsSet("prompt") && c.IsSet("prompt-file"):
+		return cmdline.Usage(errors.New("give --prompt or --prompt-file, not both"))
+	case c.IsSet("prompt"):
+		cfg.Prompts = []string{c.String("prompt")}
+	case c.IsSet("prompt-file"):
+		prompts, err := load.ReadPromptFile(c.String("prompt-file"))
+		if err != nil {
+			return cmdline.Usage(err)
+		}
+		cfg.Prompts = prompts
+	}
+	if err := cfg.Validate(); err != nil {
+		return cmdline.Usage(err)
+	}
+	return load.Main(cfg, os.Stdout, os.Stderr)
+}

@@ -1,0 +1,250 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"servebench/internal/openai"
+	"servebench/internal/record"
+)
+
+// job is one request attempt to make. scheduledAt is when the schedule
+// wanted it sent; for closed-loop load it is the moment a worker was free.
+type job struct {
+	seq         int
+	phase       string
+	prompt      *Prompt
+	scheduledAt time.Time
+}
+
+// attempter sends requests and measures them from the client side.
+type attempter struct {
+	hc       *http.Client
+	cfg      *Config
+	url      string
+	maxBytes int64
+}
+
+// errTooLarge marks a response over Config.MaxResponseBytes.
+var errTooLarge = errors.New("response too large")
+
+// limitedBody fails once more than max bytes were read, so that memory and
+// time stay bounded however much a broken server sends.
+type limitedBody struct {
+	r   io.Reader
+	n   int64
+	max int64
+}
+
+func (l *limitedBody) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	if l.n > l.max {
+		return n, fmt.Errorf("%w (over %d bytes)", errTooLarge, l.max)
+	}
+	return n, err
+}
+
+// do makes one attempt and returns its record; it never fails: every
+// problem becomes a classified record. abort cancels the request when the
+// run is interrupted; the per-request timeout is applied here.
+func (a *attempter) do(abort context.Context, j job) *record.Record {
+	cfg := a.cfg
+	rec := &record.Record{
+		Schema: record.Schema, RunID: cfg.RunID, Label: cfg.Label, Seq: j.seq, Phase: j.phase,
+		Model: cfg.Model, URL: a.url, Endpoint: cfg.Endpoint, Stream: cfg.Stream, IgnoreEOS: cfg.IgnoreEOS,
+		Concurrency: cfg.Concurrency, MaxTokens: j.prompt.MaxTokens, TokensFrom: record.TokensFromNone,
+	}
+	ctx, cancel := context.WithTimeout(abort, cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.url, bytes.NewReader(j.prompt.Body))
+	if err != nil {
+		return fail(rec, record.ErrProtocol, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if cfg.Stream {
+		req.Header.Set("Accept", "text/event-stream")
+	}
+	openai.SetAuth(req, cfg.APIKey)
+
+	sent := time.Now()
+	rec.ScheduledAt = j.scheduledAt.UTC()
+	rec.SentAt = sent.UTC()
+	rec.QueueMs = record.Ms(sent.Sub(j.scheduledAt))
+	defer func() {
+		if rec.LatencyMs == 0 { // failures: latency is the time to the failure
+			rec.LatencyMs = record.Ms(time.Since(sent))
+		}
+	}()
+
+	resp, err := a.hc.Do(req)
+	if err != nil {
+		return fail(rec, classify(ctx, abort, record.ErrConnect), err)
+	}
+	defer resp.Body.Close()
+	rec.Status = resp.StatusCode
+	body := &limitedBody{r: resp.Body, max: a.maxBytes}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		return fail(rec, record.ErrHTTP, fmt.Errorf("HTTP %d: %s", resp.StatusCode, openai.ErrorMessage(msg)))
+	}
+	if cfg.Stream {
+		err = a.readStream(rec, body, sent)
+	} else {
+		err = a.readBody(rec, body, sent)
+	}
+	if err != nil {
+		var kindErr *kindError
+		if errors.As(err, &kindErr) {
+			return fail(rec, classify(ctx, abort, kindErr.kind), kindErr.err)
+		}
+		return fail(rec, classify(ctx, abort, record.ErrStream), err)
+	}
+	rec.OK = true
+	return rec
+}
+
+// kindError carries the error kind decided where the error was found.
+type kindError struct {
+	kind string
+	err  error
+}
+
+func (e *kindError) Error() string { return e.err.Error() }
+
+func protocolErr(format string, args ...any) error {
+	return &kindError{kind: record.ErrProtocol, err: fmt.Errorf(format, args...)}
+}
+
+// readStream reads SSE events and takes the timings: TTFT at the first
+// chunk that carries generated text (not vLLM's empty role chunk), one ITL
+// sample per gap between content chunks, latency at the end of the stream.
+func (a *attempter) readStream(rec *record.Record, body io.Reader, sent time.Time) error {
+	sr := openai.NewStreamReader(body)
+	var last time.Time
+	chunks, events := 0, 0
+	var usage *openai.Usage
+	for {
+		ev, err := sr.Next()
+		now := time.Now()
+		if err != nil {
+			finishTokens(rec, usage, chunks)
+			switch {
+			case errors.Is(err, io.EOF) && events == 0:
+				return protocolErr("no server-sent events in the response: does this server stream?")
+			case errors.Is(err, io.EOF):
+				return errors.New("stream ended before [DONE]")
+			case errors.Is(err, openai.ErrMalformed):
+				return &kindError{kind: record.ErrProtocol, err: err}
+			case errors.Is(err, errTooLarge):
+				return &kindError{kind: record.ErrProtocol, err: err}
+			}
+			return fmt.Errorf("stream broke: %w", err)
+		}
+		events++
+		if ev.Err != "" {
+			finishTokens(rec, usage, chunks)
+			return fmt.Errorf("error event in stream: %s", ev.Err)
+		}
+		if ev.Done {
+			break
+		}
+		if ev.ContentBytes > 0 {
+			if chunks == 0 {
+				rec.TTFTMs = record.Float(record.Ms(now.Sub(sent)))
+			} else {
+				rec.ITLMs = append(rec.ITLMs, record.Ms(now.Sub(last)))
+			}
+			last = now
+			chunks++
+		}
+		if ev.FinishReason != "" {
+			rec.FinishReason = ev.FinishReason
+		}
+		if ev.Usage != nil {
+			u := *ev.Usage
+			usage = &u
+		}
+	}
+	rec.LatencyMs = record.Ms(time.Since(sent))
+	finishTokens(rec, usage, chunks)
+	if chunks == 0 {
+		return protocolErr("stream ended cleanly but carried no content")
+	}
+	if rec.OutputTokens > 1 {
+		rec.TPOTMs = record.Float((rec.LatencyMs - *rec.TTFTMs) / float64(rec.OutputTokens-1))
+	}
+	return nil
+}
+
+// finishTokens fills the token counts: the server's usage when it sent one,
+// else the number of content chunks (one token per chunk, as vLLM streams).
+func finishTokens(rec *record.Record, usage *openai.Usage, chunks int) {
+	switch {
+	case usage != nil:
+		rec.PromptTokens, rec.OutputTokens, rec.TokensFrom = usage.PromptTokens, usage.CompletionTokens, record.TokensFromUsage
+	case chunks > 0:
+		rec.OutputTokens, rec.TokensFrom = chunks, record.TokensFromChunks
+	}
+}
+
+func (a *attempter) readBody(rec *record.Record, body io.Reader, sent time.Time) error {
+	data, err := io.ReadAll(body)
+	rec.LatencyMs = record.Ms(time.Since(sent))
+	if err != nil {
+		if errors.Is(err, errTooLarge) {
+			return &kindError{kind: record.ErrProtocol, err: err}
+		}
+		return fmt.Errorf("reading body: %w", err)
+	}
+	resp, err := openai.ParseResponse(data)
+	if err != nil {
+		return &kindError{kind: record.ErrProtocol, err: err}
+	}
+	if msg, isErr := openai.StreamError(data); isErr {
+		return protocolErr("error body with a 2xx status: %s", msg)
+	}
+	rec.FinishReason = resp.FinishReason
+	if resp.Usage != nil {
+		rec.PromptTokens, rec.OutputTokens, rec.TokensFrom = resp.Usage.PromptTokens, resp.Usage.CompletionTokens, record.TokensFromUsage
+	}
+	if resp.ContentBytes == 0 {
+		return protocolErr("response carried no content")
+	}
+	return nil
+}
+
+// classify refines an error kind by why the request's context ended: the
+// per-request timeout, or the run being interrupted.
+func classify(ctx, abort context.Context, kind string) string {
+	switch {
+	case abort.Err() != nil:
+		return record.ErrCanceled
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return record.ErrTimeout
+	}
+	return kind
+}
+
+func fail(rec *record.Record, kind string, err error) *record.Record {
+	rec.OK = false
+	rec.ErrorKind = kind
+	rec.Error = openai.Clip(scrubURL(err).Error())
+	return rec
+}
+
+// scrubURL drops net/http's "Post \"url\": " wrapper: the URL is already in
+// the record, and the shorter message groups better in reports.
+func scrubURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}

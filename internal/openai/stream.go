@@ -1,0 +1,167 @@
+package openai
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Usage is the token accounting a server reports.
+type Usage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+	TotalTokens      int `json:"total_tokens"`
+}
+
+// Event is one server-sent event of a completion stream.
+type Event struct {
+	// Done marks the "data: [DONE]" sentinel that ends a clean stream.
+	Done bool
+	// ContentBytes is the length of generated text in the chunk: zero for
+	// vLLM's opening role chunk, the usage chunk and keep-alives, which must
+	// not count as a token or start the TTFT clock.
+	ContentBytes int
+	FinishReason string
+	// Usage is set when the chunk carries real counts. Ollama sends an
+	// all-zero usage on every chunk; those are ignored.
+	Usage *Usage
+	// Err is the message of an {"error":...} event inside the stream.
+	Err string
+}
+
+// ErrMalformed wraps a chunk that is not the JSON it should be.
+var ErrMalformed = errors.New("malformed chunk")
+
+// StreamReader reads the events of an SSE completion stream. It reuses its
+// buffers: an Event's Usage is valid until the next call to Next.
+type StreamReader struct {
+	br    *bufio.Reader
+	chunk chunkJSON
+	usage Usage
+}
+
+// NewStreamReader reads events from r.
+func NewStreamReader(r io.Reader) *StreamReader {
+	return &StreamReader{br: bufio.NewReaderSize(r, 16<<10)}
+}
+
+type choiceJSON struct {
+	Text  string `json:"text"`
+	Delta struct {
+		Content          string `json:"content"`
+		ReasoningContent string `json:"reasoning_content"`
+		Reasoning        string `json:"reasoning"`
+	} `json:"delta"`
+	Message struct {
+		Content          string `json:"content"`
+		ReasoningContent string `json:"reasoning_content"`
+	} `json:"message"`
+	FinishReason *string `json:"finish_reason"`
+}
+
+func (c *choiceJSON) contentBytes() int {
+	return len(c.Text) + len(c.Delta.Content) + len(c.Delta.ReasoningContent) + len(c.Delta.Reasoning) +
+		len(c.Message.Content) + len(c.Message.ReasoningContent)
+}
+
+type chunkJSON struct {
+	Choices []choiceJSON    `json:"choices"`
+	Usage   *Usage          `json:"usage"`
+	Error   json.RawMessage `json:"error"`
+	Object  string          `json:"object"`
+}
+
+var (
+	dataPrefix = []byte("data:")
+	doneData   = []byte("[DONE]")
+)
+
+// Next returns the next event. At the end of the body it returns io.EOF if
+// no [DONE] came: a stream that stops early is an error, not a short answer.
+func (s *StreamReader) Next() (Event, error) {
+	for {
+		line, err := s.br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			line, err = s.readLong(line)
+		}
+		if err != nil && (err != io.EOF || len(line) == 0) {
+			return Event{}, err
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		if !bytes.HasPrefix(line, dataPrefix) {
+			continue // blank separator, comment (":"), event: or id: field
+		}
+		return s.parse(bytes.TrimSpace(line[len(dataPrefix):]))
+	}
+}
+
+// readLong assembles a line longer than the reader's buffer.
+func (s *StreamReader) readLong(first []byte) ([]byte, error) {
+	line := append([]byte(nil), first...)
+	for {
+		frag, err := s.br.ReadSlice('\n')
+		line = append(line, frag...)
+		if err != bufio.ErrBufferFull {
+			return line, err
+		}
+	}
+}
+
+func (s *StreamReader) parse(data []byte) (Event, error) {
+	if bytes.Equal(data, doneData) {
+		return Event{Done: true}, nil
+	}
+	s.chunk = chunkJSON{Choices: s.chunk.Choices[:0]}
+	if err := json.Unmarshal(data, &s.chunk); err != nil {
+		return Event{}, fmt.Errorf("%w: %v: %s", ErrMalformed, err, Clip(string(data)))
+	}
+	if (len(s.chunk.Error) > 0 && string(s.chunk.Error) != "null") || s.chunk.Object == "error" {
+		msg, _ := StreamError(data)
+		if msg == "" {
+			msg = "error event in stream"
+		}
+		return Event{Err: msg}, nil
+	}
+	var ev Event
+	for i := range s.chunk.Choices {
+		c := &s.chunk.Choices[i]
+		ev.ContentBytes += c.contentBytes()
+		if c.FinishReason != nil && *c.FinishReason != "" {
+			ev.FinishReason = *c.FinishReason
+		}
+	}
+	if u := s.chunk.Usage; u != nil && (u.CompletionTokens > 0 || u.PromptTokens > 0) {
+		s.usage = *u
+		ev.Usage = &s.usage
+	}
+	return ev, nil
+}
+
+// Response is what a non-streaming completion carries.
+type Response struct {
+	ContentBytes int
+	FinishReason string
+	Usage        *Usage
+}
+
+// ParseResponse reads a non-streaming completion or chat completion body.
+func ParseResponse(body []byte) (Response, error) {
+	var c chunkJSON
+	if err := json.Unmarshal(body, &c); err != nil {
+		return Response{}, fmt.Errorf("%w: %v: %s", ErrMalformed, err, Clip(string(body)))
+	}
+	var r Response
+	for i := range c.Choices {
+		r.ContentBytes += c.Choices[i].contentBytes()
+		if f := c.Choices[i].FinishReason; f != nil && *f != "" {
+			r.FinishReason = *f
+		}
+	}
+	if c.Usage != nil && (c.Usage.CompletionTokens > 0 || c.Usage.PromptTokens > 0) {
+		r.Usage = c.Usage
+	}
+	return r, nil
+}

@@ -1,0 +1,80 @@
+// Package openai speaks the OpenAI-compatible HTTP API as vLLM, SGLang, TGI,
+// Ollama and llama.cpp's server implement it: where the endpoints are, how a
+// request body looks, how a server-sent-event stream and an error body are
+// read. It knows nothing about load or statistics.
+package openai
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// Endpoints genload can drive.
+const (
+	EndpointCompletions = "completions"
+	EndpointChat        = "chat"
+)
+
+// Target is a server address resolved from what a user typed: a base URL
+// ("http://host:8000"), the API root ("http://host:8000/v1") or a full
+// endpoint ("http://host:8000/v1/chat/completions"). Root is where vLLM
+// serves /health and /version; API is the OpenAI prefix (usually Root+"/v1").
+type Target struct {
+	Root string
+	API  string
+	// Endpoint is set when the URL named one; "" otherwise.
+	Endpoint string
+}
+
+// ParseTarget resolves raw into a Target. Query strings and fragments are
+// refused because they would be silently dropped from every request.
+func ParseTarget(raw string) (Target, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return Target{}, fmt.Errorf("bad URL %q: %w", raw, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return Target{}, fmt.Errorf("bad URL %q: want http:// or https://", raw)
+	}
+	if u.Host == "" {
+		return Target{}, fmt.Errorf("bad URL %q: no host", raw)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return Target{}, fmt.Errorf("bad URL %q: no query or fragment please", raw)
+	}
+	if u.User != nil {
+		return Target{}, fmt.Errorf("bad URL: credentials in the URL would be logged; use --api-key")
+	}
+	path := strings.TrimRight(u.Path, "/")
+	var t Target
+	switch {
+	case strings.HasSuffix(path, "/chat/completions"):
+		t.Endpoint, path = EndpointChat, strings.TrimSuffix(path, "/chat/completions")
+	case strings.HasSuffix(path, "/completions"):
+		t.Endpoint, path = EndpointCompletions, strings.TrimSuffix(path, "/completions")
+	}
+	origin := u.Scheme + "://" + u.Host
+	if strings.HasSuffix(path, "/v1") {
+		t.API = origin + path
+		t.Root = origin + strings.TrimSuffix(path, "/v1")
+	} else {
+		t.Root = origin + path
+		t.API = t.Root + "/v1"
+	}
+	return t, nil
+}
+
+// HealthURL is vLLM's liveness endpoint (200 when ready, 503 while loading).
+func (t Target) HealthURL() string { return t.Root + "/health" }
+
+// ModelsURL lists the served models.
+func (t Target) ModelsURL() string { return t.API + "/models" }
+
+// EndpointURL is the URL of a completions or chat endpoint.
+func (t Target) EndpointURL(endpoint string) string {
+	if endpoint == EndpointChat {
+		return t.API + "/chat/completions"
+	}
+	return t.API + "/completions"
+}
