@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
+	"github.com/mattn/go-isatty"
 	"github.com/urfave/cli/v2"
 )
 
@@ -30,20 +32,28 @@ func Usage(err error) error { return UsageError{Err: err} }
 // Usagef formats a usage error.
 func Usagef(format string, args ...any) error { return UsageError{Err: fmt.Errorf(format, args...)} }
 
-// CodeError carries a tool's own exit code (a gate, a probe outcome).
+// CodeError carries a tool's own exit code (a gate, a probe outcome). With
+// a nil Err nothing more is printed: the tool has said it already.
 type CodeError struct {
 	Code int
 	Err  error
 }
 
-func (e *CodeError) Error() string { return e.Err.Error() }
+func (e *CodeError) Error() string {
+	if e.Err == nil {
+		return ""
+	}
+	return e.Err.Error()
+}
+
 func (e *CodeError) Unwrap() error { return e.Err }
 
-// Coder is any error that knows its exit code.
-type Coder interface{ ExitCode() int }
+// Coder is any error that knows its exit code. (The method is not called
+// ExitCode on purpose: urfave/cli would then exit by itself.)
+type Coder interface{ ExitStatus() int }
 
-// ExitCode implements Coder.
-func (e *CodeError) ExitCode() int { return e.Code }
+// ExitStatus implements Coder.
+func (e *CodeError) ExitStatus() int { return e.Code }
 
 // Code maps an error to the process exit code.
 func Code(err error) int {
@@ -53,7 +63,7 @@ func Code(err error) int {
 	case err == nil:
 		return ExitOK
 	case errors.As(err, &c):
-		return c.ExitCode()
+		return c.ExitStatus()
 	case errors.As(err, &u):
 		return ExitUsage
 	}
@@ -74,4 +84,10 @@ func Run(app *cli.App, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: %v\n", app.Name, err)
 	}
 	return Code(err)
+}
+
+// UseColor says whether output to f may be coloured: only a terminal, and
+// only when NO_COLOR (https://no-color.org) is unset or empty.
+func UseColor(f *os.File) bool {
+	return os.Getenv("NO_COLOR") == "" && isatty.IsTerminal(f.Fd())
 }

@@ -22,8 +22,8 @@ func (e *InterruptedError) Error() string { return fmt.Sprintf("interrupted by %
 // Is makes errors.Is(err, ErrInterrupted) hold.
 func (e *InterruptedError) Is(target error) bool { return target == ErrInterrupted }
 
-// ExitCode is 128 + the signal number.
-func (e *InterruptedError) ExitCode() int {
+// ExitStatus is 128 + the signal number.
+func (e *InterruptedError) ExitStatus() int {
 	if s, ok := e.Signal.(syscall.Signal); ok {
 		return 128 + int(s)
 	}

@@ -1,0 +1,242 @@
+// Package probe answers "can I benchmark this server now?": is it up,
+// healthy, serving the model, answering a real completion. Each outcome has
+// its own exit code so scripts and cron can branch, and each message says
+// what to do next.
+package probe
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"servebench/internal/openai"
+)
+
+// Outcome is the verdict of one probe. Its exit code is documented in the
+// README and must not change once shipped.
+type Outcome int
+
+// Outcomes, each with its exit code. 1 and 2 are the shared runtime and
+// usage codes.
+const (
+	Ready       Outcome = 0
+	Unreachable Outcome = 3 // no TCP connection, DNS or TLS failure
+	NotReady    Outcome = 4 // answers, but /health or /v1/models is not OK (still loading, 5xx)
+	NoModel     Outcome = 5 // the model asked for is not served, or none is
+	AuthFailed  Outcome = 6 // 401/403: the API key is missing or wrong
+	SmokeFailed Outcome = 7 // the 1-token completion failed
+)
+
+var outcomeNames = map[Outcome]string{
+	Ready: "ready", Unreachable: "unreachable", NotReady: "not_ready",
+	NoModel: "model_not_served", AuthFailed: "auth_rejected", SmokeFailed: "smoke_failed",
+}
+
+func (o Outcome) String() string { return outcomeNames[o] }
+
+// Config is one probe.
+type Config struct {
+	Target       openai.Target
+	Model        string // "" = any; the first served model is reported
+	APIKey       string
+	Endpoint     string        // for the smoke completion
+	Smoke        bool          // send a real 1-token completion
+	Timeout      time.Duration // per HTTP check
+	SmokeTimeout time.Duration
+	Wait         time.Duration // keep trying while unreachable or not ready, up to this long
+	Interval     time.Duration // between tries
+}
+
+// Report is what a probe found. Durations are milliseconds.
+type Report struct {
+	URL         string   `json:"url"`
+	Status      string   `json:"status"`
+	ExitCode    int      `json:"exit_code"`
+	Message     string   `json:"message"`
+	Model       string   `json:"model,omitempty"`
+	Models      []string `json:"models,omitempty"`
+	MaxModelLen int      `json:"max_model_len,omitempty"`
+	HealthMs    *float64 `json:"health_ms,omitempty"`
+	ModelsMs    *float64 `json:"models_ms,omitempty"`
+	SmokeMs     *float64 `json:"smoke_ms,omitempty"`
+	Attempts    int      `json:"attempts"`
+	WaitedS     float64  `json:"waited_s"`
+
+	outcome Outcome
+}
+
+// Outcome is the verdict.
+func (r *Report) Outcome() Outcome { return r.outcome }
+
+// Run probes once, or keeps probing while the server is unreachable or not
+// ready until cfg.Wait has passed. A missing model, a rejected key or a failed
+// smoke completion end the wait at once: waiting would not change them.
+func Run(ctx context.Context, hc *http.Client, cfg Config) *Report {
+	start := time.Now()
+	deadline := start.Add(cfg.Wait)
+	var rep *Report
+	for attempt := 1; ; attempt++ {
+		rep = once(ctx, hc, cfg)
+		rep.Attempts = attempt
+		rep.WaitedS = time.Since(start).Seconds()
+		retry := rep.outcome == Unreachable || rep.outcome == NotReady
+		if !retry || ctx.Err() != nil || time.Now().Add(cfg.Interval).After(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(cfg.Interval):
+		}
+	}
+	if rep.outcome != Ready && cfg.Wait > 0 && (rep.outcome == Unreachable || rep.outcome == NotReady) {
+		rep.Message += fmt.Sprintf(" (gave up after %s, %d tries)", time.Since(start).Round(time.Second), rep.Attempts)
+	}
+	return rep
+}
+
+func once(ctx context.Context, hc *http.Client, cfg Config) *Report {
+	t := cfg.Target
+	rep := &Report{URL: t.Root}
+	verdict := func(o Outcome, format string, args ...any) *Report {
+		rep.outcome, rep.Status, rep.ExitCode = o, o.String(), int(o)
+		rep.Message = fmt.Sprintf(format, args...)
+		return rep
+	}
+
+	// /health: vLLM, SGLang and TGI answer it; Ollama and hosted APIs do not
+	// have it (404), and then /v1/models alone decides.
+	ms, err := timed(ctx, cfg.Timeout, func(ctx context.Context) error {
+		_, err := openai.Get(ctx, hc, t.HealthURL(), cfg.APIKey)
+		return err
+	})
+	if o, msg, bad := classify(err, t.HealthURL()); bad && !isStatus(err, http.StatusNotFound) {
+		return verdict(o, "%s", msg)
+	}
+	rep.HealthMs = &ms
+
+	var models []openai.Model
+	ms, err = timed(ctx, cfg.Timeout, func(ctx context.Context) (err error) {
+		models, err = openai.ListModels(ctx, hc, t, cfg.APIKey)
+		return err
+	})
+	if o, msg, bad := classify(err, t.ModelsURL()); bad {
+		return verdict(o, "%s", msg)
+	}
+	rep.ModelsMs = &ms
+	for _, m := range models {
+		rep.Models = append(rep.Models, m.ID)
+	}
+	if len(models) == 0 {
+		return verdict(NoModel, "%s lists no models: is a model loaded?", t.ModelsURL())
+	}
+	i := 0
+	if cfg.Model != "" {
+		if i = slices.IndexFunc(models, func(m openai.Model) bool { return m.ID == cfg.Model }); i < 0 {
+			return verdict(NoModel, "model %q is not served; the server has: %s", cfg.Model, strings.Join(rep.Models, ", "))
+		}
+	}
+	rep.Model, rep.MaxModelLen = models[i].ID, models[i].MaxModelLen
+
+	if cfg.Smoke {
+		ms, err = timed(ctx, cfg.SmokeTimeout, func(ctx context.Context) error { return smoke(ctx, hc, cfg, rep.Model) })
+		if err != nil {
+			if o, msg, _ := classify(err, t.EndpointURL(cfg.Endpoint)); o == AuthFailed || o == Unreachable {
+				return verdict(o, "%s", msg)
+			}
+			return verdict(SmokeFailed, "smoke completion failed: %v", err)
+		}
+		rep.SmokeMs = &ms
+	}
+	msg := fmt.Sprintf("%s serves %s", t.Root, rep.Model)
+	if rep.MaxModelLen > 0 {
+		msg += fmt.Sprintf(" (max_model_len %d)", rep.MaxModelLen)
+	}
+	if cfg.Smoke {
+		msg += fmt.Sprintf("; a 1-token completion took %.1f ms", *rep.SmokeMs)
+	}
+	return verdict(Ready, "%s", msg)
+}
+
+// smoke sends a real, non-streaming 1-token completion.
+func smoke(ctx context.Context, hc *http.Client, cfg Config, model string) error {
+	body, err := openai.Request{Endpoint: cfg.Endpoint, Model: model, Prompt: "Hello", MaxTokens: 1}.Body()
+	if err != nil {
+		return err
+	}
+	url := cfg.Target.EndpointURL(cfg.Endpoint)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	openai.SetAuth(req, cfg.APIKey)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", url, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return &openai.HTTPError{URL: url, Status: resp.StatusCode, Message: openai.ErrorMessage(data)}
+	}
+	r, err := openai.ParseResponse(data)
+	if err != nil {
+		return err
+	}
+	if r.ContentBytes == 0 && (r.Usage == nil || r.Usage.CompletionTokens == 0) {
+		return errors.New("the answer had no generated text")
+	}
+	return nil
+}
+
+// timed runs f with a timeout and returns how long it took in milliseconds.
+func timed(ctx context.Context, timeout time.Duration, f func(context.Context) error) (float64, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	start := time.Now()
+	err := f(ctx)
+	return float64(time.Since(start)) / float64(time.Millisecond), err
+}
+
+func isStatus(err error, status int) bool {
+	var he *openai.HTTPError
+	return errors.As(err, &he) && he.Status == status
+}
+
+// classify turns a check's error into an outcome and a message that says
+// what to do next.
+func classify(err error, url string) (Outcome, string, bool) {
+	if err == nil {
+		return Ready, "", false
+	}
+	var he *openai.HTTPError
+	if errors.As(err, &he) {
+		switch {
+		case he.Status == http.StatusUnauthorized || he.Status == http.StatusForbidden:
+			return AuthFailed, fmt.Sprintf("%v: set the API key (--api-key or OPENAI_API_KEY)", he), true
+		case he.Status == http.StatusServiceUnavailable:
+			return NotReady, fmt.Sprintf("%v: the server is still starting or loading the model; try --wait 10m", he), true
+		case he.Status == http.StatusNotFound:
+			return NotReady, fmt.Sprintf("%v: is this an OpenAI-compatible server, and is the URL's path right?", he), true
+		}
+		return NotReady, fmt.Sprintf("%v: the server is up but unhealthy", he), true
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return NotReady, fmt.Sprintf("%s: no answer within the timeout: overloaded or stuck? try --wait or a longer --timeout", url), true
+	}
+	msg := err.Error()
+	hint := "is the server running, and on that host and port?"
+	if strings.Contains(msg, "certificate") || strings.Contains(msg, "tls:") {
+		hint = "TLS failed: check the certificate"
+	}
+	return Unreachable, fmt.Sprintf("%s: %s", hint, msg), true
+}

@@ -1,0 +1,121 @@
+package probe
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"servebench/internal/cmdline"
+	"servebench/internal/openai"
+)
+
+// server is a vLLM-shaped stand-in whose answers each test sets.
+type server struct {
+	health, models, smoke int // status codes
+	key                   string
+	ids                   []string
+	readyAfter            int32 // /health answers 503 this many times first
+	calls                 atomic.Int32
+}
+
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.key != "" && r.Header.Get("Authorization") != "Bearer "+s.key {
+		w.WriteHeader(401)
+		fmt.Fprint(w, `{"error":{"message":"Unauthorized","type":"AuthenticationError","code":401}}`)
+		return
+	}
+	switch r.URL.Path {
+	case "/health":
+		if s.calls.Add(1) <= s.readyAfter {
+			w.WriteHeader(503)
+			return
+		}
+		w.WriteHeader(s.health)
+	case "/v1/models":
+		w.WriteHeader(s.models)
+		var data []string
+		for _, id := range s.ids {
+			data = append(data, fmt.Sprintf(`{"id":%q,"object":"model","max_model_len":4096}`, id))
+		}
+		fmt.Fprintf(w, `{"object":"list","data":[%s]}`, strings.Join(data, ","))
+	case "/v1/completions", "/v1/chat/completions":
+		w.WriteHeader(s.smoke)
+		if s.smoke == 200 {
+			fmt.Fprint(w, `{"choices":[{"text":" Hi","finish_reason":"length"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`)
+		} else {
+			fmt.Fprint(w, `{"error":{"message":"engine dead","type":"InternalServerError","code":500}}`)
+		}
+	default:
+		w.WriteHeader(404)
+	}
+}
+
+func TestOutcomes(t *testing.T) {
+	ok := func() *server { return &server{health: 200, models: 200, smoke: 200, ids: []string{"m1", "m2"}} }
+	tests := []struct {
+		name  string
+		srv   *server
+		cfg   func(*Config)
+		want  Outcome
+		inMsg string
+		model string
+	}{
+		{name: "ready, first model", srv: ok(), want: Ready, model: "m1", inMsg: "max_model_len 4096"},
+		{name: "ready, asked model", srv: ok(), cfg: func(c *Config) { c.Model = "m2" }, want: Ready, model: "m2"},
+		{name: "smoke ok", srv: ok(), cfg: func(c *Config) { c.Smoke = true }, want: Ready, inMsg: "1-token completion"},
+		{name: "loading", srv: func() *server { s := ok(); s.health = 503; return s }(), want: NotReady, inMsg: "--wait"},
+		{name: "health 500", srv: func() *server { s := ok(); s.health = 500; return s }(), want: NotReady, inMsg: "unhealthy"},
+		{name: "no /health (Ollama)", srv: func() *server { s := ok(); s.health = 404; return s }(), want: Ready},
+		{name: "model missing", srv: ok(), cfg: func(c *Config) { c.Model = "other" }, want: NoModel, inMsg: "m1, m2"},
+		{name: "no models", srv: func() *server { s := ok(); s.ids = nil; return s }(), want: NoModel},
+		{name: "no key", srv: func() *server { s := ok(); s.key = "k"; return s }(), want: AuthFailed, inMsg: "API key"},
+		{name: "right key", srv: func() *server { s := ok(); s.key = "k"; return s }(), cfg: func(c *Config) { c.APIKey = "k" }, want: Ready},
+		{name: "smoke fails", srv: func() *server { s := ok(); s.smoke = 500; return s }(), cfg: func(c *Config) { c.Smoke = true }, want: SmokeFailed, inMsg: "engine dead"},
+		{name: "wait until ready", srv: func() *server { s := ok(); s.readyAfter = 2; return s }(), cfg: func(c *Config) { c.Wait = 5 * time.Second }, want: Ready},
+		{name: "wait gives up", srv: func() *server { s := ok(); s.readyAfter = 100; return s }(), cfg: func(c *Config) { c.Wait = 200 * time.Millisecond }, want: NotReady, inMsg: "gave up"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hs := httptest.NewServer(tt.srv)
+			defer hs.Close()
+			target, _ := openai.ParseTarget(hs.URL + "/v1")
+			cfg := Config{Target: target, Endpoint: openai.EndpointCompletions, Timeout: time.Second, SmokeTimeout: time.Second, Interval: 50 * time.Millisecond}
+			if tt.cfg != nil {
+				tt.cfg(&cfg)
+			}
+			rep := Run(context.Background(), hs.Client(), cfg)
+			if rep.Outcome() != tt.want || !strings.Contains(rep.Message, tt.inMsg) {
+				t.Fatalf("outcome %v %q, want %v containing %q", rep.Outcome(), rep.Message, tt.want, tt.inMsg)
+			}
+			if tt.model != "" && rep.Model != tt.model {
+				t.Errorf("model %q, want %q", rep.Model, tt.model)
+			}
+		})
+	}
+}
+
+func TestUnreachableAndMain(t *testing.T) {
+	hs := httptest.NewServer(http.NotFoundHandler())
+	url := hs.URL
+	hs.Close() // nothing listens there now
+	target, _ := openai.ParseTarget(url)
+	var out, errOut bytes.Buffer
+	err := Main(Config{Target: target, Timeout: time.Second}, true, false, &out, &errOut)
+	if cmdline.Code(err) != int(Unreachable) {
+		t.Fatalf("exit code %d (%v)", cmdline.Code(err), err)
+	}
+	var rep Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil || rep.Status != "unreachable" || rep.ExitCode != 3 {
+		t.Fatalf("JSON report %s (%v)", out.String(), err)
+	}
+	if !strings.HasPrefix(errOut.String(), "probe: unreachable: is the server running") || strings.Contains(errOut.String(), "\x1b[") {
+		t.Errorf("stderr %q", errOut.String())
+	}
+}
