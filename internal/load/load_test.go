@@ -3,91 +3,20 @@ package load
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"servebench/internal/openai/openaitest"
 	"servebench/internal/record"
 )
 
-// fakeServer is a minimal vLLM-shaped server written for these tests: it
-// streams `tokens` chunks, one every itl after ttft, and can misbehave.
-type fakeServer struct {
-	ttft, itl time.Duration
-	tokens    int
-	mode      string // "", "http500", "errorevent", "nodone", "reset", "stall", "nocontent", "json200"
-	seen      atomic.Int64
-	auth      atomic.Value
-}
-
-func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/v1/models" {
-		fmt.Fprint(w, `{"object":"list","data":[{"id":"fake-model","object":"model","max_model_len":2048}]}`)
-		return
-	}
-	f.seen.Add(1)
-	f.auth.Store(r.Header.Get("Authorization"))
-	var req struct {
-		Stream bool `json:"stream"`
-	}
-	_ = json.NewDecoder(r.Body).Decode(&req)
-	switch f.mode {
-	case "http500":
-		w.WriteHeader(500)
-		fmt.Fprint(w, `{"error":{"message":"boom","type":"InternalServerError","code":500}}`)
-		return
-	case "json200":
-		fmt.Fprint(w, `{"choices":[{"text":"hi","finish_reason":"stop"}]}`)
-		return
-	}
-	if !req.Stream {
-		time.Sleep(f.ttft)
-		fmt.Fprintf(w, `{"choices":[{"text":"a b c","finish_reason":"length"}],"usage":{"prompt_tokens":4,"completion_tokens":%d,"total_tokens":%d}}`, f.tokens, f.tokens+4)
-		return
-	}
-	w.Header().Set("Content-Type", "text/event-stream")
-	fl := w.(http.Flusher)
-	fl.Flush()
-	start := time.Now()
-	for i := 0; i < f.tokens; i++ {
-		time.Sleep(time.Until(start.Add(f.ttft + time.Duration(i)*f.itl)))
-		switch {
-		case f.mode == "errorevent" && i == 1:
-			fmt.Fprint(w, "data: {\"error\":{\"message\":\"engine failed\",\"code\":500}}\n\n")
-			return
-		case f.mode == "reset" && i == 1:
-			fl.Flush()
-			conn, _, _ := w.(http.Hijacker).Hijack()
-			conn.(interface{ SetLinger(int) error }).SetLinger(0)
-			conn.Close()
-			return
-		case f.mode == "stall" && i == 1:
-			<-r.Context().Done()
-			return
-		}
-		text := " tok"
-		if f.mode == "nocontent" {
-			text = ""
-		}
-		fmt.Fprintf(w, "data: {\"choices\":[{\"index\":0,\"text\":%q,\"finish_reason\":null}]}\n\n", text)
-		fl.Flush()
-	}
-	if f.mode == "nodone" {
-		return
-	}
-	fmt.Fprintf(w, "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":%d,\"total_tokens\":%d}}\n\ndata: [DONE]\n\n", f.tokens, f.tokens+4)
-}
-
-func runFake(t *testing.T, f *fakeServer, mutate func(*Config)) ([]record.Record, Result, error) {
+func runFake(t *testing.T, f *openaitest.Server, mutate func(*Config)) ([]record.Record, Result, error) {
 	t.Helper()
 	srv := httptest.NewServer(f)
 	defer srv.Close()
-	cfg := &Config{URL: srv.URL, Requests: 3, Concurrency: 1, Stream: true, MaxTokens: f.tokens,
+	cfg := &Config{URL: srv.URL, Requests: 3, Concurrency: 1, Stream: true, MaxTokens: f.Tokens,
 		Timeout: 5 * time.Second, Grace: time.Second, RunID: "test", Label: "unit", APIKey: "sk-secret-123"}
 	if mutate != nil {
 		mutate(cfg)
@@ -100,7 +29,7 @@ func runFake(t *testing.T, f *fakeServer, mutate func(*Config)) ([]record.Record
 	if strings.Contains(out.String(), "sk-secret-123") {
 		t.Error("API key written into a record")
 	}
-	if got := f.auth.Load(); got != nil && got != "Bearer sk-secret-123" {
+	if got := f.LastAuth(); f.Completions.Load() > 0 && got != "Bearer sk-secret-123" {
 		t.Errorf("Authorization = %q", got)
 	}
 	var recs []record.Record
@@ -115,7 +44,7 @@ func runFake(t *testing.T, f *fakeServer, mutate func(*Config)) ([]record.Record
 }
 
 func TestStreamingTimings(t *testing.T) {
-	f := &fakeServer{ttft: 30 * time.Millisecond, itl: 10 * time.Millisecond, tokens: 6}
+	f := &openaitest.Server{TTFT: 30 * time.Millisecond, ITL: 10 * time.Millisecond, Tokens: 6}
 	recs, res, err := runFake(t, f, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -148,24 +77,24 @@ func TestFailuresAreRecords(t *testing.T) {
 		mode, kind, msg string
 		status          int
 	}{
-		{"http500", record.ErrHTTP, "boom", 500},
-		{"errorevent", record.ErrStream, "engine failed", 200},
-		{"nodone", record.ErrStream, "before [DONE]", 200},
-		{"reset", record.ErrStream, "", 200},
-		{"stall", record.ErrTimeout, "", 200},
-		{"nocontent", record.ErrProtocol, "no content", 200},
-		{"json200", record.ErrProtocol, "server-sent events", 200},
+		{openaitest.FaultHTTP500, record.ErrHTTP, "boom", 500},
+		{openaitest.FaultErrorEvent, record.ErrStream, "engine failed", 200},
+		{openaitest.FaultNoDone, record.ErrStream, "before [DONE]", 200},
+		{openaitest.FaultReset, record.ErrStream, "", 200},
+		{openaitest.FaultStall, record.ErrTimeout, "", 200},
+		{openaitest.FaultNoContent, record.ErrProtocol, "no content", 200},
+		{openaitest.FaultJSON200, record.ErrProtocol, "server-sent events", 200},
 	}
 	for _, tt := range tests {
 		t.Run(tt.mode, func(t *testing.T) {
-			f := &fakeServer{tokens: 3, itl: time.Millisecond, mode: tt.mode}
+			f := &openaitest.Server{Tokens: 3, ITL: time.Millisecond, Fault: tt.mode}
 			start := time.Now()
 			recs, res, err := runFake(t, f, func(c *Config) { c.Timeout = 300 * time.Millisecond; c.Requests = 2 })
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(recs) != 2 || res.Failed != 2 || f.seen.Load() != 2 {
-				t.Fatalf("%d records, %d failed, %d seen", len(recs), res.Failed, f.seen.Load())
+			if len(recs) != 2 || res.Failed != 2 || f.Completions.Load() != 2 {
+				t.Fatalf("%d records, %d failed, %d seen", len(recs), res.Failed, f.Completions.Load())
 			}
 			r := recs[0]
 			if r.OK || r.ErrorKind != tt.kind || !strings.Contains(r.Error, tt.msg) || r.Status != tt.status {
@@ -179,7 +108,7 @@ func TestFailuresAreRecords(t *testing.T) {
 }
 
 func TestNonStreaming(t *testing.T) {
-	f := &fakeServer{ttft: 20 * time.Millisecond, tokens: 7}
+	f := &openaitest.Server{TTFT: 20 * time.Millisecond, Tokens: 7}
 	recs, _, err := runFake(t, f, func(c *Config) { c.Stream = false; c.Endpoint = "chat" })
 	if err != nil {
 		t.Fatal(err)
@@ -191,7 +120,7 @@ func TestNonStreaming(t *testing.T) {
 }
 
 func TestConcurrencyAndWarmup(t *testing.T) {
-	f := &fakeServer{ttft: 50 * time.Millisecond, itl: time.Millisecond, tokens: 2}
+	f := &openaitest.Server{TTFT: 50 * time.Millisecond, ITL: time.Millisecond, Tokens: 2}
 	start := time.Now()
 	recs, _, err := runFake(t, f, func(c *Config) { c.Requests = 8; c.Warmup = 2; c.Concurrency = 4 })
 	if err != nil {
@@ -223,10 +152,10 @@ func TestConcurrencyAndWarmup(t *testing.T) {
 }
 
 func TestStopLetsInFlightFinish(t *testing.T) {
-	f := &fakeServer{ttft: 100 * time.Millisecond, itl: time.Millisecond, tokens: 2}
+	f := &openaitest.Server{TTFT: 100 * time.Millisecond, ITL: time.Millisecond, Tokens: 2}
 	srv := httptest.NewServer(f)
 	defer srv.Close()
-	cfg := &Config{URL: srv.URL, Requests: 100, Concurrency: 3, Stream: true, Timeout: 5 * time.Second, Grace: 5 * time.Second, Model: "m"}
+	cfg := &Config{URL: srv.URL, Requests: 100, Concurrency: 3, Stream: true, Timeout: 5 * time.Second, Grace: 5 * time.Second, Model: "fake-model"}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -238,16 +167,16 @@ func TestStopLetsInFlightFinish(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	lines := strings.Count(out.String(), "\n")
-	if int64(lines) != res.Sent || res.Sent != f.seen.Load() || res.Sent != 6 || res.Failed != 0 {
-		t.Fatalf("%d lines, result %+v, server saw %d", lines, res, f.seen.Load())
+	if int64(lines) != res.Sent || res.Sent != f.Completions.Load() || res.Sent != 6 || res.Failed != 0 {
+		t.Fatalf("%d lines, result %+v, server saw %d", lines, res, f.Completions.Load())
 	}
 }
 
 func TestAbortCancelsInFlight(t *testing.T) {
-	f := &fakeServer{tokens: 3, mode: "stall"}
+	f := &openaitest.Server{Tokens: 3, Fault: "stall"}
 	srv := httptest.NewServer(f)
 	defer srv.Close()
-	cfg := &Config{URL: srv.URL, Requests: 100, Concurrency: 2, Stream: true, Timeout: time.Minute, Grace: time.Minute, Model: "m"}
+	cfg := &Config{URL: srv.URL, Requests: 100, Concurrency: 2, Stream: true, Timeout: time.Minute, Grace: time.Minute, Model: "fake-model"}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -263,5 +192,19 @@ func TestAbortCancelsInFlight(t *testing.T) {
 	}
 	if res.Sent != 2 || res.Failed != 2 || strings.Count(out.String(), `"error_kind":"canceled"`) != 2 {
 		t.Fatalf("result %+v, output %s", res, out.String())
+	}
+}
+
+func TestChatRoleChunkAndZeroUsage(t *testing.T) {
+	// The role chunk arrives at once; TTFT must wait for real content.
+	// Every chunk carries an all-zero usage (Ollama); the real one wins.
+	f := &openaitest.Server{TTFT: 40 * time.Millisecond, ITL: 5 * time.Millisecond, Tokens: 4, ZeroUsage: true}
+	recs, _, err := runFake(t, f, func(c *Config) { c.Endpoint = "chat"; c.Requests = 1 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := recs[0]
+	if !r.OK || *r.TTFTMs < 39 || r.OutputTokens != 4 || r.TokensFrom != record.TokensFromUsage || len(r.ITLMs) != 3 {
+		t.Fatalf("record %+v ttft %v", r, *r.TTFTMs)
 	}
 }

@@ -1,0 +1,165 @@
+// Package openaitest is a small vLLM-shaped server for tests, written
+// independently of llmsim so that the tools are also tested against code
+// that does not share llmsim's assumptions. It can misbehave on request.
+package openaitest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+)
+
+// Faults the server can act out on every completion request.
+const (
+	FaultNone       = ""
+	FaultHTTP500    = "http500"    // 500 with vLLM's error body
+	FaultErrorEvent = "errorevent" // an {"error":...} event after the first token of a 200 stream
+	FaultNoDone     = "nodone"     // the stream ends without [DONE]
+	FaultReset      = "reset"      // the connection is reset after the first token
+	FaultStall      = "stall"      // the stream stalls after the first token until the client leaves
+	FaultNoContent  = "nocontent"  // chunks carry empty text
+	FaultJSON200    = "json200"    // a plain JSON body although a stream was asked for
+)
+
+// Server streams Tokens chunks, the first TTFT after the request and then
+// one every ITL, each scheduled from the request's arrival. Chat streams
+// open with a role chunk sent at once (as several servers do), which a
+// client must not take as the first token.
+type Server struct {
+	Model     string
+	TTFT, ITL time.Duration
+	Tokens    int
+	Fault     string
+	// ZeroUsage sends an all-zero usage object on every chunk, as Ollama does.
+	ZeroUsage bool
+
+	Completions atomic.Int64 // completion requests seen
+	lastAuth    atomic.Value
+}
+
+// LastAuth is the Authorization header of the last completion request.
+func (s *Server) LastAuth() string {
+	v, _ := s.lastAuth.Load().(string)
+	return v
+}
+
+func (s *Server) model() string {
+	if s.Model == "" {
+		return "fake-model"
+	}
+	return s.Model
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/health":
+		return
+	case "/v1/models":
+		fmt.Fprintf(w, `{"object":"list","data":[{"id":%q,"object":"model","owned_by":"test","max_model_len":2048}]}`, s.model())
+		return
+	case "/v1/completions", "/v1/chat/completions":
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	s.Completions.Add(1)
+	s.lastAuth.Store(r.Header.Get("Authorization"))
+	chat := r.URL.Path == "/v1/chat/completions"
+	var req struct {
+		Model  string `json:"model"`
+		Stream bool   `json:"stream"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		w.WriteHeader(400)
+		fmt.Fprintf(w, `{"error":{"message":%q,"type":"BadRequestError","param":null,"code":400}}`, err.Error())
+		return
+	}
+	switch {
+	case req.Model != s.model():
+		w.WriteHeader(404)
+		fmt.Fprintf(w, `{"error":{"message":"The model %s does not exist.","type":"NotFoundError","param":null,"code":404}}`, req.Model)
+		return
+	case s.Fault == FaultHTTP500:
+		w.WriteHeader(500)
+		fmt.Fprint(w, `{"error":{"message":"boom","type":"InternalServerError","param":null,"code":500}}`)
+		return
+	case s.Fault == FaultJSON200:
+		fmt.Fprint(w, `{"choices":[{"text":"hi","finish_reason":"stop"}]}`)
+		return
+	}
+	start := time.Now()
+	if !req.Stream {
+		time.Sleep(time.Until(start.Add(s.TTFT + time.Duration(max(s.Tokens-1, 0))*s.ITL)))
+		text := `"text":"a b c"`
+		if chat {
+			text = `"message":{"role":"assistant","content":"a b c"}`
+		}
+		fmt.Fprintf(w, `{"choices":[{"index":0,%s,"finish_reason":"length"}],"usage":{"prompt_tokens":4,"completion_tokens":%d,"total_tokens":%d}}`,
+			text, s.Tokens, s.Tokens+4)
+		return
+	}
+	s.stream(w, r, chat, start)
+}
+
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, chat bool, start time.Time) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	fl := w.(http.Flusher)
+	usage := ""
+	if s.ZeroUsage {
+		usage = `,"usage":{"prompt_tokens":0,"completion_tokens":0,"total_tokens":0}`
+	}
+	if chat {
+		fmt.Fprintf(w, "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]%s}\n\n", usage)
+	}
+	fl.Flush()
+	for i := 0; i < s.Tokens; i++ {
+		time.Sleep(time.Until(start.Add(s.TTFT + time.Duration(i)*s.ITL)))
+		if i == 1 && s.misbehave(w, r) {
+			return
+		}
+		text := " tok"
+		if s.Fault == FaultNoContent {
+			text = ""
+		}
+		finish := "null"
+		if i == s.Tokens-1 {
+			finish = `"length"`
+		}
+		if chat {
+			fmt.Fprintf(w, "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":%q},\"finish_reason\":%s}]%s}\n\n", text, finish, usage)
+		} else {
+			fmt.Fprintf(w, "data: {\"choices\":[{\"index\":0,\"text\":%q,\"finish_reason\":%s}]%s}\n\n", text, finish, usage)
+		}
+		fl.Flush()
+	}
+	if s.Fault == FaultNoDone {
+		return
+	}
+	fmt.Fprintf(w, "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":%d,\"total_tokens\":%d}}\n\ndata: [DONE]\n\n", s.Tokens, s.Tokens+4)
+}
+
+// misbehave acts out a mid-stream fault; it reports whether the stream ends.
+func (s *Server) misbehave(w http.ResponseWriter, r *http.Request) bool {
+	switch s.Fault {
+	case FaultErrorEvent:
+		fmt.Fprint(w, "data: {\"error\":{\"message\":\"engine failed\",\"type\":\"InternalServerError\",\"code\":500}}\n\n")
+		return true
+	case FaultReset:
+		w.(http.Flusher).Flush()
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			if tc, ok := conn.(*net.TCPConn); ok {
+				_ = tc.SetLinger(0) // close with RST, not FIN
+			}
+			conn.Close()
+		}
+		return true
+	case FaultStall:
+		<-r.Context().Done()
+		return true
+	}
+	return false
+}
