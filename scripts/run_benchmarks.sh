@@ -158,7 +158,7 @@ if ! "$bin/probe" "${probe_args[@]}"; then
 	exit "$EXIT_NOT_READY"
 fi
 
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
+stamp=$(date -u +%Y%m%dT%H%M%SZ)-$$
 common=(--url "$url" --endpoint "$endpoint" --timeout "$timeout" --max-tokens "$max_tokens" --ignore-eos --quiet)
 [ -n "$model" ] && common+=(--model "$model")
 failed=0

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestMain lets the test binary act as summarize, so the tests below run the
+// real command (flags, exit codes, streams) in a pipe without a go build.
+func TestMain(m *testing.M) {
+	if os.Getenv("SUMMARIZE_TEST_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func summarize(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "SUMMARIZE_TEST_MAIN=1")
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errOut.String(), code
+}
+
+const input = "../../internal/summary/testdata/mixed.jsonl"
+
+func TestCommand(t *testing.T) {
+	data, err := os.ReadFile(input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name           string
+		stdin          string
+		args           []string
+		code           int
+		stdout, stderr string // substrings; "" checks nothing
+		noStdout       bool
+	}{
+		{"pipe in, text out", string(data), nil, 0, "Serving Benchmark Result", "stdin:6: not a JSON object", false},
+		{"file and dash", string(data), []string{"--format", "csv", input, "-"}, 0, "run_id,label", "", false},
+		{"strict fails after reporting", string(data), []string{"--strict", input}, 3, "", "mixed.jsonl:11:", true},
+		{"no records", "", nil, 1, "", "summarize: no records", true},
+		{"missing file", "", []string{"missing.jsonl"}, 1, "", "missing.jsonl", true},
+		{"unknown flag", "", []string{"--bogus"}, 2, "", "flag provided but not defined", true},
+		{"bad format", string(data), []string{"--format", "xml"}, 2, "", `--format "xml"`, true},
+		{"flag after file", "", []string{input, "--format", "csv"}, 2, "", "flags go before file names", true},
+		{"help goes to stdout", "", []string{"--help"}, 0, "EXIT CODES", "", false},
+	}
+	for _, tt := range tests {
+		stdout, stderr, code := summarize(t, tt.stdin, tt.args...)
+		if code != tt.code || !strings.Contains(stdout, tt.stdout) || !strings.Contains(stderr, tt.stderr) || (tt.noStdout && stdout != "") {
+			t.Errorf("%s: exit %d (want %d)\nstdout: %.300s\nstderr: %s", tt.name, code, tt.code, stdout, stderr)
+		}
+		if code != 0 && code != 2 && strings.Contains(stdout+stderr, "USAGE:") {
+			t.Errorf("%s: usage text on a runtime error", tt.name)
+		}
+		if strings.Contains(stdout, "\x1b[") {
+			t.Errorf("%s: colour codes in a pipe", tt.name)
+		}
+	}
+}

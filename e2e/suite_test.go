@@ -1,0 +1,170 @@
+package e2e
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestProbeExitCodes drives probe through its outcomes against llmsim.
+func TestProbeExitCodes(t *testing.T) {
+	_, stderr, code := sh(t, 30*time.Second, "probe --url "+deadURL(t)+" --timeout 1s")
+	if code != 3 || !strings.Contains(stderr, "is the server running") {
+		t.Errorf("unreachable: exit %d, %q", code, stderr)
+	}
+	url := startSim(t, "--startup-delay", "1500ms", "--model", "org/m1")
+	_, stderr, code = sh(t, 30*time.Second, "probe --url "+url)
+	if code != 4 || !strings.Contains(stderr, "--wait") {
+		t.Errorf("starting: exit %d, %q", code, stderr)
+	}
+	out, stderr, code := sh(t, 30*time.Second, "probe --url "+url+" --wait 20s --interval 100ms --smoke --json")
+	if code != 0 || !strings.Contains(out, `"status":"ready"`) || !strings.Contains(out, `"model":"org/m1"`) {
+		t.Errorf("wait: exit %d, %s %s", code, out, stderr)
+	}
+	_, stderr, code = sh(t, 30*time.Second, "probe --url "+url+" --model nope")
+	if code != 5 || !strings.Contains(stderr, "org/m1") {
+		t.Errorf("model missing: exit %d, %q", code, stderr)
+	}
+	_, _, code = sh(t, 30*time.Second, "probe --url not-a-url")
+	if code != 2 {
+		t.Errorf("bad URL: exit %d, want 2", code)
+	}
+}
+
+// TestRunBenchmarksScript runs the standard suite as make bench does, into
+// a results folder whose name has spaces, twice, then checks the files.
+func TestRunBenchmarksScript(t *testing.T) {
+	results := filepath.Join(t.TempDir(), "my results")
+	script := "SERVEBENCH_BIN=" + quote(binDir) + " ../scripts/run_benchmarks.sh --sim --results " + quote(results) +
+		" --latency-requests 3 --throughput-requests 6 --concurrency 3 --max-tokens 8"
+	for i := 0; i < 2; i++ {
+		out, stderr, code := sh(t, 2*time.Minute, script)
+		if code != 0 {
+			t.Fatalf("run %d: exit %d\n%s", i, code, stderr)
+		}
+		if !strings.Contains(out, "Serving Benchmark Result") || !strings.Contains(stderr, "latency test") {
+			t.Fatalf("run %d: report missing:\n%s\n%s", i, out, stderr)
+		}
+	}
+	csv, _ := os.ReadFile(filepath.Join(results, "benchmarks.csv"))
+	lines := strings.Split(strings.TrimSpace(string(csv)), "\n")
+	if len(lines) != 5 || strings.Count(string(csv), "run_id,") != 1 {
+		t.Fatalf("CSV should have one header and 4 rows:\n%s", csv)
+	}
+	logData, _ := os.ReadFile(filepath.Join(results, "benchmark_results.log"))
+	if n := len(regexp.MustCompile(`(?m)^=== \d{4}-`).FindAll(logData, -1)); n != 2 {
+		t.Errorf("log should have two blocks:\n%s", logData)
+	}
+	raws, _ := filepath.Glob(filepath.Join(results, "raw", "*.jsonl"))
+	if len(raws) != 4 {
+		t.Errorf("raw files: %v", raws)
+	}
+}
+
+// TestRunBenchmarksExitCodes: not ready, usage, and the lock held by a
+// concurrent run.
+func TestRunBenchmarksExitCodes(t *testing.T) {
+	results := t.TempDir()
+	env := "SERVEBENCH_BIN=" + quote(binDir) + " "
+	_, stderr, code := sh(t, time.Minute, env+"../scripts/run_benchmarks.sh --url "+deadURL(t)+" --wait 1s --results "+quote(results))
+	if code != 3 || !strings.Contains(stderr, "not ready") {
+		t.Errorf("dead server: exit %d\n%s", code, stderr)
+	}
+	_, _, code = sh(t, time.Minute, env+"../scripts/run_benchmarks.sh --bogus")
+	if code != 2 {
+		t.Errorf("bad flag: exit %d, want 2", code)
+	}
+	// Hold the lock as a concurrent run would.
+	lock := exec.Command("flock", filepath.Join(results, ".lock"), "sleep", "30")
+	if err := lock.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = lock.Process.Kill(); _ = lock.Wait() }()
+	time.Sleep(200 * time.Millisecond)
+	_, stderr, code = sh(t, time.Minute, env+"../scripts/run_benchmarks.sh --sim --results "+quote(results))
+	if code != 5 || !strings.Contains(stderr, "holds") {
+		t.Errorf("locked: exit %d\n%s", code, stderr)
+	}
+}
+
+// TestFailedRequestsFailTheSuite: llmsim serves one model, the suite asks
+// for another: probe says so (exit 3, not ready).
+func TestSuiteWrongModel(t *testing.T) {
+	url := startSim(t)
+	_, stderr, code := sh(t, time.Minute, "SERVEBENCH_BIN="+quote(binDir)+" ../scripts/run_benchmarks.sh --url "+url+" --model nope --results "+quote(t.TempDir()))
+	if code != 3 || !strings.Contains(stderr, "not served") {
+		t.Errorf("exit %d\n%s", code, stderr)
+	}
+}
+
+// TestInterruptKeepsEveryLine sends SIGINT to genload mid-run: every line
+// written is a whole record, the server saw as many requests as were
+// recorded, and the exit code says interrupted.
+func TestInterruptKeepsEveryLine(t *testing.T) {
+	url := startSim(t, "--ttft", "50ms", "--itl", "20ms")
+	var out, errb bytes.Buffer
+	cmd := exec.Command(bin("genload"), "--url", url, "--concurrency", "4", "--requests", "1000", "--max-tokens", "20", "--ignore-eos", "--grace", "5s")
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1200 * time.Millisecond)
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 130 {
+		t.Fatalf("exit %v, want 130; stderr %s", err, errb.String())
+	}
+	recs := readRecords(t, &out)
+	if len(recs) < 4 || len(recs) > 40 {
+		t.Fatalf("%d records", len(recs))
+	}
+	for _, r := range recs {
+		if !r.OK { // the grace period let the requests in flight finish
+			t.Errorf("record %d failed: %s %s", r.Seq, r.ErrorKind, r.Error)
+		}
+	}
+	if !strings.Contains(errb.String(), "no new requests") {
+		t.Errorf("stderr %q", errb.String())
+	}
+	if want := "genload: run"; !strings.Contains(errb.String(), want) || !strings.Contains(errb.String(), " "+strconv.Itoa(len(recs))+" requests") {
+		t.Errorf("final line should count %d requests: %q", len(recs), errb.String())
+	}
+}
+
+// TestSecondInterruptCancels: a second SIGINT cancels the requests in
+// flight at once; they are recorded as canceled.
+func TestSecondInterruptCancels(t *testing.T) {
+	url := startSim(t, "--ttft", "10ms", "--itl", "100ms")
+	var out, errb bytes.Buffer
+	cmd := exec.Command(bin("genload"), "--url", url, "--concurrency", "3", "--requests", "100", "--max-tokens", "200", "--ignore-eos", "--grace", "1m")
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	_ = cmd.Wait()
+	if time.Since(start) > 3*time.Second {
+		t.Errorf("second SIGINT took %v to end the run", time.Since(start))
+	}
+	recs := readRecords(t, &out)
+	if len(recs) != 3 {
+		t.Fatalf("%d records, want the 3 in flight", len(recs))
+	}
+	for _, r := range recs {
+		if r.ErrorKind != "canceled" {
+			t.Errorf("record %d: kind %q", r.Seq, r.ErrorKind)
+		}
+	}
+}

@@ -1,0 +1,235 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/gocarina/gocsv"
+)
+
+// row holds the fixed columns of one group. gocsv turns it into cells through
+// the csv tags; encoding/json writes the same fields through the json tags, so
+// both formats share one list of names.
+//
+// The metric columns (ttft_mean_ms ... sched_latency_p99_ms) are not fields:
+// their percentiles come from --percentiles at run time, which struct tags
+// cannot express. WriteCSV therefore lets gocsv marshal the fixed part into a
+// cellCollector (gocsv.MarshalCSV accepts any gocsv.CSVWriter), appends the
+// metric cells to each collected row, and writes the full rows through
+// gocsv's SafeCSVWriter over encoding/csv, which quotes per RFC 4180.
+//
+// Cell types decide formatting: text cells are neutralised against formula
+// injection, numbers never are.
+type row struct {
+	RunID            text    `csv:"run_id" json:"run_id"`
+	Label            text    `csv:"label" json:"label"`
+	StartTime        instant `csv:"start_time" json:"start_time"`
+	Model            text    `csv:"model" json:"model"`
+	Endpoint         text    `csv:"endpoint" json:"endpoint"`
+	Stream           bool    `csv:"stream" json:"stream"`
+	Concurrency      int     `csv:"concurrency" json:"concurrency"`
+	Rate             exact   `csv:"rate" json:"rate"`
+	MaxTokens        int     `csv:"max_tokens" json:"max_tokens"`
+	Requests         int     `csv:"requests" json:"requests"`
+	OK               int     `csv:"ok" json:"ok"`
+	Failed           int     `csv:"failed" json:"failed"`
+	ErrorsConnect    int     `csv:"errors_connect" json:"errors_connect"`
+	ErrorsTimeout    int     `csv:"errors_timeout" json:"errors_timeout"`
+	ErrorsHTTP       int     `csv:"errors_http" json:"errors_http"`
+	ErrorsStream     int     `csv:"errors_stream" json:"errors_stream"`
+	ErrorsProtocol   int     `csv:"errors_protocol" json:"errors_protocol"`
+	ErrorsCanceled   int     `csv:"errors_canceled" json:"errors_canceled"`
+	ErrorsOther      int     `csv:"errors_other" json:"errors_other"`
+	Warmup           int     `csv:"warmup" json:"warmup"`
+	DurationS        fixed3  `csv:"duration_s" json:"duration_s"`
+	ReqPerS          fixed3  `csv:"req_per_s" json:"req_per_s"`
+	OutputTokPerS    fixed3  `csv:"output_tok_per_s" json:"output_tok_per_s"`
+	TotalTokPerS     fixed3  `csv:"total_tok_per_s" json:"total_tok_per_s"`
+	PromptTokens     int     `csv:"prompt_tokens" json:"prompt_tokens"`
+	OutputTokens     int     `csv:"output_tokens" json:"output_tokens"`
+	MeanPromptTokens fixed3  `csv:"mean_prompt_tokens" json:"mean_prompt_tokens"`
+	MeanOutputTokens fixed3  `csv:"mean_output_tokens" json:"mean_output_tokens"`
+	TokensFromChunks int     `csv:"tokens_from_chunks" json:"tokens_from_chunks"`
+}
+
+// errorColumns are the row's per-kind error counts in record.ErrorKinds
+// order; a test keeps the two lists in step.
+func (r *row) errorColumns() []*int {
+	return []*int{&r.ErrorsConnect, &r.ErrorsTimeout, &r.ErrorsHTTP, &r.ErrorsStream, &r.ErrorsProtocol, &r.ErrorsCanceled}
+}
+
+func newRow(g *Group) row {
+	r := row{
+		RunID: text(g.RunID), Label: text(g.Label), StartTime: instant{g.StartTime},
+		Model: text(g.Model), Endpoint: text(g.Endpoint), Stream: g.Stream,
+		Concurrency: g.Concurrency, Rate: exact(g.Rate), MaxTokens: g.MaxTokens,
+		Requests: g.Requests, OK: g.OK, Failed: g.Failed, ErrorsOther: g.ErrorsOther, Warmup: g.Warmup,
+		DurationS: fixed3(g.DurationS), ReqPerS: fixed3(g.ReqPerS),
+		OutputTokPerS: fixed3(g.OutputTokPerS), TotalTokPerS: fixed3(g.TotalTokPerS),
+		PromptTokens: g.PromptTokens, OutputTokens: g.OutputTokens,
+		MeanPromptTokens: fixed3(g.MeanPromptTokens), MeanOutputTokens: fixed3(g.MeanOutputTokens),
+		TokensFromChunks: g.TokensFromChunks,
+	}
+	cols := r.errorColumns()
+	for i, n := range g.Errors {
+		if i < len(cols) {
+			*cols[i] = n
+		} else {
+			r.ErrorsOther += n // a kind added to record without a column here
+		}
+	}
+	return r
+}
+
+// metricColumns names the metric columns: for each metric its statistics,
+// then its percentiles, all in milliseconds (ttft_mean_ms, ttft_p99_9_ms).
+func metricColumns(ps []float64) []string {
+	var cols []string
+	for m := range Metric(NumMetrics) {
+		for _, s := range statNames {
+			cols = append(cols, m.Key()+"_"+s+"_ms")
+		}
+		for _, p := range ps {
+			cols = append(cols, m.Key()+"_"+percentileKey(p)+"_ms")
+		}
+	}
+	return cols
+}
+
+// Header is the CSV header for percentiles ps.
+func Header(ps []float64) []string {
+	header, _ := table(&Report{Percentiles: ps})
+	return header
+}
+
+// table returns the header and the cells of every group.
+func table(rep *Report) (header []string, rows [][]string) {
+	fixed := make([]row, len(rep.Groups))
+	for i := range rep.Groups {
+		fixed[i] = newRow(&rep.Groups[i])
+	}
+	var c cellCollector
+	if err := gocsv.MarshalCSV(fixed, &c); err != nil {
+		panic(fmt.Sprintf("report: marshal fixed columns: %v", err)) // the row type is ours: a bug
+	}
+	header = append(c.rows[0], metricColumns(rep.Percentiles)...)
+	for i, cells := range c.rows[1:] {
+		for m := range rep.Groups[i].Metrics {
+			for _, v := range metricValues(rep.Groups[i].Metrics[m], len(rep.Percentiles)) {
+				cells = append(cells, fixed3(v).String())
+			}
+		}
+		rows = append(rows, cells)
+	}
+	return header, rows
+}
+
+// WriteCSV writes a header row (when header is true) and one row per group.
+func WriteCSV(w io.Writer, rep *Report, header bool) error {
+	head, rows := table(rep)
+	var buf bytes.Buffer
+	cw := gocsv.NewSafeCSVWriter(csv.NewWriter(&buf))
+	if header {
+		if err := cw.Write(head); err != nil {
+			return err
+		}
+	}
+	for _, r := range rows {
+		if err := cw.Write(r); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// cellCollector is a gocsv.CSVWriter that keeps the rows as cells.
+type cellCollector struct{ rows [][]string }
+
+var _ gocsv.CSVWriter = (*cellCollector)(nil)
+
+func (c *cellCollector) Write(cells []string) error {
+	c.rows = append(c.rows, append([]string(nil), cells...)) // gocsv reuses its slice
+	return nil
+}
+func (c *cellCollector) Flush()       {}
+func (c *cellCollector) Error() error { return nil }
+
+// text is a free-text cell (run_id, label, model, endpoint). In CSV it is
+// neutralised as OWASP recommends against formula injection: a cell starting
+// with =, +, -, @, tab or carriage return gets a leading single quote, so a
+// spreadsheet shows it as text instead of evaluating "=cmd()". JSON carries
+// the value unchanged.
+type text string
+
+// MarshalCSV implements gocsv.TypeMarshaller.
+func (t text) MarshalCSV() (string, error) {
+	s := string(t)
+	if s != "" && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r') {
+		return "'" + s, nil
+	}
+	return s, nil
+}
+
+// fixed3 is a measured number: three decimals in CSV, the full float in JSON,
+// empty or null when NaN (no data) or infinite.
+type fixed3 float64
+
+func (f fixed3) String() string {
+	if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
+		return ""
+	}
+	return strconv.FormatFloat(float64(f), 'f', 3, 64)
+}
+
+// MarshalCSV implements gocsv.TypeMarshaller.
+func (f fixed3) MarshalCSV() (string, error) { return f.String(), nil }
+
+// MarshalJSON writes null for a missing value: JSON has no NaN.
+func (f fixed3) MarshalJSON() ([]byte, error) { return jsonFloat(float64(f)), nil }
+
+// exact is a configured number such as a rate: written as given (10, 0.5).
+type exact float64
+
+// MarshalCSV implements gocsv.TypeMarshaller.
+func (e exact) MarshalCSV() (string, error) { return strconv.FormatFloat(float64(e), 'f', -1, 64), nil }
+
+// MarshalJSON implements json.Marshaler.
+func (e exact) MarshalJSON() ([]byte, error) { return jsonFloat(float64(e)), nil }
+
+// instant is a start time: RFC 3339 UTC, empty or null when unknown.
+type instant struct{ t time.Time }
+
+// MarshalCSV implements gocsv.TypeMarshaller.
+func (i instant) MarshalCSV() (string, error) {
+	if i.t.IsZero() {
+		return "", nil
+	}
+	return i.t.UTC().Format(timeLayout), nil
+}
+
+// MarshalJSON implements json.Marshaler.
+func (i instant) MarshalJSON() ([]byte, error) {
+	if i.t.IsZero() {
+		return []byte("null"), nil
+	}
+	return json.Marshal(i.t.UTC().Format(timeLayout))
+}
+
+func jsonFloat(v float64) []byte {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return []byte("null")
+	}
+	b, _ := json.Marshal(v)
+	return b
+}

@@ -1,0 +1,53 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func FuzzAppendCSV(f *testing.F) {
+	rep := &Report{Groups: []Group{testGroup("l")}, Percentiles: []float64{99}}
+	var good bytes.Buffer
+	WriteCSV(&good, rep, true)
+	f.Add(good.Bytes())
+	f.Add([]byte{})
+	f.Add([]byte("\ufeff" + good.String()))
+	f.Add([]byte("a,b\n"))
+	f.Add([]byte(`"unterminated` + "\n"))
+	f.Add([]byte("run_id"))
+	f.Add(bytes.ReplaceAll(good.Bytes(), []byte("\n"), []byte("\r\n"))) // saved by a spreadsheet
+	f.Fuzz(func(t *testing.T, existing []byte) {
+		path := filepath.Join(t.TempDir(), "f.csv")
+		if err := os.WriteFile(path, existing, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		err := AppendCSV(path, rep)
+		after, _ := os.ReadFile(path)
+		if err != nil {
+			if !bytes.Equal(after, existing) {
+				t.Fatalf("failed append changed the file: %v", err)
+			}
+			return
+		}
+		if !bytes.HasPrefix(after, existing) {
+			t.Fatal("append rewrote existing content")
+		}
+		added := string(after[len(existing):])
+		var rows bytes.Buffer
+		WriteCSV(&rows, rep, len(existing) == 0)
+		if added != rows.String() {
+			t.Fatalf("appended %q, want %q", added, rows.String())
+		}
+		if len(existing) > 0 {
+			header, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(existing), "\ufeff"))).Read()
+			if err != nil || !slices.Equal(header, Header(rep.Percentiles)) {
+				t.Fatalf("appended to a file with another header: %q", existing)
+			}
+		}
+	})
+}

@@ -1,0 +1,209 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fatih/color"
+	"github.com/mattn/go-isatty"
+
+	"servebench/internal/record"
+	"servebench/internal/stats"
+)
+
+// bannerWidth is the width of vLLM's report banners.
+const bannerWidth = 50
+
+// ColorEnabled reports whether output to w may be coloured: only when w is a
+// terminal and NO_COLOR is unset or empty (https://no-color.org). Files and
+// pipes never get escape codes. Decide per stream: stdout may be a pipe while
+// stderr is a terminal.
+func ColorEnabled(w io.Writer) bool {
+	if os.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	f, ok := w.(interface{ Fd() uintptr })
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// palette holds the colours of one report, switched on or off as a whole
+// (per call, never through fatih/color's process-wide setting).
+type palette struct{ bold, red, yellow *color.Color }
+
+func newPalette(on bool) palette {
+	p := palette{color.New(color.Bold), color.New(color.FgRed), color.New(color.FgYellow)}
+	for _, c := range []*color.Color{p.bold, p.red, p.yellow} {
+		if on {
+			c.EnableColor()
+		} else {
+			c.DisableColor()
+		}
+	}
+	return p
+}
+
+// WriteText writes the human report: one block per group in the layout of
+// `vllm bench serve`, then a footer with the record and bad line counts.
+// A metric without samples has no section, and when no request queued at
+// all the queue and schedule-latency sections (zeros, and a copy of E2EL)
+// are left out; CSV and JSON always carry every column. Colour only when
+// colored is true (see ColorEnabled).
+func WriteText(w io.Writer, rep *Report, colored bool) error {
+	var buf bytes.Buffer
+	p := newPalette(colored)
+	writeGroups(&buf, rep, p)
+	footer := fmt.Sprintf("%d %s, %d %s, %d bad %s", len(rep.Groups), plural(len(rep.Groups), "group"),
+		rep.Records, plural(rep.Records, "record"), rep.BadLines, plural(rep.BadLines, "line"))
+	if rep.BadLines > 0 {
+		footer = p.yellow.Sprint(footer)
+	}
+	fmt.Fprintln(&buf, footer)
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// LogBlock is the text appended to a --log file: a timestamped header line,
+// the groups' report without colour, and a blank line.
+func LogBlock(rep *Report, now time.Time) []byte {
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "=== %s summarize: %d %s, %d %s, %d bad %s ===\n", now.UTC().Format(time.RFC3339),
+		len(rep.Groups), plural(len(rep.Groups), "group"), rep.Records, plural(rep.Records, "record"),
+		rep.BadLines, plural(rep.BadLines, "line"))
+	writeGroups(&buf, rep, newPalette(false))
+	buf.WriteByte('\n')
+	return buf.Bytes()
+}
+
+func writeGroups(buf *bytes.Buffer, rep *Report, p palette) {
+	for _, warn := range rep.Warnings {
+		fmt.Fprintln(buf, p.yellow.Sprint("warning: "+warn))
+	}
+	for i := range rep.Groups {
+		if i > 0 || len(rep.Warnings) > 0 {
+			buf.WriteByte('\n')
+		}
+		writeGroup(buf, &rep.Groups[i], rep.Percentiles, p)
+	}
+}
+
+func writeGroup(buf *bytes.Buffer, g *Group, ps []float64, p palette) {
+	line := func(c *color.Color, name, value string) {
+		s := fmt.Sprintf("%-40s %s", name, value)
+		if c != nil {
+			s = c.Sprint(s)
+		}
+		fmt.Fprintln(buf, s)
+	}
+	fmt.Fprintln(buf, p.bold.Sprint(banner(" Serving Benchmark Result ", '=')))
+	line(p.bold, "Run:", orDash(g.RunID))
+	line(p.bold, "Label:", orDash(g.Label))
+	line(nil, "Start time:", instantText(g.StartTime))
+	line(nil, "Model:", orDash(g.Model))
+	line(nil, "Endpoint:", orDash(g.Endpoint)+map[bool]string{true: " (streaming)", false: " (not streaming)"}[g.Stream])
+	line(nil, "Maximum request concurrency:", strconv.Itoa(g.Concurrency))
+	line(nil, "Request rate (req/s):", rateText(g.Rate))
+	line(nil, "Max tokens:", strconv.Itoa(g.MaxTokens))
+	line(nil, "Successful requests:", strconv.Itoa(g.OK))
+	var failColor *color.Color
+	if g.Failed > 0 {
+		failColor = p.red
+	}
+	line(failColor, "Failed requests:", strconv.Itoa(g.Failed))
+	for i, n := range g.Errors {
+		if n > 0 && i < len(record.ErrorKinds) {
+			line(p.red, "  "+record.ErrorKinds[i]+":", strconv.Itoa(n))
+		}
+	}
+	if g.ErrorsOther > 0 {
+		line(p.red, "  other:", strconv.Itoa(g.ErrorsOther))
+	}
+	line(nil, "Warmup requests (excluded):", strconv.Itoa(g.Warmup))
+	line(nil, "Benchmark duration (s):", num2(g.DurationS))
+	line(nil, "Total input tokens:", strconv.Itoa(g.PromptTokens))
+	line(nil, "Total generated tokens:", strconv.Itoa(g.OutputTokens))
+	line(nil, "Request throughput (req/s):", num2(g.ReqPerS))
+	line(nil, "Output token throughput (tok/s):", num2(g.OutputTokPerS))
+	line(nil, "Total token throughput (tok/s):", num2(g.TotalTokPerS))
+	line(nil, "Mean input tokens:", num2(g.MeanPromptTokens))
+	line(nil, "Mean generated tokens:", num2(g.MeanOutputTokens))
+	noQueue := g.Metrics[Queue] != nil && g.Metrics[Queue].Max == 0
+	for m := range Metric(NumMetrics) {
+		if noQueue && (m == Queue || m == SchedLatency) {
+			continue // all zero, and the schedule's latency would repeat E2EL
+		}
+		if s := g.Metrics[m]; s != nil {
+			fmt.Fprintln(buf, banner(m.Title(), '-'))
+			writeMetric(line, m, s, ps)
+		}
+	}
+	fmt.Fprintln(buf, p.bold.Sprint(strings.Repeat("=", bannerWidth)))
+	for _, warn := range g.Warnings {
+		fmt.Fprintln(buf, p.yellow.Sprint("warning: "+warn))
+	}
+}
+
+func writeMetric(line func(*color.Color, string, string), m Metric, s *stats.Summary, ps []float64) {
+	vs := metricValues(s, len(ps))
+	names := []string{"Mean", "Median", "Std", "Min", "Max"}
+	for _, p := range ps {
+		names = append(names, "P"+stats.FormatPercentile(p))
+	}
+	for i, name := range names {
+		line(nil, fmt.Sprintf("%s %s (ms):", name, m.Short()), num2(vs[i]))
+	}
+}
+
+// banner centres s in a line of fill characters the way Python's
+// "{:=^50}".format(s) does (the odd padding character goes right), so section
+// rules match vLLM's report.
+func banner(s string, fill byte) string {
+	pad := bannerWidth - len(s)
+	if pad <= 0 {
+		return s
+	}
+	left := pad / 2
+	return strings.Repeat(string(fill), left) + s + strings.Repeat(string(fill), pad-left)
+}
+
+// num2 writes a value with two decimals as vLLM's text report does; "-" when
+// there is none.
+func num2(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "-"
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+func rateText(rate float64) string {
+	if rate == 0 {
+		return "unpaced"
+	}
+	return strconv.FormatFloat(rate, 'f', -1, 64)
+}
+
+func instantText(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(timeLayout)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}

@@ -1,0 +1,257 @@
+// Package summary turns a stream of records into per-load-point statistics
+// (Aggregator) and runs the summarize program (Main).
+package summary
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"servebench/internal/record"
+	"servebench/internal/report"
+	"servebench/internal/stats"
+)
+
+// groupKey identifies a load point of a run. Sweeps put several load points
+// in one run, so run_id alone is not enough.
+type groupKey struct {
+	runID, label string
+	concurrency  int
+	rate         float64
+}
+
+// Lag thresholds for the client-lag warning of open-loop groups: warn when
+// the p99 queue delay exceeds both lagFloorMs and lagShare of the median
+// latency, i.e. when the client's own delay is large enough to matter.
+const (
+	lagFloorMs = 10
+	lagShare   = 0.1
+)
+
+// Aggregator folds records into per-group counters and sample slices. It
+// keeps no records: memory grows with the number of samples, not lines.
+type Aggregator struct {
+	groups  map[groupKey]*group
+	order   []*group
+	records int
+}
+
+// group accumulates one load point.
+type group struct {
+	key    groupKey
+	first  identity // of the group's first record
+	varies []string // identity fields that differ within the group
+
+	requests, ok, warmup, otherPhase int
+	errors                           []int // aligned with record.ErrorKinds
+	errorsOther                      int
+
+	firstAny            time.Time // earliest scheduled_at of any phase, to order warmup-only groups
+	firstSched, lastEnd time.Time // the measured window
+	promptTokens        int
+	outputTokens        int
+	fromChunks, noCount int
+	samples             [report.NumMetrics][]float64
+}
+
+// identity is what a load point asked for, beyond its key.
+type identity struct {
+	model, endpoint string
+	stream          bool
+	maxTokens       int
+}
+
+// NewAggregator returns an empty Aggregator.
+func NewAggregator() *Aggregator {
+	return &Aggregator{groups: make(map[groupKey]*group)}
+}
+
+// Records is the number of records added.
+func (a *Aggregator) Records() int { return a.records }
+
+// Add counts r in its group. Only the measure phase feeds statistics;
+// warmup attempts are only counted, and records of an unknown phase are
+// counted as ignored.
+func (a *Aggregator) Add(r *record.Record) {
+	a.records++
+	g := a.group(r)
+	start := r.ScheduledAt
+	if start.IsZero() {
+		start = r.SentAt // a writer that had no schedule
+	}
+	if !start.IsZero() && (g.firstAny.IsZero() || start.Before(g.firstAny)) {
+		g.firstAny = start
+	}
+	switch r.Phase {
+	case record.PhaseWarmup:
+		g.warmup++
+		return
+	case record.PhaseMeasure:
+	default:
+		g.otherPhase++
+		return
+	}
+	g.requests++
+	if !start.IsZero() && (g.firstSched.IsZero() || start.Before(g.firstSched)) {
+		g.firstSched = start
+	}
+	if !r.SentAt.IsZero() {
+		if end := r.EndAt(); end.After(g.lastEnd) {
+			g.lastEnd = end
+		}
+	}
+	if !r.OK {
+		g.countError(r.ErrorKind)
+		return
+	}
+	g.addSuccess(r)
+}
+
+func (a *Aggregator) group(r *record.Record) *group {
+	k := groupKey{r.RunID, r.Label, r.Concurrency, r.Rate}
+	g := a.groups[k]
+	if g == nil {
+		first := identity{r.Model, r.Endpoint, r.Stream, r.MaxTokens}
+		g = &group{key: k, first: first, errors: make([]int, len(record.ErrorKinds))}
+		a.groups[k] = g
+		a.order = append(a.order, g)
+		return g
+	}
+	g.noteVariation("model", g.first.model != r.Model)
+	g.noteVariation("endpoint", g.first.endpoint != r.Endpoint)
+	g.noteVariation("stream", g.first.stream != r.Stream)
+	g.noteVariation("max_tokens", g.first.maxTokens != r.MaxTokens)
+	return g
+}
+
+func (g *group) noteVariation(field string, differs bool) {
+	if differs && !slices.Contains(g.varies, field) {
+		g.varies = append(g.varies, field)
+	}
+}
+
+func (g *group) countError(kind string) {
+	if i := slices.Index(record.ErrorKinds, kind); i >= 0 {
+		g.errors[i]++
+	} else {
+		g.errorsOther++
+	}
+}
+
+// addSuccess takes the samples of a successful request, as vLLM does: TTFT
+// and TPOT where present (TPOT needs output_tokens > 1), every ITL gap pooled
+// across requests, and the latencies.
+func (g *group) addSuccess(r *record.Record) {
+	g.ok++
+	g.promptTokens += r.PromptTokens
+	g.outputTokens += r.OutputTokens
+	switch r.TokensFrom {
+	case record.TokensFromChunks:
+		g.fromChunks++
+	case record.TokensFromNone, "":
+		g.noCount++
+	}
+	if r.TTFTMs != nil {
+		g.samples[report.TTFT] = append(g.samples[report.TTFT], *r.TTFTMs)
+	}
+	if r.TPOTMs != nil {
+		g.samples[report.TPOT] = append(g.samples[report.TPOT], *r.TPOTMs)
+	}
+	g.samples[report.ITL] = append(g.samples[report.ITL], r.ITLMs...)
+	g.samples[report.Latency] = append(g.samples[report.Latency], r.LatencyMs)
+	g.samples[report.Queue] = append(g.samples[report.Queue], r.QueueMs)
+	g.samples[report.SchedLatency] = append(g.samples[report.SchedLatency], r.SchedLatencyMs())
+}
+
+// Groups summarizes every group with percentiles ps, ordered by start time
+// (groups seen at the same instant keep their input order). It sorts the
+// sample slices in place, so call it once, after the last Add.
+func (a *Aggregator) Groups(ps []float64) []report.Group {
+	order := slices.Clone(a.order)
+	slices.SortStableFunc(order, func(x, y *group) int { return x.start().Compare(y.start()) })
+	out := make([]report.Group, len(order))
+	for i, g := range order {
+		out[i] = g.summarize(ps)
+	}
+	return out
+}
+
+// start orders groups: the measured window's start, or for a group with no
+// measured attempt its earliest record.
+func (g *group) start() time.Time {
+	if !g.firstSched.IsZero() {
+		return g.firstSched
+	}
+	return g.firstAny
+}
+
+// summarize computes the group's numbers. Throughput divides by the
+// measured window: from the first scheduled send to the last completion
+// (record.EndAt) of any measured attempt, failures included, as vLLM's
+// benchmark duration spans the whole measured run:
+//
+//	duration_s       = lastEnd - firstScheduled
+//	req_per_s        = ok / duration_s
+//	output_tok_per_s = sum(output_tokens of ok) / duration_s
+//	total_tok_per_s  = sum(prompt_tokens + output_tokens of ok) / duration_s
+func (g *group) summarize(ps []float64) report.Group {
+	nan := math.NaN()
+	out := report.Group{
+		RunID: g.key.runID, Label: g.key.label, StartTime: g.firstSched,
+		Model: g.first.model, Endpoint: g.first.endpoint, Stream: g.first.stream,
+		Concurrency: g.key.concurrency, Rate: g.key.rate, MaxTokens: g.first.maxTokens,
+		Requests: g.requests, OK: g.ok, Failed: g.requests - g.ok,
+		Errors: slices.Clone(g.errors), ErrorsOther: g.errorsOther, Warmup: g.warmup,
+		DurationS: nan, ReqPerS: nan, OutputTokPerS: nan, TotalTokPerS: nan,
+		PromptTokens: g.promptTokens, OutputTokens: g.outputTokens,
+		MeanPromptTokens: nan, MeanOutputTokens: nan, TokensFromChunks: g.fromChunks,
+	}
+	if !g.firstSched.IsZero() && !g.lastEnd.IsZero() {
+		out.DurationS = g.lastEnd.Sub(g.firstSched).Seconds()
+	}
+	if out.DurationS > 0 {
+		out.ReqPerS = float64(g.ok) / out.DurationS
+		out.OutputTokPerS = float64(g.outputTokens) / out.DurationS
+		out.TotalTokPerS = float64(g.promptTokens+g.outputTokens) / out.DurationS
+	}
+	if g.ok > 0 {
+		out.MeanPromptTokens = float64(g.promptTokens) / float64(g.ok)
+		out.MeanOutputTokens = float64(g.outputTokens) / float64(g.ok)
+	}
+	for m := range out.Metrics {
+		if s, ok := stats.Summarize(g.samples[m], ps); ok {
+			out.Metrics[m] = &s
+		}
+	}
+	out.Warnings = g.warnings(&out)
+	return out
+}
+
+// warnings are the caveats that travel with the group's numbers.
+func (g *group) warnings(out *report.Group) []string {
+	var ws []string
+	if g.requests == 0 {
+		ws = append(ws, "no measured requests (warmup only?): nothing to summarize")
+	}
+	if g.fromChunks > 0 {
+		ws = append(ws, fmt.Sprintf("%d of %d successful requests counted output tokens from stream chunks, not the server's usage: token counts and throughput are approximate", g.fromChunks, g.ok))
+	}
+	if g.noCount > 0 {
+		ws = append(ws, fmt.Sprintf("%d successful requests carry no token counts: token throughput is undercounted", g.noCount))
+	}
+	if g.otherPhase > 0 {
+		ws = append(ws, fmt.Sprintf("%d records of an unknown phase were ignored", g.otherPhase))
+	}
+	if len(g.varies) > 0 {
+		ws = append(ws, fmt.Sprintf("%s differ within the group; showing the first record's", strings.Join(g.varies, ", ")))
+	}
+	if q, l := g.samples[report.Queue], out.Metrics[report.Latency]; g.key.rate > 0 && len(q) > 0 && l != nil {
+		p99 := stats.Percentile(q, 99) // q is sorted by now
+		if p99 > lagFloorMs && p99 > lagShare*l.Median {
+			ws = append(ws, fmt.Sprintf("requests left late: p99 client queue delay %.2f ms; the client or a full concurrency limit fell behind the schedule, see sched_latency", p99))
+		}
+	}
+	return ws
+}
