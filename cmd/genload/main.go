@@ -6,6 +6,7 @@ package main
 import (
 	"errors"
 	"os"
+	"strconv"
 
 	"github.com/mattn/go-isatty"
 	"github.com/urfave/cli/v2"
@@ -28,9 +29,16 @@ func main() {
 			&cli.IntFlag{Name: "max-tokens", Value: 128, Usage: "max_tokens of each request (0: not sent)"},
 			&cli.BoolFlag{Name: "ignore-eos", Usage: "ask the server to generate exactly max-tokens (vLLM's ignore_eos)"},
 			&cli.BoolFlag{Name: "stream", Value: true, Usage: "stream the responses (--stream=false for whole responses)"},
-			&cli.IntFlag{Name: "requests", Aliases: []string{"n"}, Value: 10, Usage: "measured requests"},
-			&cli.IntFlag{Name: "concurrency", Aliases: []string{"c"}, Value: 1, Usage: "requests in flight (1 = serial)"},
-			&cli.IntFlag{Name: "warmup", Usage: "requests sent first and marked phase=warmup"},
+			&cli.IntFlag{Name: "requests", Aliases: []string{"n"}, Value: 10, Usage: "measured requests per load point"},
+			&cli.DurationFlag{Name: "duration", Usage: "measure for this long per load point instead of --requests (both: whichever ends first)"},
+			&cli.StringFlag{Name: "concurrency", Aliases: []string{"c"}, Value: "1", Usage: "closed loop: requests in flight (1 = serial); a list 1,2,4,8 sweeps"},
+			&cli.StringFlag{Name: "request-rate", Aliases: []string{"r"}, Usage: "open loop: requests per second on a schedule; a list 1,2,4 sweeps"},
+			&cli.IntFlag{Name: "max-concurrency", Usage: "open loop: cap on requests in flight (0 = none); late requests wait and it shows in queue_ms"},
+			&cli.StringFlag{Name: "arrival", Value: load.ArrivalPoisson, Usage: "open loop: poisson, constant or gamma"},
+			&cli.Float64Flag{Name: "burstiness", Value: 1, Usage: "gamma arrivals: shape (1 = Poisson, <1 burstier)"},
+			&cli.DurationFlag{Name: "ramp-up", Usage: "open loop: raise the rate linearly from 0 over this time"},
+			&cli.Uint64Flag{Name: "seed", Usage: "seed of arrival times and prompts: the same seed gives the same schedule"},
+			&cli.IntFlag{Name: "warmup", Usage: "requests sent first at each load point, marked phase=warmup"},
 			&cli.DurationFlag{Name: "timeout", Value: load.DefaultTimeout, Usage: "per request, from send to the last byte"},
 			&cli.DurationFlag{Name: "grace", Value: load.DefaultGrace, Usage: "after Ctrl-C, how long requests in flight may finish"},
 			&cli.Int64Flag{Name: "max-response-bytes", Value: load.DefaultMaxResponseBytes, Usage: "a longer response fails as a protocol error"},
@@ -51,10 +59,18 @@ func run(c *cli.Context) error {
 	cfg := &load.Config{
 		URL: c.String("url"), Model: c.String("model"), Endpoint: c.String("endpoint"), APIKey: c.String("api-key"),
 		MaxTokens: c.Int("max-tokens"), IgnoreEOS: c.Bool("ignore-eos"), Stream: c.Bool("stream"),
-		Requests: c.Int("requests"), Concurrency: c.Int("concurrency"), Warmup: c.Int("warmup"),
+		Requests: c.Int("requests"), Duration: c.Duration("duration"), Warmup: c.Int("warmup"),
+		MaxConcurrency: c.Int("max-concurrency"), Arrival: c.String("arrival"), Burstiness: c.Float64("burstiness"),
+		RampUp: c.Duration("ramp-up"), Seed: c.Uint64("seed"),
 		Timeout: c.Duration("timeout"), Grace: c.Duration("grace"), MaxResponseBytes: c.Int64("max-response-bytes"),
 		Label: c.String("label"), RunID: c.String("run-id"), Quiet: c.Bool("quiet"),
 		Progress: isatty.IsTerminal(os.Stderr.Fd()),
+	}
+	if c.IsSet("duration") && !c.IsSet("requests") {
+		cfg.Requests = 0 // the duration alone ends each load point
+	}
+	if err := loadPoints(c, cfg); err != nil {
+		return err
 	}
 	switch {
 	case c.IsSet("prompt") && c.IsSet("prompt-file"):
@@ -72,4 +88,27 @@ func run(c *cli.Context) error {
 		return cmdline.Usage(err)
 	}
 	return load.Main(cfg, os.Stdout, os.Stderr)
+}
+
+// loadPoints reads --concurrency and --request-rate, either of which may be
+// a list to sweep.
+func loadPoints(c *cli.Context, cfg *load.Config) error {
+	if c.IsSet("request-rate") {
+		rates, err := load.ParseList(c.String("request-rate"), "request-rate", func(s string) (float64, error) {
+			return strconv.ParseFloat(s, 64)
+		})
+		if err != nil {
+			return cmdline.Usage(err)
+		}
+		cfg.Rates = rates
+		if !c.IsSet("concurrency") {
+			return nil
+		}
+	}
+	conc, err := load.ParseList(c.String("concurrency"), "concurrency", strconv.Atoi)
+	if err != nil {
+		return cmdline.Usage(err)
+	}
+	cfg.Concurrencies = conc
+	return nil
 }

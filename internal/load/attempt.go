@@ -19,6 +19,7 @@ import (
 type job struct {
 	seq         int
 	phase       string
+	point       Point
 	prompt      *Prompt
 	scheduledAt time.Time
 }
@@ -59,7 +60,7 @@ func (a *attempter) do(abort context.Context, j job) *record.Record {
 	rec := &record.Record{
 		Schema: record.Schema, RunID: cfg.RunID, Label: cfg.Label, Seq: j.seq, Phase: j.phase,
 		Model: cfg.Model, URL: a.url, Endpoint: cfg.Endpoint, Stream: cfg.Stream, IgnoreEOS: cfg.IgnoreEOS,
-		Concurrency: cfg.Concurrency, MaxTokens: j.prompt.MaxTokens, TokensFrom: record.TokensFromNone,
+		Concurrency: j.point.Concurrency, Rate: j.point.Rate, MaxTokens: j.prompt.MaxTokens, TokensFrom: record.TokensFromNone,
 	}
 	ctx, cancel := context.WithTimeout(abort, cfg.Timeout)
 	defer cancel()

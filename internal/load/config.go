@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"servebench/internal/openai"
@@ -27,9 +28,21 @@ type Config struct {
 	IgnoreEOS bool
 	Stream    bool
 
-	Requests    int // measured requests
-	Warmup      int // requests before the measured ones, excluded from statistics
-	Concurrency int // requests in flight; 1 = serial
+	// Load points, run in turn: closed loop at each of Concurrencies, or
+	// open loop at each of Rates (req/s) with at most MaxConcurrency in
+	// flight (0 = no cap). Validate turns them into Points.
+	Concurrencies  []int
+	Rates          []float64
+	MaxConcurrency int
+	Arrival        string        // open loop: poisson, constant or gamma
+	Burstiness     float64       // gamma shape
+	RampUp         time.Duration // open loop: rate rises linearly from 0 over this time
+	Seed           uint64        // arrival times (and prompts) are reproducible for a seed
+	Points         []Point
+
+	Requests int           // measured requests per load point (0 = until Duration)
+	Duration time.Duration // measured time per load point (0 = until Requests)
+	Warmup   int           // requests before the measured ones at each point, excluded from statistics
 
 	Timeout          time.Duration // per request, from send to the last byte
 	Grace            time.Duration // after an interrupt, how long requests in flight may finish
@@ -68,14 +81,14 @@ func (c *Config) Validate() error {
 	case t.Endpoint != "" && t.Endpoint != c.Endpoint:
 		return fmt.Errorf("--url names the %s endpoint but --endpoint says %s", t.Endpoint, c.Endpoint)
 	}
-	if c.Requests < 1 {
-		return errors.New("--requests must be at least 1")
+	if c.Requests < 0 || c.Duration < 0 || (c.Requests == 0 && c.Duration == 0) {
+		return errors.New("give --requests N (at least 1) or --duration D")
 	}
 	if c.Warmup < 0 || c.MaxTokens < 0 {
 		return errors.New("--warmup and --max-tokens cannot be negative")
 	}
-	if c.Concurrency < 1 {
-		return errors.New("--concurrency must be at least 1")
+	if err := c.points(); err != nil {
+		return err
 	}
 	if len(c.Prompts) == 0 {
 		c.Prompts = []string{DefaultPrompt}
@@ -95,10 +108,58 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// points builds the load points of the run.
+func (c *Config) points() error {
+	if c.Arrival == "" {
+		c.Arrival = ArrivalPoisson
+	}
+	if c.MaxConcurrency < 0 {
+		return errors.New("--max-concurrency cannot be negative")
+	}
+	c.Points = c.Points[:0]
+	if len(c.Rates) == 0 {
+		if len(c.Concurrencies) == 0 {
+			c.Concurrencies = []int{1}
+		}
+		for _, n := range c.Concurrencies {
+			if n < 1 {
+				return errors.New("--concurrency must be at least 1")
+			}
+			c.Points = append(c.Points, Point{Concurrency: n})
+		}
+		return nil
+	}
+	if len(c.Concurrencies) > 0 {
+		return errors.New("--concurrency is for closed-loop load; with --request-rate cap requests in flight with --max-concurrency")
+	}
+	for _, r := range c.Rates {
+		if _, err := NewSchedule(r, c.Arrival, c.Burstiness, c.RampUp, 0); err != nil {
+			return err
+		}
+		c.Points = append(c.Points, Point{Rate: r, Concurrency: c.MaxConcurrency})
+	}
+	return nil
+}
+
 // NewRunID makes a run id that sorts by time and does not collide between
 // shards started in the same second: 20261127T120102Z-3fa9c1.
 func NewRunID(now time.Time) string {
 	var b [3]byte
 	_, _ = rand.Read(b[:])
 	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+// ParseList reads a comma-separated list of load points ("1,2,4,8") with
+// parse applied to each element.
+func ParseList[T any](s, flag string, parse func(string) (T, error)) ([]T, error) {
+	var out []T
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		v, err := parse(f)
+		if err != nil {
+			return nil, fmt.Errorf("--%s: %q is not a valid value in %q", flag, f, s)
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }

@@ -16,7 +16,7 @@ func runFake(t *testing.T, f *openaitest.Server, mutate func(*Config)) ([]record
 	t.Helper()
 	srv := httptest.NewServer(f)
 	defer srv.Close()
-	cfg := &Config{URL: srv.URL, Requests: 3, Concurrency: 1, Stream: true, MaxTokens: f.Tokens,
+	cfg := &Config{URL: srv.URL, Requests: 3, Concurrencies: []int{1}, Stream: true, MaxTokens: f.Tokens,
 		Timeout: 5 * time.Second, Grace: time.Second, RunID: "test", Label: "unit", APIKey: "sk-secret-123"}
 	if mutate != nil {
 		mutate(cfg)
@@ -122,7 +122,7 @@ func TestNonStreaming(t *testing.T) {
 func TestConcurrencyAndWarmup(t *testing.T) {
 	f := &openaitest.Server{TTFT: 50 * time.Millisecond, ITL: time.Millisecond, Tokens: 2}
 	start := time.Now()
-	recs, _, err := runFake(t, f, func(c *Config) { c.Requests = 8; c.Warmup = 2; c.Concurrency = 4 })
+	recs, _, err := runFake(t, f, func(c *Config) { c.Requests = 8; c.Warmup = 2; c.Concurrencies = []int{4} })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestStopLetsInFlightFinish(t *testing.T) {
 	f := &openaitest.Server{TTFT: 100 * time.Millisecond, ITL: time.Millisecond, Tokens: 2}
 	srv := httptest.NewServer(f)
 	defer srv.Close()
-	cfg := &Config{URL: srv.URL, Requests: 100, Concurrency: 3, Stream: true, Timeout: 5 * time.Second, Grace: 5 * time.Second, Model: "fake-model"}
+	cfg := &Config{URL: srv.URL, Requests: 100, Concurrencies: []int{3}, Stream: true, Timeout: 5 * time.Second, Grace: 5 * time.Second, Model: "fake-model"}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestAbortCancelsInFlight(t *testing.T) {
 	f := &openaitest.Server{Tokens: 3, Fault: "stall"}
 	srv := httptest.NewServer(f)
 	defer srv.Close()
-	cfg := &Config{URL: srv.URL, Requests: 100, Concurrency: 2, Stream: true, Timeout: time.Minute, Grace: time.Minute, Model: "fake-model"}
+	cfg := &Config{URL: srv.URL, Requests: 100, Concurrencies: []int{2}, Stream: true, Timeout: time.Minute, Grace: time.Minute, Model: "fake-model"}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ func startProgress(cfg *Config, c *counters, stderr io.Writer) (stop func()) {
 	if !cfg.Progress || cfg.Quiet {
 		return func() {}
 	}
-	total := cfg.Warmup + cfg.Requests
+	total := (cfg.Warmup + cfg.Requests) * len(cfg.Points)
 	start := time.Now()
 	done := make(chan struct{})
 	finished := make(chan struct{})

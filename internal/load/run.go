@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -62,7 +61,7 @@ func NewHTTPClient(concurrency int) *http.Client {
 func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io.Writer) (Result, error) {
 	start := time.Now()
 	res := Result{RunID: cfg.RunID}
-	hc := NewHTTPClient(cfg.Concurrency)
+	hc := NewHTTPClient(maxInFlight(cfg.Points))
 	defer hc.CloseIdleConnections()
 
 	if cfg.Model == "" {
@@ -98,17 +97,20 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 	var c counters
 	progressDone := startProgress(cfg, &c, stderr)
 	a := &attempter{hc: hc, cfg: cfg, url: cfg.Target.EndpointURL(cfg.Endpoint), maxBytes: cfg.MaxResponseBytes}
-	r := &runner{a: a, out: out, prompts: prompts, c: &c, stop: stop, reqCtx: reqCtx, cancel: cancelReqs}
-	seq := 0
-	for _, ph := range []struct {
-		name string
-		n    int
-	}{{record.PhaseWarmup, cfg.Warmup}, {record.PhaseMeasure, cfg.Requests}} {
-		if ph.n == 0 || stop.Err() != nil || r.writeErr() != nil {
-			continue
+	r := &runner{a: a, out: out, prompts: prompts, c: &c, stop: stop, reqCtx: reqCtx, cancel: cancelReqs, stderr: stderr}
+	for i, pt := range cfg.Points {
+		for _, ph := range []struct {
+			name string
+			n    int
+			dur  time.Duration
+		}{{record.PhaseWarmup, cfg.Warmup, 0}, {record.PhaseMeasure, cfg.Requests, cfg.Duration}} {
+			if (ph.n == 0 && ph.dur == 0) || stop.Err() != nil || reqCtx.Err() != nil {
+				continue
+			}
+			if err := r.phase(ph.name, pt, ph.n, ph.dur, cfg.Seed+uint64(i)); err != nil {
+				return res, err
+			}
 		}
-		r.phase(ph.name, seq, ph.n, cfg.Concurrency)
-		seq += ph.n
 	}
 	progressDone()
 	res.Sent, res.Failed, res.Elapsed = c.sent.Load(), c.failed.Load(), time.Since(start)
@@ -120,71 +122,6 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 		return res, ErrInterrupted
 	}
 	return res, nil
-}
-
-// runner holds what the workers of a phase share.
-type runner struct {
-	a       *attempter
-	out     *record.Writer
-	prompts []*Prompt
-	c       *counters
-	stop    context.Context
-	reqCtx  context.Context
-	cancel  context.CancelFunc
-
-	mu   sync.Mutex
-	werr error
-}
-
-func (r *runner) writeErr() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.werr
-}
-
-// phase runs n requests, numbered from first, with `workers` in flight:
-// closed-loop load, each worker sending its next request as soon as its last
-// one ended. The schedule time of a closed-loop request is the moment a
-// worker took it, so queue_ms measures only the client's own overhead.
-func (r *runner) phase(name string, first, n, workers int) {
-	jobs := make(chan job)
-	var wg sync.WaitGroup
-	for range min(workers, n) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				j.scheduledAt = time.Now()
-				r.c.sent.Add(1)
-				rec := r.a.do(r.reqCtx, j)
-				r.c.done.Add(1)
-				if !rec.OK {
-					r.c.failed.Add(1)
-				}
-				if err := r.out.Write(rec); err != nil {
-					r.mu.Lock()
-					if r.werr == nil {
-						r.werr = err
-						r.cancel() // nobody reads our output: stop now
-					}
-					r.mu.Unlock()
-				}
-			}
-		}()
-	}
-send:
-	for i := range n {
-		j := job{seq: first + i, phase: name, prompt: r.prompts[(first+i)%len(r.prompts)]}
-		select {
-		case <-r.stop.Done():
-			break send
-		case <-r.reqCtx.Done():
-			break send
-		case jobs <- j:
-		}
-	}
-	close(jobs)
-	wg.Wait()
 }
 
 // firstModel asks the server which model it serves.
@@ -199,4 +136,19 @@ func firstModel(ctx context.Context, hc *http.Client, cfg *Config) (string, erro
 		return "", fmt.Errorf("%s lists no models: give --model", cfg.Target.ModelsURL())
 	}
 	return models[0].ID, nil
+}
+
+// maxInFlight sizes the connection pool: the largest concurrency of the
+// run, or a generous default for uncapped open-loop load.
+func maxInFlight(points []Point) int {
+	n := 1
+	for _, p := range points {
+		switch {
+		case p.Concurrency > 0:
+			n = max(n, p.Concurrency)
+		default:
+			n = max(n, 1024)
+		}
+	}
+	return n
 }

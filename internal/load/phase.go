@@ -1,0 +1,203 @@
+package load
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"time"
+
+	"servebench/internal/record"
+	"servebench/internal/stats"
+)
+
+// Point is one load point: closed loop with Concurrency workers (Rate 0),
+// or open loop at Rate requests per second with at most Concurrency in
+// flight (0 = no cap).
+type Point struct {
+	Concurrency int
+	Rate        float64
+}
+
+// runner holds what the workers of a run share.
+type runner struct {
+	a       *attempter
+	out     *record.Writer
+	prompts []*Prompt
+	c       *counters
+	stop    context.Context
+	reqCtx  context.Context
+	cancel  context.CancelFunc
+	stderr  io.Writer
+	seq     int // next request index; only the dispatcher touches it
+
+	mu   sync.Mutex
+	werr error
+}
+
+func (r *runner) writeErr() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.werr
+}
+
+// newJob numbers the next request and picks its prompt, in dispatch order,
+// so the same seed gives the same prompts for the same requests.
+func (r *runner) newJob(phase string, pt Point) job {
+	j := job{seq: r.seq, phase: phase, point: pt, prompt: r.prompts[r.seq%len(r.prompts)]}
+	r.seq++
+	return j
+}
+
+// exec makes one attempt and writes its record.
+func (r *runner) exec(j job) {
+	r.c.sent.Add(1)
+	rec := r.a.do(r.reqCtx, j)
+	r.c.done.Add(1)
+	if !rec.OK {
+		r.c.failed.Add(1)
+	}
+	if err := r.out.Write(rec); err != nil {
+		r.mu.Lock()
+		if r.werr == nil {
+			r.werr = err
+			r.cancel() // nobody reads our output: stop now
+		}
+		r.mu.Unlock()
+	}
+}
+
+// phase sends n requests (0 = no limit) or for dur (0 = no limit),
+// whichever ends first, and waits for all of them.
+func (r *runner) phase(name string, pt Point, n int, dur time.Duration, seed uint64) error {
+	var deadline <-chan time.Time
+	if dur > 0 {
+		t := time.NewTimer(dur)
+		defer t.Stop()
+		deadline = t.C
+	}
+	if pt.Rate > 0 {
+		return r.openLoop(name, pt, n, dur, seed)
+	}
+	r.closedLoop(name, pt, n, deadline)
+	return nil
+}
+
+// closedLoop runs pt.Concurrency workers, each sending its next request as
+// soon as its last one ended. The schedule time of a closed-loop request is
+// the moment a worker took it, so queue_ms measures only the client's own
+// overhead.
+func (r *runner) closedLoop(name string, pt Point, n int, deadline <-chan time.Time) {
+	jobs := make(chan job)
+	var wg sync.WaitGroup
+	workers := pt.Concurrency
+	if n > 0 {
+		workers = min(workers, n)
+	}
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				j.scheduledAt = time.Now()
+				r.exec(j)
+			}
+		}()
+	}
+send:
+	for i := 0; n == 0 || i < n; i++ {
+		j := r.newJob(name, pt)
+		select {
+		case <-r.stop.Done():
+			break send
+		case <-r.reqCtx.Done():
+			break send
+		case <-deadline:
+			break send
+		case jobs <- j:
+		}
+	}
+	close(jobs)
+	wg.Wait()
+}
+
+// lagWarnMs is the p99 dispatch lag above which genload says on stderr that
+// it fell behind its own schedule.
+const lagWarnMs = 5.0
+
+// openLoop sends requests at the times the schedule gives, whatever the
+// server does: a slow server makes requests pile up in flight, not arrive
+// later. With pt.Concurrency > 0 at most that many are in flight; the others
+// wait for a slot with their schedule time kept, so the wait shows in
+// queue_ms and sched_latency instead of disappearing (coordinated omission).
+func (r *runner) openLoop(name string, pt Point, n int, dur time.Duration, seed uint64) error {
+	sched, err := NewSchedule(pt.Rate, r.a.cfg.Arrival, r.a.cfg.Burstiness, r.a.cfg.RampUp, seed)
+	if err != nil {
+		return err
+	}
+	var slots chan struct{}
+	if pt.Concurrency > 0 {
+		slots = make(chan struct{}, pt.Concurrency)
+	}
+	var wg sync.WaitGroup
+	var lags []float64 // how late the dispatcher released each request, ms
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	start := time.Now()
+send:
+	for i := 0; n == 0 || i < n; i++ {
+		off := sched.Next()
+		if dur > 0 && off >= dur {
+			break
+		}
+		at := start.Add(off)
+		if wait := time.Until(at); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-r.stop.Done():
+				break send
+			case <-r.reqCtx.Done():
+				break send
+			case <-timer.C:
+			}
+		} else if r.stop.Err() != nil || r.reqCtx.Err() != nil {
+			break
+		}
+		j := r.newJob(name, pt)
+		j.scheduledAt = at
+		lags = append(lags, record.Ms(time.Since(at)))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if slots != nil {
+				select {
+				case slots <- struct{}{}:
+					defer func() { <-slots }()
+				case <-r.stop.Done(): // never sent: no attempt, no record
+					return
+				case <-r.reqCtx.Done():
+					return
+				}
+			}
+			r.exec(j)
+		}()
+	}
+	wg.Wait()
+	r.reportLag(name, pt, lags)
+	return nil
+}
+
+// reportLag says on stderr when the client could not keep its schedule: its
+// figures would then describe the client, not the server.
+func (r *runner) reportLag(name string, pt Point, lags []float64) {
+	if len(lags) == 0 || r.a.cfg.Quiet {
+		return
+	}
+	slices.Sort(lags)
+	p50, p99 := stats.Percentile(lags, 50), stats.Percentile(lags, 99)
+	if p99 > lagWarnMs {
+		fmt.Fprintf(r.stderr, "genload: warning: the client fell behind its schedule at %g req/s (%s): dispatch lag p50 %.2f ms, p99 %.2f ms; it is included in queue_ms and sched_latency\n",
+			pt.Rate, name, p50, p99)
+	}
+}
