@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"servebench/internal/openai/openaitest"
+	"servebench/internal/record"
 )
 
 // group is the part of summarize's JSON these tests read.
@@ -30,6 +31,8 @@ type group struct {
 	TPOTMedian       *float64 `json:"tpot_median_ms"`
 	LatencyMedian    *float64 `json:"latency_median_ms"`
 }
+
+type recordT = record.Record
 
 type summary struct {
 	Groups   []group `json:"groups"`
