@@ -146,12 +146,12 @@ func TestIndependentServer(t *testing.T) {
 		t.Fatalf("probe exit %d: %s", code, stderr)
 	}
 	out, stderr, code := sh(t, time.Minute,
-		"genload --url "+srv.URL+"/v1/chat/completions --requests 4 -c 2 -q | summarize --format json")
+		"genload --url "+srv.URL+"/v1/chat/completions --warmup 2 --requests 6 -c 2 -q | summarize --format json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	g := parseSummary(t, out).Groups[0]
-	if g.OK != 4 || g.OutputTokens != 24 || g.TokensFromChunks != 0 {
+	if g.OK != 6 || g.OutputTokens != 36 || g.TokensFromChunks != 0 {
 		t.Fatalf("group %+v", g)
 	}
 	near(t, "TTFT median", g.TTFTMedian, 40, 2)

@@ -13,6 +13,7 @@ import (
 
 	"servebench/internal/cmdline"
 	"servebench/internal/load"
+	"servebench/internal/openai"
 )
 
 func main() {
@@ -40,11 +41,16 @@ func main() {
 			&cli.Uint64Flag{Name: "seed", Usage: "seed of arrival times and prompts: the same seed gives the same schedule"},
 			&cli.IntFlag{Name: "warmup", Usage: "requests sent first at each load point, marked phase=warmup"},
 			&cli.DurationFlag{Name: "timeout", Value: load.DefaultTimeout, Usage: "per request, from send to the last byte"},
+			&cli.DurationFlag{Name: "connect-timeout", Value: load.DefaultConnectTimeout, Usage: "for dialing a connection (TCP, then TLS)"},
+			&cli.DurationFlag{Name: "first-token-timeout", Usage: "streaming: from send to the first content chunk (0: only --timeout)"},
 			&cli.DurationFlag{Name: "grace", Value: load.DefaultGrace, Usage: "after Ctrl-C, how long requests in flight may finish"},
 			&cli.Int64Flag{Name: "max-response-bytes", Value: load.DefaultMaxResponseBytes, Usage: "a longer response fails as a protocol error"},
 			&cli.StringFlag{Name: "label", Usage: "free label written into every record (e.g. latency)"},
 			&cli.StringFlag{Name: "run-id", Usage: "run id written into every record (default: time-based)"},
 			&cli.StringFlag{Name: "api-key", EnvVars: []string{"OPENAI_API_KEY"}, Usage: "bearer token (never written to records or logs)"},
+			&cli.StringFlag{Name: "api-key-file", Usage: "read the bearer token from the first line of `FILE` (keeps it out of ps)"},
+			&cli.StringFlag{Name: "ca-cert", Usage: "trust this PEM `FILE`'s certificates for https:// URLs"},
+			&cli.BoolFlag{Name: "insecure", Usage: "do not verify the server's TLS certificate"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress and no final line on stderr"},
 		},
 		Action: run,
@@ -62,9 +68,17 @@ func run(c *cli.Context) error {
 		Requests: c.Int("requests"), Duration: c.Duration("duration"), Warmup: c.Int("warmup"),
 		MaxConcurrency: c.Int("max-concurrency"), Arrival: c.String("arrival"), Burstiness: c.Float64("burstiness"),
 		RampUp: c.Duration("ramp-up"), Seed: c.Uint64("seed"),
-		Timeout: c.Duration("timeout"), Grace: c.Duration("grace"), MaxResponseBytes: c.Int64("max-response-bytes"),
+		Timeout: c.Duration("timeout"), ConnectTimeout: c.Duration("connect-timeout"),
+		FirstTokenTimeout: c.Duration("first-token-timeout"), Grace: c.Duration("grace"), MaxResponseBytes: c.Int64("max-response-bytes"),
 		Label: c.String("label"), RunID: c.String("run-id"), Quiet: c.Bool("quiet"),
 		Progress: isatty.IsTerminal(os.Stderr.Fd()),
+	}
+	var err error
+	if cfg.APIKey, err = openai.APIKey(cfg.APIKey, c.String("api-key-file")); err != nil {
+		return cmdline.Usage(err)
+	}
+	if cfg.TLS, err = openai.TLSConfig(c.String("ca-cert"), c.Bool("insecure")); err != nil {
+		return cmdline.Usage(err)
 	}
 	if c.IsSet("duration") && !c.IsSet("requests") {
 		cfg.Requests = 0 // the duration alone ends each load point

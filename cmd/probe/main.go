@@ -24,6 +24,9 @@ func main() {
 			&cli.StringFlag{Name: "url", Value: "http://localhost:8000", Usage: "server base URL (a trailing /v1 is accepted)", EnvVars: []string{"SERVEBENCH_URL"}},
 			&cli.StringFlag{Name: "model", Usage: "check that this model is served (default: any)"},
 			&cli.StringFlag{Name: "api-key", EnvVars: []string{"OPENAI_API_KEY"}, Usage: "bearer token"},
+			&cli.StringFlag{Name: "api-key-file", Usage: "read the bearer token from the first line of `FILE`"},
+			&cli.StringFlag{Name: "ca-cert", Usage: "trust this PEM `FILE`'s certificates for https:// URLs"},
+			&cli.BoolFlag{Name: "insecure", Usage: "do not verify the server's TLS certificate"},
 			&cli.DurationFlag{Name: "wait", Usage: "keep trying while unreachable or not ready, up to this long (e.g. 10m)"},
 			&cli.DurationFlag{Name: "interval", Value: time.Second, Usage: "time between tries with --wait"},
 			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Second, Usage: "per HTTP check"},
@@ -55,8 +58,16 @@ func run(c *cli.Context) error {
 	if endpoint != openai.EndpointCompletions && endpoint != openai.EndpointChat {
 		return cmdline.Usagef("--endpoint %q: want completions or chat", endpoint)
 	}
+	key, err := openai.APIKey(c.String("api-key"), c.String("api-key-file"))
+	if err != nil {
+		return cmdline.Usage(err)
+	}
+	tlsCfg, err := openai.TLSConfig(c.String("ca-cert"), c.Bool("insecure"))
+	if err != nil {
+		return cmdline.Usage(err)
+	}
 	cfg := probe.Config{
-		Target: t, Model: c.String("model"), APIKey: c.String("api-key"), Endpoint: endpoint,
+		Target: t, Model: c.String("model"), APIKey: key, Endpoint: endpoint, TLS: tlsCfg,
 		Smoke: c.Bool("smoke"), Timeout: c.Duration("timeout"), SmokeTimeout: c.Duration("smoke-timeout"),
 		Wait: c.Duration("wait"), Interval: c.Duration("interval"),
 	}

@@ -62,8 +62,15 @@ func (a *attempter) do(abort context.Context, j job) *record.Record {
 		Model: cfg.Model, URL: a.url, Endpoint: cfg.Endpoint, Stream: cfg.Stream, IgnoreEOS: cfg.IgnoreEOS,
 		Concurrency: j.point.Concurrency, Rate: j.point.Rate, MaxTokens: j.prompt.MaxTokens, TokensFrom: record.TokensFromNone,
 	}
-	ctx, cancel := context.WithTimeout(abort, cfg.Timeout)
+	ctx, cancel := context.WithTimeoutCause(abort, cfg.Timeout, errRequestTimeout)
 	defer cancel()
+	ctx, cancelCause := context.WithCancelCause(ctx)
+	defer cancelCause(nil)
+	var firstToken *time.Timer // stopped by the first content chunk
+	if cfg.Stream && cfg.FirstTokenTimeout > 0 && cfg.FirstTokenTimeout < cfg.Timeout {
+		firstToken = time.AfterFunc(cfg.FirstTokenTimeout, func() { cancelCause(errFirstTokenTimeout) })
+		defer firstToken.Stop()
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.url, bytes.NewReader(j.prompt.Body))
 	if err != nil {
 		return fail(rec, record.ErrProtocol, err)
@@ -86,7 +93,8 @@ func (a *attempter) do(abort context.Context, j job) *record.Record {
 
 	resp, err := a.hc.Do(req)
 	if err != nil {
-		return fail(rec, classify(ctx, abort, record.ErrConnect), err)
+		kind, err := a.classify(ctx, abort, record.ErrConnect, err)
+		return fail(rec, kind, err)
 	}
 	defer resp.Body.Close()
 	rec.Status = resp.StatusCode
@@ -96,16 +104,18 @@ func (a *attempter) do(abort context.Context, j job) *record.Record {
 		return fail(rec, record.ErrHTTP, fmt.Errorf("HTTP %d: %s", resp.StatusCode, openai.ErrorMessage(msg)))
 	}
 	if cfg.Stream {
-		err = a.readStream(rec, body, sent)
+		err = a.readStream(rec, body, sent, firstToken)
 	} else {
 		err = a.readBody(rec, body, sent)
 	}
 	if err != nil {
+		kind := record.ErrStream
 		var kindErr *kindError
 		if errors.As(err, &kindErr) {
-			return fail(rec, classify(ctx, abort, kindErr.kind), kindErr.err)
+			kind, err = kindErr.kind, kindErr.err
 		}
-		return fail(rec, classify(ctx, abort, record.ErrStream), err)
+		kind, err = a.classify(ctx, abort, kind, err)
+		return fail(rec, kind, err)
 	}
 	rec.OK = true
 	return rec
@@ -126,7 +136,7 @@ func protocolErr(format string, args ...any) error {
 // readStream reads SSE events and takes the timings: TTFT at the first
 // chunk that carries generated text (not vLLM's empty role chunk), one ITL
 // sample per gap between content chunks, latency at the end of the stream.
-func (a *attempter) readStream(rec *record.Record, body io.Reader, sent time.Time) error {
+func (a *attempter) readStream(rec *record.Record, body io.Reader, sent time.Time, firstToken *time.Timer) error {
 	sr := openai.NewStreamReader(body)
 	var last time.Time
 	chunks, events := 0, 0
@@ -158,6 +168,9 @@ func (a *attempter) readStream(rec *record.Record, body io.Reader, sent time.Tim
 		}
 		if ev.ContentBytes > 0 {
 			if chunks == 0 {
+				if firstToken != nil {
+					firstToken.Stop()
+				}
 				rec.TTFTMs = record.Float(record.Ms(now.Sub(sent)))
 			} else {
 				rec.ITLMs = append(rec.ITLMs, record.Ms(now.Sub(last)))
@@ -221,16 +234,25 @@ func (a *attempter) readBody(rec *record.Record, body io.Reader, sent time.Time)
 	return nil
 }
 
-// classify refines an error kind by why the request's context ended: the
-// per-request timeout, or the run being interrupted.
-func classify(ctx, abort context.Context, kind string) string {
-	switch {
+// Why a request's context ended, when the run did not end it.
+var (
+	errRequestTimeout    = errors.New("request timeout")
+	errFirstTokenTimeout = errors.New("first token timeout")
+)
+
+// classify refines an error by why the request's context ended: a timeout
+// or the run being interrupted. The message then says which limit was hit
+// rather than "context canceled".
+func (a *attempter) classify(ctx, abort context.Context, kind string, err error) (string, error) {
+	switch cause := context.Cause(ctx); {
 	case abort.Err() != nil:
-		return record.ErrCanceled
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return record.ErrTimeout
+		return record.ErrCanceled, errors.New("run interrupted before the response ended")
+	case errors.Is(cause, errFirstTokenTimeout):
+		return record.ErrTimeout, fmt.Errorf("no content within the first-token timeout (%v)", a.cfg.FirstTokenTimeout)
+	case errors.Is(cause, errRequestTimeout):
+		return record.ErrTimeout, fmt.Errorf("response not finished within the request timeout (%v)", a.cfg.Timeout)
 	}
-	return kind
+	return kind, err
 }
 
 func fail(rec *record.Record, kind string, err error) *record.Record {

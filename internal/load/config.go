@@ -6,6 +6,7 @@ package load
 
 import (
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -44,9 +45,12 @@ type Config struct {
 	Duration time.Duration // measured time per load point (0 = until Requests)
 	Warmup   int           // requests before the measured ones at each point, excluded from statistics
 
-	Timeout          time.Duration // per request, from send to the last byte
-	Grace            time.Duration // after an interrupt, how long requests in flight may finish
-	MaxResponseBytes int64
+	Timeout           time.Duration // per request, from send to the last byte
+	ConnectTimeout    time.Duration // dialing a new connection (TCP and TLS each)
+	FirstTokenTimeout time.Duration // streaming: from send to the first content chunk (0 = only Timeout)
+	TLS               *tls.Config   // nil: Go's defaults
+	Grace             time.Duration // after an interrupt, how long requests in flight may finish
+	MaxResponseBytes  int64
 
 	RunID string
 	Label string
@@ -58,6 +62,7 @@ type Config struct {
 // Defaults used by genload's flags too.
 const (
 	DefaultTimeout          = 120 * time.Second
+	DefaultConnectTimeout   = 10 * time.Second
 	DefaultGrace            = 10 * time.Second
 	DefaultMaxResponseBytes = 64 << 20
 	DefaultPrompt           = "Write a short story about a lighthouse keeper who finds a message in a bottle."
@@ -95,6 +100,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
+	}
+	if c.ConnectTimeout <= 0 {
+		c.ConnectTimeout = DefaultConnectTimeout
+	}
+	if c.FirstTokenTimeout < 0 {
+		return errors.New("--first-token-timeout cannot be negative")
 	}
 	if c.Grace < 0 {
 		return errors.New("--grace cannot be negative")

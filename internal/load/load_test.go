@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -207,4 +208,65 @@ func TestChatRoleChunkAndZeroUsage(t *testing.T) {
 	if !r.OK || *r.TTFTMs < 39 || r.OutputTokens != 4 || r.TokensFrom != record.TokensFromUsage || len(r.ITLMs) != 3 {
 		t.Fatalf("record %+v ttft %v", r, *r.TTFTMs)
 	}
+}
+
+func TestTimeoutsSayWhichLimit(t *testing.T) {
+	tests := []struct {
+		name string
+		srv  *openaitest.Server
+		cfg  func(*Config)
+		msg  string
+		max  time.Duration
+	}{
+		{"first token", &openaitest.Server{TTFT: 3 * time.Second, Tokens: 2},
+			func(c *Config) { c.FirstTokenTimeout = 150 * time.Millisecond }, "first-token timeout (150ms)", time.Second},
+		{"whole request", &openaitest.Server{Tokens: 3, Fault: openaitest.FaultStall},
+			func(c *Config) { c.Timeout = 200 * time.Millisecond; c.FirstTokenTimeout = 100 * time.Millisecond }, "request timeout (200ms)", time.Second},
+		{"non-streaming", &openaitest.Server{TTFT: 3 * time.Second, Tokens: 2},
+			func(c *Config) { c.Stream = false; c.Timeout = 150 * time.Millisecond }, "request timeout (150ms)", time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := runtime.NumGoroutine()
+			start := time.Now()
+			recs, _, err := runFake(t, tt.srv, func(c *Config) { c.Requests = 2; tt.cfg(c) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range recs {
+				if r.ErrorKind != record.ErrTimeout || !strings.Contains(r.Error, tt.msg) {
+					t.Errorf("kind %q error %q, want timeout %q", r.ErrorKind, r.Error, tt.msg)
+				}
+			}
+			if el := time.Since(start); el > tt.max {
+				t.Errorf("took %v, want under %v", el, tt.max)
+			}
+			noLeak(t, before)
+		})
+	}
+}
+
+// noLeak waits for the goroutine count to come back to what it was: a
+// stalled stream or a canceled run must not leave goroutines behind.
+func noLeak(t *testing.T, before int) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestNoGoroutineLeakAfterFaults(t *testing.T) {
+	before := runtime.NumGoroutine()
+	for _, fault := range []string{openaitest.FaultReset, openaitest.FaultErrorEvent, openaitest.FaultNoDone, openaitest.FaultHTTP500} {
+		f := &openaitest.Server{Tokens: 3, Fault: fault}
+		if _, _, err := runFake(t, f, func(c *Config) { c.Requests = 4; c.Concurrencies = []int{2} }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	noLeak(t, before)
 }

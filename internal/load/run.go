@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -36,15 +37,16 @@ type counters struct {
 // per worker, so connections are reused and never re-dialled mid-run, and
 // which does not ask for gzip: compression would buffer a stream and hide
 // its timing.
-func NewHTTPClient(concurrency int) *http.Client {
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+func NewHTTPClient(concurrency int, connectTimeout time.Duration, tlsCfg *tls.Config) *http.Client {
+	dialer := &net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
 		DialContext:         dialer.DialContext,
 		MaxIdleConns:        concurrency + 16,
 		MaxIdleConnsPerHost: concurrency + 16,
 		IdleConnTimeout:     90 * time.Second,
-		TLSHandshakeTimeout: 10 * time.Second,
+		TLSHandshakeTimeout: connectTimeout,
+		TLSClientConfig:     tlsCfg,
 		DisableCompression:  true,
 		ForceAttemptHTTP2:   false,
 	}
@@ -61,7 +63,7 @@ func NewHTTPClient(concurrency int) *http.Client {
 func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io.Writer) (Result, error) {
 	start := time.Now()
 	res := Result{RunID: cfg.RunID}
-	hc := NewHTTPClient(maxInFlight(cfg.Points))
+	hc := NewHTTPClient(maxInFlight(cfg.Points), cfg.ConnectTimeout, cfg.TLS)
 	defer hc.CloseIdleConnections()
 
 	if cfg.Model == "" {

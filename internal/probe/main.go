@@ -21,7 +21,7 @@ import (
 func Main(cfg Config, asJSON, colored bool, stdout, stderr io.Writer) error {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	rep := Run(ctx, &http.Client{}, cfg)
+	rep := Run(ctx, &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, TLSClientConfig: cfg.TLS}}, cfg)
 	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetEscapeHTML(false)

@@ -7,6 +7,7 @@ package probe
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -43,7 +44,8 @@ func (o Outcome) String() string { return outcomeNames[o] }
 // Config is one probe.
 type Config struct {
 	Target       openai.Target
-	Model        string // "" = any; the first served model is reported
+	TLS          *tls.Config // nil: Go's defaults
+	Model        string      // "" = any; the first served model is reported
 	APIKey       string
 	Endpoint     string        // for the smoke completion
 	Smoke        bool          // send a real 1-token completion

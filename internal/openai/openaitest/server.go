@@ -92,7 +92,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	start := time.Now()
 	if !req.Stream {
-		time.Sleep(time.Until(start.Add(s.TTFT + time.Duration(max(s.Tokens-1, 0))*s.ITL)))
+		if !sleepUntil(r, start.Add(s.TTFT+time.Duration(max(s.Tokens-1, 0))*s.ITL)) {
+			return
+		}
 		text := `"text":"a b c"`
 		if chat {
 			text = `"message":{"role":"assistant","content":"a b c"}`
@@ -116,7 +118,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, chat bool, start
 	}
 	fl.Flush()
 	for i := 0; i < s.Tokens; i++ {
-		time.Sleep(time.Until(start.Add(s.TTFT + time.Duration(i)*s.ITL)))
+		if !sleepUntil(r, start.Add(s.TTFT+time.Duration(i)*s.ITL)) {
+			return
+		}
 		if i == 1 && s.misbehave(w, r) {
 			return
 		}
@@ -162,4 +166,21 @@ func (s *Server) misbehave(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	return false
+}
+
+// sleepUntil waits for t unless the client goes away first, so that a
+// closing test server is not held up by a long simulated delay.
+func sleepUntil(r *http.Request, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return true
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
 }
