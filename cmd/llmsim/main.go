@@ -1,0 +1,70 @@
+// Command llmsim is a vLLM-compatible OpenAI server with known latencies,
+// batching limits and fault injection: servebench's default target. See
+// package servebench/internal/sim for the timing model and the startup line.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"servebench/internal/sim"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	d := sim.DefaultConfig()
+	app := &cli.App{
+		Name:    "llmsim",
+		Usage:   "simulate a vLLM OpenAI-compatible server with exact latencies",
+		Version: sim.Version,
+		UsageText: "llmsim [options]\n\n" +
+			"Serves GET /health /v1/models /version /metrics and POST /v1/completions\n" +
+			"/v1/chat/completions like vLLM. Once listening it prints to stderr:\n" +
+			"  llmsim: serving MODEL on http://HOST:PORT (ttft=.. itl=.. max-num-seqs=N max-model-len=N)",
+		HideHelpCommand: true,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "addr", Value: d.Addr, Usage: "listen address; port 0 picks a free port (see the startup line)"},
+			&cli.StringSliceFlag{Name: "model", Usage: "model to serve, repeatable or comma-separated", DefaultText: sim.DefaultModel},
+			&cli.StringSliceFlag{Name: "served-model-name", Usage: "names clients use for the model, as in vLLM"},
+			&cli.DurationFlag{Name: "ttft", Value: d.TTFT, Usage: "time from admission to the first token"},
+			&cli.DurationFlag{Name: "itl", Value: d.ITL, Usage: "time between tokens"},
+			&cli.DurationFlag{Name: "itl-per-seq", Usage: "extra time per token for each other running sequence"},
+			&cli.IntFlag{Name: "max-num-seqs", Value: d.MaxNumSeqs, Usage: "sequences generating at once; more wait in a FIFO queue"},
+			&cli.IntFlag{Name: "max-model-len", Value: d.MaxModelLen, Usage: "limit on prompt tokens + max_tokens"},
+			&cli.DurationFlag{Name: "startup-delay", Usage: "answer 503 for this long after starting"},
+			&cli.Int64Flag{Name: "seed", Usage: "seed for output lengths and words"},
+			&cli.Float64Flag{Name: "eos-prob", Value: d.EOSProb, Usage: "probability that each token after the first ends the output (without ignore_eos)"},
+			&cli.DurationFlag{Name: "stall", Usage: "pause all token output once for this long (0: never)"},
+			&cli.DurationFlag{Name: "stall-after", Usage: "start the stall this long after starting"},
+			&cli.BoolFlag{Name: "quiet", Usage: "print only the startup line and errors"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return cli.Exit(fmt.Sprintf("llmsim: unexpected argument %q", c.Args().First()), 2)
+			}
+			cfg := sim.Config{
+				Addr: c.String("addr"), Models: c.StringSlice("model"), ServedModelNames: c.StringSlice("served-model-name"),
+				TTFT: c.Duration("ttft"), ITL: c.Duration("itl"), ITLPerSeq: c.Duration("itl-per-seq"),
+				MaxNumSeqs: c.Int("max-num-seqs"), MaxModelLen: c.Int("max-model-len"), StartupDelay: c.Duration("startup-delay"),
+				Seed: c.Int64("seed"), EOSProb: c.Float64("eos-prob"),
+				Stall: c.Duration("stall"), StallAfter: c.Duration("stall-after"), Quiet: c.Bool("quiet"),
+			}
+			if err := sim.Run(ctx, cfg, os.Stderr); errors.Is(err, sim.ErrConfig) {
+				return cli.Exit("llmsim: "+err.Error(), 2)
+			} else if err != nil {
+				return cli.Exit("llmsim: "+err.Error(), 1)
+			}
+			return nil
+		},
+	}
+	if err := app.Run(os.Args); err != nil {
+		os.Exit(2) // flag errors; urfave/cli has printed them
+	}
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// buildLLMSim builds the command once per test binary run.
+func buildLLMSim(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "llmsim")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+var urlRE = regexp.MustCompile(`http://[^ ]*`)
+
+// TestEndToEnd runs the binary as a script would: port 0, read the URL from
+// the startup line, use it, stop with SIGTERM, expect exit 0.
+func TestEndToEnd(t *testing.T) {
+	bin := buildLLMSim(t)
+	cmd := exec.Command(bin, "--addr", "127.0.0.1:0", "--ttft", "2ms", "--itl", "1ms", "--model", "e2e/model", "--quiet")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	lines := bufio.NewReader(stderr)
+	line, err := lines.ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the startup line: %v", err)
+	}
+	if !strings.HasPrefix(line, "llmsim: serving e2e/model on http://127.0.0.1:") {
+		t.Fatalf("startup line %q", line)
+	}
+	base := urlRE.FindString(line)
+	resp, err := http.Post(base+"/v1/completions", "application/json",
+		strings.NewReader(`{"model":"e2e/model","prompt":"hi","max_tokens":4,"ignore_eos":true,"stream":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if n := strings.Count(string(body), "data: "); resp.StatusCode != 200 || n != 5 {
+		t.Errorf("status %d, %d events:\n%s", resp.StatusCode, n, body)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(lines)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v (stderr %q)", err, rest)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("llmsim did not exit after SIGTERM")
+	}
+	if len(rest) != 0 {
+		t.Errorf("--quiet printed %q after the startup line", rest)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	bin := buildLLMSim(t)
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"unknown flag", []string{"--no-such-flag"}},
+		{"bad duration", []string{"--ttft", "soon"}},
+		{"invalid eos-prob", []string{"--eos-prob", "2", "--addr", "127.0.0.1:0"}},
+		{"stray argument", []string{"serve"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := exec.Command(bin, tt.args...).CombinedOutput()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+				t.Errorf("%v: %v, want exit status 2\n%s", tt.args, err, out)
+			}
+		})
+	}
+}

@@ -1,0 +1,122 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// Defaults for Config, also used for zero fields where zero makes no sense.
+const (
+	DefaultAddr        = "127.0.0.1:8000"
+	DefaultModel       = "llmsim/tiny"
+	DefaultTTFT        = 20 * time.Millisecond
+	DefaultITL         = 5 * time.Millisecond
+	DefaultMaxNumSeqs  = 256
+	DefaultMaxModelLen = 4096
+	DefaultEOSProb     = 0.05
+	// DefaultMaxTokens is used when a request gives neither max_tokens nor
+	// (chat) max_completion_tokens. It is vLLM's default for completions; for
+	// chat vLLM would allow max_model_len - prompt tokens, but a benchmark
+	// target that answers a forgotten limit with thousands of tokens only
+	// slows everyone down, so chat gets 16 too.
+	DefaultMaxTokens = 16
+	// Version is what GET /version reports.
+	Version = "0.0.0-llmsim"
+)
+
+// ErrConfig marks configuration errors, so that commands can exit with the
+// usage status rather than the runtime one.
+var ErrConfig = errors.New("invalid configuration")
+
+// Config holds every knob of the simulator. The zero value is usable with
+// New: it serves DefaultModel with no delays and no early EOS.
+type Config struct {
+	Addr             string   // listen address for Run; port 0 picks a free one
+	Models           []string // model paths; the first one is the metrics label
+	ServedModelNames []string // names clients use instead of Models, as vLLM's --served-model-name
+
+	TTFT      time.Duration // admission to first token
+	ITL       time.Duration // between successive tokens
+	ITLPerSeq time.Duration // extra time per step for each other running sequence (batching slowdown)
+
+	MaxNumSeqs   int           // sequences generating at once; more wait in a FIFO queue
+	MaxModelLen  int           // prompt + max_tokens limit, in tokens
+	StartupDelay time.Duration // time answering 503 before becoming ready
+
+	Seed    int64   // seeds output lengths and words, with the arrival number
+	EOSProb float64 // per-token probability of ending early without ignore_eos
+
+	Stall      time.Duration // engine pause, once; 0 disables
+	StallAfter time.Duration // when the stall starts, after New
+
+	Quiet bool // Run prints only the startup line and errors
+}
+
+// DefaultConfig returns the configuration llmsim starts with when no flag is
+// given.
+func DefaultConfig() Config {
+	return Config{
+		Addr:        DefaultAddr,
+		Models:      []string{DefaultModel},
+		TTFT:        DefaultTTFT,
+		ITL:         DefaultITL,
+		MaxNumSeqs:  DefaultMaxNumSeqs,
+		MaxModelLen: DefaultMaxModelLen,
+		EOSProb:     DefaultEOSProb,
+	}
+}
+
+// Validate reports the first nonsensical setting, wrapped in ErrConfig. New
+// does not call it (it normalizes instead); Run does.
+func (c Config) Validate() error {
+	durations := []struct {
+		name string
+		d    time.Duration
+	}{
+		{"ttft", c.TTFT}, {"itl", c.ITL}, {"itl-per-seq", c.ITLPerSeq},
+		{"startup-delay", c.StartupDelay}, {"stall", c.Stall}, {"stall-after", c.StallAfter},
+	}
+	for _, d := range durations {
+		if d.d < 0 {
+			return fmt.Errorf("%w: %s must not be negative, got %v", ErrConfig, d.name, d.d)
+		}
+	}
+	switch {
+	case c.MaxNumSeqs < 1:
+		return fmt.Errorf("%w: max-num-seqs must be at least 1, got %d", ErrConfig, c.MaxNumSeqs)
+	case c.MaxModelLen < 1:
+		return fmt.Errorf("%w: max-model-len must be at least 1, got %d", ErrConfig, c.MaxModelLen)
+	case math.IsNaN(c.EOSProb) || c.EOSProb < 0 || c.EOSProb > 1:
+		return fmt.Errorf("%w: eos-prob must be in [0, 1], got %v", ErrConfig, c.EOSProb)
+	}
+	for _, names := range [][]string{c.Models, c.ServedModelNames} {
+		for _, n := range names {
+			if n == "" {
+				return fmt.Errorf("%w: empty model name", ErrConfig)
+			}
+		}
+	}
+	return nil
+}
+
+// normalized fills the fields whose zero value cannot be meant literally.
+func (c Config) normalized() Config {
+	if len(c.Models) == 0 {
+		c.Models = []string{DefaultModel}
+	}
+	if c.MaxNumSeqs < 1 {
+		c.MaxNumSeqs = DefaultMaxNumSeqs
+	}
+	if c.MaxModelLen < 1 {
+		c.MaxModelLen = DefaultMaxModelLen
+	}
+	if math.IsNaN(c.EOSProb) || c.EOSProb < 0 {
+		c.EOSProb = 0
+	}
+	c.EOSProb = min(c.EOSProb, 1)
+	c.TTFT, c.ITL, c.ITLPerSeq = max(c.TTFT, 0), max(c.ITL, 0), max(c.ITLPerSeq, 0)
+	c.Stall, c.StallAfter = max(c.Stall, 0), max(c.StallAfter, 0)
+	return c
+}

@@ -1,0 +1,59 @@
+// Package sim is the engine of llmsim, a vLLM-compatible OpenAI server whose
+// latencies are known in advance. It is servebench's default target and the
+// ground truth of its tests, so its timing is exact by construction rather
+// than by luck.
+//
+// # Timing model
+//
+// A generation request is accepted (parsed, validated, given an arrival
+// number), then waits in a FIFO queue for one of MaxNumSeqs slots, as vLLM's
+// scheduler makes requests beyond --max-num-seqs wait. Its admission time t0
+// is its arrival (when the handler starts, before the body is read, so that
+// parsing costs no TTFT) if a slot is free, else the instant a slot is
+// handed to it. Token i (0-based) is then due at
+//
+//	due(0) = t0 + TTFT + ITLPerSeq*(running-1)
+//	due(i) = due(i-1) + ITL + ITLPerSeq*(running-1)
+//
+// where running is the number of admitted sequences (this one included) when
+// the step starts. With ITLPerSeq = 0 this is exactly t0 + TTFT + i*ITL. The
+// deadlines are absolute instants computed from t0, never sums of measured
+// sleeps, so lateness in one token does not move the next: there is no drift
+// over long outputs. Queueing time adds to the client's TTFT naturally,
+// because t0 comes after the queue. The slot is freed when the last token is
+// due, and handed directly to the oldest waiter, whose t0 is that instant.
+//
+// Streaming responses send their headers when the request is accepted, then
+// one SSE event per token, written and flushed at its due time (chat's role
+// chunk leaves with the first token; the usage chunk and [DONE] with the
+// last). With no delays at all, nothing is flushed before the end: every
+// event is due at once anyway. Non-streaming responses are sent when the
+// last token is due: t0 + TTFT + (n-1)*ITL.
+//
+// A stall (Stall, StallAfter) freezes the whole engine once: engine time
+// stops at start+StallAfter for Stall, so every token due after that instant
+// comes Stall later, and a request admitted during the stall starts when it
+// ends.
+//
+// # Sleeping precisely
+//
+// Go's timers sleep in whole milliseconds when the process is idle (the
+// runtime's epoll_wait timeout is in ms), which makes a lone timer 0-1 ms
+// late, about 0.6 ms at the median. That is most of the error budget, so on
+// Linux a request sleeps on an ordinary timer until 2 ms before its deadline
+// and then registers with one shared waker driven by a timerfd, which the
+// runtime's poller reports with about 0.1 ms of lateness. The waker is
+// bypassed when hundreds of requests are already registered (at that load it
+// would be the bottleneck); without a timerfd, plain timers are used.
+//
+// # Output
+//
+// Prompt tokens are the whitespace-separated words of the prompt (for chat,
+// of every message's text content); token-id prompts count one per id. Output
+// tokens are words of a fixed vocabulary, each token's text being " word".
+// Without ignore_eos, each token after the first ends the sequence with
+// probability EOSProb (finish_reason "stop"); otherwise the output is exactly
+// max_tokens long (finish_reason "length"). Lengths and words come from a
+// generator seeded by Seed and the request's arrival number, so a run is
+// reproducible given the seed and the order in which requests arrive.
+package sim
