@@ -1,9 +1,16 @@
 package e2e
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"math"
+	"net/http"
+	"net/http/httptest"
+	"servebench/internal/openai/openaitest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -98,5 +105,102 @@ func TestSweepShowsTheKnee(t *testing.T) {
 	// Up to 2 in flight nothing queues; at 4 and 8 requests wait for a slot.
 	if !(ttft[1] < 15 && ttft[2] > ttft[1]+15 && ttft[3] > ttft[2]+15) {
 		t.Errorf("TTFT medians by concurrency 1,2,4,8: %v; want flat, then rising", ttft)
+	}
+}
+
+// TestStallShowsInSchedLatency: llmsim stalls for 1 s during a paced run
+// capped at 4 requests in flight. The requests that waited for a slot were
+// served fast once sent, so plain latency looks small; latency from the
+// schedule shows the stall, and summarize says so.
+func TestStallShowsInSchedLatency(t *testing.T) {
+	url := startSim(t, "--ttft", "10ms", "--itl", "2ms", "--stall", "1s", "--stall-after", "1500ms")
+	dir := t.TempDir()
+	raw := dir + "/stall.jsonl"
+	_, stderr, code := sh(t, time.Minute, "genload --url "+url+" -r 50 --arrival constant --max-concurrency 4 --duration 4s --max-tokens 5 --ignore-eos -q > "+quote(raw))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	out, _, code := sh(t, time.Minute, "summarize --format json "+quote(raw))
+	if code != 0 {
+		t.Fatal(out)
+	}
+	var s struct {
+		Groups []struct {
+			LatencyP90 float64  `json:"latency_p90_ms"`
+			SchedP99   float64  `json:"sched_latency_p99_ms"`
+			Warnings   []string `json:"warnings"`
+		} `json:"groups"`
+	}
+	if err := json.Unmarshal([]byte(out), &s); err != nil || len(s.Groups) != 1 {
+		t.Fatalf("%v: %s", err, out)
+	}
+	g := s.Groups[0]
+	if g.LatencyP90 > 50 {
+		t.Errorf("latency p90 %.1f ms: should look small", g.LatencyP90)
+	}
+	if g.SchedP99 < 800 || g.SchedP99 > 1300 {
+		t.Errorf("sched_latency p99 %.1f ms, want about the 1 s stall", g.SchedP99)
+	}
+	text, _, _ := sh(t, time.Minute, "summarize "+quote(raw))
+	if !strings.Contains(text, "sched_latency") || !strings.Contains(strings.Join(g.Warnings, " "), "late") {
+		t.Errorf("summarize does not point at the lag:\n%s\n%v", text, g.Warnings)
+	}
+}
+
+// TestSeedReproducesPrompts: synthetic prompts with spread lengths, a
+// shared prefix and spread max_tokens are the same, byte for byte, for the
+// same seed, and differ for another.
+func TestSeedReproducesPrompts(t *testing.T) {
+	var mu sync.Mutex
+	var bodies []string
+	fake := &openaitest.Server{Model: "m", Tokens: 2}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			b, _ := io.ReadAll(r.Body)
+			mu.Lock()
+			bodies = append(bodies, string(b))
+			mu.Unlock()
+			r.Body = io.NopCloser(bytes.NewReader(b))
+		}
+		fake.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	run := func(seed string) []string {
+		mu.Lock()
+		bodies = nil
+		mu.Unlock()
+		_, stderr, code := sh(t, time.Minute, "genload --url "+srv.URL+" -n 20 -q --seed "+seed+
+			" --input-tokens 50 --input-tokens-range 0.5 --shared-prefix-tokens 8 --output-tokens 10 --output-tokens-range 0.5 >/dev/null")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), bodies...)
+	}
+	a, b, c := run("11"), run("11"), run("12")
+	if len(a) != 20 || !slices.Equal(a, b) {
+		t.Fatalf("same seed: %d and %d bodies, equal %v", len(a), len(b), slices.Equal(a, b))
+	}
+	if slices.Equal(a, c) {
+		t.Error("different seeds gave the same prompts")
+	}
+	lengths := map[int]bool{}
+	for _, body := range a {
+		var req struct {
+			Prompt    string `json:"prompt"`
+			MaxTokens int    `json:"max_tokens"`
+		}
+		if err := json.Unmarshal([]byte(body), &req); err != nil {
+			t.Fatal(err)
+		}
+		words := len(strings.Fields(req.Prompt))
+		if words < 8+25 || words > 8+75 || req.MaxTokens < 5 || req.MaxTokens > 15 {
+			t.Errorf("prompt of %d words, max_tokens %d", words, req.MaxTokens)
+		}
+		lengths[words] = true
+	}
+	if len(lengths) < 5 {
+		t.Errorf("prompt lengths do not spread: %v", lengths)
 	}
 }

@@ -4,7 +4,6 @@
 package main
 
 import (
-	"errors"
 	"os"
 	"strconv"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"servebench/internal/cmdline"
+	"servebench/internal/dataset"
 	"servebench/internal/load"
 	"servebench/internal/openai"
 )
@@ -26,7 +26,13 @@ func main() {
 			&cli.StringFlag{Name: "model", Usage: "model id (default: the first one /v1/models lists)"},
 			&cli.StringFlag{Name: "endpoint", Usage: "completions or chat (default: from --url, else completions)"},
 			&cli.StringFlag{Name: "prompt", Usage: "the prompt sent with every request"},
-			&cli.StringFlag{Name: "prompt-file", Usage: "prompts, one per line, used in turn"},
+			&cli.StringFlag{Name: "prompt-file", Usage: "prompts used in turn: one per line, plain text or JSON {\"prompt\":..} / {\"messages\":[..]} with optional \"max_tokens\""},
+			&cli.StringFlag{Name: "sharegpt", Usage: "ShareGPT JSON `FILE`: first human turn as prompt, first reply's length as max_tokens (filtered as vLLM does)"},
+			&cli.IntFlag{Name: "input-tokens", Usage: "synthetic prompts of about N tokens (words), different for each request"},
+			&cli.Float64Flag{Name: "input-tokens-range", Usage: "spread synthetic prompt lengths uniformly over N(1-R)..N(1+R)"},
+			&cli.IntFlag{Name: "output-tokens", Usage: "per-request max_tokens (overrides --max-tokens and ShareGPT lengths)"},
+			&cli.Float64Flag{Name: "output-tokens-range", Usage: "spread --output-tokens uniformly over N(1-R)..N(1+R)"},
+			&cli.IntFlag{Name: "shared-prefix-tokens", Usage: "the same N-token prefix before every prompt (prefix-cache studies)"},
 			&cli.IntFlag{Name: "max-tokens", Value: 128, Usage: "max_tokens of each request (0: not sent)"},
 			&cli.BoolFlag{Name: "ignore-eos", Usage: "ask the server to generate exactly max-tokens (vLLM's ignore_eos)"},
 			&cli.BoolFlag{Name: "stream", Value: true, Usage: "stream the responses (--stream=false for whole responses)"},
@@ -86,17 +92,14 @@ func run(c *cli.Context) error {
 	if err := loadPoints(c, cfg); err != nil {
 		return err
 	}
-	switch {
-	case c.IsSet("prompt") && c.IsSet("prompt-file"):
-		return cmdline.Usage(errors.New("give --prompt or --prompt-file, not both"))
-	case c.IsSet("prompt"):
-		cfg.Prompts = []string{c.String("prompt")}
-	case c.IsSet("prompt-file"):
-		prompts, err := load.ReadPromptFile(c.String("prompt-file"))
-		if err != nil {
-			return cmdline.Usage(err)
-		}
-		cfg.Prompts = prompts
+	cfg.Dataset = dataset.Config{
+		PromptFile: c.String("prompt-file"), ShareGPTFile: c.String("sharegpt"),
+		InputTokens: c.Int("input-tokens"), InputTokensRange: c.Float64("input-tokens-range"),
+		OutputTokens: c.Int("output-tokens"), OutputTokensRange: c.Float64("output-tokens-range"),
+		SharedPrefixTokens: c.Int("shared-prefix-tokens"),
+	}
+	if c.IsSet("prompt") {
+		cfg.Dataset.Prompts = []string{c.String("prompt")}
 	}
 	if err := cfg.Validate(); err != nil {
 		return cmdline.Usage(err)

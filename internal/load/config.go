@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"servebench/internal/dataset"
 	"servebench/internal/openai"
 )
 
@@ -24,8 +25,11 @@ type Config struct {
 	Model    string        // "" = the first model the server lists
 	APIKey   string
 
-	Prompts   []string // cycled through in order
-	MaxTokens int      // 0 = not sent: the server's default
+	// Dataset says where prompts come from (literal, file, ShareGPT,
+	// synthetic) and their per-request max_tokens; Validate opens it.
+	Dataset   dataset.Config
+	source    dataset.Source
+	MaxTokens int // 0 = not sent: the server's default
 	IgnoreEOS bool
 	Stream    bool
 
@@ -65,7 +69,6 @@ const (
 	DefaultConnectTimeout   = 10 * time.Second
 	DefaultGrace            = 10 * time.Second
 	DefaultMaxResponseBytes = 64 << 20
-	DefaultPrompt           = "Write a short story about a lighthouse keeper who finds a message in a bottle."
 )
 
 // Validate checks the config and fills what is derived from it.
@@ -95,9 +98,12 @@ func (c *Config) Validate() error {
 	if err := c.points(); err != nil {
 		return err
 	}
-	if len(c.Prompts) == 0 {
-		c.Prompts = []string{DefaultPrompt}
+	c.Dataset.Seed = int64(c.Seed)
+	src, err := dataset.New(c.Dataset)
+	if err != nil {
+		return err
 	}
+	c.source = src
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
 	}

@@ -24,7 +24,7 @@ type Point struct {
 type runner struct {
 	a       *attempter
 	out     *record.Writer
-	prompts []*Prompt
+	prompts *prompter
 	c       *counters
 	stop    context.Context
 	reqCtx  context.Context
@@ -44,10 +44,14 @@ func (r *runner) writeErr() error {
 
 // newJob numbers the next request and picks its prompt, in dispatch order,
 // so the same seed gives the same prompts for the same requests.
-func (r *runner) newJob(phase string, pt Point) job {
-	j := job{seq: r.seq, phase: phase, point: pt, prompt: r.prompts[r.seq%len(r.prompts)]}
+func (r *runner) newJob(phase string, pt Point) (job, error) {
+	p, err := r.prompts.next()
+	if err != nil {
+		return job{}, err
+	}
+	j := job{seq: r.seq, phase: phase, point: pt, prompt: p}
 	r.seq++
-	return j
+	return j, nil
 }
 
 // exec makes one attempt and writes its record.
@@ -80,15 +84,14 @@ func (r *runner) phase(name string, pt Point, n int, dur time.Duration, seed uin
 	if pt.Rate > 0 {
 		return r.openLoop(name, pt, n, dur, seed)
 	}
-	r.closedLoop(name, pt, n, deadline)
-	return nil
+	return r.closedLoop(name, pt, n, deadline)
 }
 
 // closedLoop runs pt.Concurrency workers, each sending its next request as
 // soon as its last one ended. The schedule time of a closed-loop request is
 // the moment a worker took it, so queue_ms measures only the client's own
 // overhead.
-func (r *runner) closedLoop(name string, pt Point, n int, deadline <-chan time.Time) {
+func (r *runner) closedLoop(name string, pt Point, n int, deadline <-chan time.Time) error {
 	jobs := make(chan job)
 	var wg sync.WaitGroup
 	workers := pt.Concurrency
@@ -105,9 +108,13 @@ func (r *runner) closedLoop(name string, pt Point, n int, deadline <-chan time.T
 			}
 		}()
 	}
+	var err error
 send:
 	for i := 0; n == 0 || i < n; i++ {
-		j := r.newJob(name, pt)
+		var j job
+		if j, err = r.newJob(name, pt); err != nil {
+			break
+		}
 		select {
 		case <-r.stop.Done():
 			break send
@@ -120,6 +127,7 @@ send:
 	}
 	close(jobs)
 	wg.Wait()
+	return err
 }
 
 // lagWarnMs is the p99 dispatch lag above which genload says on stderr that
@@ -152,6 +160,12 @@ send:
 			break
 		}
 		at := start.Add(off)
+		j, err := r.newJob(name, pt) // before the wait: the body is ready at send time
+		if err != nil {
+			wg.Wait()
+			return err
+		}
+		j.scheduledAt = at
 		if wait := time.Until(at); wait > 0 {
 			timer.Reset(wait)
 			select {
@@ -164,8 +178,6 @@ send:
 		} else if r.stop.Err() != nil || r.reqCtx.Err() != nil {
 			break
 		}
-		j := r.newJob(name, pt)
-		j.scheduledAt = at
 		lags = append(lags, record.Ms(time.Since(at)))
 		wg.Add(1)
 		go func() {

@@ -1,63 +1,54 @@
 package load
 
 import (
-	"bufio"
 	"fmt"
-	"io"
-	"os"
-	"strings"
 
+	"servebench/internal/dataset"
 	"servebench/internal/openai"
 )
 
-// Prompt is a request body built once and sent as often as needed.
+// Prompt is a request body ready to send.
 type Prompt struct {
-	Text      string
 	MaxTokens int
 	Body      []byte
 }
 
-// ReadPromptFile reads one prompt per non-blank line.
-func ReadPromptFile(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("prompt file: %w", err)
-	}
-	defer f.Close()
-	prompts, err := readPrompts(f)
-	if err != nil {
-		return nil, fmt.Errorf("prompt file %s: %w", path, err)
-	}
-	if len(prompts) == 0 {
-		return nil, fmt.Errorf("prompt file %s has no prompts", path)
-	}
-	return prompts, nil
+// prompter turns dataset items into request bodies in the dispatcher, off
+// the request path. A literal prompt repeats the same item, so its body is
+// built once and reused.
+type prompter struct {
+	cfg  *Config
+	src  dataset.Source
+	last dataset.Item
+	body *Prompt
 }
 
-func readPrompts(r io.Reader) ([]string, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	var prompts []string
-	for sc.Scan() {
-		if line := strings.TrimSpace(sc.Text()); line != "" {
-			prompts = append(prompts, line)
-		}
+func (p *prompter) next() (*Prompt, error) {
+	it := p.src.Next()
+	if p.body != nil && sameItem(it, p.last) {
+		return p.body, nil
 	}
-	return prompts, sc.Err()
+	if it.Prompt == "" && len(it.Messages) > 0 && p.cfg.Endpoint != openai.EndpointChat {
+		return nil, fmt.Errorf("the prompts include chat messages: use --endpoint chat")
+	}
+	maxTokens := p.cfg.MaxTokens
+	if it.MaxTokens > 0 {
+		maxTokens = it.MaxTokens
+	}
+	req := openai.Request{Endpoint: p.cfg.Endpoint, Model: p.cfg.Model, Prompt: it.Prompt, Messages: it.Messages,
+		MaxTokens: maxTokens, IgnoreEOS: p.cfg.IgnoreEOS, Stream: p.cfg.Stream}
+	body, err := req.Body()
+	if err != nil {
+		return nil, err
+	}
+	p.last, p.body = it, &Prompt{MaxTokens: maxTokens, Body: body}
+	return p.body, nil
 }
 
-// buildPrompts encodes every prompt's request body up front, so the request
-// path does no JSON encoding.
-func buildPrompts(cfg *Config) ([]*Prompt, error) {
-	out := make([]*Prompt, 0, len(cfg.Prompts))
-	for _, text := range cfg.Prompts {
-		req := openai.Request{Endpoint: cfg.Endpoint, Model: cfg.Model, Prompt: text,
-			MaxTokens: cfg.MaxTokens, IgnoreEOS: cfg.IgnoreEOS, Stream: cfg.Stream}
-		body, err := req.Body()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, &Prompt{Text: text, MaxTokens: cfg.MaxTokens, Body: body})
-	}
-	return out, nil
+// sameItem is true for an item repeated by a literal or cycled source: the
+// same text (compared by length first, so distinct synthetic prompts cost
+// little) and the same limits.
+func sameItem(a, b dataset.Item) bool {
+	return a.MaxTokens == b.MaxTokens && len(a.Messages) == 0 && len(b.Messages) == 0 &&
+		len(a.Prompt) == len(b.Prompt) && a.Prompt == b.Prompt
 }

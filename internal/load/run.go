@@ -74,10 +74,7 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 		cfg.Model = model
 	}
 	res.Model = cfg.Model
-	prompts, err := buildPrompts(cfg)
-	if err != nil {
-		return res, err
-	}
+	prompts := &prompter{cfg: cfg, src: cfg.source}
 
 	reqCtx, cancelReqs := context.WithCancel(abort)
 	defer cancelReqs()
