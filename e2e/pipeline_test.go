@@ -120,10 +120,11 @@ func TestConcurrencyQueueing(t *testing.T) {
 	}
 	fast, slow := 0, 0
 	for _, r := range recs {
+		// The waves are 100 ms apart; the bounds leave room for a busy machine.
 		switch ttft := *r.TTFTMs; {
-		case math.Abs(ttft-20) < 5:
+		case ttft >= 19 && ttft < 60:
 			fast++
-		case math.Abs(ttft-(20+8*10+20)) < 8: // a whole request, then its own TTFT
+		case ttft >= 119 && ttft < 170: // a whole request (20+8*10 ms), then its own TTFT
 			slow++
 		default:
 			t.Errorf("TTFT %.1f ms fits neither wave", ttft)
