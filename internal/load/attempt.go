@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"servebench/internal/openai"
@@ -73,7 +74,7 @@ func (a *attempter) do(abort context.Context, j job) *record.Record {
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.url, bytes.NewReader(j.prompt.Body))
 	if err != nil {
-		return fail(rec, record.ErrProtocol, err)
+		return a.fail(rec, record.ErrProtocol, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if cfg.Stream {
@@ -94,14 +95,14 @@ func (a *attempter) do(abort context.Context, j job) *record.Record {
 	resp, err := a.hc.Do(req)
 	if err != nil {
 		kind, err := a.classify(ctx, abort, record.ErrConnect, err)
-		return fail(rec, kind, err)
+		return a.fail(rec, kind, err)
 	}
 	defer resp.Body.Close()
 	rec.Status = resp.StatusCode
 	body := &limitedBody{r: resp.Body, max: a.maxBytes}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		return fail(rec, record.ErrHTTP, fmt.Errorf("HTTP %d: %s", resp.StatusCode, openai.ErrorMessage(msg)))
+		return a.fail(rec, record.ErrHTTP, fmt.Errorf("HTTP %d: %s", resp.StatusCode, openai.ErrorMessage(msg)))
 	}
 	if cfg.Stream {
 		err = a.readStream(rec, body, sent, firstToken)
@@ -115,7 +116,7 @@ func (a *attempter) do(abort context.Context, j job) *record.Record {
 			kind, err = kindErr.kind, kindErr.err
 		}
 		kind, err = a.classify(ctx, abort, kind, err)
-		return fail(rec, kind, err)
+		return a.fail(rec, kind, err)
 	}
 	rec.OK = true
 	return rec
@@ -255,11 +256,20 @@ func (a *attempter) classify(ctx, abort context.Context, kind string, err error)
 	return kind, err
 }
 
-func fail(rec *record.Record, kind string, err error) *record.Record {
+func (a *attempter) fail(rec *record.Record, kind string, err error) *record.Record {
 	rec.OK = false
 	rec.ErrorKind = kind
-	rec.Error = openai.Clip(scrubURL(err).Error())
+	rec.Error = openai.Clip(redact(scrubURL(err).Error(), a.cfg.APIKey))
 	return rec
+}
+
+// redact removes the API key from a message: some servers echo the key they
+// rejected, and records are shared, appended to logs and pasted in issues.
+func redact(msg, key string) string {
+	if len(key) < 4 {
+		return msg
+	}
+	return strings.ReplaceAll(msg, key, "[redacted]")
 }
 
 // scrubURL drops net/http's "Post \"url\": " wrapper: the URL is already in

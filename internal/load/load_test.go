@@ -3,6 +3,8 @@ package load
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"strings"
@@ -269,4 +271,24 @@ func TestNoGoroutineLeakAfterFaults(t *testing.T) {
 		}
 	}
 	noLeak(t, before)
+}
+
+func TestKeyEchoedByServerIsRedacted(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(401)
+		fmt.Fprintf(w, `{"error":{"message":"Incorrect API key provided: %s","type":"invalid_request_error"}}`,
+			strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+	}))
+	defer srv.Close()
+	cfg := &Config{URL: srv.URL, Model: "m", Requests: 1, APIKey: "sk-secret-123", Timeout: time.Second}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if _, err := Run(context.Background(), context.Background(), cfg, record.NewWriter(&out), &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "sk-secret-123") || !strings.Contains(out.String(), "provided: [redacted]") {
+		t.Errorf("record: %s", out.String())
+	}
 }
