@@ -7,14 +7,17 @@ TOOLS   := probe genload summarize llmsim
 # Extra flags for the suite, e.g. make bench BENCH_FLAGS='--url http://gpu:8000'
 BENCH_FLAGS ?=
 
-.PHONY: all build test bench clean vet fmt
+# How long each fuzz target runs in make fuzz.
+FUZZTIME ?= 10s
+
+.PHONY: all build test bench clean fuzz lint
 all: build
 
 build:
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/ $(addprefix ./cmd/,$(TOOLS))
 
-test:
+test: lint
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /e2e)
@@ -27,3 +30,18 @@ bench: build
 
 clean:
 	rm -rf $(BIN)
+
+# shellcheck the scripts when it is installed (.ci/run installs it).
+lint:
+	@if command -v shellcheck >/dev/null 2>&1; then shellcheck scripts/*.sh .ci/run && echo "shellcheck: ok"; \
+	else echo "shellcheck not installed: scripts not linted (apt-get install shellcheck)"; fi
+
+# Every fuzz target for FUZZTIME each, found by name so new ones are not missed.
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+		for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/^func //'); do \
+			echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
