@@ -13,7 +13,10 @@ func startProgress(cfg *Config, c *counters, stderr io.Writer) (stop func()) {
 	if !cfg.Progress || cfg.Quiet {
 		return func() {}
 	}
-	total := (cfg.Warmup + cfg.Requests) * len(cfg.Points)
+	total := fmt.Sprint((cfg.Warmup + cfg.Requests) * len(cfg.Points))
+	if cfg.Requests == 0 || cfg.Duration > 0 { // the clock ends the run: no total known
+		total = "?"
+	}
 	start := time.Now()
 	done := make(chan struct{})
 	finished := make(chan struct{})
@@ -29,7 +32,7 @@ func startProgress(cfg *Config, c *counters, stderr io.Writer) (stop func()) {
 			case <-tick.C:
 				n := c.done.Load()
 				rate := float64(n) / time.Since(start).Seconds()
-				fmt.Fprintf(stderr, "\r\033[Kgenload: %d/%d done, %d failed, %d in flight, %.1f req/s",
+				fmt.Fprintf(stderr, "\r\033[Kgenload: %d/%s done, %d failed, %d in flight, %.1f req/s",
 					n, total, c.failed.Load(), c.sent.Load()-n, rate)
 			}
 		}
