@@ -5,6 +5,7 @@ package main
 
 import (
 	"os"
+	"runtime/pprof"
 	"strconv"
 
 	"github.com/mattn/go-isatty"
@@ -58,6 +59,7 @@ func main() {
 			&cli.StringFlag{Name: "ca-cert", Usage: "trust this PEM `FILE`'s certificates for https:// URLs"},
 			&cli.BoolFlag{Name: "insecure", Usage: "do not verify the server's TLS certificate"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress and no final line on stderr"},
+			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile of genload itself to `FILE` (for performance work)"},
 		},
 		Action: run,
 	}
@@ -103,6 +105,17 @@ func run(c *cli.Context) error {
 	}
 	if err := cfg.Validate(); err != nil {
 		return cmdline.Usage(err)
+	}
+	if path := c.String("cpuprofile"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	return load.Main(cfg, os.Stdout, os.Stderr)
 }
