@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -27,7 +28,13 @@ func main() {
 		UsageText: "llmsim [options]\n\n" +
 			"Serves GET /health /v1/models /version /metrics and POST /v1/completions\n" +
 			"/v1/chat/completions like vLLM. Once listening it prints to stderr:\n" +
-			"  llmsim: serving MODEL on http://HOST:PORT (ttft=.. itl=.. max-num-seqs=N max-model-len=N)",
+			"  llmsim: serving MODEL on http://HOST:PORT (ttft=.. itl=.. max-num-seqs=N max-model-len=N)\n\n" +
+			"Fault injection: --fault KIND=RATE (repeatable) gives each request KIND with\n" +
+			"probability RATE, seeded by --seed; --fault-cycle KIND,KIND,... makes the i-th\n" +
+			"request (in arrival order, from 0) act out KIND number i mod the list's length.\n" +
+			"One fault at most per request: rates add up to at most 1, and the two flags\n" +
+			"exclude each other. Kinds (docs/faults.md says what each does):\n  " +
+			strings.Join(sim.FaultNames(), ", "),
 		HideHelpCommand: true,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "addr", Value: d.Addr, Usage: "listen address; port 0 picks a free port (see the startup line)"},
@@ -43,11 +50,28 @@ func main() {
 			&cli.Float64Flag{Name: "eos-prob", Value: d.EOSProb, Usage: "probability that each token after the first ends the output (without ignore_eos)"},
 			&cli.DurationFlag{Name: "stall", Usage: "pause all token output once for this long (0: never)"},
 			&cli.DurationFlag{Name: "stall-after", Usage: "start the stall this long after starting"},
+			&cli.StringSliceFlag{Name: "fault", Usage: "give each request fault KIND with probability RATE (`KIND=RATE`), repeatable or comma-separated"},
+			&cli.StringSliceFlag{Name: "fault-cycle", Usage: "comma-separated `KINDS`: request i acts out kind i mod their number (none: no fault)"},
+			&cli.IntFlag{Name: "fault-after", Value: d.FaultAfter, Usage: "tokens a stream sends before a mid-stream fault (reset, stream-error, malformed, stall, oversized)"},
+			&cli.DurationFlag{Name: "slow-headers", Value: d.SlowHeaders, Usage: "how late the slow-headers fault sends the status line"},
+			&cli.Int64Flag{Name: "oversize-mib", Value: d.OversizeBytes >> 20, Usage: "padding of the oversized fault, in MiB"},
 			&cli.BoolFlag{Name: "quiet", Usage: "print only the startup line and errors"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return cli.Exit(fmt.Sprintf("llmsim: unexpected argument %q", c.Args().First()), 2)
+			}
+			rates, err := sim.ParseFaultRates(c.StringSlice("fault"))
+			if err != nil {
+				return cli.Exit("llmsim: "+err.Error(), 2)
+			}
+			cycle, err := sim.ParseFaultCycle(c.StringSlice("fault-cycle"))
+			if err != nil {
+				return cli.Exit("llmsim: "+err.Error(), 2)
+			}
+			oversizeMiB := c.Int64("oversize-mib")
+			if oversizeMiB < 1 || oversizeMiB > 1<<20 {
+				return cli.Exit(fmt.Sprintf("llmsim: --oversize-mib must be in 1..%d, got %d", 1<<20, oversizeMiB), 2)
 			}
 			cfg := sim.Config{
 				Addr: c.String("addr"), Models: c.StringSlice("model"), ServedModelNames: c.StringSlice("served-model-name"),
@@ -55,6 +79,8 @@ func main() {
 				MaxNumSeqs: c.Int("max-num-seqs"), MaxModelLen: c.Int("max-model-len"), StartupDelay: c.Duration("startup-delay"),
 				Seed: c.Int64("seed"), EOSProb: c.Float64("eos-prob"),
 				Stall: c.Duration("stall"), StallAfter: c.Duration("stall-after"), Quiet: c.Bool("quiet"),
+				FaultRates: rates, FaultCycle: cycle, FaultAfter: c.Int("fault-after"),
+				SlowHeaders: c.Duration("slow-headers"), OversizeBytes: oversizeMiB << 20,
 			}
 			if err := sim.Run(ctx, cfg, os.Stderr); errors.Is(err, sim.ErrConfig) {
 				return cli.Exit("llmsim: "+err.Error(), 2)

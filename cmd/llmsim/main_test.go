@@ -87,6 +87,14 @@ func TestUsageErrors(t *testing.T) {
 		{"bad duration", []string{"--ttft", "soon"}},
 		{"invalid eos-prob", []string{"--eos-prob", "2", "--addr", "127.0.0.1:0"}},
 		{"stray argument", []string{"serve"}},
+		{"unknown fault", []string{"--fault", "http418=0.1"}},
+		{"fault without rate", []string{"--fault", "reset"}},
+		{"fault rate above 1", []string{"--fault", "reset=1.5", "--addr", "127.0.0.1:0"}},
+		{"fault rates above 1 in all", []string{"--fault", "reset=0.6,stall=0.6", "--addr", "127.0.0.1:0"}},
+		{"rates and a cycle", []string{"--fault", "reset=0.1", "--fault-cycle", "none,stall", "--addr", "127.0.0.1:0"}},
+		{"unknown fault in the cycle", []string{"--fault-cycle", "none,bogus"}},
+		{"slow-headers of 0", []string{"--fault-cycle", "slow-headers", "--slow-headers", "0", "--addr", "127.0.0.1:0"}},
+		{"oversize of 0", []string{"--oversize-mib", "0"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -93,16 +93,29 @@ func appendRoleEvent(b, prefix []byte, p *plan) []byte {
 
 // appendTokenEvent is token i's chunk; the last one carries finish_reason.
 func appendTokenEvent(b, prefix []byte, p *plan, i, word int) []byte {
+	return appendTokenTail(appendTokenHead(b, prefix, p, word), p, i)
+}
+
+// appendTokenHead writes a token's chunk up to its text, without the
+// closing quote, so that the oversized fault can pad the text in place.
+func appendTokenHead(b, prefix []byte, p *plan, word int) []byte {
 	b = append(b, "data: "...)
 	b = append(b, prefix...)
 	if p.ep == chat {
 		b = append(b, `{"index":0,"delta":{"content":`...)
-		b = append(b, vocabJSON[word]...)
-		b = append(b, `},"logprobs":null,"finish_reason":`...)
 	} else {
 		b = append(b, `{"index":0,"text":`...)
-		b = append(b, vocabJSON[word]...)
-		b = append(b, `,"logprobs":null,"finish_reason":`...)
+	}
+	w := vocabJSON[word]
+	return append(b, w[:len(w)-1]...)
+}
+
+// appendTokenTail closes the chunk appendTokenHead began, for token i.
+func appendTokenTail(b []byte, p *plan, i int) []byte {
+	if p.ep == chat {
+		b = append(b, `"},"logprobs":null,"finish_reason":`...)
+	} else {
+		b = append(b, `","logprobs":null,"finish_reason":`...)
 	}
 	switch {
 	case i == p.n-1:
@@ -129,6 +142,12 @@ func appendUsageEvent(b, prefix []byte, p *plan) []byte {
 
 // appendBody is the whole non-streaming answer.
 func (s *Server) appendBody(b []byte, p *plan) []byte {
+	return appendBodyTail(s.appendBodyHead(b, p), p)
+}
+
+// appendBodyHead writes the answer through its generated text, so that the
+// oversized fault can pad the text before appendBodyTail closes it.
+func (s *Server) appendBodyHead(b []byte, p *plan) []byte {
 	if p.ep == chat {
 		b = s.appendPrefix(b, p, "chat.completion")
 		b = append(b, `{"index":0,"message":{"role":"assistant","content":"`...)
@@ -140,6 +159,10 @@ func (s *Server) appendBody(b []byte, p *plan) []byte {
 		b = append(b, ' ')
 		b = append(b, vocab[p.rng.word()]...)
 	}
+	return b
+}
+
+func appendBodyTail(b []byte, p *plan) []byte {
 	if p.ep == chat {
 		b = append(b, `","reasoning_content":null,"tool_calls":[]},"logprobs":null,"finish_reason":"`...)
 		b = append(b, p.finish...)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -51,6 +52,14 @@ type Config struct {
 	Stall      time.Duration // engine pause, once; 0 disables
 	StallAfter time.Duration // when the stall starts, after New
 
+	// Faults: either rates or a cycle decides each accepted request's
+	// fault (see Fault and the package documentation).
+	FaultRates    []FaultRate   // probability per request of each fault; they add up to at most 1
+	FaultCycle    []Fault       // request i (from 0, in arrival order) gets FaultCycle[i mod len]
+	FaultAfter    int           // tokens a stream sends before a mid-stream fault
+	SlowHeaders   time.Duration // how late the slow-headers fault accepts a request
+	OversizeBytes int64         // padding of the oversized fault; 0: DefaultOversizeBytes
+
 	Quiet bool // Run prints only the startup line and errors
 }
 
@@ -58,13 +67,16 @@ type Config struct {
 // given.
 func DefaultConfig() Config {
 	return Config{
-		Addr:        DefaultAddr,
-		Models:      []string{DefaultModel},
-		TTFT:        DefaultTTFT,
-		ITL:         DefaultITL,
-		MaxNumSeqs:  DefaultMaxNumSeqs,
-		MaxModelLen: DefaultMaxModelLen,
-		EOSProb:     DefaultEOSProb,
+		Addr:          DefaultAddr,
+		Models:        []string{DefaultModel},
+		TTFT:          DefaultTTFT,
+		ITL:           DefaultITL,
+		MaxNumSeqs:    DefaultMaxNumSeqs,
+		MaxModelLen:   DefaultMaxModelLen,
+		EOSProb:       DefaultEOSProb,
+		FaultAfter:    DefaultFaultAfter,
+		SlowHeaders:   DefaultSlowHeaders,
+		OversizeBytes: DefaultOversizeBytes,
 	}
 }
 
@@ -77,6 +89,7 @@ func (c Config) Validate() error {
 	}{
 		{"ttft", c.TTFT}, {"itl", c.ITL}, {"itl-per-seq", c.ITLPerSeq},
 		{"startup-delay", c.StartupDelay}, {"stall", c.Stall}, {"stall-after", c.StallAfter},
+		{"slow-headers", c.SlowHeaders},
 	}
 	for _, d := range durations {
 		if d.d < 0 {
@@ -98,7 +111,7 @@ func (c Config) Validate() error {
 			}
 		}
 	}
-	return nil
+	return c.validateFaults()
 }
 
 // normalized fills the fields whose zero value cannot be meant literally.
@@ -118,5 +131,16 @@ func (c Config) normalized() Config {
 	c.EOSProb = min(c.EOSProb, 1)
 	c.TTFT, c.ITL, c.ITLPerSeq = max(c.TTFT, 0), max(c.ITL, 0), max(c.ITLPerSeq, 0)
 	c.Stall, c.StallAfter = max(c.Stall, 0), max(c.StallAfter, 0)
+	c.FaultRates = slices.DeleteFunc(slices.Clone(c.FaultRates), func(r FaultRate) bool { return r.Fault >= numFaults })
+	c.FaultCycle = slices.Clone(c.FaultCycle)
+	for i, f := range c.FaultCycle {
+		if f >= numFaults {
+			c.FaultCycle[i] = FaultNone
+		}
+	}
+	c.FaultAfter, c.SlowHeaders = max(c.FaultAfter, 0), max(c.SlowHeaders, 0)
+	if c.OversizeBytes <= 0 {
+		c.OversizeBytes = DefaultOversizeBytes
+	}
 	return c
 }

@@ -35,6 +35,42 @@
 // comes Stall later, and a request admitted during the stall starts when it
 // ends.
 //
+// # Faults
+//
+// Each accepted request (one that passed validation and got an arrival
+// number) may act out one Fault, so that clients' error handling is tested
+// against causes known in advance. FaultCycle gives request i (its arrival
+// number minus one) the fault FaultCycle[i mod len]; FaultRates instead draw
+// each request's fault with the given probabilities from a generator of its
+// own, seeded by Seed and the arrival number, so that faults repeat with the
+// seed and turning them on changes no request's output. Mid-stream faults
+// strike in place of token k = min(FaultAfter, n-1), at its due time, after
+// k tokens went out on schedule:
+//
+//	http400 ... http503   the status at once, no slot taken, vLLM's
+//	                      {"error":{...}} body (-flat: the older
+//	                      {"object":"error",...}); 429 has Retry-After: 1
+//	reset                 TCP RST (SO_LINGER 0) instead of token k
+//	stream-error          vLLM's error event, then [DONE], instead of token k
+//	malformed             token k's chunk cut short inside its text; the
+//	                      stream then goes on to [DONE]
+//	no-done               the whole stream without [DONE], then FIN
+//	stall                 nothing more after token k-1; the slot is held
+//	                      until the client leaves
+//	slow-headers          accepted SlowHeaders late: status line, admission
+//	                      and every token move by SlowHeaders
+//	oversized             token k's text padded with OversizeBytes, written
+//	                      in pieces until done or the client leaves
+//
+// Without streaming the faults strike when the body is due, in their nearest
+// form: reset sends half the body then RST; stream-error is vLLM's 500;
+// malformed is a 200 whose body, complete by its Content-Length, is half the
+// JSON; no-done sends half the promised body then FIN; stall never answers,
+// holding its slot until the client leaves; oversized pads the content. A faulted request that does not end as a
+// normal answer counts in neither vllm:request_success_total nor
+// llmsim_requests_aborted_total; llmsim_faults_injected_total counts every
+// fault by kind.
+//
 // # Sleeping precisely
 //
 // Go's timers sleep in whole milliseconds when the process is idle (the

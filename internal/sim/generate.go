@@ -15,7 +15,8 @@ type scratch struct {
 }
 
 // handleGenerate serves one of the generation endpoints: parse and validate,
-// then generate, counting the outcome for /metrics either way.
+// pick the request's fault, then generate, counting the outcome for /metrics
+// either way.
 func (s *Server) handleGenerate(ep endpoint) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		arrived := mono()
@@ -25,13 +26,26 @@ func (s *Server) handleGenerate(ep endpoint) http.HandlerFunc {
 			writeError(w, aerr)
 			return
 		}
-		s.stats.answered(ep, http.StatusOK)
+		if p.fault = s.pickFault(p.seq); p.fault != FaultNone {
+			s.stats.faults[p.fault].Add(1)
+			if hf, ok := httpFaults[p.fault]; ok {
+				s.stats.answered(ep, hf.code)
+				writeHTTPFault(w, hf)
+				return
+			}
+		}
+		code := http.StatusOK
+		if p.fault == FaultStreamError && !p.stream {
+			code = generationFailed.code
+		}
+		s.stats.answered(ep, code)
 		sc := s.sleepers.Get().(*scratch)
-		if s.generate(w, r, &p, sc, arrived) {
+		switch s.generate(w, r, &p, sc, arrived) {
+		case finished:
 			s.stats.finished[finishIndex(p.finish)].Add(1)
 			s.stats.promptTokens.Add(uint64(p.promptTokens))
 			s.stats.outputTokens.Add(uint64(p.n))
-		} else {
+		case aborted:
 			s.stats.aborted.Add(1)
 		}
 		if !sc.stale {
@@ -47,19 +61,37 @@ func finishIndex(reason string) int {
 	return 1
 }
 
-// generate answers an accepted request on the timing model's schedule and
-// reports whether it got to the end (false: the client left). arrived is
-// when the handler started, so that reading and parsing the body does not
-// count in TTFT.
-func (s *Server) generate(w http.ResponseWriter, r *http.Request, p *plan, sc *scratch, arrived time.Duration) bool {
+// outcome is how a request's answer ended.
+type outcome uint8
+
+const (
+	finished outcome = iota // the last token was sent
+	aborted                 // the client left first
+	cut                     // a fault ended it early, or the client left a stall
+)
+
+// generate answers an accepted request on the timing model's schedule, or
+// acts out its fault. arrived is when the handler started, so that reading
+// and parsing the body does not count in TTFT.
+func (s *Server) generate(w http.ResponseWriter, r *http.Request, p *plan, sc *scratch, arrived time.Duration) outcome {
 	done := r.Context().Done()
 	rc := http.NewResponseController(w)
+	if p.fault == FaultSlowHeaders {
+		// Accepted late: the status line and everything after it move.
+		arrived += s.cfg.SlowHeaders
+		if !sc.sleepUntil(s.waker, done, arrived) {
+			return aborted
+		}
+	}
 	if p.stream {
 		// Headers go out on acceptance, before queueing, as vLLM's do.
 		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+		if p.fault == FaultNoDone {
+			w.Header().Set("Connection", "close") // a FIN after the last token
+		}
 		w.WriteHeader(http.StatusOK)
 		if rc.Flush() != nil {
-			return false
+			return aborted
 		}
 		object := "text_completion"
 		if p.ep == chat {
@@ -69,7 +101,7 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, p *plan, sc *s
 	}
 	t0, ok := s.slots.acquire(done, arrived)
 	if !ok {
-		return false
+		return aborted
 	}
 	held := true
 	defer func() {
@@ -77,6 +109,13 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, p *plan, sc *s
 			s.slots.release()
 		}
 	}()
+	strike := -1 // the token a fault replaces
+	switch {
+	case p.stream && p.fault.midStream():
+		strike = min(s.cfg.FaultAfter, p.n-1)
+	case p.fault == FaultStall:
+		strike = p.n - 1 // in place of the body, keeping the slot
+	}
 	e := s.clock.toEngine(t0)
 	for i := range p.n {
 		e += s.step(i)
@@ -85,8 +124,11 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, p *plan, sc *s
 		// step depends on how many sequences run along the way.
 		if s.timed && (p.stream || last || s.cfg.ITLPerSeq > 0) {
 			if !sc.sleepUntil(s.waker, done, s.clock.toReal(e)) {
-				return false
+				return aborted
 			}
+		}
+		if i == strike && p.fault.endsAnswer() {
+			return s.endAnswer(w, rc, p, sc, done)
 		}
 		if last {
 			held = false
@@ -101,26 +143,47 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, p *plan, sc *s
 		if i == 0 && p.ep == chat {
 			b = appendRoleEvent(b, sc.prefix, p)
 		}
-		b = appendTokenEvent(b, sc.prefix, p, i, p.rng.word())
+		b = appendTokenHead(b, sc.prefix, p, p.rng.word())
+		switch {
+		case i != strike:
+			b = appendTokenTail(b, p, i)
+		case p.fault == FaultMalformed:
+			b = append(b, "\n\n"...) // cut short in its text: not JSON
+		case p.fault == FaultOversized:
+			if !pad(w, b, s.cfg.OversizeBytes, done) {
+				return aborted
+			}
+			b = appendTokenTail(b[:0], p, i)
+		}
 		if last {
 			if p.usage {
 				b = appendUsageEvent(b, sc.prefix, p)
 			}
-			b = append(b, doneEvent...)
+			if p.fault != FaultNoDone {
+				b = append(b, doneEvent...)
+			}
 		}
 		sc.buf = b
 		if !s.send(w, rc, b) {
-			return false
+			return aborted
 		}
 	}
+	if p.stream && (p.fault == FaultMalformed || p.fault == FaultNoDone) {
+		return cut
+	}
 	if p.stream {
-		return true
+		return finished
+	}
+	if out, ok := s.writeFaultBody(w, rc, p, sc, done); ok {
+		return out
 	}
 	sc.buf = s.appendBody(sc.buf[:0], p)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(sc.buf)))
-	_, err := w.Write(sc.buf)
-	return err == nil
+	if _, err := w.Write(sc.buf); err != nil {
+		return aborted
+	}
+	return finished
 }
 
 // step is the engine time from the previous token (or admission) to token

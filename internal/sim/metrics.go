@@ -15,6 +15,7 @@ type stats struct {
 	aborted      atomic.Uint64    // client left before the last token
 	promptTokens atomic.Uint64
 	outputTokens atomic.Uint64
+	faults       [numFaults]atomic.Uint64 // injected, by kind
 
 	mu      sync.Mutex
 	answers map[answerKey]uint64 // generation requests by endpoint and status
@@ -65,6 +66,12 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	metric("llmsim_http_requests_total", "counter", "Generation requests answered, by endpoint and HTTP status.")
 	for _, a := range st.snapshot() {
 		sample("llmsim_http_requests_total", `endpoint="`+a.key.ep.path()+`",code="`+strconv.Itoa(a.key.code)+`"`, a.n)
+	}
+	if s.faulty {
+		metric("llmsim_faults_injected_total", "counter", "Faults injected into generation requests, by kind.")
+		for f := FaultNone + 1; f < numFaults; f++ {
+			sample("llmsim_faults_injected_total", `kind="`+f.String()+`"`, st.faults[f].Load())
+		}
 	}
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	w.Write(b)

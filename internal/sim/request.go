@@ -63,6 +63,7 @@ type plan struct {
 	stream       bool
 	usage        bool // stream_options.include_usage
 	continuous   bool // stream_options.continuous_usage_stats
+	fault        Fault
 }
 
 // parse validates a generation request in vLLM's order (body, model, then

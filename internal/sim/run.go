@@ -42,6 +42,9 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) error {
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	fmt.Fprintln(stderr, s.startupLine(ln.Addr().String()))
+	if line := s.cfg.faultLine(); line != "" && !cfg.Quiet {
+		fmt.Fprintln(stderr, line)
+	}
 	if cfg.StartupDelay > 0 && !cfg.Quiet {
 		t := time.AfterFunc(cfg.StartupDelay, func() { fmt.Fprintln(stderr, "llmsim: ready") })
 		defer t.Stop()

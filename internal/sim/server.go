@@ -20,6 +20,7 @@ type Server struct {
 	clock    engineClock    // stall mapping
 	waker    *waker         // precise wake-ups, or nil
 	timed    bool           // any delay configured; false: never sleep
+	faulty   bool           // faults configured
 	slots    *slots         // --max-num-seqs
 	stats    stats          // /metrics counters
 	mux      *http.ServeMux // routes once ready
@@ -37,14 +38,15 @@ type Server struct {
 func New(cfg Config) *Server {
 	cfg = cfg.normalized()
 	s := &Server{
-		cfg:   cfg,
-		names: cfg.Models,
-		index: map[string]int{},
-		waker: getWaker(),
-		timed: cfg.TTFT > 0 || cfg.ITL > 0 || cfg.ITLPerSeq > 0 || cfg.Stall > 0,
-		slots: newSlots(cfg.MaxNumSeqs),
-		idTag: fmt.Sprintf("%016x", rand.Uint64()),
-		start: mono(),
+		cfg:    cfg,
+		names:  cfg.Models,
+		index:  map[string]int{},
+		waker:  getWaker(),
+		timed:  cfg.TTFT > 0 || cfg.ITL > 0 || cfg.ITLPerSeq > 0 || cfg.Stall > 0,
+		slots:  newSlots(cfg.MaxNumSeqs),
+		faulty: len(cfg.FaultCycle) > 0 || len(cfg.FaultRates) > 0,
+		idTag:  fmt.Sprintf("%016x", rand.Uint64()),
+		start:  mono(),
 	}
 	if len(cfg.ServedModelNames) > 0 {
 		s.names = cfg.ServedModelNames
