@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"bytes"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -134,6 +136,11 @@ func TestInterruptKeepsEveryLine(t *testing.T) {
 	if !strings.Contains(errb.String(), "no new requests") {
 		t.Errorf("stderr %q", errb.String())
 	}
+	// The server finished exactly the requests that have records: none was
+	// sent and lost, none recorded and not sent.
+	if done := simCounter(t, url, "vllm:request_success_total") + simCounter(t, url, "llmsim_requests_aborted_total"); done != len(recs) {
+		t.Errorf("llmsim finished %d requests, genload recorded %d", done, len(recs))
+	}
 	if want := "genload: run"; !strings.Contains(errb.String(), want) || !strings.Contains(errb.String(), " "+strconv.Itoa(len(recs))+" requests") {
 		t.Errorf("final line should count %d requests: %q", len(recs), errb.String())
 	}
@@ -167,4 +174,27 @@ func TestSecondInterruptCancels(t *testing.T) {
 			t.Errorf("record %d: kind %q", r.Seq, r.ErrorKind)
 		}
 	}
+}
+
+// simCounter sums the samples of a counter on llmsim's /metrics.
+func simCounter(t *testing.T, url, name string) int {
+	t.Helper()
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	total := 0
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, name+"{") || strings.HasPrefix(line, name+" ") {
+			f := strings.Fields(line)
+			n, err := strconv.ParseFloat(f[len(f)-1], 64)
+			if err != nil {
+				t.Fatalf("metrics line %q", line)
+			}
+			total += int(n)
+		}
+	}
+	return total
 }
