@@ -232,7 +232,8 @@ func TestStall(t *testing.T) {
 			long = append(long, gap)
 		}
 	}
-	if len(long) != 1 || abs(long[0]-(itl+stall)) > 3*time.Millisecond {
+	// 15 ms of slack: a busy 2-core machine delays single wake-ups that much.
+	if len(long) != 1 || abs(long[0]-(itl+stall)) > 15*time.Millisecond {
 		t.Errorf("long gaps %v, want one of %v", long, itl+stall)
 	}
 }
