@@ -6,18 +6,33 @@
 #                                ->  summarize: report on stdout, one CSV row per
 #                                    test appended to benchmarks.csv, a timestamped
 #                                    block appended to benchmark_results.log, the
-#                                    raw JSON lines kept under raw/.
+#                                    raw JSON lines kept under raw/, a picture
+#                                    of the run under plots/.
+#                                ->  with --baseline: summarize compares the run
+#                                    with the baseline's runs and appends what
+#                                    regressed to benchmark_results.log.
 #
 # With no --url (or with --sim) it starts llmsim on a free loopback port and
 # stops it on exit, Ctrl-C included. Run with --help for the options.
 #
+# --cron is for crontab: no colour, no report on stdout (the log file has
+# it), only the timestamped progress lines and problems on stderr, and the
+# raw files and plots pruned to the newest --keep-raw. Files in the results
+# folder are only ever appended to, added or (past --keep-raw) deleted,
+# never rewritten; a lock keeps two runs from overlapping. For example
+# (docs/compare.md explains it):
+#
+#   */30 * * * * cd /srv/servebench && scripts/run_benchmarks.sh --cron --url http://gpu1:8000 --baseline results/baseline.jsonl >>results/cron.log 2>&1
+#
 # Exit codes: 0 all good; 1 internal error (build, summarize); 2 usage;
 # 3 server not ready (probe failed); 4 a test failed (genload error or any
-# failed request); 5 another run holds the results folder's lock;
-# 130/143 interrupted.
+# failed request); 5 another run holds the results folder's lock; 6 a
+# regression against --baseline (4 wins when both happen); 130/143
+# interrupted.
 set -euo pipefail
 
-readonly EXIT_USAGE=2 EXIT_NOT_READY=3 EXIT_RUN_FAILED=4 EXIT_LOCKED=5
+readonly EXIT_USAGE=2 EXIT_NOT_READY=3 EXIT_RUN_FAILED=4 EXIT_LOCKED=5 EXIT_REGRESSION=6
+readonly SUMMARIZE_REGRESSION=5 # summarize's exit code for a crossed --fail-on
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -35,7 +50,13 @@ wait_for=${PROBE_WAIT:-2m}
 lock_wait=${LOCK_WAIT:-0}
 sim_flags=${SIM_FLAGS:---ttft 20ms --itl 5ms}
 bin=${SERVEBENCH_BIN:-$root/bin}
+baseline=${BASELINE:-}
+# The default gates: medians and errors, which one run of the suite can test
+# per request. A p99 gate needs a few hundred requests a test to be testable.
+fail_on=${FAIL_ON:-ttft_median_ms>+10%,tpot_median_ms>+10%,latency_median_ms>+10%,error_rate>+0.05}
+keep_raw=${KEEP_RAW:-}
 use_sim=0
+cron=0
 
 usage() {
 	cat <<EOF
@@ -53,9 +74,17 @@ usage: run_benchmarks.sh [options]
   --max-tokens N           per request, with ignore_eos (env MAX_TOKENS; default $max_tokens)
   --wait D                 how long probe waits for readiness (env PROBE_WAIT; default $wait_for)
   --lock-wait SECONDS      wait this long for another run to finish (env LOCK_WAIT; default $lock_wait)
+  --baseline FILE          compare the run with the runs in FILE (JSON lines, such as earlier
+                           raw files concatenated); exit 6 on a regression (env BASELINE)
+  --fail-on LIMITS         what counts as a regression (env FAIL_ON; default
+                           '$fail_on')
+  --cron                   for crontab: no colour, no report on stdout, old raw files pruned
+  --keep-raw N             keep the newest N raw files and N plots, delete older ones; 0 keeps
+                           all (env KEEP_RAW; default 0, with --cron 200)
 
 Exit codes: 0 ok, 1 internal error, 2 usage, 3 server not ready, 4 a test failed,
-5 another run holds the lock, 130/143 interrupted.
+5 another run holds the lock, 6 a regression against --baseline (4 wins when both
+happen), 130/143 interrupted.
 EOF
 }
 
@@ -82,12 +111,20 @@ while [ "$#" -gt 0 ]; do
 	--max-tokens) need_value "$@"; max_tokens=$2; shift 2 ;;
 	--wait) need_value "$@"; wait_for=$2; shift 2 ;;
 	--lock-wait) need_value "$@"; lock_wait=$2; shift 2 ;;
+	--baseline) need_value "$@"; baseline=$2; shift 2 ;;
+	--fail-on) need_value "$@"; fail_on=$2; shift 2 ;;
+	--cron) cron=1; shift ;;
+	--keep-raw) need_value "$@"; keep_raw=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) die_usage "unknown option: $1" ;;
 	esac
 done
 
-for n in "$latency_requests" "$throughput_requests" "$concurrency" "$max_tokens" "$lock_wait"; do
+if [ -z "$keep_raw" ]; then
+	keep_raw=0
+	if [ "$cron" = 1 ]; then keep_raw=200; fi
+fi
+for n in "$latency_requests" "$throughput_requests" "$concurrency" "$max_tokens" "$lock_wait" "$keep_raw"; do
 	case "$n" in '' | *[!0-9]*) die_usage "not a whole number: '$n'" ;; esac
 done
 if [ -z "$url" ]; then
@@ -95,29 +132,40 @@ if [ -z "$url" ]; then
 elif [ "$use_sim" = 1 ]; then
 	die_usage "give --url or --sim, not both"
 fi
+if [ -n "$baseline" ] && [ ! -r "$baseline" ]; then
+	die_usage "--baseline $baseline: no such readable file"
+fi
+if [ "$cron" = 1 ]; then
+	export NO_COLOR=1 # genload runs --quiet in any case: no progress line
+fi
 
 # log writes a timestamped line to stderr, for people and cron mail.
 log() {
 	printf '[%s] %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2
 }
 
-# Build the binaries when they are missing: no separate install step.
-if [ ! -x "$bin/genload" ] || [ ! -x "$bin/summarize" ] || [ ! -x "$bin/probe" ] || [ ! -x "$bin/llmsim" ]; then
-	log "building the binaries into $bin"
-	(cd "$root" && go build -o "$bin/" ./cmd/probe ./cmd/genload ./cmd/summarize ./cmd/llmsim) || exit 1
-fi
-
-mkdir -p "$results/raw"
+mkdir -p "$results/raw" "$results/plots"
 csv=$results/benchmarks.csv
 logfile=$results/benchmark_results.log
 
 # One run at a time per results folder: two overlapping cron runs must not
-# interleave their CSV rows or log blocks. The lock is released when the
-# script exits, however it exits.
+# interleave their CSV rows or log blocks, nor build the binaries at once.
+# The lock is released when the script exits, however it exits.
 exec 9>>"$results/.lock"
-if ! flock -w "$lock_wait" 9; then
-	log "another run_benchmarks.sh holds $results/.lock; not starting (use --lock-wait SECONDS to wait)"
-	exit "$EXIT_LOCKED"
+if ! flock -n 9; then
+	if [ "$lock_wait" -gt 0 ]; then
+		log "another run_benchmarks.sh holds $results/.lock; waiting up to ${lock_wait}s for it to finish"
+	fi
+	if ! flock -w "$lock_wait" 9; then
+		log "another run_benchmarks.sh holds $results/.lock; not starting (use --lock-wait SECONDS to wait)"
+		exit "$EXIT_LOCKED"
+	fi
+fi
+
+# Build the binaries when they are missing: no separate install step.
+if [ ! -x "$bin/genload" ] || [ ! -x "$bin/summarize" ] || [ ! -x "$bin/probe" ] || [ ! -x "$bin/llmsim" ]; then
+	log "building the binaries into $bin"
+	(cd "$root" && go build -o "$bin/" ./cmd/probe ./cmd/genload ./cmd/summarize ./cmd/llmsim) || exit 1
 fi
 
 sim_pid=
@@ -187,11 +235,54 @@ raws=()
 run_test latency --concurrency 1 --requests "$latency_requests" --warmup 1
 run_test throughput --concurrency "$concurrency" --requests "$throughput_requests" --warmup "$concurrency"
 
-log "summarizing into $csv and $logfile"
-"$bin/summarize" --csv "$csv" --log "$logfile" "${raws[@]}" || exit 1
+# report runs a command whose stdout is a report: shown, or under --cron
+# dropped, since the log file holds it. (Not ">/dev/stdout": reopening a
+# file that stdout appends to would truncate it.)
+report() {
+	if [ "$cron" = 1 ]; then "$@" >/dev/null; else "$@"; fi
+}
+
+plot=$results/plots/$stamp.png
+log "summarizing into $csv, $logfile and $plot"
+report "$bin/summarize" --csv "$csv" --log "$logfile" --plot "$plot" "${raws[@]}" || exit 1
+
+regressed=0
+if [ -n "$baseline" ]; then
+	log "comparing with the baseline $baseline (--fail-on '$fail_on')"
+	rc=0
+	report "$bin/summarize" --baseline "$baseline" --fail-on "$fail_on" --log "$logfile" "${raws[@]}" || rc=$?
+	case "$rc" in
+	0) log "no regression against $baseline" ;;
+	"$SUMMARIZE_REGRESSION")
+		log "REGRESSION against $baseline: see the lines above and the last block of $logfile"
+		regressed=1
+		;;
+	*)
+		log "comparing with $baseline failed (summarize exit $rc)"
+		exit 1
+		;;
+	esac
+fi
+
+# prune DIR PATTERN keeps the newest $keep_raw files matching PATTERN in
+# DIR. Names start with the run's UTC time stamp: name order is time order.
+prune() {
+	[ "$keep_raw" -gt 0 ] || return 0
+	local old
+	old=$(find "$1" -maxdepth 1 -type f -name "$2" | LC_ALL=C sort | head -n "-$keep_raw")
+	[ -n "$old" ] || return 0
+	log "deleting $(printf '%s\n' "$old" | wc -l) old files from $1 (--keep-raw $keep_raw)"
+	printf '%s\n' "$old" | while IFS= read -r f; do rm -f -- "$f"; done
+}
+prune "$results/raw" '[0-9]*T[0-9]*Z-*.jsonl'
+prune "$results/plots" '[0-9]*T[0-9]*Z-*.png'
 
 if [ "$failed" -ne 0 ]; then
 	log "done, with failures"
 	exit "$EXIT_RUN_FAILED"
+fi
+if [ "$regressed" -ne 0 ]; then
+	log "done, with a regression"
+	exit "$EXIT_REGRESSION"
 fi
 log "done"

@@ -1,6 +1,7 @@
 // Command summarize reads servebench records (JSON lines) and reports
 // statistics per run and load point: text, CSV or JSON on stdout, and
-// optionally appended CSV rows and log blocks.
+// optionally appended CSV rows, log blocks and plots. Given a baseline it
+// compares two sets of runs instead and can fail on a regression.
 package main
 
 import (
@@ -15,28 +16,53 @@ import (
 
 const description = `Reads records from the files (or stdin when none, or "-"), groups them by
 run_id, label, concurrency and rate, and summarizes the measure phase of each.
-Flags go before the file names.
+Flags may come before or after the file names (summarize results/*.jsonl
+--format csv); after "--" everything is a file name.
+
+COMPARING: summarize --baseline OLD.jsonl [NEW.jsonl...] (stdin when no file),
+or benchstat-style old=OLD.jsonl new=NEW.jsonl (a name may repeat to give a
+side several files). Runs are matched by label, concurrency and rate, and each
+metric is compared: medians and p99 of TTFT, TPOT, ITL and latency, req/s,
+output tok/s and the error rate, with a Mann-Whitney U test as benchstat does.
+"~" means no significant difference. With at least 6 runs a side the unit is
+the run; with fewer the test is per request, which is weaker (requests of one
+run are not independent): a warning on stderr says so. p-values are
+Holm-adjusted within each table. --fail-on 'ttft_p99_ms>+10%,req_per_s<-5%'
+exits 5 when a significant change crosses a limit (a limit without % is
+absolute, in the metric's unit); metrics are named as the CSV columns, plus
+error_rate (failed/requests).
 
 EXIT CODES: 0 success; 1 runtime failure (unreadable input, no records, an
-output that cannot be written, a --csv file with other columns); 2 usage error;
-3 bad input lines with --strict (nothing is written then).`
+output that cannot be written, a --csv file with other columns, nothing to
+compare); 2 usage error; 3 bad input lines with --strict (nothing is written
+then); 5 a regression past --fail-on (everything is written first). 4 is
+reserved for an SLO gate.`
 
 func main() {
 	var cfg summary.Config
 	app := &cli.App{
-		Name: "summarize", Usage: "statistics of genload records", UsageText: "summarize [flags] [FILE...]",
-		Description: description,
+		Name: "summarize", Usage: "statistics and comparisons of genload records", UsageText: "summarize [flags] [FILE...]\n   summarize --baseline OLD.jsonl [flags] [NEW.jsonl...]\n   summarize [flags] old=OLD.jsonl new=NEW.jsonl",
+		Description:               description,
+		DisableSliceFlagSeparator: true, // file names may hold commas
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "stdout format: text, csv or json", Destination: &cfg.Format},
 			&cli.StringFlag{Name: "percentiles", Value: stats.DefaultPercentiles, Usage: "percentiles to report, e.g. 50,90,99.9", Destination: &cfg.Percentiles},
 			&cli.StringFlag{Name: "csv", Usage: "also append one row per group to `FILE` (header only when new)", Destination: &cfg.CSVFile},
 			&cli.StringFlag{Name: "log", Usage: "also append a timestamped text report to `FILE`", Destination: &cfg.LogFile},
+			&cli.StringFlag{Name: "plot", Usage: "also draw latency CDFs, an ITL histogram and sweep curves into `FILE` (.png or .svg)", Destination: &cfg.Plot},
+			&cli.StringSliceFlag{Name: "baseline", Usage: "compare the runs in `FILE` (repeatable) with the files given (or stdin)"},
+			&cli.StringFlag{Name: "fail-on", Usage: "with a comparison, exit 5 when a significant change crosses one of the `LIMITS`, e.g. 'ttft_p99_ms>+10%,req_per_s<-5%'", Destination: &cfg.FailOn},
+			&cli.Float64Flag{Name: "alpha", Value: 0.05, Usage: "significance level of comparisons"},
 			&cli.BoolFlag{Name: "strict", Usage: "fail with exit code 3 on any bad input line", Destination: &cfg.Strict},
 		},
 		Action: func(c *cli.Context) error {
 			cfg.Files = c.Args().Slice()
+			cfg.Baseline = c.StringSlice("baseline")
+			if c.IsSet("alpha") {
+				cfg.Alpha = c.Float64("alpha")
+			}
 			return summary.Main(os.Stdout, os.Stderr, os.Stdin, cfg)
 		},
 	}
-	os.Exit(cmdline.Run(app, os.Args, os.Stderr))
+	os.Exit(cmdline.Run(app, cmdline.FlagsFirst(os.Args, app.Flags), os.Stderr))
 }

@@ -34,7 +34,11 @@ func summarize(t *testing.T, stdin string, args ...string) (stdout, stderr strin
 	return out.String(), errOut.String(), code
 }
 
-const input = "../../internal/summary/testdata/mixed.jsonl"
+const (
+	input   = "../../internal/summary/testdata/mixed.jsonl"
+	oldFile = "../../internal/summary/testdata/old.jsonl"
+	newFile = "../../internal/summary/testdata/new.jsonl"
+)
 
 func TestCommand(t *testing.T) {
 	data, err := os.ReadFile(input)
@@ -56,8 +60,14 @@ func TestCommand(t *testing.T) {
 		{"missing file", "", []string{"missing.jsonl"}, 1, "", "missing.jsonl", true},
 		{"unknown flag", "", []string{"--bogus"}, 2, "", "flag provided but not defined", true},
 		{"bad format", string(data), []string{"--format", "xml"}, 2, "", `--format "xml"`, true},
-		{"flag after file", "", []string{input, "--format", "csv"}, 2, "", "flags go before file names", true},
+		{"flags after files, as a glob puts them", "", []string{input, "--format", "csv"}, 0, "run_id,label", "", false},
+		{"-- ends the flags", "", []string{"--", "--format"}, 2, "", "--format: no such file", true},
+		{"comparison past a gate", "", []string{"--baseline", oldFile, newFile, "--fail-on", "ttft_median_ms>+10%"}, 5, "per-run test", "summarize: regression: latency", false},
+		{"benchstat-style sides", "", []string{"old=" + oldFile, "--format", "json", "new=" + newFile}, 0, `"verdict": "worse"`, "per request, which is weaker", false},
+		{"gate without a comparison", "", []string{"--fail-on", "ttft_p99_ms>+1%", input}, 2, "", "needs a comparison", true},
+		{"bad gate", "", []string{"--baseline", oldFile, newFile, "--fail-on", "ttft>1"}, 2, "", `unknown metric "ttft"`, true},
 		{"help goes to stdout", "", []string{"--help"}, 0, "EXIT CODES", "", false},
+		{"help names the regression code", "", []string{"--help"}, 0, "5 a regression past --fail-on", "", false},
 	}
 	for _, tt := range tests {
 		stdout, stderr, code := summarize(t, tt.stdin, tt.args...)

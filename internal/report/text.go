@@ -34,11 +34,11 @@ func ColorEnabled(w io.Writer) bool {
 
 // palette holds the colours of one report, switched on or off as a whole
 // (per call, never through fatih/color's process-wide setting).
-type palette struct{ bold, red, yellow *color.Color }
+type palette struct{ bold, red, yellow, green *color.Color }
 
 func newPalette(on bool) palette {
-	p := palette{color.New(color.Bold), color.New(color.FgRed), color.New(color.FgYellow)}
-	for _, c := range []*color.Color{p.bold, p.red, p.yellow} {
+	p := palette{color.New(color.Bold), color.New(color.FgRed), color.New(color.FgYellow), color.New(color.FgGreen)}
+	for _, c := range []*color.Color{p.bold, p.red, p.yellow, p.green} {
 		if on {
 			c.EnableColor()
 		} else {

@@ -1,5 +1,7 @@
 // Package stats computes the summary statistics of latency samples: mean,
-// median, population standard deviation, extremes and exact percentiles.
+// median, population standard deviation, extremes and exact percentiles;
+// and the two-sample tests, multiple-comparison adjustment and confidence
+// intervals that comparisons of runs rest on (compare.go).
 //
 // Every formula follows numpy's defaults, which `vllm bench serve` uses, so a
 // reader can check any number with numpy on the same samples (in the same

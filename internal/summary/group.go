@@ -169,11 +169,29 @@ func (g *group) addSuccess(r *record.Record) {
 // (groups seen at the same instant keep their input order). It sorts the
 // sample slices in place, so call it once, after the last Add.
 func (a *Aggregator) Groups(ps []float64) []report.Group {
+	sampled := a.Sampled(ps)
+	out := make([]report.Group, len(sampled))
+	for i := range sampled {
+		out[i] = sampled[i].Group
+	}
+	return out
+}
+
+// Sampled is a group's statistics together with the samples they were
+// computed from: comparisons test the samples, plots draw them.
+type Sampled struct {
+	report.Group
+	// Samples are the group's samples per metric, sorted, in milliseconds.
+	Samples [report.NumMetrics][]float64
+}
+
+// Sampled is Groups with the samples kept. Call it (or Groups) once.
+func (a *Aggregator) Sampled(ps []float64) []Sampled {
 	order := slices.Clone(a.order)
 	slices.SortStableFunc(order, func(x, y *group) int { return x.start().Compare(y.start()) })
-	out := make([]report.Group, len(order))
+	out := make([]Sampled, len(order))
 	for i, g := range order {
-		out[i] = g.summarize(ps)
+		out[i] = Sampled{Group: g.summarize(ps), Samples: g.samples} // summarize sorted them
 	}
 	return out
 }

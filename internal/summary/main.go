@@ -7,20 +7,29 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"servebench/internal/cmdline"
+	"servebench/internal/compare"
+	"servebench/internal/plot"
 	"servebench/internal/record"
 	"servebench/internal/report"
 	"servebench/internal/stats"
 )
 
-// ExitBadInput is summarize's own exit code: with --strict, some input lines
-// were not records. The shared codes are cmdline's: 0 success, 1 runtime
-// failure (unreadable input, no records, an output that cannot be written),
-// 2 usage error.
-const ExitBadInput = 3
+// summarize's own exit codes. The shared codes are cmdline's: 0 success,
+// 1 runtime failure (unreadable input, no records, an output that cannot be
+// written, nothing to compare), 2 usage error. 4 is kept for the SLO gate.
+const (
+	// ExitBadInput: with --strict, some input lines were not records.
+	ExitBadInput = 3
+	// ExitRegression: a comparison found a significant change that crossed
+	// a --fail-on threshold. Everything was written before it is returned.
+	ExitRegression = 5
+)
 
 // maxBadLineMessages caps the bad-line messages on stderr; the rest are
 // counted in one line.
@@ -28,56 +37,138 @@ const maxBadLineMessages = 20
 
 // Config is what the command line asks for.
 type Config struct {
-	Files       []string         // inputs; none, or "-", read stdin
+	// Files are the inputs; none, or "-", read stdin. In a comparison they
+	// are the new side, or NAME=FILE arguments name both sides (benchstat's
+	// old=a.jsonl new=b.jsonl; a name may be given for several files).
+	Files       []string
+	Baseline    []string         // compare these files (the old side) with Files
 	Format      string           // stdout format: "text" (default), "csv" or "json"
 	Percentiles string           // e.g. "50,90,99.9"; empty means stats.DefaultPercentiles
-	CSVFile     string           // also append one CSV row per group here
+	CSVFile     string           // also append one CSV row per group here (not with a comparison)
 	LogFile     string           // also append a timestamped text block here
+	Plot        string           // also draw the runs into this .png or .svg file
+	FailOn      string           // comparison thresholds, e.g. "ttft_p99_ms>+10%,req_per_s<-5%"
+	Alpha       float64          // significance level of comparisons; 0 means compare.DefaultAlpha
 	Strict      bool             // any bad input line fails the run (ExitBadInput)
 	Now         func() time.Time // clock for log timestamps; nil means time.Now
 }
 
 // Main is the summarize program: it reads records from cfg.Files (or stdin),
 // reports bad lines on stderr, and writes the report to stdout and the
-// optional CSV and log files. The files are written before stdout, so an
-// error such as a CSV header mismatch leaves every output untouched.
+// optional CSV, plot and log files. The files are written before stdout, the
+// CSV first, so an error such as a CSV header mismatch leaves every output
+// untouched.
 //
 // The error carries the exit code for cmdline.Code: a cmdline.UsageError
 // (2), a cmdline.CodeError with ExitBadInput (3), or any other error (1).
+//
+// With --baseline or NAME=FILE arguments it compares two sides instead (see
+// package compare) and returns a cmdline.CodeError with ExitRegression when
+// a --fail-on threshold was crossed.
 func Main(stdout, stderr io.Writer, stdin io.Reader, cfg Config) error {
-	format := cfg.Format
-	if format == "" {
-		format = "text"
-	}
-	if format != "text" && format != "csv" && format != "json" {
-		return cmdline.Usagef("--format %q: want text, csv or json", cfg.Format)
-	}
-	spec := cfg.Percentiles
-	if strings.TrimSpace(spec) == "" {
-		spec = stats.DefaultPercentiles
-	}
-	ps, err := stats.ParsePercentiles(spec)
+	p, err := newPlan(cfg)
 	if err != nil {
-		return cmdline.Usagef("--percentiles: %v", err)
+		return err
 	}
-	for _, name := range cfg.Files {
-		if _, err := os.Stat(name); name != "-" && strings.HasPrefix(name, "-") && errors.Is(err, fs.ErrNotExist) {
-			return cmdline.Usagef("%s: no such file; flags go before file names", name)
-		}
+	if p.sides != nil {
+		return compareMain(stdout, stderr, stdin, cfg, p)
 	}
 	rep, err := read(stderr, stdin, cfg.Files)
 	if err != nil {
 		return err
 	}
-	if cfg.Strict && rep.BadLines > 0 {
-		return &cmdline.CodeError{Code: ExitBadInput, Err: fmt.Errorf("%d bad input %s (--strict)", rep.BadLines, plural(rep.BadLines, "line"))}
+	if err := checkInput(rep, cfg.Strict, ""); err != nil {
+		return err
 	}
-	if rep.Records == 0 {
-		return fmt.Errorf("no records in the input (%d bad %s)", rep.BadLines, plural(rep.BadLines, "line"))
+	rep.Percentiles = p.percentiles
+	sampled := rep.agg.Sampled(p.percentiles)
+	for i := range sampled {
+		rep.Groups = append(rep.Groups, sampled[i].Group)
 	}
-	rep.Percentiles = ps
-	rep.Groups = rep.agg.Groups(ps)
-	return write(stdout, &rep.Report, format, cfg)
+	var picture []byte
+	if cfg.Plot != "" {
+		fig, warnings := groupsFigure(sampled)
+		if picture, err = renderPlot(stderr, cfg.Plot, fig, warnings); err != nil {
+			return err
+		}
+	}
+	return write(stdout, &rep.Report, p.format, cfg, picture)
+}
+
+// plan is a checked Config.
+type plan struct {
+	format      string
+	percentiles []float64
+	sides       []side // the two sides of a comparison; nil when summarizing
+	thresholds  []compare.Threshold
+	alpha       float64
+}
+
+// newPlan checks everything the command line says before any input is
+// read, so that a usage error costs nothing and writes nothing.
+func newPlan(cfg Config) (*plan, error) {
+	p := &plan{format: cfg.Format, alpha: cfg.Alpha}
+	if p.format == "" {
+		p.format = "text"
+	}
+	if p.format != "text" && p.format != "csv" && p.format != "json" {
+		return nil, cmdline.Usagef("--format %q: want text, csv or json", cfg.Format)
+	}
+	spec := cfg.Percentiles
+	if strings.TrimSpace(spec) == "" {
+		spec = stats.DefaultPercentiles
+	}
+	var err error
+	if p.percentiles, err = stats.ParsePercentiles(spec); err != nil {
+		return nil, cmdline.Usagef("--percentiles: %v", err)
+	}
+	for _, name := range append(slices.Clone(cfg.Files), cfg.Baseline...) {
+		if _, err := os.Stat(name); name != "-" && strings.HasPrefix(name, "-") && errors.Is(err, fs.ErrNotExist) {
+			return nil, cmdline.Usagef("%s: no such file, and not a flag (flags go before a --)", name)
+		}
+	}
+	if cfg.Plot != "" && !slices.Contains(plot.Formats, strings.ToLower(filepath.Ext(cfg.Plot))) {
+		return nil, cmdline.Usagef("--plot %s: want a file name ending in %s", cfg.Plot, strings.Join(plot.Formats, " or "))
+	}
+	if p.sides, err = sidesOf(cfg); err != nil {
+		return nil, err
+	}
+	if p.thresholds, err = compare.ParseThresholds(cfg.FailOn); err != nil {
+		return nil, cmdline.Usagef("--fail-on %v", err)
+	}
+	switch {
+	case p.sides == nil && len(p.thresholds) > 0:
+		return nil, cmdline.Usagef("--fail-on needs a comparison: --baseline OLD.jsonl, or old=OLD.jsonl new=NEW.jsonl")
+	case p.sides == nil && cfg.Alpha != 0:
+		return nil, cmdline.Usagef("--alpha needs a comparison: --baseline OLD.jsonl, or old=OLD.jsonl new=NEW.jsonl")
+	case p.sides != nil && cfg.CSVFile != "":
+		return nil, cmdline.Usagef("--csv appends per-run rows and cannot hold a comparison; use --format csv, or summarize the runs without --baseline")
+	case p.alpha == 0:
+		p.alpha = compare.DefaultAlpha
+	case !(p.alpha > 0 && p.alpha < 1):
+		return nil, cmdline.Usagef("--alpha %v: want a level between 0 and 1, such as 0.05", cfg.Alpha)
+	}
+	return p, nil
+}
+
+// checkInput fails on bad lines under --strict (before anything is
+// written) and on an input without a single record. side names the side of
+// a comparison the input is, "" when summarizing.
+func checkInput(in *input, strict bool, side string) error {
+	where := "the input"
+	if side != "" {
+		where = side
+	}
+	if strict && in.BadLines > 0 {
+		if side != "" {
+			side = " in " + side
+		}
+		return &cmdline.CodeError{Code: ExitBadInput, Err: fmt.Errorf("%d bad input %s%s (--strict)", in.BadLines, plural(in.BadLines, "line"), side)}
+	}
+	if in.Records == 0 {
+		return fmt.Errorf("no records in %s (%d bad %s)", where, in.BadLines, plural(in.BadLines, "line"))
+	}
+	return nil
 }
 
 // input is a report in the making.
@@ -140,9 +231,10 @@ func (in *input) readFile(stderr io.Writer, stdin io.Reader, name string) error 
 	return nil
 }
 
-// write renders the report for stdout, appends to the CSV and log files,
-// and only then writes stdout.
-func write(stdout io.Writer, rep *report.Report, format string, cfg Config) error {
+// write renders the report for stdout, appends to the CSV file (which may
+// refuse: other columns), writes the picture and the log, and only then
+// writes stdout.
+func write(stdout io.Writer, rep *report.Report, format string, cfg Config, picture []byte) error {
 	var out bytes.Buffer
 	var err error
 	switch format {
@@ -160,6 +252,9 @@ func write(stdout io.Writer, rep *report.Report, format string, cfg Config) erro
 		if err := report.AppendCSV(cfg.CSVFile, rep); err != nil {
 			return err
 		}
+	}
+	if err := writePlot(cfg.Plot, picture); err != nil {
+		return err
 	}
 	if cfg.LogFile != "" {
 		now := cfg.Now
