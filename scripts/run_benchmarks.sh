@@ -55,6 +55,9 @@ baseline=${BASELINE:-}
 # per request. A p99 gate needs a few hundred requests a test to be testable.
 fail_on=${FAIL_ON:-ttft_median_ms>+10%,tpot_median_ms>+10%,latency_median_ms>+10%,error_rate>+0.05}
 keep_raw=${KEEP_RAW:-}
+sweep_concurrency=${SWEEP_CONCURRENCY:-}
+sweep_rates=${SWEEP_RATES:-}
+sweep_requests=${SWEEP_REQUESTS:-20}
 use_sim=0
 cron=0
 
@@ -68,6 +71,11 @@ usage: run_benchmarks.sh [options]
   --endpoint E             completions or chat (env ENDPOINT; default $endpoint)
   --results DIR            results folder (env RESULTS_DIR; default $results)
   --latency-requests N     serial requests of the latency test (env LATENCY_REQUESTS; default $latency_requests)
+  --sweep-concurrency LIST optional sweep stage: closed loop at each concurrency, e.g. 1,2,4,8
+                           (env SWEEP_CONCURRENCY)
+  --sweep-rates LIST       optional sweep stage: open loop (Poisson) at each rate in req/s, e.g. 1,2,4,8
+                           (env SWEEP_RATES)
+  --sweep-requests N       measured requests per sweep point (env SWEEP_REQUESTS; default $sweep_requests)
   --throughput-requests N  requests of the throughput test (env THROUGHPUT_REQUESTS; default $throughput_requests)
   --concurrency C          in flight during the throughput test (env CONCURRENCY; default $concurrency)
   --timeout D              per request (env TIMEOUT; default $timeout)
@@ -115,6 +123,9 @@ while [ "$#" -gt 0 ]; do
 	--fail-on) need_value "$@"; fail_on=$2; shift 2 ;;
 	--cron) cron=1; shift ;;
 	--keep-raw) need_value "$@"; keep_raw=$2; shift 2 ;;
+	--sweep-concurrency) need_value "$@"; sweep_concurrency=$2; shift 2 ;;
+	--sweep-rates) need_value "$@"; sweep_rates=$2; shift 2 ;;
+	--sweep-requests) need_value "$@"; sweep_requests=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) die_usage "unknown option: $1" ;;
 	esac
@@ -124,7 +135,7 @@ if [ -z "$keep_raw" ]; then
 	keep_raw=0
 	if [ "$cron" = 1 ]; then keep_raw=200; fi
 fi
-for n in "$latency_requests" "$throughput_requests" "$concurrency" "$max_tokens" "$lock_wait" "$keep_raw"; do
+for n in "$latency_requests" "$throughput_requests" "$concurrency" "$max_tokens" "$lock_wait" "$keep_raw" "$sweep_requests"; do
 	case "$n" in '' | *[!0-9]*) die_usage "not a whole number: '$n'" ;; esac
 done
 if [ -z "$url" ]; then
@@ -186,7 +197,7 @@ if [ "$use_sim" = 1 ]; then
 	"$bin/llmsim" --addr 127.0.0.1:0 $sim_flags 2>"$work/llmsim.err" 9>&- &
 	sim_pid=$!
 	for _ in $(seq 100); do
-		url=$(grep -o 'http://[^ ]*' "$work/llmsim.err" | head -n 1 || true)
+		url=$(grep -o 'http://[^ ]*' "$work/llmsim.err" 2>/dev/null | head -n 1 || true)
 		[ -n "$url" ] && break
 		kill -0 "$sim_pid" 2>/dev/null || break
 		sleep 0.05
@@ -234,6 +245,15 @@ run_test() {
 raws=()
 run_test latency --concurrency 1 --requests "$latency_requests" --warmup 1
 run_test throughput --concurrency "$concurrency" --requests "$throughput_requests" --warmup "$concurrency"
+# The optional sweep stage: one load point after another in one genload run,
+# so summarize gives one CSV row per point and the plot the
+# throughput-latency curve. genload checks the lists.
+if [ -n "$sweep_concurrency" ]; then
+	run_test sweep-concurrency --concurrency "$sweep_concurrency" --requests "$sweep_requests" --warmup 1
+fi
+if [ -n "$sweep_rates" ]; then
+	run_test sweep-rate --request-rate "$sweep_rates" --requests "$sweep_requests" --warmup 1
+fi
 
 # report runs a command whose stdout is a report: shown, or under --cron
 # dropped, since the log file holds it. (Not ">/dev/stdout": reopening a
