@@ -198,3 +198,20 @@ func simCounter(t *testing.T, url, name string) int {
 	}
 	return total
 }
+
+// TestSuiteSweepStage: the optional sweep stage adds one CSV row per point.
+func TestSuiteSweepStage(t *testing.T) {
+	results := t.TempDir()
+	_, stderr, code := sh(t, 2*time.Minute, "SERVEBENCH_BIN="+quote(binDir)+" SIM_FLAGS='--ttft 2ms --itl 1ms' ../scripts/run_benchmarks.sh --sim --results "+quote(results)+
+		" --latency-requests 2 --throughput-requests 2 --concurrency 2 --max-tokens 4 --sweep-concurrency 1,2,4 --sweep-rates 50,100 --sweep-requests 6")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	csv, _ := os.ReadFile(filepath.Join(results, "benchmarks.csv"))
+	if got := strings.Count(string(csv), ",sweep-concurrency,"); got != 3 {
+		t.Errorf("%d sweep-concurrency rows, want 3:\n%s", got, csv)
+	}
+	if got := strings.Count(string(csv), ",sweep-rate,"); got != 2 {
+		t.Errorf("%d sweep-rate rows, want 2:\n%s", got, csv)
+	}
+}
