@@ -81,6 +81,8 @@ func TestAccuracyAgainstLLMSim(t *testing.T) {
 			if g.OutputTokens != 12*20 || g.TokensFromChunks != 0 {
 				t.Errorf("output tokens %d (from chunks %d), want %d from usage", g.OutputTokens, g.TokensFromChunks, 12*20)
 			}
+			t.Logf("TTFT median %.3f ms (truth 50), ITL median %.3f ms (truth 10), TPOT median %.3f, latency median %.3f (truth 240)",
+				*g.TTFTMedian, *g.ITLMedian, *g.TPOTMedian, *g.LatencyMedian)
 			near(t, "TTFT median", g.TTFTMedian, 50, 2)
 			near(t, "ITL median", g.ITLMedian, 10, 1)
 			near(t, "TPOT median", g.TPOTMedian, 10, 1)
