@@ -10,7 +10,7 @@ BENCH_FLAGS ?=
 # How long each fuzz target runs in make fuzz.
 FUZZTIME ?= 10s
 
-.PHONY: all build test bench clean fuzz lint
+.PHONY: all build test bench clean fuzz lint test-real
 all: build
 
 build:
@@ -45,3 +45,8 @@ fuzz:
 			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
 		done; \
 	done
+
+# The end-to-end suite against a real engine: Ollama built from source (cached
+# under ~/.cache/servebench/ollama) serving a generated tiny model.
+test-real: build
+	scripts/real_engine.sh -- $(GO) test -count=1 -v ./e2e/real

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"servebench/internal/openai"
+	"servebench/internal/record"
 )
 
 // Outcome is the verdict of one probe. Its exit code is documented in the
@@ -120,7 +121,7 @@ func once(ctx context.Context, hc *http.Client, cfg Config) *Report {
 	if o, msg, bad := classify(err, t.HealthURL()); bad && !isStatus(err, http.StatusNotFound) {
 		return verdict(o, "%s", msg)
 	}
-	rep.HealthMs = &ms
+	rep.HealthMs = record.Float(ms)
 
 	var models []openai.Model
 	ms, err = timed(ctx, cfg.Timeout, func(ctx context.Context) (err error) {
@@ -130,7 +131,7 @@ func once(ctx context.Context, hc *http.Client, cfg Config) *Report {
 	if o, msg, bad := classify(err, t.ModelsURL()); bad {
 		return verdict(o, "%s", msg)
 	}
-	rep.ModelsMs = &ms
+	rep.ModelsMs = record.Float(ms)
 	for _, m := range models {
 		rep.Models = append(rep.Models, m.ID)
 	}
@@ -139,7 +140,7 @@ func once(ctx context.Context, hc *http.Client, cfg Config) *Report {
 	}
 	i := 0
 	if cfg.Model != "" {
-		if i = slices.IndexFunc(models, func(m openai.Model) bool { return m.ID == cfg.Model }); i < 0 {
+		if i = slices.IndexFunc(models, func(m openai.Model) bool { return sameModel(m.ID, cfg.Model) }); i < 0 {
 			return verdict(NoModel, "model %q is not served; the server has: %s", cfg.Model, strings.Join(rep.Models, ", "))
 		}
 	}
@@ -153,7 +154,7 @@ func once(ctx context.Context, hc *http.Client, cfg Config) *Report {
 			}
 			return verdict(SmokeFailed, "smoke completion failed: %v", err)
 		}
-		rep.SmokeMs = &ms
+		rep.SmokeMs = record.Float(ms)
 	}
 	msg := fmt.Sprintf("%s serves %s", t.Root, rep.Model)
 	if rep.MaxModelLen > 0 {
@@ -241,4 +242,11 @@ func classify(err error, url string) (Outcome, string, bool) {
 		hint = "TLS failed: check the certificate"
 	}
 	return Unreachable, fmt.Sprintf("%s: %s", hint, msg), true
+}
+
+// sameModel matches a served id against the name asked for. Ollama lists
+// "tiny:latest" but serves requests for "tiny" too, so an untagged name
+// matches its ":latest" tag.
+func sameModel(served, asked string) bool {
+	return served == asked || (!strings.Contains(asked, ":") && served == asked+":latest")
 }

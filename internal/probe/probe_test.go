@@ -69,6 +69,8 @@ func TestOutcomes(t *testing.T) {
 	}{
 		{name: "ready, first model", srv: ok(), want: Ready, model: "m1", inMsg: "max_model_len 4096"},
 		{name: "ready, asked model", srv: ok(), cfg: func(c *Config) { c.Model = "m2" }, want: Ready, model: "m2"},
+		{name: "untagged name matches :latest (Ollama)", srv: func() *server { s := ok(); s.ids = []string{"tiny:latest"}; return s }(), cfg: func(c *Config) { c.Model = "tiny" }, want: Ready, model: "tiny:latest"},
+		{name: "a tag must match", srv: func() *server { s := ok(); s.ids = []string{"tiny:latest"}; return s }(), cfg: func(c *Config) { c.Model = "tiny:q4" }, want: NoModel},
 		{name: "smoke ok", srv: ok(), cfg: func(c *Config) { c.Smoke = true }, want: Ready, inMsg: "1-token completion"},
 		{name: "loading", srv: func() *server { s := ok(); s.health = 503; return s }(), want: NotReady, inMsg: "--wait"},
 		{name: "health 500", srv: func() *server { s := ok(); s.health = 500; return s }(), want: NotReady, inMsg: "unhealthy"},
@@ -96,6 +98,9 @@ func TestOutcomes(t *testing.T) {
 			}
 			if tt.model != "" && rep.Model != tt.model {
 				t.Errorf("model %q, want %q", rep.Model, tt.model)
+			}
+			if tt.want == Ready && (rep.HealthMs == nil || rep.ModelsMs == nil || rep.HealthMs == rep.ModelsMs) {
+				t.Errorf("timings must be separate values: %v %v", rep.HealthMs, rep.ModelsMs)
 			}
 		})
 	}
