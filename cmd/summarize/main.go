@@ -1,7 +1,8 @@
 // Command summarize reads servebench records (JSON lines) and reports
 // statistics per run and load point: text, CSV or JSON on stdout, and
-// optionally appended CSV rows, log blocks and plots. Given a baseline it
-// compares two sets of runs instead and can fail on a regression.
+// optionally appended CSV rows, log blocks and plots, with goodput against
+// per-request objectives and a gate on it. Given a baseline it compares two
+// sets of runs instead and can fail on a regression.
 package main
 
 import (
@@ -32,11 +33,24 @@ exits 5 when a significant change crosses a limit (a limit without % is
 absolute, in the metric's unit); metrics are named as the CSV columns, plus
 error_rate (failed/requests).
 
+GOODPUT: --slo 'ttft=300ms,tpot=50ms,e2e=5s' (any of ttft, tpot, e2e, and
+sched_e2e for queue + latency; Go durations, or bare numbers in ms) judges
+each measured request as vLLM's --goodput does: good when it succeeded and
+met every objective (limits included). A value a request lacks does not meet
+its objective (TTFT of a non-streamed request), except a one-token output's
+TPOT, which vLLM counts as 0. Each group gets goodput_req_per_s (good
+requests per second of duration_s) and slo_met_ratio (good / requests,
+failures not met); the columns are always there, empty without --slo.
+--min-goodput-ratio 0.9 exits 4 when a group's slo_met_ratio is below 0.9,
+naming each such group on stderr. Open-loop groups whose sends fell more
+than 5% short of their rate, and outputs shorter than max_tokens under
+ignore_eos, are warned about on stderr too.
+
 EXIT CODES: 0 success; 1 runtime failure (unreadable input, no records, an
 output that cannot be written, a --csv file with other columns, nothing to
 compare); 2 usage error; 3 bad input lines with --strict (nothing is written
-then); 5 a regression past --fail-on (everything is written first). 4 is
-reserved for an SLO gate.`
+then); 4 a group's slo_met_ratio below --min-goodput-ratio;
+5 a regression past --fail-on. For 4 and 5 everything is written first.`
 
 func main() {
 	var cfg summary.Config
@@ -53,6 +67,8 @@ func main() {
 			&cli.StringSliceFlag{Name: "baseline", Usage: "compare the runs in `FILE` (repeatable) with the files given (or stdin)"},
 			&cli.StringFlag{Name: "fail-on", Usage: "with a comparison, exit 5 when a significant change crosses one of the `LIMITS`, e.g. 'ttft_p99_ms>+10%,req_per_s<-5%'", Destination: &cfg.FailOn},
 			&cli.Float64Flag{Name: "alpha", Value: 0.05, Usage: "significance level of comparisons"},
+			&cli.StringFlag{Name: "slo", Usage: "judge goodput by per-request `OBJECTIVES`, e.g. 'ttft=300ms,tpot=50ms,e2e=5s' (also sched_e2e; bare numbers are ms)", Destination: &cfg.SLO},
+			&cli.Float64Flag{Name: "min-goodput-ratio", Usage: "with --slo, exit 4 when a group's share of requests meeting it is below `R` (0 < R <= 1), e.g. 0.9", DefaultText: "no gate"},
 			&cli.BoolFlag{Name: "strict", Usage: "fail with exit code 3 on any bad input line", Destination: &cfg.Strict},
 		},
 		Action: func(c *cli.Context) error {
@@ -60,6 +76,10 @@ func main() {
 			cfg.Baseline = c.StringSlice("baseline")
 			if c.IsSet("alpha") {
 				cfg.Alpha = c.Float64("alpha")
+			}
+			if c.IsSet("min-goodput-ratio") {
+				least := c.Float64("min-goodput-ratio")
+				cfg.MinGoodputRatio = &least
 			}
 			return summary.Main(os.Stdout, os.Stderr, os.Stdin, cfg)
 		},

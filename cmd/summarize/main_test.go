@@ -68,6 +68,11 @@ func TestCommand(t *testing.T) {
 		{"bad gate", "", []string{"--baseline", oldFile, newFile, "--fail-on", "ttft>1"}, 2, "", `unknown metric "ttft"`, true},
 		{"help goes to stdout", "", []string{"--help"}, 0, "EXIT CODES", "", false},
 		{"help names the regression code", "", []string{"--help"}, 0, "5 a regression past --fail-on", "", false},
+		{"help names the goodput gate", "", []string{"--help"}, 0, "4 a group's slo_met_ratio below --min-goodput-ratio", "", false},
+		{"goodput below the gate: exit 4 after the report", "", []string{input, "--slo", "e2e=1ms", "--min-goodput-ratio", "0.9"}, 4, "Request goodput (req/s):", "summarize: goodput: run r1, latency, concurrency 1, unpaced: slo_met_ratio 0.000 (0 of 5 requests met e2e=1ms) is 0.900 below --min-goodput-ratio 0.9: 5 more good requests needed", false},
+		{"goodput within the gate", "", []string{input, "--slo", "e2e=1h", "--min-goodput-ratio", "0.5", "--format", "csv"}, 0, "e2e=1h0m0s,", "", false},
+		{"gate without --slo", "", []string{input, "--min-goodput-ratio", "0.9"}, 2, "", "--min-goodput-ratio needs --slo", true},
+		{"unquoted objectives", "", []string{input, "--slo", "ttft=1s", "e2e=2s"}, 2, "", "e2e=2s: an objective, not a file", true},
 	}
 	for _, tt := range tests {
 		stdout, stderr, code := summarize(t, tt.stdin, tt.args...)

@@ -17,6 +17,11 @@ import (
 // the csv tags; encoding/json writes the same fields through the json tags, so
 // both formats share one list of names.
 //
+// The goodput columns (slo, goodput_req_per_s, slo_met_ratio) are always
+// present, empty without --slo (JSON: "" and null): an append-only file that
+// collects runs with and without objectives keeps one header, and slo says
+// which objectives each row's goodput was judged by.
+//
 // The metric columns (ttft_mean_ms ... sched_latency_p99_ms) are not fields:
 // their percentiles come from --percentiles at run time, which struct tags
 // cannot express. WriteCSV therefore lets gocsv marshal the fixed part into a
@@ -51,6 +56,9 @@ type row struct {
 	ReqPerS          fixed3  `csv:"req_per_s" json:"req_per_s"`
 	OutputTokPerS    fixed3  `csv:"output_tok_per_s" json:"output_tok_per_s"`
 	TotalTokPerS     fixed3  `csv:"total_tok_per_s" json:"total_tok_per_s"`
+	SLO              text    `csv:"slo" json:"slo"`
+	GoodputReqPerS   fixed3  `csv:"goodput_req_per_s" json:"goodput_req_per_s"`
+	SLOMetRatio      fixed3  `csv:"slo_met_ratio" json:"slo_met_ratio"`
 	PromptTokens     int     `csv:"prompt_tokens" json:"prompt_tokens"`
 	OutputTokens     int     `csv:"output_tokens" json:"output_tokens"`
 	MeanPromptTokens fixed3  `csv:"mean_prompt_tokens" json:"mean_prompt_tokens"`
@@ -72,6 +80,7 @@ func newRow(g *Group) row {
 		Requests: g.Requests, OK: g.OK, Failed: g.Failed, ErrorsOther: g.ErrorsOther, Warmup: g.Warmup,
 		DurationS: fixed3(g.DurationS), ReqPerS: fixed3(g.ReqPerS),
 		OutputTokPerS: fixed3(g.OutputTokPerS), TotalTokPerS: fixed3(g.TotalTokPerS),
+		SLO: text(g.SLO), GoodputReqPerS: fixed3(g.GoodputReqPerS), SLOMetRatio: fixed3(g.SLOMetRatio),
 		PromptTokens: g.PromptTokens, OutputTokens: g.OutputTokens,
 		MeanPromptTokens: fixed3(g.MeanPromptTokens), MeanOutputTokens: fixed3(g.MeanOutputTokens),
 		TokensFromChunks: g.TokensFromChunks,

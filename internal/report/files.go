@@ -37,7 +37,7 @@ func AppendCSV(path string, rep *Report) error {
 	}
 	if have != nil {
 		if err := sameHeader(have, want); err != nil {
-			return fmt.Errorf("%s: not appending: %w; write to a new file or summarize with the file's --percentiles", path, err)
+			return fmt.Errorf("%s: not appending: %w; %s", path, err, headerAdvice(have))
 		}
 	}
 	var buf bytes.Buffer
@@ -91,6 +91,23 @@ func sameHeader(have, want []string) error {
 		}
 	}
 	return fmt.Errorf("its header differs from the current columns: the file has %d columns, now %d", len(have), len(want))
+}
+
+// headerAdvice says what to do about a file with other columns. Columns
+// that every header has now (all but the percentiles') and the file lacks
+// mean an older summarize wrote it, such as the goodput columns (slo,
+// goodput_req_per_s, slo_met_ratio) added after the first release.
+func headerAdvice(have []string) string {
+	var missing []string
+	for _, col := range Header(nil) {
+		if !slices.Contains(have, col) {
+			missing = append(missing, col)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Sprintf("an older summarize wrote it, without the columns %s: move it aside and start a new file", strings.Join(missing, ", "))
+	}
+	return "write to a new file or summarize with the file's --percentiles"
 }
 
 // AppendLog appends block to the log file at path in a single O_APPEND write.

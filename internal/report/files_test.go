@@ -51,3 +51,34 @@ func FuzzAppendCSV(f *testing.F) {
 		}
 	})
 }
+
+// TestAppendCSVOlderFile: a file written before the goodput columns
+// existed is refused, untouched, with advice that fits; a file with other
+// percentiles gets the percentiles advice.
+func TestAppendCSVOlderFile(t *testing.T) {
+	rep := &Report{Groups: []Group{testGroup("l")}, Percentiles: []float64{99}}
+	var old []string
+	for _, col := range Header(rep.Percentiles) {
+		if col != "slo" && col != "goodput_req_per_s" && col != "slo_met_ratio" {
+			old = append(old, col)
+		}
+	}
+	tests := []struct {
+		name, header, advice string
+	}{
+		{"older summarize", strings.Join(old, ","), "an older summarize wrote it, without the columns slo, goodput_req_per_s, slo_met_ratio: move it aside and start a new file"},
+		{"other percentiles", strings.Join(Header([]float64{50}), ","), "summarize with the file's --percentiles"},
+	}
+	for _, tt := range tests {
+		path := filepath.Join(t.TempDir(), "runs.csv")
+		existing := []byte(tt.header + "\n")
+		os.WriteFile(path, existing, 0o644)
+		err := AppendCSV(path, rep)
+		if err == nil || !strings.Contains(err.Error(), tt.advice) {
+			t.Errorf("%s: %v, want %q", tt.name, err, tt.advice)
+		}
+		if after, _ := os.ReadFile(path); !bytes.Equal(after, existing) {
+			t.Errorf("%s: the file changed", tt.name)
+		}
+	}
+}

@@ -46,6 +46,10 @@ type Group struct {
 	ReqPerS          float64 // OK / DurationS
 	OutputTokPerS    float64 // OutputTokens / DurationS
 	TotalTokPerS     float64 // (PromptTokens + OutputTokens) / DurationS
+	SLO              string  // the --slo objectives (canonical form); "" without --slo
+	SLOMet           int     // measured requests that succeeded and met every objective
+	GoodputReqPerS   float64 // SLOMet / DurationS; NaN without --slo
+	SLOMetRatio      float64 // SLOMet / Requests (failures count as not met); NaN without --slo
 	PromptTokens     int     // prompt tokens of the successful requests
 	OutputTokens     int     // output tokens of the successful requests
 	MeanPromptTokens float64

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -192,6 +193,60 @@ func TestBanner(t *testing.T) {
 		}
 		if got := banner(s, fill); got != want {
 			t.Errorf("banner(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+// TestGoodputColumns: the goodput columns are always in the header (one
+// header for an append-only file, --slo or not), empty without --slo; the
+// text report shows goodput only with it.
+func TestGoodputColumns(t *testing.T) {
+	without := testGroup("l")
+	without.GoodputReqPerS, without.SLOMetRatio = math.NaN(), math.NaN()
+	with := testGroup("l")
+	with.SLO, with.SLOMet, with.GoodputReqPerS, with.SLOMetRatio = "ttft=300ms e2e=5s", 1, 1, 0.5
+	tests := []struct {
+		name                string
+		g                   Group
+		slo, goodput, ratio string // CSV cells
+		text                []string
+	}{
+		{"without --slo", without, "", "", "", nil},
+		{"with --slo", with, "ttft=300ms e2e=5s", "1.000", "0.500", []string{
+			"Request throughput (req/s):              2.00\n" +
+				"Goodput SLO:                             ttft=300ms e2e=5s\n" +
+				"Request goodput (req/s):                 1.00\n" +
+				"SLO met (% of requests):                 50.00 (1 of 2)\n" +
+				"Output token throughput (tok/s):         10.00\n",
+		}},
+	}
+	for _, tt := range tests {
+		rep := &Report{Groups: []Group{tt.g}, Percentiles: []float64{99}}
+		header, row := csvCells(t, rep)
+		if !slices.Equal(header, Header(rep.Percentiles)) {
+			t.Errorf("%s: header changes with the data", tt.name)
+		}
+		for col, want := range map[string]string{"slo": tt.slo, "goodput_req_per_s": tt.goodput, "slo_met_ratio": tt.ratio} {
+			if got := cell(t, header, row, col); got != want {
+				t.Errorf("%s: %s = %q, want %q", tt.name, col, got, want)
+			}
+		}
+		var text bytes.Buffer
+		WriteText(&text, rep, false)
+		for _, want := range tt.text {
+			if !strings.Contains(text.String(), want) {
+				t.Errorf("%s: text lacks\n%s\nin\n%s", tt.name, want, text.String())
+			}
+		}
+		if tt.text == nil && strings.Contains(text.String(), "goodput") {
+			t.Errorf("%s: goodput lines without an SLO:\n%s", tt.name, text.String())
+		}
+	}
+	var js bytes.Buffer
+	WriteJSON(&js, &Report{Groups: []Group{without}})
+	for _, want := range []string{`"slo": ""`, `"goodput_req_per_s": null`, `"slo_met_ratio": null`} {
+		if !strings.Contains(js.String(), want) {
+			t.Errorf("JSON lacks %s", want)
 		}
 	}
 }

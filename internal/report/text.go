@@ -128,6 +128,11 @@ func writeGroup(buf *bytes.Buffer, g *Group, ps []float64, p palette) {
 	line(nil, "Total input tokens:", strconv.Itoa(g.PromptTokens))
 	line(nil, "Total generated tokens:", strconv.Itoa(g.OutputTokens))
 	line(nil, "Request throughput (req/s):", num2(g.ReqPerS))
+	if g.SLO != "" { // as vLLM's report with --goodput, plus the objectives and the share
+		line(nil, "Goodput SLO:", g.SLO)
+		line(nil, "Request goodput (req/s):", num2(g.GoodputReqPerS))
+		line(nil, "SLO met (% of requests):", sloMetText(g))
+	}
 	line(nil, "Output token throughput (tok/s):", num2(g.OutputTokPerS))
 	line(nil, "Total token throughput (tok/s):", num2(g.TotalTokPerS))
 	line(nil, "Mean input tokens:", num2(g.MeanPromptTokens))
@@ -178,6 +183,15 @@ func num2(v float64) string {
 		return "-"
 	}
 	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+// sloMetText is the share of measured requests that met the SLO, with the
+// counts: "60.00 (3 of 5)".
+func sloMetText(g *Group) string {
+	if math.IsNaN(g.SLOMetRatio) {
+		return "-"
+	}
+	return fmt.Sprintf("%s (%d of %d)", num2(100*g.SLOMetRatio), g.SLOMet, g.Requests)
 }
 
 func rateText(rate float64) string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,13 +31,25 @@ const (
 	lagShare   = 0.1
 )
 
+// rateShortfall is how far below its target rate an open-loop group's
+// achieved rate may fall before a warning: 5%.
+const rateShortfall = 0.05
+
 // Aggregator folds records into per-group counters and sample slices. It
 // keeps no records: memory grows with the number of samples, not lines.
 type Aggregator struct {
 	groups  map[groupKey]*group
 	order   []*group
 	records int
+	slo     SLO // judged per request as it is added: records are not kept
 }
+
+// Option configures an Aggregator.
+type Option func(*Aggregator)
+
+// WithSLO judges every measured request against slo, for the goodput
+// columns. Without it they are empty.
+func WithSLO(slo SLO) Option { return func(a *Aggregator) { a.slo = slo } }
 
 // group accumulates one load point.
 type group struct {
@@ -50,10 +63,16 @@ type group struct {
 
 	firstAny            time.Time // earliest scheduled_at of any phase, to order warmup-only groups
 	firstSched, lastEnd time.Time // the measured window
+	lastSched, lastSent time.Time // the measured sends: the achieved rate
 	promptTokens        int
 	outputTokens        int
 	fromChunks, noCount int
 	samples             [report.NumMetrics][]float64
+
+	good               int // measured requests that met the SLO
+	noTTFT, noTPOT     int // successes a TTFT or TPOT objective could not be checked on
+	eosAsked, eosShort int // successes with ignore_eos and a token count; those short of max_tokens
+	eosExample         string
 }
 
 // identity is what a load point asked for, beyond its key.
@@ -64,8 +83,12 @@ type identity struct {
 }
 
 // NewAggregator returns an empty Aggregator.
-func NewAggregator() *Aggregator {
-	return &Aggregator{groups: make(map[groupKey]*group)}
+func NewAggregator(opts ...Option) *Aggregator {
+	a := &Aggregator{groups: make(map[groupKey]*group)}
+	for _, opt := range opts {
+		opt(a)
+	}
+	return a
 }
 
 // Records is the number of records added.
@@ -97,16 +120,25 @@ func (a *Aggregator) Add(r *record.Record) {
 	if !start.IsZero() && (g.firstSched.IsZero() || start.Before(g.firstSched)) {
 		g.firstSched = start
 	}
+	if start.After(g.lastSched) {
+		g.lastSched = start
+	}
 	if !r.SentAt.IsZero() {
 		if end := r.EndAt(); end.After(g.lastEnd) {
 			g.lastEnd = end
 		}
+		if r.SentAt.After(g.lastSent) {
+			g.lastSent = r.SentAt
+		}
+	}
+	if !a.slo.IsZero() && a.slo.Met(r) {
+		g.good++
 	}
 	if !r.OK {
 		g.countError(r.ErrorKind)
 		return
 	}
-	g.addSuccess(r)
+	g.addSuccess(r, a.slo)
 }
 
 func (a *Aggregator) group(r *record.Record) *group {
@@ -142,16 +174,35 @@ func (g *group) countError(kind string) {
 
 // addSuccess takes the samples of a successful request, as vLLM does: TTFT
 // and TPOT where present (TPOT needs output_tokens > 1), every ITL gap pooled
-// across requests, and the latencies.
-func (g *group) addSuccess(r *record.Record) {
+// across requests, and the latencies. It also notes what the warnings need:
+// values an objective of slo could not be checked on, and outputs shorter
+// than max_tokens although ignore_eos asked for exactly max_tokens.
+func (g *group) addSuccess(r *record.Record, slo SLO) {
 	g.ok++
 	g.promptTokens += r.PromptTokens
 	g.outputTokens += r.OutputTokens
+	counted := true
 	switch r.TokensFrom {
 	case record.TokensFromChunks:
 		g.fromChunks++
 	case record.TokensFromNone, "":
 		g.noCount++
+		counted = false
+	}
+	if slo.TTFT != 0 && r.TTFTMs == nil {
+		g.noTTFT++
+	}
+	if slo.TPOT != 0 && r.TPOTMs == nil && r.OutputTokens != 1 {
+		g.noTPOT++
+	}
+	if r.IgnoreEOS && r.MaxTokens > 0 && counted {
+		g.eosAsked++
+		if r.OutputTokens < r.MaxTokens {
+			g.eosShort++
+			if g.eosExample == "" {
+				g.eosExample = fmt.Sprintf("seq %d: %d of %d tokens, finish_reason %s", r.Seq, r.OutputTokens, r.MaxTokens, orNone(r.FinishReason))
+			}
+		}
 	}
 	if r.TTFTMs != nil {
 		g.samples[report.TTFT] = append(g.samples[report.TTFT], *r.TTFTMs)
@@ -183,6 +234,11 @@ type Sampled struct {
 	report.Group
 	// Samples are the group's samples per metric, sorted, in milliseconds.
 	Samples [report.NumMetrics][]float64
+	// Alerts are the warnings (also in Group.Warnings) that summarize
+	// repeats on stderr, because they question the run itself and a CSV
+	// on stdout has no place for them: the load point did not get its
+	// load, or the server ignored ignore_eos.
+	Alerts []string
 }
 
 // Sampled is Groups with the samples kept. Call it (or Groups) once.
@@ -191,7 +247,9 @@ func (a *Aggregator) Sampled(ps []float64) []Sampled {
 	slices.SortStableFunc(order, func(x, y *group) int { return x.start().Compare(y.start()) })
 	out := make([]Sampled, len(order))
 	for i, g := range order {
-		out[i] = Sampled{Group: g.summarize(ps), Samples: g.samples} // summarize sorted them
+		out[i] = Sampled{Group: g.summarize(ps, a.slo), Samples: g.samples} // summarize sorted them
+		out[i].Alerts = g.alerts()
+		out[i].Warnings = append(out[i].Warnings, out[i].Alerts...)
 	}
 	return out
 }
@@ -210,11 +268,17 @@ func (g *group) start() time.Time {
 // (record.EndAt) of any measured attempt, failures included, as vLLM's
 // benchmark duration spans the whole measured run:
 //
-//	duration_s       = lastEnd - firstScheduled
-//	req_per_s        = ok / duration_s
-//	output_tok_per_s = sum(output_tokens of ok) / duration_s
-//	total_tok_per_s  = sum(prompt_tokens + output_tokens of ok) / duration_s
-func (g *group) summarize(ps []float64) report.Group {
+//	duration_s        = lastEnd - firstScheduled
+//	req_per_s         = ok / duration_s
+//	output_tok_per_s  = sum(output_tokens of ok) / duration_s
+//	total_tok_per_s   = sum(prompt_tokens + output_tokens of ok) / duration_s
+//
+// With an SLO (see SLO for what makes a request good), as vLLM's goodput
+// and the share of the measured requests, failures counting as not met:
+//
+//	goodput_req_per_s = good / duration_s
+//	slo_met_ratio     = good / requests
+func (g *group) summarize(ps []float64, slo SLO) report.Group {
 	nan := math.NaN()
 	out := report.Group{
 		RunID: g.key.runID, Label: g.key.label, StartTime: g.firstSched,
@@ -225,6 +289,7 @@ func (g *group) summarize(ps []float64) report.Group {
 		DurationS: nan, ReqPerS: nan, OutputTokPerS: nan, TotalTokPerS: nan,
 		PromptTokens: g.promptTokens, OutputTokens: g.outputTokens,
 		MeanPromptTokens: nan, MeanOutputTokens: nan, TokensFromChunks: g.fromChunks,
+		GoodputReqPerS: nan, SLOMetRatio: nan,
 	}
 	if !g.firstSched.IsZero() && !g.lastEnd.IsZero() {
 		out.DurationS = g.lastEnd.Sub(g.firstSched).Seconds()
@@ -233,6 +298,15 @@ func (g *group) summarize(ps []float64) report.Group {
 		out.ReqPerS = float64(g.ok) / out.DurationS
 		out.OutputTokPerS = float64(g.outputTokens) / out.DurationS
 		out.TotalTokPerS = float64(g.promptTokens+g.outputTokens) / out.DurationS
+	}
+	if !slo.IsZero() {
+		out.SLO, out.SLOMet = slo.String(), g.good
+		if out.DurationS > 0 {
+			out.GoodputReqPerS = float64(g.good) / out.DurationS
+		}
+		if g.requests > 0 {
+			out.SLOMetRatio = float64(g.good) / float64(g.requests)
+		}
 	}
 	if g.ok > 0 {
 		out.MeanPromptTokens = float64(g.promptTokens) / float64(g.ok)
@@ -271,5 +345,66 @@ func (g *group) warnings(out *report.Group) []string {
 			ws = append(ws, fmt.Sprintf("requests left late: p99 client queue delay %.2f ms; the client or a full concurrency limit fell behind the schedule, see sched_latency", p99))
 		}
 	}
+	if g.noTTFT > 0 {
+		ws = append(ws, fmt.Sprintf("%d successful requests have no TTFT (not streamed?): the ttft objective cannot be checked on them and counts them as not met", g.noTTFT))
+	}
+	if g.noTPOT > 0 {
+		ws = append(ws, fmt.Sprintf("%d successful requests have no TPOT (not streamed, or no token count): the tpot objective cannot be checked on them and counts them as not met", g.noTPOT))
+	}
 	return ws
+}
+
+// alerts are the warnings that question the run itself (see Sampled.Alerts).
+func (g *group) alerts() []string {
+	var ws []string
+	if w := g.rateWarning(); w != "" {
+		ws = append(ws, w)
+	}
+	if g.eosShort > 0 {
+		ws = append(ws, fmt.Sprintf("%d of %d successful requests with ignore_eos have fewer output tokens than max_tokens (e.g. %s): the server may not honour ignore_eos, and per-token figures (TPOT, ITL, tok/s) then describe shorter outputs than the run asked for", g.eosShort, g.eosAsked, g.eosExample))
+	}
+	return ws
+}
+
+// rateWarning checks an open-loop group's achieved rate against its target
+// rate, and says why it fell short. The achieved rate is the rate of the
+// sends, as vegeta's Rate, with n-1 gaps between n sends:
+//
+//	achieved  = (requests - 1) / (last sent_at - first scheduled_at)
+//	scheduled = (requests - 1) / (last scheduled_at - first scheduled_at)
+//
+// It is not requests / duration_s: that window also waits for the last
+// responses, so a healthy run of 60 s at 8 req/s with 5 s answers would
+// read 7.4 req/s. Sends behind a schedule that kept the rate mean a full
+// --max-concurrency or a lagging client; a schedule below the rate means
+// random arrivals in a short run, or a --ramp-up.
+func (g *group) rateWarning() string {
+	rate := g.key.rate
+	if rate <= 0 || g.requests < 2 || g.firstSched.IsZero() || !g.lastSent.After(g.firstSched) {
+		return ""
+	}
+	span := g.lastSent.Sub(g.firstSched).Seconds()
+	achieved := float64(g.requests-1) / span
+	if achieved >= (1-rateShortfall)*rate {
+		return ""
+	}
+	msg := fmt.Sprintf("achieved rate %.2f req/s is %.1f%% below the target %s req/s (%d requests sent over %.2f s from the first scheduled send)",
+		achieved, 100*(1-achieved/rate), strconv.FormatFloat(rate, 'f', -1, 64), g.requests, span)
+	const behind = ": a full --max-concurrency or client lag (see queue and sched_latency)"
+	d := g.lastSched.Sub(g.firstSched).Seconds()
+	if d <= 0 {
+		return msg + "; the sends fell behind the schedule" + behind
+	}
+	scheduled := float64(g.requests-1) / d
+	if achieved < (1-rateShortfall)*scheduled {
+		return msg + fmt.Sprintf("; the sends fell behind a schedule of %.2f req/s", scheduled) + behind
+	}
+	return msg + fmt.Sprintf("; the schedule itself offered %.2f req/s: random arrivals in a short run, or a --ramp-up", scheduled)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }

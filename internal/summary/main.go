@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,10 +23,14 @@ import (
 
 // summarize's own exit codes. The shared codes are cmdline's: 0 success,
 // 1 runtime failure (unreadable input, no records, an output that cannot be
-// written, nothing to compare), 2 usage error. 4 is kept for the SLO gate.
+// written, nothing to compare), 2 usage error.
 const (
 	// ExitBadInput: with --strict, some input lines were not records.
 	ExitBadInput = 3
+	// ExitGoodput: a group's share of requests meeting the --slo objectives
+	// is below --min-goodput-ratio. Everything was written before it is
+	// returned.
+	ExitGoodput = 4
 	// ExitRegression: a comparison found a significant change that crossed
 	// a --fail-on threshold. Everything was written before it is returned.
 	ExitRegression = 5
@@ -48,9 +53,14 @@ type Config struct {
 	LogFile     string           // also append a timestamped text block here
 	Plot        string           // also draw the runs into this .png or .svg file
 	FailOn      string           // comparison thresholds, e.g. "ttft_p99_ms>+10%,req_per_s<-5%"
+	SLO         string           // per-request objectives for goodput, e.g. "ttft=300ms,e2e=5s" (see ParseSLO)
 	Alpha       float64          // significance level of comparisons; 0 means compare.DefaultAlpha
 	Strict      bool             // any bad input line fails the run (ExitBadInput)
 	Now         func() time.Time // clock for log timestamps; nil means time.Now
+
+	// MinGoodputRatio, when set, is the goodput gate: every group's
+	// slo_met_ratio must reach it, or Main returns ExitGoodput. Needs SLO.
+	MinGoodputRatio *float64
 }
 
 // Main is the summarize program: it reads records from cfg.Files (or stdin),
@@ -61,6 +71,12 @@ type Config struct {
 //
 // The error carries the exit code for cmdline.Code: a cmdline.UsageError
 // (2), a cmdline.CodeError with ExitBadInput (3), or any other error (1).
+//
+// With --slo every group gets its goodput; with --min-goodput-ratio too,
+// Main returns a cmdline.CodeError with ExitGoodput, after writing
+// everything, when a group's share of good requests is below it. The
+// warnings that question a run (a load point short of its rate, outputs
+// short of max_tokens under ignore_eos) are repeated on stderr.
 //
 // With --baseline or NAME=FILE arguments it compares two sides instead (see
 // package compare) and returns a cmdline.CodeError with ExitRegression when
@@ -73,7 +89,7 @@ func Main(stdout, stderr io.Writer, stdin io.Reader, cfg Config) error {
 	if p.sides != nil {
 		return compareMain(stdout, stderr, stdin, cfg, p)
 	}
-	rep, err := read(stderr, stdin, cfg.Files)
+	rep, err := read(stderr, stdin, cfg.Files, WithSLO(p.slo))
 	if err != nil {
 		return err
 	}
@@ -84,6 +100,9 @@ func Main(stdout, stderr io.Writer, stdin io.Reader, cfg Config) error {
 	sampled := rep.agg.Sampled(p.percentiles)
 	for i := range sampled {
 		rep.Groups = append(rep.Groups, sampled[i].Group)
+		for _, alert := range sampled[i].Alerts {
+			fmt.Fprintf(stderr, "summarize: warning: %s: %s\n", groupName(&sampled[i].Group), alert)
+		}
 	}
 	var picture []byte
 	if cfg.Plot != "" {
@@ -92,7 +111,54 @@ func Main(stdout, stderr io.Writer, stdin io.Reader, cfg Config) error {
 			return err
 		}
 	}
-	return write(stdout, &rep.Report, p.format, cfg, picture)
+	if err := write(stdout, &rep.Report, p.format, cfg, picture); err != nil {
+		return err
+	}
+	return goodputGate(stderr, rep.Groups, p)
+}
+
+// goodputGate checks every group's slo_met_ratio against
+// --min-goodput-ratio and names each group below it on stderr, with its
+// shortfall. A group without measured requests fails too: a gate passes on
+// evidence, not on its absence.
+func goodputGate(stderr io.Writer, groups []report.Group, p *plan) error {
+	if p.minRatio == nil {
+		return nil
+	}
+	least, below := *p.minRatio, 0
+	for i := range groups {
+		g := &groups[i]
+		switch {
+		case g.Requests == 0:
+			fmt.Fprintf(stderr, "summarize: goodput: %s: no measured requests to judge against --min-goodput-ratio %v\n", groupName(g), least)
+		case g.SLOMetRatio < least:
+			missing := goodNeeded(g.Requests, least) - g.SLOMet
+			fmt.Fprintf(stderr, "summarize: goodput: %s: slo_met_ratio %.3f (%d of %d requests met %s) is %.3f below --min-goodput-ratio %v: %d more good %s needed\n",
+				groupName(g), g.SLOMetRatio, g.SLOMet, g.Requests, g.SLO, least-g.SLOMetRatio, least, missing, plural(missing, "request"))
+		default:
+			continue
+		}
+		below++
+	}
+	if below > 0 {
+		return &cmdline.CodeError{Code: ExitGoodput, Err: fmt.Errorf("%d of %d %s below --min-goodput-ratio %v", below, len(groups), plural(len(groups), "group"), least)}
+	}
+	return nil
+}
+
+// goodNeeded is the fewest good requests of n whose share reaches least,
+// computed as the gate compares (k/n >= least), not by rounding least*n.
+func goodNeeded(n int, least float64) int {
+	k := max(0, int(math.Floor(least*float64(n)))-1)
+	for k < n && float64(k)/float64(n) < least {
+		k++
+	}
+	return k
+}
+
+// groupName names a group for stderr: "run r1, latency, concurrency 1, unpaced".
+func groupName(g *report.Group) string {
+	return "run " + g.RunID + ", " + compare.Point{Label: g.Label, Concurrency: g.Concurrency, Rate: g.Rate}.String()
 }
 
 // plan is a checked Config.
@@ -102,6 +168,8 @@ type plan struct {
 	sides       []side // the two sides of a comparison; nil when summarizing
 	thresholds  []compare.Threshold
 	alpha       float64
+	slo         SLO
+	minRatio    *float64 // the goodput gate; nil when none
 }
 
 // newPlan checks everything the command line says before any input is
@@ -127,6 +195,11 @@ func newPlan(cfg Config) (*plan, error) {
 			return nil, cmdline.Usagef("%s: no such file, and not a flag (flags go before a --)", name)
 		}
 	}
+	for _, name := range cfg.Files {
+		if err := strayObjective(name); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.Plot != "" && !slices.Contains(plot.Formats, strings.ToLower(filepath.Ext(cfg.Plot))) {
 		return nil, cmdline.Usagef("--plot %s: want a file name ending in %s", cfg.Plot, strings.Join(plot.Formats, " or "))
 	}
@@ -135,6 +208,12 @@ func newPlan(cfg Config) (*plan, error) {
 	}
 	if p.thresholds, err = compare.ParseThresholds(cfg.FailOn); err != nil {
 		return nil, cmdline.Usagef("--fail-on %v", err)
+	}
+	if p.slo, err = ParseSLO(cfg.SLO); err != nil {
+		return nil, cmdline.Usagef("--slo %v", err)
+	}
+	if err := p.checkGoodput(cfg); err != nil {
+		return nil, err
 	}
 	switch {
 	case p.sides == nil && len(p.thresholds) > 0:
@@ -149,6 +228,36 @@ func newPlan(cfg Config) (*plan, error) {
 		return nil, cmdline.Usagef("--alpha %v: want a level between 0 and 1, such as 0.05", cfg.Alpha)
 	}
 	return p, nil
+}
+
+// strayObjective catches the second objective of an unquoted
+// "--slo ttft=300ms tpot=50ms", which the shell makes a file name (and
+// summarize would take for a NAME=FILE side of a comparison).
+func strayObjective(arg string) error {
+	key, _, ok := strings.Cut(arg, "=")
+	if key = strings.ToLower(key); !ok || !slices.Contains(sloKeys, key) && key != "e2el" && key != "itl" {
+		return nil
+	}
+	if _, err := os.Stat(arg); err == nil {
+		return nil
+	}
+	return cmdline.Usagef("%s: an objective, not a file: give --slo one argument, such as --slo ttft=300ms,tpot=50ms (commas, or quotes around spaces)", arg)
+}
+
+// checkGoodput checks --slo and --min-goodput-ratio against each other and
+// the rest of the command line.
+func (p *plan) checkGoodput(cfg Config) error {
+	gated := cfg.MinGoodputRatio != nil
+	switch {
+	case p.sides != nil && (!p.slo.IsZero() || gated):
+		return cmdline.Usagef("--slo and --min-goodput-ratio judge the runs summarized, not a comparison: summarize each side without --baseline")
+	case gated && p.slo.IsZero():
+		return cmdline.Usagef("--min-goodput-ratio needs --slo: the objectives a request must meet, e.g. --slo ttft=300ms,e2e=5s")
+	case gated && !(*cfg.MinGoodputRatio > 0 && *cfg.MinGoodputRatio <= 1):
+		return cmdline.Usagef("--min-goodput-ratio %v: want a share of requests above 0 and at most 1, such as 0.9", *cfg.MinGoodputRatio)
+	}
+	p.minRatio = cfg.MinGoodputRatio
+	return nil
 }
 
 // checkInput fails on bad lines under --strict (before anything is
@@ -180,8 +289,8 @@ type input struct {
 
 // read aggregates every input in order and reports bad lines on stderr, the
 // first maxBadLineMessages of them in full.
-func read(stderr io.Writer, stdin io.Reader, files []string) (*input, error) {
-	in := &input{agg: NewAggregator()}
+func read(stderr io.Writer, stdin io.Reader, files []string, opts ...Option) (*input, error) {
+	in := &input{agg: NewAggregator(opts...)}
 	if len(files) == 0 {
 		files = []string{"-"}
 	}

@@ -65,6 +65,10 @@ func TestGolden(t *testing.T) {
 		// fractional percentiles name columns p99_9 and lines P99.9
 		{"p999.csv", Config{Files: []string{"testdata/mixed.jsonl"}, Format: "csv", Percentiles: "50,99.9"}},
 		{"p999.text", Config{Files: []string{"testdata/mixed.jsonl"}, Percentiles: "99.9"}},
+		// goodput: r1 meets ttft<=100ms and e2e<=400ms 2 times in 5, r2 all
+		// its successes, r3 never (not streamed: no TTFT to check)
+		{"slo.text", Config{Files: []string{"testdata/mixed.jsonl"}, SLO: "ttft=100ms,e2e=400"}},
+		{"slo.csv", Config{Files: []string{"testdata/mixed.jsonl"}, Format: "csv", SLO: "ttft=100ms,e2e=400"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

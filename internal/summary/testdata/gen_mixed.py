@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Writes mixed.jsonl, the golden tests' input: three runs, a sweep of two
 load points, warmup, failures of several kinds, chunk-counted tokens, a
-non-streaming run whose label tries formula injection, and bad lines.
+non-streaming run whose label tries formula injection, and bad lines. Only
+r1 asks for ignore_eos yet gets 4 of 8 tokens (a server that ignored it); r3
+asks for it and gets all 8.
 Run it again only to change the input; the golden outputs follow with -update."""
 import datetime, json
 
@@ -12,10 +14,11 @@ def ts(ms):
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + "%09dZ" % (t.microsecond * 1000)
 
 def rec(run, label, seq, phase, conc, rate, sched_ms, queue_ms, latency_ms, ttft=None, itl=None,
-        prompt=10, out=4, tokens_from="usage", stream=True, ok=True, kind=None, status=200, model="m"):
+        prompt=10, out=4, tokens_from="usage", stream=True, ok=True, kind=None, status=200, model="m",
+        ignore_eos=False):
     r = {"schema": 1, "run_id": run, "label": label, "seq": seq, "phase": phase, "model": model,
          "url": "http://127.0.0.1:8000/v1/completions", "endpoint": "/v1/completions", "stream": stream,
-         "ignore_eos": True, "concurrency": conc, "rate": rate, "max_tokens": 8,
+         "ignore_eos": ignore_eos, "concurrency": conc, "rate": rate, "max_tokens": 8,
          "scheduled_at": ts(sched_ms), "sent_at": ts(sched_ms + queue_ms), "queue_ms": queue_ms}
     if ttft is not None:
         r["ttft_ms"] = ttft
@@ -47,13 +50,13 @@ lines.append(rec("r2", "throughput", 8, "measure", 4, 4, 20750, 0, 1000, ok=Fals
 lines.append('{"schema":1,"run_id":"r2","seq":9,')
 lines.append("")
 # r1: closed loop, one at a time, with a warmup and a timeout.
-lines.append(rec("r1", "latency", 0, "warmup", 1, 0, 0, 0, 999, ttft=999, itl=[999, 999, 999]))
+lines.append(rec("r1", "latency", 0, "warmup", 1, 0, 0, 0, 999, ttft=999, itl=[999, 999, 999], ignore_eos=True))
 for i, (lat, ttft, itl) in enumerate([(400, 100, [90, 100, 110]), (420, 120, [100, 100, 100]),
                                        (380, 80, [95, 100, 105]), (500, 110, [130, 130, 130])]):
-    lines.append(rec("r1", "latency", 1 + i, "measure", 1, 0, 1000 + 500 * i, 0, lat, ttft=ttft, itl=itl))
-lines.append(rec("r1", "latency", 5, "measure", 1, 0, 3000, 0, 1500, ok=False, kind="timeout", status=0))
+    lines.append(rec("r1", "latency", 1 + i, "measure", 1, 0, 1000 + 500 * i, 0, lat, ttft=ttft, itl=itl, ignore_eos=True))
+lines.append(rec("r1", "latency", 5, "measure", 1, 0, 3000, 0, 1500, ok=False, kind="timeout", status=0, ignore_eos=True))
 # r3: not streaming, a label that a spreadsheet would evaluate.
 for i in range(2):
     lines.append(rec("r3", "=cmd()", i, "measure", 2, 0, 30000, 0, 250 + 50 * i, prompt=20, out=8,
-                     stream=False, model="org/model, \"quoted\""))
+                     stream=False, model="org/model, \"quoted\"", ignore_eos=True))
 print("\n".join(lines))
