@@ -215,3 +215,20 @@ func TestSuiteSweepStage(t *testing.T) {
 		t.Errorf("%d sweep-rate rows, want 2:\n%s", got, csv)
 	}
 }
+
+// TestSuiteRotatesAnOldCSV: a benchmarks.csv with other columns (an older
+// version's) is moved aside, not refused, so cron keeps running.
+func TestSuiteRotatesAnOldCSV(t *testing.T) {
+	results := t.TempDir()
+	os.WriteFile(filepath.Join(results, "benchmarks.csv"), []byte("run_id,label,old_column\nr,l,1\n"), 0o644)
+	_, stderr, code := sh(t, 2*time.Minute, "SERVEBENCH_BIN="+quote(binDir)+" ../scripts/run_benchmarks.sh --sim --results "+quote(results)+
+		" --latency-requests 2 --throughput-requests 2 --concurrency 2 --max-tokens 4")
+	if code != 0 || !strings.Contains(stderr, "had other columns") {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	old, _ := filepath.Glob(filepath.Join(results, "benchmarks.*.old.csv"))
+	csv, _ := os.ReadFile(filepath.Join(results, "benchmarks.csv"))
+	if len(old) != 1 || strings.Contains(string(csv), "old_column") || strings.Count(string(csv), "\n") != 3 {
+		t.Errorf("old files %v, new CSV:\n%s", old, csv)
+	}
+}

@@ -263,6 +263,16 @@ report() {
 }
 
 plot=$results/plots/$stamp.png
+# A CSV written by an older summarize has other columns, and summarize
+# refuses to mix them: start a new file and keep the old one beside it.
+if [ -s "$csv" ]; then
+	header=$("$bin/summarize" --format csv "${raws[0]}" 2>/dev/null | head -n 1 || true)
+	if [ -n "$header" ] && [ "$(head -n 1 "$csv" | tr -d '\r')" != "$header" ]; then
+		old="${csv%.csv}.$stamp.old.csv"
+		mv "$csv" "$old"
+		log "$csv had other columns (an older version wrote it): moved to $old, starting a new one"
+	fi
+fi
 log "summarizing into $csv, $logfile and $plot"
 report "$bin/summarize" --csv "$csv" --log "$logfile" --plot "$plot" "${raws[@]}" || exit 1
 
