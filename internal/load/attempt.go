@@ -27,7 +27,8 @@ type job struct {
 
 // attempter sends requests and measures them from the client side.
 type attempter struct {
-	hc       *http.Client
+	hc       *http.Client // for /v1/models, and requests through a proxy
+	h1       *h1Client    // for requests; nil when they go through hc
 	cfg      *Config
 	url      string
 	maxBytes int64
@@ -57,18 +58,169 @@ func (l *limitedBody) Read(p []byte) (int, error) {
 // problem becomes a classified record. abort cancels the request when the
 // run is interrupted; the per-request timeout is applied here.
 func (a *attempter) do(abort context.Context, j job) *record.Record {
+	if a.h1 != nil {
+		return a.doH1(abort, j)
+	}
+	return a.doNetHTTP(abort, j)
+}
+
+func (a *attempter) newRecord(j job) *record.Record {
 	cfg := a.cfg
-	rec := &record.Record{
+	return &record.Record{
 		Schema: record.Schema, RunID: cfg.RunID, Label: cfg.Label, Seq: j.seq, Phase: j.phase,
 		Model: cfg.Model, URL: a.url, Endpoint: cfg.Endpoint, Stream: cfg.Stream, IgnoreEOS: cfg.IgnoreEOS,
 		Concurrency: j.point.Concurrency, Rate: j.point.Rate, MaxTokens: j.prompt.MaxTokens, TokensFrom: record.TokensFromNone,
+		ITLMs: itlBuffer(cfg.Stream, j.prompt.MaxTokens),
 	}
+}
+
+// itlBuffer sizes the ITL slice for the tokens asked for (bounded), so
+// that it is allocated once rather than grown chunk by chunk.
+func itlBuffer(stream bool, maxTokens int) []float64 {
+	if !stream || maxTokens < 2 {
+		return nil
+	}
+	return make([]float64, 0, min(maxTokens-1, 1024))
+}
+
+// firstTokenTimeout is the first-token timeout that applies, or 0.
+func (a *attempter) firstTokenTimeout() time.Duration {
+	if cfg := a.cfg; cfg.Stream && cfg.FirstTokenTimeout > 0 && cfg.FirstTokenTimeout < cfg.Timeout {
+		return cfg.FirstTokenTimeout
+	}
+	return 0
+}
+
+// doH1 is do over h1Client: the request's timeouts are deadlines on its
+// connection, and the run's end moves every deadline to the past.
+func (a *attempter) doH1(abort context.Context, j job) *record.Record {
+	cfg := a.cfg
+	rec := a.newRecord(j)
+	start := time.Now()
+	deadline := start.Add(cfg.Timeout)
+	readBy := deadline
+	if ftt := a.firstTokenTimeout(); ftt > 0 {
+		readBy = start.Add(ftt)
+	}
+	t := h1Try{a: a, abort: abort, deadline: deadline, readBy: readBy}
+
+	sent := time.Now()
+	rec.ScheduledAt = j.scheduledAt.UTC()
+	rec.SentAt = sent.UTC()
+	rec.QueueMs = record.Ms(sent.Sub(j.scheduledAt))
+	defer func() {
+		if rec.LatencyMs == 0 { // failures: latency is the time to the failure
+			rec.LatencyMs = record.Ms(time.Since(sent))
+		}
+	}()
+
+	conn, err := a.h1.get(deadline)
+	if err != nil {
+		return t.fail(rec, record.ErrConnect, err)
+	}
+	reuse := false
+	defer func() {
+		if reuse {
+			a.h1.put(conn)
+		} else {
+			conn.close()
+		}
+	}()
+	if !a.h1.setDeadlines(conn, deadline, readBy) {
+		return t.fail(rec, record.ErrCanceled, context.Canceled)
+	}
+	if err := a.h1.send(conn, j.prompt.Body); err != nil {
+		return t.fail(rec, record.ErrConnect, err)
+	}
+	var resp h1Response
+	if err := conn.readResponse(&resp); err != nil {
+		return t.fail(rec, record.ErrConnect, err)
+	}
+	rec.Status = resp.status
+	body := &limitedBody{r: &resp.body, max: a.maxBytes}
+	if resp.status < 200 || resp.status > 299 {
+		msg, _ := io.ReadAll(io.LimitReader(&resp.body, 64<<10))
+		reuse = resp.keepAlive && resp.body.done
+		return t.fail(rec, record.ErrHTTP, fmt.Errorf("HTTP %d: %s", resp.status, openai.ErrorMessage(msg)))
+	}
+	if cfg.Stream {
+		if conn.sr == nil {
+			conn.sr = openai.NewStreamReaderSize(body, h1StreamBuffer)
+		} else {
+			conn.sr.Reset(body)
+		}
+		var firstContent func()
+		if !readBy.Equal(deadline) {
+			firstContent = func() { t.firstContent(conn) }
+		}
+		err = a.readStream(rec, conn.sr, sent, firstContent)
+		if err == nil { // after [DONE]: the rest of the response, for the connection's sake
+			reuse = resp.keepAlive && resp.body.drain(earlier(deadline, time.Now().Add(h1DrainWait)))
+		}
+	} else {
+		err = a.readBody(rec, body, sent)
+		reuse = err == nil && resp.keepAlive && resp.body.done
+	}
+	if err != nil {
+		kind := record.ErrStream
+		var kindErr *kindError
+		if errors.As(err, &kindErr) {
+			kind, err = kindErr.kind, kindErr.err
+		}
+		return t.fail(rec, kind, err)
+	}
+	rec.OK = true
+	return rec
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// h1Try is one request's limits, to classify its failures.
+type h1Try struct {
+	a                *attempter
+	abort            context.Context
+	deadline, readBy time.Time // readBy: the first-token deadline while it applies
+}
+
+// firstContent lifts the first-token deadline.
+func (t *h1Try) firstContent(conn *h1Conn) {
+	t.readBy = t.deadline
+	_ = conn.nc.SetReadDeadline(t.deadline)
+	if t.abort.Err() != nil { // the run ended meanwhile: keep its past deadline
+		_ = conn.nc.SetDeadline(time.Unix(1, 0))
+	}
+}
+
+// fail records the failure, saying which limit was hit when one was, as
+// classify does for net/http.
+func (t *h1Try) fail(rec *record.Record, kind string, err error) *record.Record {
+	now := time.Now()
+	switch {
+	case t.abort.Err() != nil:
+		kind, err = record.ErrCanceled, errors.New("run interrupted before the response ended")
+	case t.readBy.Before(t.deadline) && !now.Before(t.readBy):
+		kind, err = record.ErrTimeout, fmt.Errorf("no content within the first-token timeout (%v)", t.a.cfg.FirstTokenTimeout)
+	case !now.Before(t.deadline):
+		kind, err = record.ErrTimeout, fmt.Errorf("response not finished within the request timeout (%v)", t.a.cfg.Timeout)
+	}
+	return t.a.fail(rec, kind, err)
+}
+
+// doNetHTTP is do through net/http, for targets behind a proxy.
+func (a *attempter) doNetHTTP(abort context.Context, j job) *record.Record {
+	cfg := a.cfg
+	rec := a.newRecord(j)
 	ctx, cancel := context.WithTimeoutCause(abort, cfg.Timeout, errRequestTimeout)
 	defer cancel()
 	ctx, cancelCause := context.WithCancelCause(ctx)
 	defer cancelCause(nil)
 	var firstToken *time.Timer // stopped by the first content chunk
-	if cfg.Stream && cfg.FirstTokenTimeout > 0 && cfg.FirstTokenTimeout < cfg.Timeout {
+	if a.firstTokenTimeout() > 0 {
 		firstToken = time.AfterFunc(cfg.FirstTokenTimeout, func() { cancelCause(errFirstTokenTimeout) })
 		defer firstToken.Stop()
 	}
@@ -105,7 +257,11 @@ func (a *attempter) do(abort context.Context, j job) *record.Record {
 		return a.fail(rec, record.ErrHTTP, fmt.Errorf("HTTP %d: %s", resp.StatusCode, openai.ErrorMessage(msg)))
 	}
 	if cfg.Stream {
-		err = a.readStream(rec, body, sent, firstToken)
+		var firstContent func()
+		if firstToken != nil {
+			firstContent = func() { firstToken.Stop() }
+		}
+		err = a.readStream(rec, openai.NewStreamReader(body), sent, firstContent)
 	} else {
 		err = a.readBody(rec, body, sent)
 	}
@@ -137,11 +293,13 @@ func protocolErr(format string, args ...any) error {
 // readStream reads SSE events and takes the timings: TTFT at the first
 // chunk that carries generated text (not vLLM's empty role chunk), one ITL
 // sample per gap between content chunks, latency at the end of the stream.
-func (a *attempter) readStream(rec *record.Record, body io.Reader, sent time.Time, firstToken *time.Timer) error {
-	sr := openai.NewStreamReader(body)
+//
+// firstContent, if not nil, is called at the first content chunk.
+func (a *attempter) readStream(rec *record.Record, sr *openai.StreamReader, sent time.Time, firstContent func()) error {
 	var last time.Time
 	chunks, events := 0, 0
 	var usage *openai.Usage
+	var usageBuf openai.Usage // usage points here: one copy, no allocation
 	for {
 		ev, err := sr.Next()
 		now := time.Now()
@@ -169,8 +327,8 @@ func (a *attempter) readStream(rec *record.Record, body io.Reader, sent time.Tim
 		}
 		if ev.ContentBytes > 0 {
 			if chunks == 0 {
-				if firstToken != nil {
-					firstToken.Stop()
+				if firstContent != nil {
+					firstContent()
 				}
 				rec.TTFTMs = record.Float(record.Ms(now.Sub(sent)))
 			} else {
@@ -183,8 +341,8 @@ func (a *attempter) readStream(rec *record.Record, body io.Reader, sent time.Tim
 			rec.FinishReason = ev.FinishReason
 		}
 		if ev.Usage != nil {
-			u := *ev.Usage
-			usage = &u
+			usageBuf = *ev.Usage
+			usage = &usageBuf
 		}
 	}
 	rec.LatencyMs = record.Ms(time.Since(sent))
@@ -222,8 +380,10 @@ func (a *attempter) readBody(rec *record.Record, body io.Reader, sent time.Time)
 	if err != nil {
 		return &kindError{kind: record.ErrProtocol, err: err}
 	}
-	if msg, isErr := openai.StreamError(data); isErr {
-		return protocolErr("error body with a 2xx status: %s", msg)
+	if resp.ErrorShaped {
+		if msg, isErr := openai.StreamError(data); isErr {
+			return protocolErr("error body with a 2xx status: %s", msg)
+		}
 	}
 	rec.FinishReason = resp.FinishReason
 	if resp.Usage != nil {

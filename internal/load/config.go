@@ -61,6 +61,8 @@ type Config struct {
 
 	Quiet    bool // no progress, no final line
 	Progress bool // show a progress line (genload sets it when stderr is a terminal)
+
+	netHTTP bool // send requests through net/http even without a proxy (tests)
 }
 
 // Defaults used by genload's flags too.

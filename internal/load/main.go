@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"servebench/internal/record"
 )
@@ -29,6 +30,11 @@ func (e *InterruptedError) ExitStatus() int {
 	}
 	return 130
 }
+
+// flushInterval is how long a record may wait to be written together with
+// others: under load, one write call per interval rather than one per
+// record (docs/perf.md); unnoticeable to tail -f and to a pipe.
+const flushInterval = 2 * time.Millisecond
 
 // Main runs genload: records go to stdout, people's messages to stderr.
 // The first SIGINT or SIGTERM stops sending and lets requests in flight
@@ -61,7 +67,9 @@ func Main(cfg *Config, stdout, stderr io.Writer) error {
 		}
 	}()
 
-	res, err := Run(stop, abort, cfg, record.NewWriter(stdout), stderr)
+	out := record.NewWriter(stdout)
+	out.SetFlushInterval(flushInterval)
+	res, err := Run(stop, abort, cfg, out, stderr)
 	if !cfg.Quiet && res.Model != "" {
 		fmt.Fprintf(stderr, "genload: run %s (%s): %d requests, %d failed, %.2fs\n",
 			res.RunID, res.Model, res.Sent, res.Failed, res.Elapsed.Seconds())

@@ -90,42 +90,61 @@ func (r *runner) phase(name string, pt Point, n int, dur time.Duration, seed uin
 // closedLoop runs pt.Concurrency workers, each sending its next request as
 // soon as its last one ended. The schedule time of a closed-loop request is
 // the moment a worker took it, so queue_ms measures only the client's own
-// overhead.
+// overhead. Workers take their jobs themselves, in turn under a lock (the
+// order of seq and prompts is the order they are taken): no dispatcher
+// goroutine has to be woken for every request.
 func (r *runner) closedLoop(name string, pt Point, n int, deadline <-chan time.Time) error {
-	jobs := make(chan job)
-	var wg sync.WaitGroup
+	var (
+		mu    sync.Mutex
+		taken int
+		ended bool // no more jobs: stopped, time is up, or n taken
+		err   error
+	)
+	take := func() (job, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if ended || (n > 0 && taken >= n) {
+			return job{}, false
+		}
+		select {
+		case <-r.stop.Done():
+			ended = true
+		case <-r.reqCtx.Done():
+			ended = true
+		case <-deadline:
+			ended = true
+		default:
+		}
+		if ended {
+			return job{}, false
+		}
+		j, jerr := r.newJob(name, pt)
+		if jerr != nil {
+			err, ended = jerr, true
+			return job{}, false
+		}
+		taken++
+		return j, true
+	}
 	workers := pt.Concurrency
 	if n > 0 {
 		workers = min(workers, n)
 	}
+	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := range jobs {
+			for {
+				j, ok := take()
+				if !ok {
+					return
+				}
 				j.scheduledAt = time.Now()
 				r.exec(j)
 			}
 		}()
 	}
-	var err error
-send:
-	for i := 0; n == 0 || i < n; i++ {
-		var j job
-		if j, err = r.newJob(name, pt); err != nil {
-			break
-		}
-		select {
-		case <-r.stop.Done():
-			break send
-		case <-r.reqCtx.Done():
-			break send
-		case <-deadline:
-			break send
-		case jobs <- j:
-		}
-	}
-	close(jobs)
 	wg.Wait()
 	return err
 }

@@ -54,15 +54,21 @@ func NewHTTPClient(concurrency int, connectTimeout time.Duration, tlsCfg *tls.Co
 }
 
 // Run sends the warmup and then the measured requests with cfg.Concurrency
-// workers and writes one record per attempt to out as each one finishes.
+// workers and writes one record per attempt to out as each one finishes;
+// out is flushed before Run returns.
 //
 // stop ends the sending of new requests; those in flight get cfg.Grace to
 // finish, then are canceled and recorded as such. abort cancels them at
 // once. Either way every attempt made has its record written before Run
 // returns, and Run returns ErrInterrupted.
-func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io.Writer) (Result, error) {
+func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io.Writer) (res Result, err error) {
 	start := time.Now()
-	res := Result{RunID: cfg.RunID}
+	res = Result{RunID: cfg.RunID}
+	defer func() { // every path: no record is left waiting in out
+		if ferr := out.Flush(); ferr != nil && err == nil {
+			err = fmt.Errorf("writing records: %w", ferr)
+		}
+	}()
 	hc := NewHTTPClient(maxInFlight(cfg.Points), cfg.ConnectTimeout, cfg.TLS)
 	defer hc.CloseIdleConnections()
 
@@ -96,6 +102,14 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 	var c counters
 	progressDone := startProgress(cfg, &c, stderr)
 	a := &attempter{hc: hc, cfg: cfg, url: cfg.Target.EndpointURL(cfg.Endpoint), maxBytes: cfg.MaxResponseBytes}
+	if !cfg.netHTTP && useH1(a.url) {
+		h1, err := newH1Client(cfg, a.url, maxInFlight(cfg.Points)+16, reqCtx)
+		if err != nil {
+			return res, err
+		}
+		defer h1.closeIdle()
+		a.h1 = h1
+	}
 	r := &runner{a: a, out: out, prompts: prompts, c: &c, stop: stop, reqCtx: reqCtx, cancel: cancelReqs, stderr: stderr}
 	for i, pt := range cfg.Points {
 		for _, ph := range []struct {
@@ -113,6 +127,9 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 	}
 	progressDone()
 	res.Sent, res.Failed, res.Elapsed = c.sent.Load(), c.failed.Load(), time.Since(start)
+	if err := out.Flush(); err != nil {
+		return res, fmt.Errorf("writing records: %w", err)
+	}
 	if err := r.writeErr(); err != nil {
 		return res, fmt.Errorf("writing records: %w", err)
 	}

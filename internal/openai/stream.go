@@ -39,13 +39,25 @@ var ErrMalformed = errors.New("malformed chunk")
 // buffers: an Event's Usage is valid until the next call to Next.
 type StreamReader struct {
 	br    *bufio.Reader
-	chunk chunkJSON
 	usage Usage
 }
 
 // NewStreamReader reads events from r.
 func NewStreamReader(r io.Reader) *StreamReader {
-	return &StreamReader{br: bufio.NewReaderSize(r, 16<<10)}
+	return NewStreamReaderSize(r, 16<<10)
+}
+
+// NewStreamReaderSize reads events from r through a buffer of size bytes;
+// longer lines are assembled, not refused.
+func NewStreamReaderSize(r io.Reader, size int) *StreamReader {
+	return &StreamReader{br: bufio.NewReaderSize(r, size)}
+}
+
+// Reset makes s read a new stream from r, keeping its buffer: a
+// connection's next response reuses its reader.
+func (s *StreamReader) Reset(r io.Reader) {
+	s.br.Reset(r)
+	s.usage = Usage{}
 }
 
 type choiceJSON struct {
@@ -67,11 +79,14 @@ func (c *choiceJSON) contentBytes() int {
 		len(c.Message.Content) + len(c.Message.ReasoningContent)
 }
 
+// chunkJSON is a chunk or a whole completion as encoding/json reads it:
+// the reference for parseChunk, and its fallback.
 type chunkJSON struct {
 	Choices []choiceJSON    `json:"choices"`
 	Usage   *Usage          `json:"usage"`
 	Error   json.RawMessage `json:"error"`
 	Object  string          `json:"object"`
+	Detail  json.RawMessage `json:"detail"`
 }
 
 var (
@@ -114,27 +129,20 @@ func (s *StreamReader) parse(data []byte) (Event, error) {
 	if bytes.Equal(data, doneData) {
 		return Event{Done: true}, nil
 	}
-	s.chunk = chunkJSON{Choices: s.chunk.Choices[:0]}
-	if err := json.Unmarshal(data, &s.chunk); err != nil {
+	c, err := parseChunk(data)
+	if err != nil {
 		return Event{}, fmt.Errorf("%w: %v: %s", ErrMalformed, err, Clip(string(data)))
 	}
-	if (len(s.chunk.Error) > 0 && string(s.chunk.Error) != "null") || s.chunk.Object == "error" {
+	if c.errorSet || c.objectError {
 		msg, _ := StreamError(data)
 		if msg == "" {
 			msg = "error event in stream"
 		}
 		return Event{Err: msg}, nil
 	}
-	var ev Event
-	for i := range s.chunk.Choices {
-		c := &s.chunk.Choices[i]
-		ev.ContentBytes += c.contentBytes()
-		if c.FinishReason != nil && *c.FinishReason != "" {
-			ev.FinishReason = *c.FinishReason
-		}
-	}
-	if u := s.chunk.Usage; u != nil && (u.CompletionTokens > 0 || u.PromptTokens > 0) {
-		s.usage = *u
+	ev := Event{ContentBytes: c.contentBytes, FinishReason: c.finishReason}
+	if c.hasUsage && (c.usage.CompletionTokens > 0 || c.usage.PromptTokens > 0) {
+		s.usage = c.usage
 		ev.Usage = &s.usage
 	}
 	return ev, nil
@@ -145,23 +153,23 @@ type Response struct {
 	ContentBytes int
 	FinishReason string
 	Usage        *Usage
+	// ErrorShaped is set when the body has an "error" (not null), an
+	// "object":"error" or a "detail" member: StreamError then tells
+	// whether it is an error body, and its message. Without them it is not.
+	ErrorShaped bool
 }
 
 // ParseResponse reads a non-streaming completion or chat completion body.
 func ParseResponse(body []byte) (Response, error) {
-	var c chunkJSON
-	if err := json.Unmarshal(body, &c); err != nil {
+	c, err := parseChunk(body)
+	if err != nil {
 		return Response{}, fmt.Errorf("%w: %v: %s", ErrMalformed, err, Clip(string(body)))
 	}
-	var r Response
-	for i := range c.Choices {
-		r.ContentBytes += c.Choices[i].contentBytes()
-		if f := c.Choices[i].FinishReason; f != nil && *f != "" {
-			r.FinishReason = *f
-		}
-	}
-	if c.Usage != nil && (c.Usage.CompletionTokens > 0 || c.Usage.PromptTokens > 0) {
-		r.Usage = c.Usage
+	r := Response{ContentBytes: c.contentBytes, FinishReason: c.finishReason,
+		ErrorShaped: c.errorSet || c.objectError || c.detailSet}
+	if c.hasUsage && (c.usage.CompletionTokens > 0 || c.usage.PromptTokens > 0) {
+		u := c.usage
+		r.Usage = &u
 	}
 	return r, nil
 }

@@ -7,51 +7,153 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
+	"time"
 )
 
-// Writer writes records as JSON lines. Each record goes out in a single
-// Write of one complete line followed by a flush, so a reader tailing the
-// output (tee -a, tail -f) or a crash never sees half a line, and at most the
-// requests in flight are lost. Writer is safe for concurrent use.
+// Writer writes records as JSON lines, safe for concurrent use. A line
+// only ever goes out whole, in a write call of whole lines.
+//
+// By default a Write returns once its line is written, or handed to the
+// Write call that is writing at that moment, which writes it before
+// returning (group commit): a lone writer never waits, and lines that
+// arrive during a write call share the next one.
+//
+// With SetFlushInterval(d), lines are gathered and written at most d after
+// their Write (or as soon as 64 KiB are waiting), so that a busy run makes
+// one write call per interval instead of one per record; Flush writes
+// what is left, and must be called before the output is abandoned. A crash
+// then loses at most the requests in flight and the last interval's lines.
+//
+// When the output is slow, callers wait once maxPendingBytes are gathered,
+// so memory stays bounded and the output's pace holds the run back.
 type Writer struct {
-	mu  sync.Mutex
-	w   *bufio.Writer
-	buf bytes.Buffer
+	mu       sync.Mutex
+	cond     sync.Cond // signalled after every write call
+	w        io.Writer
+	pending  []byte // whole lines waiting to be written
+	spare    []byte // the other buffer, swapped with pending
+	writing  bool   // a caller is writing pending out
+	err      error
+	interval time.Duration
+	timer    *time.Timer
+	timerSet bool
+
+	buf bytes.Buffer // encoding/json's output, for records AppendJSON declines
 	enc *json.Encoder
-	err error
 }
+
+const (
+	// maxPendingBytes bounds the lines gathered while a write is in progress.
+	maxPendingBytes = 1 << 20
+	// flushBytes: with a flush interval, this much waiting is written at once.
+	flushBytes = 64 << 10
+)
 
 // NewWriter returns a Writer on w.
 func NewWriter(w io.Writer) *Writer {
-	wr := &Writer{w: bufio.NewWriterSize(w, 64<<10)}
+	wr := &Writer{w: w}
+	wr.cond.L = &wr.mu
 	wr.enc = json.NewEncoder(&wr.buf)
 	wr.enc.SetEscapeHTML(false)
 	return wr
 }
 
-// Write encodes r as one line and flushes it. After the first write error
-// every later call returns that error: a broken pipe stops the run's output
-// rather than silently dropping lines in the middle.
+// SetFlushInterval makes lines wait up to d to be written together with
+// others; 0 writes each at once. See Writer.
+func (w *Writer) SetFlushInterval(d time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.interval = d
+}
+
+// Write encodes r as one line and writes it out (see Writer). After the
+// first write error every later call returns that error: a broken pipe
+// stops the run's output rather than silently dropping lines in the middle.
 func (w *Writer) Write(r *Record) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	for w.err == nil && w.writing && len(w.pending) >= maxPendingBytes {
+		w.cond.Wait()
+	}
 	if w.err != nil {
 		return w.err
 	}
-	w.buf.Reset()
-	if err := w.enc.Encode(r); err != nil { // Encode appends the newline
-		return fmt.Errorf("encode record %d: %w", r.Seq, err)
+	var ok bool
+	if w.pending, ok = AppendJSON(w.pending, r); ok {
+		w.pending = append(w.pending, '\n')
+	} else {
+		w.buf.Reset()
+		if err := w.enc.Encode(r); err != nil { // Encode appends the newline
+			return fmt.Errorf("encode record %d: %w", r.Seq, err)
+		}
+		w.pending = append(w.pending, w.buf.Bytes()...)
 	}
-	if _, err := w.w.Write(w.buf.Bytes()); err != nil {
-		w.err = err
-		return err
+	if w.interval > 0 && len(w.pending) < flushBytes {
+		if !w.timerSet {
+			w.timerSet = true
+			if w.timer == nil {
+				w.timer = time.AfterFunc(w.interval, w.flushLater)
+			} else {
+				w.timer.Reset(w.interval)
+			}
+		}
+		return nil
 	}
-	if err := w.w.Flush(); err != nil {
-		w.err = err
-		return err
+	if w.writing {
+		return nil // the caller writing now takes this line too
 	}
-	return nil
+	return w.writeOut()
+}
+
+// flushLater is the flush interval's timer.
+func (w *Writer) flushLater() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.timerSet = false
+	if !w.writing {
+		_ = w.writeOut() // the error is kept for the next Write or Flush
+	}
+}
+
+// Flush writes every line gathered so far and returns the first write
+// error, if any.
+func (w *Writer) Flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for w.writing {
+		w.cond.Wait()
+	}
+	if w.timerSet {
+		w.timer.Stop()
+		w.timerSet = false
+	}
+	if w.err != nil {
+		return w.err
+	}
+	return w.writeOut()
+}
+
+// writeOut writes what is pending, and what is added meanwhile, with w.mu
+// held (released during each write call) and nobody else writing.
+func (w *Writer) writeOut() error {
+	w.writing = true
+	for len(w.pending) > 0 && w.err == nil {
+		out := w.pending
+		w.pending = w.spare[:0]
+		w.mu.Unlock()
+		_, err := w.w.Write(out)
+		w.mu.Lock()
+		w.spare = out[:0]
+		if err != nil {
+			w.err = err
+		}
+		w.cond.Broadcast()
+	}
+	w.writing = false
+	w.cond.Broadcast()
+	return w.err
 }
 
 // MaxLineBytes bounds one input line. A longer line is reported as bad and
@@ -86,52 +188,193 @@ var ErrLineTooLong = errors.New("line too long")
 // Blank lines are skipped. A line that is not a record (not JSON, truncated,
 // no run_id) comes back as BadLine with its number, so one bad line never
 // costs the good ones around it.
+//
+// Lines are read and decoded ahead, in batches, by a goroutine of the
+// Reader's own: decoding is most of the cost of reading records, and this
+// way it runs on another core than whatever the caller does with them. The
+// goroutine starts at the first Scan and ends at the end of the input, or
+// when the Reader is garbage collected.
 type Reader struct {
-	br   *bufio.Reader
-	name string
-	line int
+	src     *lineDecoder
+	started bool
+	batches chan *batch
+	free    chan *batch
+	done    chan struct{}
+	cur     *batch
+	pos     int
+	it      *item
+	err     error
+}
+
+// batch is a run of decoded lines; err ends the input after them.
+type batch struct {
+	items []item
+	err   error
+}
+
+// item is one non-blank line: its record, or why it is not one.
+type item struct {
 	rec  Record
 	bad  *LineError
-	err  error
-	long []byte
+	line int
 }
+
+// Batches in flight between the decoding goroutine and Scan, and lines per
+// batch: enough to keep both sides busy, little enough to stay small.
+const (
+	readerBatches   = 4
+	readerBatchSize = 256
+)
 
 // NewReader reads from r; name labels error messages (a file name or "-").
 func NewReader(r io.Reader, name string) *Reader {
-	return &Reader{br: bufio.NewReaderSize(r, 256<<10), name: name}
+	return &Reader{src: &lineDecoder{br: bufio.NewReaderSize(r, 256<<10), name: name}}
 }
 
 // Scan advances to the next non-blank line. It returns false at the end of
 // input or on a read error (see Err).
 func (r *Reader) Scan() bool {
+	if !r.started {
+		r.start()
+	}
+	for {
+		if r.cur != nil && r.pos < len(r.cur.items) {
+			r.it = &r.cur.items[r.pos]
+			r.pos++
+			return true
+		}
+		if r.cur != nil {
+			if r.cur.err != nil {
+				r.err = r.cur.err
+			}
+			r.free <- r.cur // never blocks: there are readerBatches places
+			r.cur = nil
+		}
+		b, ok := <-r.batches
+		if !ok {
+			return false
+		}
+		r.cur, r.pos = b, 0
+	}
+}
+
+// start launches the decoding goroutine. It holds no reference to r, so
+// that a Reader abandoned before the end of its input can be collected,
+// and its cleanup then stops the goroutine.
+func (r *Reader) start() {
+	r.started = true
+	r.batches = make(chan *batch, readerBatches)
+	r.free = make(chan *batch, readerBatches)
+	r.done = make(chan struct{})
+	for range readerBatches {
+		r.free <- &batch{items: make([]item, 0, readerBatchSize)}
+	}
+	runtime.AddCleanup(r, func(done chan struct{}) { close(done) }, r.done)
+	go r.src.run(r.batches, r.free, r.done)
+}
+
+// run decodes batches until the end of the input or done.
+func (d *lineDecoder) run(batches chan<- *batch, free <-chan *batch, done <-chan struct{}) {
+	defer close(batches)
+	for {
+		var b *batch
+		select {
+		case b = <-free:
+		case <-done:
+			return
+		}
+		b.items, b.err = b.items[:0], nil
+		for len(b.items) < cap(b.items) {
+			b.items = b.items[:len(b.items)+1]
+			it := &b.items[len(b.items)-1]
+			more, err := d.next(it)
+			if !more {
+				b.items = b.items[:len(b.items)-1]
+				b.err = err
+				select {
+				case batches <- b:
+				case <-done:
+				}
+				return
+			}
+		}
+		select {
+		case batches <- b:
+		case <-done:
+			return
+		}
+	}
+}
+
+// Record returns the record of the current line, or nil when the line was
+// bad. It is valid until the next call to Scan.
+func (r *Reader) Record() *Record {
+	if r.it == nil || r.it.bad != nil {
+		return nil
+	}
+	return &r.it.rec
+}
+
+// BadLine returns the current line's problem, or nil when it was a record.
+func (r *Reader) BadLine() *LineError {
+	if r.it == nil {
+		return nil
+	}
+	return r.it.bad
+}
+
+// Line is the number of the current line (1-based).
+func (r *Reader) Line() int {
+	if r.it == nil {
+		return 0
+	}
+	return r.it.line
+}
+
+// Err returns the first read error other than io.EOF.
+func (r *Reader) Err() error { return r.err }
+
+// lineDecoder splits the input into lines and decodes them, on the
+// Reader's goroutine.
+type lineDecoder struct {
+	br   *bufio.Reader
+	name string
+	line int
+	long []byte
+	dec  decoder
+}
+
+// next reads the next non-blank line into it; more is false at the end of
+// the input, with err set if it ended on a read error other than io.EOF.
+func (r *lineDecoder) next(it *item) (more bool, err error) {
 	for {
 		line, err := r.readLine()
 		if err != nil && len(line) == 0 && !errors.Is(err, ErrLineTooLong) {
 			if err != io.EOF {
-				r.err = err
+				return false, err
 			}
-			return false
+			return false, nil
 		}
 		r.line++
+		it.line, it.bad = r.line, nil
 		if errors.Is(err, ErrLineTooLong) {
-			r.bad = &LineError{File: r.name, Line: r.line, Err: fmt.Errorf("%w (over %d bytes)", ErrLineTooLong, MaxLineBytes)}
-			return true
+			it.bad = &LineError{File: r.name, Line: r.line, Err: fmt.Errorf("%w (over %d bytes)", ErrLineTooLong, MaxLineBytes)}
+			return true, nil
 		}
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
 			continue // blank; a following EOF ends the scan on the next read
 		}
-		r.bad = nil
-		if perr := r.parse(line); perr != nil {
-			r.bad = &LineError{File: r.name, Line: r.line, Err: perr}
+		if perr := r.parse(line, &it.rec); perr != nil {
+			it.bad = &LineError{File: r.name, Line: r.line, Err: perr}
 		}
-		return true
+		return true, nil
 	}
 }
 
 // readLine returns the next line without its newline. A line longer than
 // MaxLineBytes is drained and reported with ErrLineTooLong.
-func (r *Reader) readLine() ([]byte, error) {
+func (r *lineDecoder) readLine() ([]byte, error) {
 	r.long = r.long[:0]
 	for {
 		frag, err := r.br.ReadSlice('\n')
@@ -161,34 +404,19 @@ func (r *Reader) readLine() ([]byte, error) {
 	}
 }
 
-func (r *Reader) parse(line []byte) error {
-	r.rec = Record{}
+func (r *lineDecoder) parse(line []byte, rec *Record) error {
+	*rec = Record{}
 	if line[0] != '{' {
 		return errors.New("not a JSON object")
 	}
-	if err := json.Unmarshal(line, &r.rec); err != nil {
-		return fmt.Errorf("bad JSON: %w", err)
+	if !r.dec.decode(line, rec) { // a line the fast decoder leaves to encoding/json
+		*rec = Record{}
+		if err := json.Unmarshal(line, rec); err != nil {
+			return fmt.Errorf("bad JSON: %w", err)
+		}
 	}
-	if r.rec.RunID == "" || r.rec.Schema == 0 {
+	if rec.RunID == "" || rec.Schema == 0 {
 		return errors.New("not a servebench record (no schema or run_id)")
 	}
 	return nil
 }
-
-// Record returns the record of the current line, or nil when the line was
-// bad. It is valid until the next call to Scan.
-func (r *Reader) Record() *Record {
-	if r.bad != nil {
-		return nil
-	}
-	return &r.rec
-}
-
-// BadLine returns the current line's problem, or nil when it was a record.
-func (r *Reader) BadLine() *LineError { return r.bad }
-
-// Line is the number of the current line (1-based).
-func (r *Reader) Line() int { return r.line }
-
-// Err returns the first read error other than io.EOF.
-func (r *Reader) Err() error { return r.err }

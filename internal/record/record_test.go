@@ -2,7 +2,10 @@ package record
 
 import (
 	"bytes"
+	"errors"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -114,4 +117,123 @@ func FuzzReader(f *testing.F) {
 			t.Fatalf("%d lines from %d newlines", n, bytes.Count(data, []byte("\n")))
 		}
 	})
+}
+
+// slowWriter records the write calls it gets, each taking a while.
+type slowWriter struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	calls int
+	delay time.Duration
+	fail  error
+}
+
+func (s *slowWriter) Write(p []byte) (int, error) {
+	time.Sleep(s.delay)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	if s.fail != nil {
+		return 0, s.fail
+	}
+	return s.buf.Write(p)
+}
+
+// TestWriterConcurrent: many writers, with and without a flush interval:
+// every line whole, none lost once Flush returns, and fewer write calls
+// than lines when writes overlap.
+func TestWriterConcurrent(t *testing.T) {
+	for _, interval := range []time.Duration{0, 2 * time.Millisecond} {
+		out := &slowWriter{delay: 100 * time.Microsecond}
+		w := NewWriter(out)
+		w.SetFlushInterval(interval)
+		var wg sync.WaitGroup
+		for g := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range 200 {
+					if err := w.Write(&Record{Schema: 1, RunID: "r", Seq: g*1000 + i, Label: strings.Repeat("x", i)}); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		rd := NewReader(&out.buf, "-")
+		seen := map[int]bool{}
+		for rd.Scan() {
+			if rd.BadLine() != nil {
+				t.Fatalf("interval %v: %v", interval, rd.BadLine())
+			}
+			seen[rd.Record().Seq] = true
+		}
+		if len(seen) != 1600 || out.calls >= 1600 {
+			t.Errorf("interval %v: %d distinct lines in %d write calls", interval, len(seen), out.calls)
+		}
+	}
+}
+
+// TestWriterIntervalWrites: with an interval and no Flush, a line still
+// goes out by itself shortly after.
+func TestWriterIntervalWrites(t *testing.T) {
+	out := &slowWriter{}
+	w := NewWriter(out)
+	w.SetFlushInterval(time.Millisecond)
+	w.Write(&Record{Schema: 1, RunID: "r"})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		out.mu.Lock()
+		n := out.buf.Len()
+		out.mu.Unlock()
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the line was never written")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestWriterErrorSticks: after a failed write every call reports it.
+func TestWriterErrorSticks(t *testing.T) {
+	for _, interval := range []time.Duration{0, time.Millisecond} {
+		out := &slowWriter{fail: errors.New("broken pipe")}
+		w := NewWriter(out)
+		w.SetFlushInterval(interval)
+		w.Write(&Record{Schema: 1, RunID: "r"})
+		w.Flush()
+		if err := w.Write(&Record{Schema: 1, RunID: "r"}); err == nil || err.Error() != "broken pipe" {
+			t.Errorf("interval %v: Write after a failure: %v", interval, err)
+		}
+		if err := w.Flush(); err == nil {
+			t.Errorf("interval %v: Flush after a failure: nil", interval)
+		}
+	}
+}
+
+// TestAbandonedReaderStops: a Reader dropped before the end of its input
+// does not leave its decoding goroutine behind.
+func TestAbandonedReaderStops(t *testing.T) {
+	line := `{"schema":1,"run_id":"a"}` + "\n"
+	before := runtime.NumGoroutine()
+	for range 10 {
+		r := NewReader(strings.NewReader(strings.Repeat(line, 10*readerBatches*readerBatchSize)), "-")
+		if !r.Scan() {
+			t.Fatal("no line")
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines, %d before", runtime.NumGoroutine(), before)
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
 }

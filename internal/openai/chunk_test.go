@@ -1,0 +1,137 @@
+package openai
+
+import (
+	"strings"
+	"testing"
+)
+
+// chunkSamples are chunks and bodies of the servers genload meets, and the
+// awkward cases the scanner must either get right or hand over.
+var chunkSamples = []string{
+	`{"id":"cmpl-1","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":" all","logprobs":null,"finish_reason":null,"stop_reason":null}],"usage":null}`,
+	`{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}`,
+	`{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"lo"},"logprobs":{"content":[{"token":"lo","logprob":-0.5,"bytes":[108,111],"top_logprobs":[]}]},"finish_reason":"length","stop_reason":null}]}`,
+	`{"id":"x","choices":[],"usage":{"prompt_tokens":7,"total_tokens":9,"completion_tokens":2,"prompt_tokens_details":{"cached_tokens":0}}}`,
+	`{"choices":[{"index":0,"delta":{"reasoning_content":"think","reasoning":"more"}}]}`,
+	`{"choices":[{"index":0,"message":{"role":"assistant","content":"a b c","reasoning_content":null,"tool_calls":[]},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":3,"total_tokens":4}}`,
+	`{"choices":[{"finish_reason":"stop","index":0,"delta":{}}],"created":1,"id":"chatcmpl-x","model":"llama","object":"chat.completion.chunk"}`,
+	`{"choices":[{"text":"esc \" \\ \/ \b \f \n \r \t \u00e9 \ud83c\udf89 \ud800 \udc00x \u2028","finish_reason":null}]}`,
+	"{\"choices\":[{\"text\":\"raw é 日本 \xff\xfe bad\"}]}",
+	`{"choices":[{"text":"a"},{"text":"bc","finish_reason":"length"},null]}`,
+	`{"error":{"message":"engine died","type":"InternalServerError","code":500}}`,
+	`{"object":"error","message":"bad thing","type":"x","code":400}`,
+	`{"error":null,"choices":[{"text":"a"}]}`,
+	`{"error":"Input validation error"}`,
+	`{"detail":"Not Found"}`,
+	`{"detail":null}`,
+	`{"choices":[{"text":"a","text":"bb"}]}`,
+	`{"Choices":[{"text":"a"}]}`,
+	`{"choices":[{"TEXT":"a"}]}`,
+	`{"choices":[{"text":5}]}`,
+	`{"choices":{"text":"a"}}`,
+	`{"usage":{"prompt_tokens":1.5}}`,
+	`{"usage":{"prompt_tokens":99999999999999999999}}`,
+	`{"usage":{}}`,
+	`{"choices":[{"finish_reason":"\u0073top"}]}`,
+	`{"choices":[{"text":"a"}]} trailing`,
+	`{"choices":[{"text":"a"}],}`,
+	`{"choices":[{"te`,
+	`null`,
+	`[]`,
+	`{}`,
+	`{"a":[[[[[[{"b":[1,2,{"c":"d"}]}]]]]]],"choices":[{"text":"x"}]}`,
+	` { "choices" : [ { "text" : "x" } ] } `,
+}
+
+func TestParseChunkMatchesEncodingJSON(t *testing.T) {
+	fast := 0
+	for _, in := range chunkSamples {
+		got, gotErr := parseChunk([]byte(in))
+		want, wantErr := parseChunkJSON([]byte(in))
+		if got != want || (gotErr == nil) != (wantErr == nil) {
+			t.Errorf("%s:\ngot  %+v %v\nwant %+v %v", in, got, gotErr, want, wantErr)
+		}
+		var c chunkInfo
+		if (&scanner{b: []byte(in)}).chunk(&c) {
+			fast++
+		}
+	}
+	if fast < 15 {
+		t.Errorf("the scanner took only %d of %d samples", fast, len(chunkSamples))
+	}
+}
+
+func FuzzParseChunk(f *testing.F) {
+	for _, in := range chunkSamples {
+		f.Add([]byte(in))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, gotErr := parseChunk(data)
+		want, wantErr := parseChunkJSON(data)
+		if got != want || (gotErr == nil) != (wantErr == nil) {
+			t.Fatalf("%q:\ngot  %+v %v\nwant %+v %v", data, got, gotErr, want, wantErr)
+		}
+	})
+}
+
+// TestStreamNoStaleFields: a choice that leaves out a field must not take
+// it from the previous chunk. llama.cpp and OpenAI end chat streams with
+// "delta":{}; decoding each chunk into the previous one's choices counted
+// that last chunk as content again.
+func TestStreamNoStaleFields(t *testing.T) {
+	in := "data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"},\"finish_reason\":null}]}\n\n" +
+		"data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n" +
+		"data: {\"choices\":[{\"delta\":{}}]}\n\ndata: [DONE]\n\n"
+	evs, err := readAll(t, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if evs[0].ContentBytes != 3 || evs[1].ContentBytes != 0 || evs[1].FinishReason != "stop" || evs[2].FinishReason != "" {
+		t.Errorf("events %+v", evs)
+	}
+}
+
+// vllmCompletionChunk is one token of a vLLM completions stream.
+const vllmCompletionChunk = `{"id":"cmpl-009097f1b390f83c0000000000000002","object":"text_completion","created":1795782164,"model":"llmsim/tiny","choices":[{"index":0,"text":" her","logprobs":null,"finish_reason":null,"stop_reason":null}],"usage":null}`
+
+// BenchmarkStreamChunk is the client's cost per streamed token: reading
+// one SSE event from the buffered body and parsing its chunk.
+func BenchmarkStreamChunk(b *testing.B) {
+	event := "data: " + vllmCompletionChunk + "\n\n"
+	const perBody = 1000
+	body := strings.Repeat(event, perBody) + "data: [DONE]\n\n"
+	b.SetBytes(int64(len(event)))
+	b.ReportAllocs()
+	r := NewStreamReader(strings.NewReader(body))
+	for b.Loop() {
+		ev, err := r.Next()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if ev.Done {
+			r = NewStreamReader(strings.NewReader(body))
+		}
+	}
+}
+
+// BenchmarkParseChunk is the chunk parsing alone; BenchmarkParseChunkJSON
+// the same with encoding/json, as before.
+func BenchmarkParseChunk(b *testing.B) {
+	data := []byte(vllmCompletionChunk)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := parseChunk(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParseChunkJSON(b *testing.B) {
+	data := []byte(vllmCompletionChunk)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := parseChunkJSON(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
