@@ -10,7 +10,7 @@ BENCH_FLAGS ?=
 # How long each fuzz target runs in make fuzz.
 FUZZTIME ?= 10s
 
-.PHONY: all build test bench clean fuzz lint test-real
+.PHONY: all build test bench clean fuzz lint test-real perf perf-scale perf-go
 all: build
 
 build:
@@ -33,7 +33,7 @@ clean:
 
 # shellcheck the scripts when it is installed (.ci/run installs it).
 lint:
-	@if command -v shellcheck >/dev/null 2>&1; then shellcheck scripts/*.sh .ci/run && echo "shellcheck: ok"; \
+	@if command -v shellcheck >/dev/null 2>&1; then shellcheck scripts/*.sh bench/*.sh .ci/run && echo "shellcheck: ok"; \
 	else echo "shellcheck not installed: scripts not linted (apt-get install shellcheck)"; fi
 
 # Every fuzz target for FUZZTIME each, found by name so new ones are not missed.
@@ -50,3 +50,16 @@ fuzz:
 # under ~/.cache/servebench/ollama) serving a generated tiny model.
 test-real: build
 	scripts/real_engine.sh -- $(GO) test -count=1 -v ./e2e/real
+
+# genload against vegeta and hey on a zero-delay llmsim (docs/perf.md);
+# ROUNDS, DURATION and CONCURRENCY override the defaults.
+perf:
+	bench/perf.sh
+
+# One genload holding 5,000 streams; summarize over 1,000,000 records.
+perf-scale:
+	bench/scale.sh all
+
+# Go benchmarks of the hot paths.
+perf-go:
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/openai ./internal/record ./bench/perf
