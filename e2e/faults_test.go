@@ -88,7 +88,7 @@ func bodyWants() map[string]faultWant {
 	w["none"] = faultWant{"", 200, "", faultTokens}
 	w["reset"] = faultWant{record.ErrStream, 200, "*connection reset by peer", 0}
 	w["stream-error"] = faultWant{record.ErrHTTP, 500, "HTTP 500: Internal server error (llmsim fault stream-error)", 0}
-	w["malformed"] = faultWant{record.ErrProtocol, 200, "malformed chunk*", 0}
+	w["malformed"] = faultWant{record.ErrProtocol, 200, "malformed response body*", 0}
 	w["no-done"] = faultWant{record.ErrStream, 200, "reading body: unexpected EOF", 0}
 	w["stall"] = faultWant{record.ErrTimeout, 0, timeoutError, 0}
 	w["slow-headers"] = faultWant{record.ErrTimeout, 0, timeoutError, 0}

@@ -29,6 +29,14 @@ type errorObject struct {
 // shape. It falls back to the body's text, trimmed and bounded.
 func ErrorMessage(body []byte) string {
 	msg, _ := parseError(body)
+	if msg == "" { // a bare error object, as llama.cpp's "error:" lines carry
+		var bare struct {
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(body, &bare) == nil {
+			msg = bare.Message
+		}
+	}
 	if msg == "" {
 		msg = string(body)
 	}

@@ -32,8 +32,8 @@ type Event struct {
 	Err string
 }
 
-// ErrMalformed wraps a chunk that is not the JSON it should be.
-var ErrMalformed = errors.New("malformed chunk")
+// ErrMalformed wraps a chunk or body that is not the JSON it should be.
+var ErrMalformed = errors.New("malformed")
 
 // StreamReader reads the events of an SSE completion stream. It reuses its
 // buffers: an Event's Usage is valid until the next call to Next.
@@ -90,8 +90,9 @@ type chunkJSON struct {
 }
 
 var (
-	dataPrefix = []byte("data:")
-	doneData   = []byte("[DONE]")
+	dataPrefix  = []byte("data:")
+	errorPrefix = []byte("error:")
+	doneData    = []byte("[DONE]")
 )
 
 // Next returns the next event. At the end of the body it returns io.EOF if
@@ -106,6 +107,15 @@ func (s *StreamReader) Next() (Event, error) {
 			return Event{}, err
 		}
 		line = bytes.TrimRight(line, "\r\n")
+		if bytes.HasPrefix(line, errorPrefix) {
+			// Some llama.cpp server builds send a failure as an "error:"
+			// line instead of a data event; it is an error all the same.
+			msg := ErrorMessage(bytes.TrimSpace(line[len(errorPrefix):]))
+			if msg == "" {
+				msg = "error line in stream"
+			}
+			return Event{Err: msg}, nil
+		}
 		if !bytes.HasPrefix(line, dataPrefix) {
 			continue // blank separator, comment (":"), event: or id: field
 		}
@@ -131,7 +141,7 @@ func (s *StreamReader) parse(data []byte) (Event, error) {
 	}
 	c, err := parseChunk(data)
 	if err != nil {
-		return Event{}, fmt.Errorf("%w: %v: %s", ErrMalformed, err, Clip(string(data)))
+		return Event{}, fmt.Errorf("%w chunk: %v: %s", ErrMalformed, err, Clip(string(data)))
 	}
 	if c.errorSet || c.objectError {
 		msg, _ := StreamError(data)
@@ -163,7 +173,7 @@ type Response struct {
 func ParseResponse(body []byte) (Response, error) {
 	c, err := parseChunk(body)
 	if err != nil {
-		return Response{}, fmt.Errorf("%w: %v: %s", ErrMalformed, err, Clip(string(body)))
+		return Response{}, fmt.Errorf("%w response body: %v: %s", ErrMalformed, err, Clip(string(body)))
 	}
 	r := Response{ContentBytes: c.contentBytes, FinishReason: c.finishReason,
 		ErrorShaped: c.errorSet || c.objectError || c.detailSet}

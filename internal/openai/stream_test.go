@@ -79,6 +79,7 @@ func TestStreamQuirks(t *testing.T) {
 		{name: "malformed chunk", in: "data: {\"choices\":[{\"te\n\n", wantErr: ErrMalformed},
 		{name: "vLLM error event in a 200 stream", in: "data: {\"error\":{\"message\":\"engine died\",\"type\":\"InternalServerError\",\"code\":500}}\n\n", lastErr: "engine died"},
 		{name: "flat error shape", in: "data: {\"object\":\"error\",\"message\":\"bad thing\",\"type\":\"x\",\"code\":400}\n\n", lastErr: "bad thing"},
+		{name: "llama.cpp error line", in: "data: {\"choices\":[{\"text\":\"a\"}]}\n\nerror: {\"code\":500,\"message\":\"slot unavailable\",\"type\":\"server_error\"}\n\n", lastErr: "slot unavailable"},
 		{name: "string error (TGI)", in: "data: {\"error\":\"Input validation error\"}\n\n", lastErr: "Input validation error"},
 		{name: "Ollama zero usage on every chunk", usage: 1,
 			in: "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"a\"}}],\"usage\":{\"prompt_tokens\":0,\"completion_tokens\":0,\"total_tokens\":0}}\n\n" +
