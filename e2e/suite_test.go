@@ -232,3 +232,22 @@ func TestSuiteRotatesAnOldCSV(t *testing.T) {
 		t.Errorf("old files %v, new CSV:\n%s", old, csv)
 	}
 }
+
+// TestProgressOnlyOnATerminal: genload draws a progress line when stderr
+// is a terminal (script(1) gives it one) and nothing but the final line
+// when it is a pipe.
+func TestProgressOnlyOnATerminal(t *testing.T) {
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("script(1) not installed")
+	}
+	url := startSim(t, "--ttft", "10ms", "--itl", "10ms")
+	run := "genload --url " + url + " -n 12 --max-tokens 10 >/dev/null"
+	out, _, code := sh(t, time.Minute, "script -qec "+quote(run)+" /dev/null")
+	if code != 0 || !strings.Contains(out, "/12 done") || !strings.Contains(out, "genload: run ") {
+		t.Errorf("terminal: exit %d, %q", code, out)
+	}
+	_, stderr, code := sh(t, time.Minute, run)
+	if code != 0 || strings.Contains(stderr, "done,") || strings.Contains(stderr, "\x1b[") || !strings.Contains(stderr, "genload: run ") {
+		t.Errorf("pipe: exit %d, stderr %q", code, stderr)
+	}
+}
