@@ -83,6 +83,15 @@ var fieldNames = func() []string {
 	return names
 }()
 
+// keyTokens are the keys by field index as writers put them: `"schema":`.
+var keyTokens = func() [][]byte {
+	toks := make([][]byte, len(fieldNames))
+	for f, k := range fieldNames {
+		toks[f] = []byte(`"` + k + `":`)
+	}
+	return toks
+}()
+
 var fieldByKey = map[string]int{
 	"schema": fSchema, "run_id": fRunID, "label": fLabel, "seq": fSeq, "phase": fPhase,
 	"model": fModel, "url": fURL, "endpoint": fEndpoint, "stream": fStream, "ignore_eos": fIgnoreEOS,
@@ -204,13 +213,12 @@ func str(b []byte) string {
 	return unsafe.String(&b[0], len(b))
 }
 
+// float reads a number, converting it itself in the same pass over its
+// digits when exactFloat would, else with strconv.
 func (s *scan) float() (float64, bool) {
-	tok, _, ok := s.number()
-	if !ok {
-		return 0, false
-	}
-	if f, ok := exactFloat(tok); ok {
-		return f, true
+	f, tok, exact, ok := s.floatToken()
+	if !ok || exact {
+		return f, ok
 	}
 	f, err := strconv.ParseFloat(str(tok), 64)
 	return f, err == nil
@@ -227,40 +235,71 @@ var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 // is exactly strconv.ParseFloat's (its own first fast path, Clinger's).
 // Other tokens are left to strconv.
 func exactFloat(tok []byte) (float64, bool) {
-	neg := false
-	if len(tok) > 0 && tok[0] == '-' {
-		neg, tok = true, tok[1:]
+	s := scan{b: tok}
+	f, _, exact, ok := s.floatToken()
+	return f, ok && exact && s.i == len(tok)
+}
+
+// floatToken reads a JSON number token as number does and, when exact,
+// converts it as exactFloat explains, from the digits as it reads them.
+func (s *scan) floatToken() (f float64, tok []byte, exact, ok bool) {
+	s.ws()
+	b, i := s.b, s.i
+	start := i
+	neg := i < len(b) && b[i] == '-'
+	if neg {
+		i++
 	}
 	var mant uint64
-	digits, scale := 0, 0
-	point := false
-	for _, c := range tok {
-		switch {
-		case c >= '0' && c <= '9':
-			if digits > 0 || c != '0' {
+	digits, scale := 0, 0 // significant digits (no leading zeros); digits after the point
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+			mant = mant*10 + uint64(b[i]-'0')
+			digits++
+		}
+	default:
+		return 0, nil, false, false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		d := i
+		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+			if digits > 0 || b[i] != '0' {
 				digits++
 			}
-			if digits > 15 {
-				return 0, false
-			}
-			mant = mant*10 + uint64(c-'0')
-			if point {
-				scale++
-			}
-		case c == '.' && !point:
-			point = true
-		default: // an exponent
-			return 0, false
+			mant = mant*10 + uint64(b[i]-'0') // wraps past 19 digits, when it is not used
+			scale++
+		}
+		if i == d {
+			return 0, nil, false, false
 		}
 	}
-	if scale > 22 {
-		return 0, false
+	exact = digits <= 15 && scale <= 22
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		exact = false
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return 0, nil, false, false
+		}
 	}
-	f := float64(mant) / pow10[scale]
-	if neg {
-		f = -f
+	s.i = i
+	if exact {
+		f = float64(mant) / pow10[scale]
+		if neg {
+			f = -f
+		}
 	}
-	return f, true
+	return f, b[start:i], exact, true
 }
 
 func (s *scan) int() (int, bool) {
@@ -458,12 +497,16 @@ func (d *decoder) decode(line []byte, r *Record) bool {
 		return s.i == len(s.b)
 	}
 	for {
-		key, _, ok := s.plainString()
-		if !ok || !s.consume(':') {
-			return false
-		}
-		f, known := d.next, d.next < len(fieldNames) && string(key) == fieldNames[d.next]
-		if !known {
+		var key []byte
+		f, known := d.next, false
+		if s.ws(); f < len(keyTokens) && bytes.HasPrefix(s.b[s.i:], keyTokens[f]) {
+			s.i += len(keyTokens[f]) // the key expected next, as writers put it
+			known = true
+		} else {
+			var ok bool
+			if key, _, ok = s.plainString(); !ok || !s.consume(':') {
+				return false
+			}
 			f, known = fieldByKey[string(key)]
 		}
 		d.next = f + 1

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 )
@@ -189,15 +190,16 @@ var ErrLineTooLong = errors.New("line too long")
 // no run_id) comes back as BadLine with its number, so one bad line never
 // costs the good ones around it.
 //
-// Lines are read and decoded ahead, in batches, by a goroutine of the
-// Reader's own: decoding is most of the cost of reading records, and this
-// way it runs on another core than whatever the caller does with them. The
-// goroutine starts at the first Scan and ends at the end of the input, or
-// when the Reader is garbage collected.
+// Lines are read ahead in batches by a goroutine of the Reader's own and
+// decoded by up to readerDecoders more, a batch each, while the caller
+// takes the batches in input order: decoding is most of the cost of
+// reading records, and this way it runs on other cores than whatever the
+// caller does with them. The goroutines start at the first Scan and end at
+// the end of the input, or when the Reader is garbage collected.
 type Reader struct {
-	src     *lineDecoder
+	src     *lineSplitter
 	started bool
-	batches chan *batch
+	ordered chan *batch // every batch filled, in input order
 	free    chan *batch
 	done    chan struct{}
 	cur     *batch
@@ -206,29 +208,37 @@ type Reader struct {
 	err     error
 }
 
-// batch is a run of decoded lines; err ends the input after them.
+// batch is a run of lines and, once ready has a value, their records; err
+// ends the input after them.
 type batch struct {
 	items []item
+	text  []byte // the lines of items, end to end
 	err   error
+	ready chan struct{}
 }
 
 // item is one non-blank line: its record, or why it is not one.
 type item struct {
-	rec  Record
-	bad  *LineError
-	line int
+	rec        Record
+	bad        *LineError
+	line       int
+	start, end int // the line in batch.text
 }
 
-// Batches in flight between the decoding goroutine and Scan, and lines per
-// batch: enough to keep both sides busy, little enough to stay small.
+// Batches in flight between the reading goroutine, the decoders and Scan;
+// lines and bytes per batch (a batch ends at whichever comes first); and
+// decoding goroutines: enough to keep every side busy, little enough to
+// stay small.
 const (
-	readerBatches   = 4
+	readerBatches   = 8
 	readerBatchSize = 256
+	readerBatchText = 256 << 10
+	readerDecoders  = 4
 )
 
 // NewReader reads from r; name labels error messages (a file name or "-").
 func NewReader(r io.Reader, name string) *Reader {
-	return &Reader{src: &lineDecoder{br: bufio.NewReaderSize(r, 256<<10), name: name}}
+	return &Reader{src: &lineSplitter{br: bufio.NewReaderSize(r, 256<<10), name: name}}
 }
 
 // Scan advances to the next non-blank line. It returns false at the end of
@@ -250,32 +260,39 @@ func (r *Reader) Scan() bool {
 			r.free <- r.cur // never blocks: there are readerBatches places
 			r.cur = nil
 		}
-		b, ok := <-r.batches
+		b, ok := <-r.ordered
 		if !ok {
 			return false
 		}
+		<-b.ready
 		r.cur, r.pos = b, 0
 	}
 }
 
-// start launches the decoding goroutine. It holds no reference to r, so
-// that a Reader abandoned before the end of its input can be collected,
-// and its cleanup then stops the goroutine.
+// start launches the reading and decoding goroutines. They hold no
+// reference to r, so that a Reader abandoned before the end of its input
+// can be collected, and its cleanup then stops them.
 func (r *Reader) start() {
 	r.started = true
-	r.batches = make(chan *batch, readerBatches)
+	r.ordered = make(chan *batch, readerBatches)
 	r.free = make(chan *batch, readerBatches)
 	r.done = make(chan struct{})
+	work := make(chan *batch, readerBatches)
 	for range readerBatches {
-		r.free <- &batch{items: make([]item, 0, readerBatchSize)}
+		r.free <- &batch{ready: make(chan struct{}, 1)}
 	}
 	runtime.AddCleanup(r, func(done chan struct{}) { close(done) }, r.done)
-	go r.src.run(r.batches, r.free, r.done)
+	go r.src.run(r.ordered, work, r.free, r.done)
+	for range max(1, min(runtime.GOMAXPROCS(0), readerDecoders)) {
+		go decodeBatches(r.src.name, work)
+	}
 }
 
-// run decodes batches until the end of the input or done.
-func (d *lineDecoder) run(batches chan<- *batch, free <-chan *batch, done <-chan struct{}) {
-	defer close(batches)
+// run fills batches with lines until the end of the input or done, and
+// hands each to the decoders (work) and, in order, to Scan (ordered).
+func (r *lineSplitter) run(ordered, work chan<- *batch, free <-chan *batch, done <-chan struct{}) {
+	defer close(work)
+	defer close(ordered)
 	for {
 		var b *batch
 		select {
@@ -283,26 +300,40 @@ func (d *lineDecoder) run(batches chan<- *batch, free <-chan *batch, done <-chan
 		case <-done:
 			return
 		}
-		b.items, b.err = b.items[:0], nil
-		for len(b.items) < cap(b.items) {
-			b.items = b.items[:len(b.items)+1]
-			it := &b.items[len(b.items)-1]
-			more, err := d.next(it)
-			if !more {
+		if cap(b.text) > 4*readerBatchText {
+			b.text = nil // after a very long line
+		}
+		b.items, b.text, b.err = b.items[:0], b.text[:0], nil
+		more := true
+		for more && len(b.items) < readerBatchSize && len(b.text) < readerBatchText {
+			b.items = slices.Grow(b.items, 1)[:len(b.items)+1] // a short input needs few
+			if more, b.err = r.next(b, &b.items[len(b.items)-1]); !more {
 				b.items = b.items[:len(b.items)-1]
-				b.err = err
-				select {
-				case batches <- b:
-				case <-done:
-				}
-				return
 			}
 		}
-		select {
-		case batches <- b:
-		case <-done:
+		ordered <- b // neither blocks: each has a place for every batch
+		work <- b
+		if !more {
 			return
 		}
+	}
+}
+
+// decodeBatches decodes the lines of each batch from work, then marks it
+// ready.
+func decodeBatches(name string, work <-chan *batch) {
+	var dec decoder
+	for b := range work {
+		for i := range b.items {
+			it := &b.items[i]
+			if it.bad != nil {
+				continue
+			}
+			if err := parse(&dec, b.text[it.start:it.end], &it.rec); err != nil {
+				it.bad = &LineError{File: name, Line: it.line, Err: err}
+			}
+		}
+		b.ready <- struct{}{}
 	}
 }
 
@@ -334,19 +365,19 @@ func (r *Reader) Line() int {
 // Err returns the first read error other than io.EOF.
 func (r *Reader) Err() error { return r.err }
 
-// lineDecoder splits the input into lines and decodes them, on the
-// Reader's goroutine.
-type lineDecoder struct {
+// lineSplitter splits the input into lines, on the Reader's reading
+// goroutine.
+type lineSplitter struct {
 	br   *bufio.Reader
 	name string
 	line int
 	long []byte
-	dec  decoder
 }
 
-// next reads the next non-blank line into it; more is false at the end of
-// the input, with err set if it ended on a read error other than io.EOF.
-func (r *lineDecoder) next(it *item) (more bool, err error) {
+// next reads the next non-blank line into b as it; more is false at the
+// end of the input, with err set if it ended on a read error other than
+// io.EOF.
+func (r *lineSplitter) next(b *batch, it *item) (more bool, err error) {
 	for {
 		line, err := r.readLine()
 		if err != nil && len(line) == 0 && !errors.Is(err, ErrLineTooLong) {
@@ -356,7 +387,7 @@ func (r *lineDecoder) next(it *item) (more bool, err error) {
 			return false, nil
 		}
 		r.line++
-		it.line, it.bad = r.line, nil
+		it.line, it.bad, it.start, it.end = r.line, nil, len(b.text), len(b.text)
 		if errors.Is(err, ErrLineTooLong) {
 			it.bad = &LineError{File: r.name, Line: r.line, Err: fmt.Errorf("%w (over %d bytes)", ErrLineTooLong, MaxLineBytes)}
 			return true, nil
@@ -365,16 +396,15 @@ func (r *lineDecoder) next(it *item) (more bool, err error) {
 		if len(line) == 0 {
 			continue // blank; a following EOF ends the scan on the next read
 		}
-		if perr := r.parse(line, &it.rec); perr != nil {
-			it.bad = &LineError{File: r.name, Line: r.line, Err: perr}
-		}
+		b.text = append(b.text, line...)
+		it.end = len(b.text)
 		return true, nil
 	}
 }
 
 // readLine returns the next line without its newline. A line longer than
 // MaxLineBytes is drained and reported with ErrLineTooLong.
-func (r *lineDecoder) readLine() ([]byte, error) {
+func (r *lineSplitter) readLine() ([]byte, error) {
 	r.long = r.long[:0]
 	for {
 		frag, err := r.br.ReadSlice('\n')
@@ -404,12 +434,13 @@ func (r *lineDecoder) readLine() ([]byte, error) {
 	}
 }
 
-func (r *lineDecoder) parse(line []byte, rec *Record) error {
+// parse decodes line into rec with dec, or says why it is not a record.
+func parse(dec *decoder, line []byte, rec *Record) error {
 	*rec = Record{}
 	if line[0] != '{' {
 		return errors.New("not a JSON object")
 	}
-	if !r.dec.decode(line, rec) { // a line the fast decoder leaves to encoding/json
+	if !dec.decode(line, rec) { // a line the fast decoder leaves to encoding/json
 		*rec = Record{}
 		if err := json.Unmarshal(line, rec); err != nil {
 			return fmt.Errorf("bad JSON: %w", err)

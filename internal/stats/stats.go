@@ -10,10 +10,7 @@
 // last bit in the common case, not merely to a tolerance.
 package stats
 
-import (
-	"math"
-	"slices"
-)
+import "math"
 
 // Summary describes one set of samples. Percentiles holds one value per
 // requested percentile, in the order asked.
@@ -31,18 +28,8 @@ type Summary struct {
 // (each in [0, 100]). ok is false when xs is empty: there is nothing to
 // describe, and callers print an empty cell rather than a made-up zero.
 func Summarize(xs []float64, ps []float64) (s Summary, ok bool) {
-	if len(xs) == 0 {
-		return Summary{}, false
-	}
-	s = Summary{N: len(xs), Mean: Mean(xs), Std: Std(xs)}
-	slices.Sort(xs)
-	s.Min, s.Max = xs[0], xs[len(xs)-1]
-	s.Median = Median(xs)
-	s.Percentiles = make([]float64, len(ps))
-	for i, p := range ps {
-		s.Percentiles[i] = Percentile(xs, p)
-	}
-	return s, true
+	set := Samples{blocks: [][]float64{xs[:len(xs):len(xs)]}, n: len(xs)}
+	return set.Summarize(ps)
 }
 
 // Mean is the arithmetic mean, sum/n with numpy's pairwise sum (np.mean).
@@ -55,27 +42,30 @@ func Mean(xs []float64) float64 {
 // ddof=0 as np.std's default and vLLM's reports. Two passes, as numpy does:
 // the deviations from the mean are squared and summed pairwise.
 func Std(xs []float64) float64 {
-	mean := Mean(xs)
-	sq := make([]float64, len(xs))
-	for i, x := range xs {
-		d := x - mean
-		sq[i] = d * d
+	if len(xs) == 0 {
+		return math.NaN()
 	}
-	return math.Sqrt(pairwiseSum(sq) / float64(len(xs)))
+	set := Samples{blocks: [][]float64{xs}, n: len(xs)}
+	set.moments()
+	return set.std
 }
 
 // Median of sorted samples: the middle one, or for an even count the mean of
 // the two middle ones computed as (a+b)/2, exactly as np.median does (which
 // can differ in the last bit from Percentile(sorted, 50)).
 func Median(sorted []float64) float64 {
-	n := len(sorted)
+	return median(len(sorted), func(i int) float64 { return sorted[i] })
+}
+
+// median is Median of the n sorted values at(0) ... at(n-1).
+func median(n int, at func(int) float64) float64 {
 	if n == 0 {
 		return math.NaN()
 	}
 	if n%2 == 1 {
-		return sorted[n/2]
+		return at(n / 2)
 	}
-	return (sorted[n/2-1] + sorted[n/2]) / 2
+	return (at(n/2-1) + at(n/2)) / 2
 }
 
 // Percentile returns the p-th percentile (p in [0, 100]) of sorted samples,
@@ -90,7 +80,11 @@ func Median(sorted []float64) float64 {
 // The two forms of the interpolation are numpy's (_lerp): the second keeps
 // the result monotonic and exact at the upper end. It is NaN for no samples.
 func Percentile(sorted []float64, p float64) float64 {
-	n := len(sorted)
+	return percentile(len(sorted), func(i int) float64 { return sorted[i] }, p)
+}
+
+// percentile is Percentile of the n sorted values at(0) ... at(n-1).
+func percentile(n int, at func(int) float64, p float64) float64 {
 	if n == 0 {
 		return math.NaN()
 	}
@@ -98,13 +92,13 @@ func Percentile(sorted []float64, p float64) float64 {
 	lo := math.Floor(h)
 	i := int(lo)
 	if i < 0 {
-		return sorted[0]
+		return at(0)
 	}
 	if i >= n-1 {
-		return sorted[n-1]
+		return at(n - 1)
 	}
 	t := h - lo
-	a, b := sorted[i], sorted[i+1]
+	a, b := at(i), at(i+1)
 	d := b - a
 	if t >= 0.5 {
 		return b - d*(1-t)
@@ -147,4 +141,38 @@ func pairwiseSum(xs []float64) float64 {
 		n2 -= n2 % 8
 		return pairwiseSum(xs[:n2]) + pairwiseSum(xs[n2:])
 	}
+}
+
+// pairwiseSumSq is pairwiseSum of the squared deviations (x-mean)^2 of at
+// most pairwiseBlock values, computed as it reads them rather than stored
+// first. float64() rounds each square before it is added, as storing it
+// did: Go may otherwise fuse the multiply and the add (FMA) on some CPUs.
+func pairwiseSumSq(xs []float64, mean float64) float64 {
+	n := len(xs)
+	if n < 8 {
+		res := 0.0
+		for _, x := range xs {
+			d := x - mean
+			res += float64(d * d)
+		}
+		return res
+	}
+	var r [8]float64
+	for j := range r {
+		d := xs[j] - mean
+		r[j] = float64(d * d)
+	}
+	i := 8
+	for ; i < n-n%8; i += 8 {
+		for j := range r {
+			d := xs[i+j] - mean
+			r[j] += float64(d * d)
+		}
+	}
+	res := ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+	for ; i < n; i++ {
+		d := xs[i] - mean
+		res += float64(d * d)
+	}
+	return res
 }

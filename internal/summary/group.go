@@ -35,8 +35,9 @@ const (
 // achieved rate may fall before a warning: 5%.
 const rateShortfall = 0.05
 
-// Aggregator folds records into per-group counters and sample slices. It
-// keeps no records: memory grows with the number of samples, not lines.
+// Aggregator folds records into per-group counters and sample sets
+// (stats.Samples). It keeps no records: memory grows with the number of
+// samples, not lines.
 type Aggregator struct {
 	groups  map[groupKey]*group
 	order   []*group
@@ -67,7 +68,7 @@ type group struct {
 	promptTokens        int
 	outputTokens        int
 	fromChunks, noCount int
-	samples             [report.NumMetrics][]float64
+	samples             [report.NumMetrics]stats.Samples
 
 	good               int // measured requests that met the SLO
 	noTTFT, noTPOT     int // successes a TTFT or TPOT objective could not be checked on
@@ -205,22 +206,22 @@ func (g *group) addSuccess(r *record.Record, slo SLO) {
 		}
 	}
 	if r.TTFTMs != nil {
-		g.samples[report.TTFT] = append(g.samples[report.TTFT], *r.TTFTMs)
+		g.samples[report.TTFT].Add(*r.TTFTMs)
 	}
 	if r.TPOTMs != nil {
-		g.samples[report.TPOT] = append(g.samples[report.TPOT], *r.TPOTMs)
+		g.samples[report.TPOT].Add(*r.TPOTMs)
 	}
-	g.samples[report.ITL] = append(g.samples[report.ITL], r.ITLMs...)
-	g.samples[report.Latency] = append(g.samples[report.Latency], r.LatencyMs)
-	g.samples[report.Queue] = append(g.samples[report.Queue], r.QueueMs)
-	g.samples[report.SchedLatency] = append(g.samples[report.SchedLatency], r.SchedLatencyMs())
+	g.samples[report.ITL].AddAll(r.ITLMs)
+	g.samples[report.Latency].Add(r.LatencyMs)
+	g.samples[report.Queue].Add(r.QueueMs)
+	g.samples[report.SchedLatency].Add(r.SchedLatencyMs())
 }
 
 // Groups summarizes every group with percentiles ps, ordered by start time
 // (groups seen at the same instant keep their input order). It sorts the
-// sample slices in place, so call it once, after the last Add.
+// samples, so call it once, after the last Add.
 func (a *Aggregator) Groups(ps []float64) []report.Group {
-	sampled := a.Sampled(ps)
+	sampled := a.summaries(ps, false)
 	out := make([]report.Group, len(sampled))
 	for i := range sampled {
 		out[i] = sampled[i].Group
@@ -242,12 +243,29 @@ type Sampled struct {
 }
 
 // Sampled is Groups with the samples kept. Call it (or Groups) once.
-func (a *Aggregator) Sampled(ps []float64) []Sampled {
+func (a *Aggregator) Sampled(ps []float64) []Sampled { return a.summaries(ps, true) }
+
+// summaries is Sampled, with the samples only when withSamples: they are
+// a copy, which a report without plots or comparisons does not need.
+func (a *Aggregator) summaries(ps []float64, withSamples bool) []Sampled {
 	order := slices.Clone(a.order)
 	slices.SortStableFunc(order, func(x, y *group) int { return x.start().Compare(y.start()) })
+	var sets []*stats.Samples
+	for _, g := range order {
+		for m := range g.samples {
+			sets = append(sets, &g.samples[m])
+		}
+	}
+	stats.SortAll(sets) // on every core at once; summarize then only reads them
 	out := make([]Sampled, len(order))
 	for i, g := range order {
-		out[i] = Sampled{Group: g.summarize(ps, a.slo), Samples: g.samples} // summarize sorted them
+		out[i] = Sampled{Group: g.summarize(ps, a.slo)}
+		if withSamples {
+			for m := range g.samples {
+				out[i].Samples[m] = g.samples[m].Sorted()
+				g.samples[m] = stats.Samples{} // the copy replaces it: let the memory go
+			}
+		}
 		out[i].Alerts = g.alerts()
 		out[i].Warnings = append(out[i].Warnings, out[i].Alerts...)
 	}
@@ -313,7 +331,7 @@ func (g *group) summarize(ps []float64, slo SLO) report.Group {
 		out.MeanOutputTokens = float64(g.outputTokens) / float64(g.ok)
 	}
 	for m := range out.Metrics {
-		if s, ok := stats.Summarize(g.samples[m], ps); ok {
+		if s, ok := g.samples[m].Summarize(ps); ok {
 			out.Metrics[m] = &s
 		}
 	}
@@ -339,8 +357,8 @@ func (g *group) warnings(out *report.Group) []string {
 	if len(g.varies) > 0 {
 		ws = append(ws, fmt.Sprintf("%s differ within the group; showing the first record's", strings.Join(g.varies, ", ")))
 	}
-	if q, l := g.samples[report.Queue], out.Metrics[report.Latency]; g.key.rate > 0 && len(q) > 0 && l != nil {
-		p99 := stats.Percentile(q, 99) // q is sorted by now
+	if q, l := &g.samples[report.Queue], out.Metrics[report.Latency]; g.key.rate > 0 && q.Len() > 0 && l != nil {
+		p99 := q.Percentile(99)
 		if p99 > lagFloorMs && p99 > lagShare*l.Median {
 			ws = append(ws, fmt.Sprintf("requests left late: p99 client queue delay %.2f ms; the client or a full concurrency limit fell behind the schedule, see sched_latency", p99))
 		}

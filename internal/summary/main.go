@@ -97,7 +97,7 @@ func Main(stdout, stderr io.Writer, stdin io.Reader, cfg Config) error {
 		return err
 	}
 	rep.Percentiles = p.percentiles
-	sampled := rep.agg.Sampled(p.percentiles)
+	sampled := rep.agg.summaries(p.percentiles, cfg.Plot != "") // samples only to draw them
 	for i := range sampled {
 		rep.Groups = append(rep.Groups, sampled[i].Group)
 		for _, alert := range sampled[i].Alerts {
