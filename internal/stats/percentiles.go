@@ -21,7 +21,7 @@ func ParsePercentiles(s string) ([]float64, error) {
 	var ps []float64
 	for _, item := range strings.Split(s, ",") {
 		item = strings.TrimSpace(item)
-		if !plainDecimal(item) {
+		if !PlainDecimal(item) {
 			return nil, fmt.Errorf("percentile %q: want a number from 0 to 100 such as 99 or 99.9", item)
 		}
 		p, err := strconv.ParseFloat(item, 64)
@@ -38,9 +38,11 @@ func ParsePercentiles(s string) ([]float64, error) {
 	return ps, nil
 }
 
-// plainDecimal reports whether s is digits with at most one decimal point
-// and at least one digit: "99", "99.9", ".5", "5.".
-func plainDecimal(s string) bool {
+// PlainDecimal reports whether s is digits with at most one decimal point
+// and at least one digit: "99", "99.9", ".5", "5.". Flag parsers use it to
+// refuse what strconv.ParseFloat would also take: signs, exponents, "NaN",
+// "Inf", hex floats.
+func PlainDecimal(s string) bool {
 	digits, dots := 0, 0
 	for _, c := range s {
 		switch {

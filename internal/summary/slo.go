@@ -3,6 +3,7 @@ package summary
 import (
 	"fmt"
 	"math"
+	"servebench/internal/stats"
 	"strconv"
 	"strings"
 	"time"
@@ -97,7 +98,7 @@ func parseLimit(v string) (time.Duration, error) {
 	bad := fmt.Errorf("limit %q: want a positive duration such as 300ms or 5s, or a number of milliseconds", v)
 	d, err := time.ParseDuration(v)
 	if err != nil {
-		if !plainDecimal(v) {
+		if !stats.PlainDecimal(v) {
 			return 0, bad
 		}
 		ms, err := strconv.ParseFloat(v, 64)
@@ -110,23 +111,6 @@ func parseLimit(v string) (time.Duration, error) {
 		return 0, bad
 	}
 	return d, nil
-}
-
-// plainDecimal reports whether s is digits with at most one decimal point
-// and at least one digit: "300", "0.5", ".5".
-func plainDecimal(s string) bool {
-	digits, dots := 0, 0
-	for _, c := range s {
-		switch {
-		case c >= '0' && c <= '9':
-			digits++
-		case c == '.':
-			dots++
-		default:
-			return false
-		}
-	}
-	return digits > 0 && dots <= 1
 }
 
 // IsZero reports whether no objective is set.
