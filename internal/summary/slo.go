@@ -3,12 +3,12 @@ package summary
 import (
 	"fmt"
 	"math"
-	"servebench/internal/stats"
 	"strconv"
 	"strings"
 	"time"
 
 	"servebench/internal/record"
+	"servebench/internal/stats"
 )
 
 // SLO is the per-request service-level objectives of --slo: a request is
