@@ -104,15 +104,8 @@ func (a *attempter) doH1(abort context.Context, j job) *record.Record {
 	}
 	t := h1Try{a: a, abort: abort, deadline: deadline, readBy: readBy}
 
-	sent := time.Now()
-	rec.ScheduledAt = j.scheduledAt.UTC()
-	rec.SentAt = sent.UTC()
-	rec.QueueMs = record.Ms(sent.Sub(j.scheduledAt))
-	defer func() {
-		if rec.LatencyMs == 0 { // failures: latency is the time to the failure
-			rec.LatencyMs = record.Ms(time.Since(sent))
-		}
-	}()
+	sent := stampSent(rec, j.scheduledAt)
+	defer latencyToFailure(rec, sent)
 
 	conn, err := a.h1.get(deadline)
 	if err != nil {
@@ -234,15 +227,8 @@ func (a *attempter) doNetHTTP(abort context.Context, j job) *record.Record {
 	}
 	openai.SetAuth(req, cfg.APIKey)
 
-	sent := time.Now()
-	rec.ScheduledAt = j.scheduledAt.UTC()
-	rec.SentAt = sent.UTC()
-	rec.QueueMs = record.Ms(sent.Sub(j.scheduledAt))
-	defer func() {
-		if rec.LatencyMs == 0 { // failures: latency is the time to the failure
-			rec.LatencyMs = record.Ms(time.Since(sent))
-		}
-	}()
+	sent := stampSent(rec, j.scheduledAt)
+	defer latencyToFailure(rec, sent)
 
 	resp, err := a.hc.Do(req)
 	if err != nil {
@@ -440,4 +426,22 @@ func scrubURL(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// stampSent records when the attempt was scheduled and sent, and the
+// client's own holding time between the two; it returns the send time.
+func stampSent(rec *record.Record, scheduledAt time.Time) time.Time {
+	sent := time.Now()
+	rec.ScheduledAt = scheduledAt.UTC()
+	rec.SentAt = sent.UTC()
+	rec.QueueMs = record.Ms(sent.Sub(scheduledAt))
+	return sent
+}
+
+// latencyToFailure gives a failed attempt its latency: the time to the
+// failure. A success has set its own, at the end of the response.
+func latencyToFailure(rec *record.Record, sent time.Time) {
+	if rec.LatencyMs == 0 {
+		rec.LatencyMs = record.Ms(time.Since(sent))
+	}
 }
