@@ -5,8 +5,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -14,10 +12,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 
+	"servebench/e2e/e2etest"
 	"servebench/internal/record"
 )
 
@@ -90,44 +88,19 @@ func startSim(t *testing.T, flags ...string) string {
 	return ""
 }
 
-// sh runs a bash pipeline with the binaries first on PATH and returns
-// stdout, stderr and the exit code.
+// sh runs a bash pipeline with the binaries first on PATH.
 func sh(t *testing.T, timeout time.Duration, script string) (string, string, int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", script)
-	cmd.Env = append(os.Environ(), "PATH="+binDir+":"+os.Getenv("PATH"), "NO_COLOR=1")
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		t.Fatalf("%q timed out after %v; stderr: %s", script, timeout, errb.String())
-	}
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), errb.String(), code
+	return e2etest.Sh(t, binDir, nil, timeout, script)
 }
 
 // readRecords parses JSON lines, failing the test on a bad one.
 func readRecords(t *testing.T, r io.Reader) []record.Record {
 	t.Helper()
-	var recs []record.Record
-	rd := record.NewReader(r, "output")
-	for rd.Scan() {
-		if bad := rd.BadLine(); bad != nil {
-			t.Fatalf("bad record line: %v", bad)
-		}
-		recs = append(recs, *rd.Record())
-	}
-	return recs
+	return e2etest.ReadRecords(t, r, "output")
 }
 
-func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+func quote(s string) string { return e2etest.Quote(s) }
 
 // deadURL is a loopback URL where nothing listens: a port just freed.
 func deadURL(t *testing.T) string {

@@ -18,7 +18,6 @@ package real
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,13 +26,13 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"servebench/e2e/e2etest"
 	"servebench/internal/record"
 )
 
@@ -77,23 +76,7 @@ func target(t *testing.T) server {
 // $URL and the model in $MODEL, and returns stdout, stderr and the exit code.
 func (s server) sh(t *testing.T, timeout time.Duration, script string) (string, string, int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", script)
-	cmd.Env = append(os.Environ(), "PATH="+s.bin+":"+os.Getenv("PATH"), "NO_COLOR=1", "URL="+s.url, "MODEL="+s.model)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		t.Fatalf("%q timed out after %v; stderr: %s", script, timeout, errb.String())
-	}
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), errb.String(), code
+	return e2etest.Sh(t, s.bin, []string{"URL=" + s.url, "MODEL=" + s.model}, timeout, script)
 }
 
 // readRecords parses a file of JSON lines, failing on a bad line.
@@ -104,15 +87,7 @@ func readRecords(t *testing.T, path string) []record.Record {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var recs []record.Record
-	rd := record.NewReader(f, path)
-	for rd.Scan() {
-		if bad := rd.BadLine(); bad != nil {
-			t.Fatalf("bad record line: %v", bad)
-		}
-		recs = append(recs, *rd.Record())
-	}
-	return recs
+	return e2etest.ReadRecords(t, f, path)
 }
 
 type probeReport struct {
