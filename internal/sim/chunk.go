@@ -91,11 +91,6 @@ func appendRoleEvent(b, prefix []byte, p *plan) []byte {
 	return appendChunkEnd(b, p, 0)
 }
 
-// appendTokenEvent is token i's chunk; the last one carries finish_reason.
-func appendTokenEvent(b, prefix []byte, p *plan, i, word int) []byte {
-	return appendTokenTail(appendTokenHead(b, prefix, p, word), p, i)
-}
-
 // appendTokenHead writes a token's chunk up to its text, without the
 // closing quote, so that the oversized fault can pad the text in place.
 func appendTokenHead(b, prefix []byte, p *plan, word int) []byte {

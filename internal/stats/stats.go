@@ -38,18 +38,6 @@ func Mean(xs []float64) float64 {
 	return pairwiseSum(xs) / float64(len(xs))
 }
 
-// Std is the population standard deviation, sqrt(sum((x-mean)^2)/n), with
-// ddof=0 as np.std's default and vLLM's reports. Two passes, as numpy does:
-// the deviations from the mean are squared and summed pairwise.
-func Std(xs []float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
-	set := Samples{blocks: [][]float64{xs}, n: len(xs)}
-	set.moments()
-	return set.std
-}
-
 // Median of sorted samples: the middle one, or for an even count the mean of
 // the two middle ones computed as (a+b)/2, exactly as np.median does (which
 // can differ in the last bit from Percentile(sorted, 50)).
