@@ -59,7 +59,7 @@ func together(t *testing.T, scripts ...string) []result {
 }
 
 // TestConcurrentSuiteRuns starts two real runs into one results folder at
-// once, twice: without --lock-wait one refuses with exit 5 and says why;
+// once, twice: without --lock-wait one refuses with exit 12 and says why;
 // with it the second waits and both finish. The CSV keeps one header and
 // every row whole, the log one block per run.
 func TestConcurrentSuiteRuns(t *testing.T) {
@@ -70,7 +70,7 @@ func TestConcurrentSuiteRuns(t *testing.T) {
 	for _, r := range runs {
 		switch r.code {
 		case 0:
-		case 5:
+		case 12:
 			refused++
 			if !strings.Contains(r.stderr, "another run_benchmarks.sh holds") || !strings.Contains(r.stderr, "--lock-wait") {
 				t.Errorf("refusal does not say why:\n%s", r.stderr)
@@ -154,9 +154,9 @@ func TestCronBaseline(t *testing.T) {
 		t.Error("colour in cron mode")
 	}
 
-	out, stderr, code = sh(t, 2*time.Minute, "SIM_FLAGS='--ttft 40ms --itl 5ms' "+suite(results, "--sim", "--cron", "--keep-raw", "4", "--baseline", quote(baseline)))
-	if code != 6 || out != "" {
-		t.Fatalf("slower server: exit %d (want 6), stdout %q\n%s", code, out, stderr)
+	out, stderr, code = sh(t, 2*time.Minute, "SERVEBENCH_SIM_FLAGS='--ttft 40ms --itl 5ms' "+suite(results, "--sim", "--cron", "--keep-raw", "4", "--baseline", quote(baseline)))
+	if code != 10 || out != "" {
+		t.Fatalf("slower server: exit %d (want 10), stdout %q\n%s", code, out, stderr)
 	}
 	// Three serial requests cannot be tested (and a warning says so); the
 	// six of the throughput test can.

@@ -34,10 +34,10 @@ func parseGoodput(t *testing.T, out string) goodputSummary {
 func TestGoodputGate(t *testing.T) {
 	url := startSim(t, "--ttft", "50ms", "--itl", "5ms")
 	raw := t.TempDir() + "/runs.jsonl"
-	// The gate fails in a pipe, as a script would run it: exit 4 is summarize's.
+	// The gate fails in a pipe, as a script would run it: exit 9 is the goodput gate's.
 	out, stderr, code := sh(t, time.Minute, "genload --url "+url+" -n 10 --max-tokens 4 --ignore-eos --label gate -q | tee "+quote(raw)+
 		" | summarize --slo ttft=40ms --min-goodput-ratio 0.9 --format json")
-	if code != 4 {
+	if code != 9 {
 		t.Fatalf("ttft=40ms: exit %d, want 4; stderr: %s", code, stderr)
 	}
 	g := parseGoodput(t, out).Groups[0]

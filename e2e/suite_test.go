@@ -76,7 +76,7 @@ func TestRunBenchmarksExitCodes(t *testing.T) {
 	results := t.TempDir()
 	env := "SERVEBENCH_BIN=" + quote(binDir) + " "
 	_, stderr, code := sh(t, time.Minute, env+"../scripts/run_benchmarks.sh --url "+deadURL(t)+" --wait 1s --results "+quote(results))
-	if code != 3 || !strings.Contains(stderr, "not ready") {
+	if code != 3 || !strings.Contains(stderr, "not ready") { // probe's "unreachable", passed on
 		t.Errorf("dead server: exit %d\n%s", code, stderr)
 	}
 	_, _, code = sh(t, time.Minute, env+"../scripts/run_benchmarks.sh --bogus")
@@ -91,17 +91,18 @@ func TestRunBenchmarksExitCodes(t *testing.T) {
 	defer func() { _ = lock.Process.Kill(); _ = lock.Wait() }()
 	time.Sleep(200 * time.Millisecond)
 	_, stderr, code = sh(t, time.Minute, env+"../scripts/run_benchmarks.sh --sim --results "+quote(results))
-	if code != 5 || !strings.Contains(stderr, "holds") {
+	if code != 12 || !strings.Contains(stderr, "holds") {
 		t.Errorf("locked: exit %d\n%s", code, stderr)
 	}
 }
 
 // TestFailedRequestsFailTheSuite: llmsim serves one model, the suite asks
-// for another: probe says so (exit 3, not ready).
+// for another: probe says so, and the suite passes its code on (5, model
+// not served).
 func TestSuiteWrongModel(t *testing.T) {
 	url := startSim(t)
 	_, stderr, code := sh(t, time.Minute, "SERVEBENCH_BIN="+quote(binDir)+" ../scripts/run_benchmarks.sh --url "+url+" --model nope --results "+quote(t.TempDir()))
-	if code != 3 || !strings.Contains(stderr, "not served") {
+	if code != 5 || !strings.Contains(stderr, "not served") {
 		t.Errorf("exit %d\n%s", code, stderr)
 	}
 }

@@ -21,19 +21,21 @@
 # written to ~/.ollama), OLLAMA_NUM_PARALLEL=4, OLLAMA_KEEP_ALIVE=-1,
 # OLLAMA_NO_CLOUD=1. It is stopped on exit, Ctrl-C included.
 #
-# Exit codes: 0 ok (or CMD's code); 1 build or start-up failure; 2 usage;
-# 3 the server did not become ready; 130/143 interrupted.
+# Exit codes (servebench's one table, docs/exit-codes.md): 0 ok (or CMD's
+# code); 1 build or start-up failure; 2 usage; 3-7 the server did not
+# become ready (probe's code); 130/143 interrupted. Every variable it reads
+# is prefixed SERVEBENCH_.
 set -euo pipefail
 
-readonly EXIT_USAGE=2 EXIT_NOT_READY=3
+readonly EXIT_USAGE=2
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 
-version=${OLLAMA_VERSION:-0.17.4}
+version=${SERVEBENCH_OLLAMA_VERSION:-0.17.4}
 cache=${SERVEBENCH_OLLAMA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/servebench/ollama}
-parallel=${OLLAMA_NUM_PARALLEL:-4}
-wait_for=${PROBE_WAIT:-2m}
+parallel=${SERVEBENCH_OLLAMA_NUM_PARALLEL:-4}
+wait_for=${SERVEBENCH_PROBE_WAIT:-2m}
 model_name=tiny
 bin=${SERVEBENCH_BIN:-$root/bin}
 build_only=0
@@ -44,11 +46,12 @@ usage() {
 	cat <<EOF
 usage: real_engine.sh [options] [-- COMMAND [ARGS...]]
 
-  --version V    Ollama version to build (env OLLAMA_VERSION; default $version)
+  --version V    Ollama version to build (env SERVEBENCH_OLLAMA_VERSION; default $version)
   --cache DIR    where the built binary is kept and reused
                  (env SERVEBENCH_OLLAMA_CACHE; default $cache)
-  --parallel N   OLLAMA_NUM_PARALLEL: requests decoded together (default $parallel)
-  --wait D       how long probe waits for readiness (env PROBE_WAIT; default $wait_for)
+  --parallel N   OLLAMA_NUM_PARALLEL: requests decoded together
+                 (env SERVEBENCH_OLLAMA_NUM_PARALLEL; default $parallel)
+  --wait D       how long probe waits for readiness (env SERVEBENCH_PROBE_WAIT; default $wait_for)
   --build-only   build Ollama and check the model generator, then exit
   --keep         keep the work folder (server log, model) after exit
   -h, --help     this text
@@ -269,10 +272,12 @@ log "created the model $model_name:latest"
 
 # A smoke completion loads the model (0.3 s), so the first test request
 # does not pay for it.
-if ! "$bin/probe" --url "$url" --model "$model_name:latest" --wait "$wait_for" --smoke; then
-	log "the server is not ready; the last lines of its log:"
+rc=0
+"$bin/probe" --url "$url" --model "$model_name:latest" --wait "$wait_for" --smoke || rc=$?
+if [ "$rc" -ne 0 ]; then
+	log "the server is not ready (probe exit $rc); the last lines of its log:"
 	tail -n 20 "$work/serve.log" >&2
-	exit "$EXIT_NOT_READY"
+	exit "$rc"
 fi
 
 if [ "${#cmd[@]}" -eq 0 ]; then

@@ -24,40 +24,46 @@
 #
 #   */30 * * * * cd /srv/servebench && scripts/run_benchmarks.sh --cron --url http://gpu1:8000 --baseline results/baseline.jsonl >>results/cron.log 2>&1
 #
-# Exit codes: 0 all good; 1 internal error (build, summarize); 2 usage;
-# 3 server not ready (probe failed); 4 a test failed (genload error or any
-# failed request); 5 another run holds the results folder's lock; 6 a
-# regression against --baseline (4 wins when both happen); 130/143
-# interrupted.
+# Exit codes are servebench's one table (docs/exit-codes.md): 0 all good;
+# 1 internal error (build, summarize); 2 usage; 3-7 the server is not ready,
+# probe's own code passed on (3 unreachable, 4 not ready, 5 model not
+# served, 6 key rejected, 7 smoke completion failed); 10 a regression
+# against --baseline; 11 a test failed (genload error or any failed
+# request; wins over 10); 12 another run holds the results folder's lock;
+# 130/143 interrupted.
+#
+# Every environment variable it reads is prefixed SERVEBENCH_, so that
+# cron's or CI's own TIMEOUT or CONCURRENCY cannot leak into a run.
 set -euo pipefail
 
-readonly EXIT_USAGE=2 EXIT_NOT_READY=3 EXIT_RUN_FAILED=4 EXIT_LOCKED=5 EXIT_REGRESSION=6
-readonly SUMMARIZE_REGRESSION=5 # summarize's exit code for a crossed --fail-on
+# The codes of the one table this script uses (cmdline's exitcode_test.go
+# checks them against the table).
+readonly EXIT_FAILURE=1 EXIT_USAGE=2 EXIT_REGRESSION=10 EXIT_TEST_FAILED=11 EXIT_LOCKED=12
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 
 url=${SERVEBENCH_URL:-}
 model=${SERVEBENCH_MODEL:-}
-results=${RESULTS_DIR:-./results}
-latency_requests=${LATENCY_REQUESTS:-20}
-throughput_requests=${THROUGHPUT_REQUESTS:-25}
-concurrency=${CONCURRENCY:-5}
-timeout=${TIMEOUT:-30s}
-max_tokens=${MAX_TOKENS:-64}
-endpoint=${ENDPOINT:-completions}
-wait_for=${PROBE_WAIT:-2m}
-lock_wait=${LOCK_WAIT:-0}
-sim_flags=${SIM_FLAGS:---ttft 20ms --itl 5ms}
+results=${SERVEBENCH_RESULTS_DIR:-./results}
+latency_requests=${SERVEBENCH_LATENCY_REQUESTS:-20}
+throughput_requests=${SERVEBENCH_THROUGHPUT_REQUESTS:-25}
+concurrency=${SERVEBENCH_CONCURRENCY:-5}
+timeout=${SERVEBENCH_TIMEOUT:-30s}
+max_tokens=${SERVEBENCH_MAX_TOKENS:-64}
+endpoint=${SERVEBENCH_ENDPOINT:-completions}
+wait_for=${SERVEBENCH_PROBE_WAIT:-2m}
+lock_wait=${SERVEBENCH_LOCK_WAIT:-0}
+sim_flags=${SERVEBENCH_SIM_FLAGS:---ttft 20ms --itl 5ms}
 bin=${SERVEBENCH_BIN:-$root/bin}
-baseline=${BASELINE:-}
+baseline=${SERVEBENCH_BASELINE:-}
 # The default gates: medians and errors, which one run of the suite can test
 # per request. A p99 gate needs a few hundred requests a test to be testable.
-fail_on=${FAIL_ON:-ttft_median_ms>+10%,tpot_median_ms>+10%,latency_median_ms>+10%,error_rate>+0.05}
-keep_raw=${KEEP_RAW:-}
-sweep_concurrency=${SWEEP_CONCURRENCY:-}
-sweep_rates=${SWEEP_RATES:-}
-sweep_requests=${SWEEP_REQUESTS:-20}
+fail_on=${SERVEBENCH_FAIL_ON:-ttft_median_ms>+10%,tpot_median_ms>+10%,latency_median_ms>+10%,error_rate>+0.05}
+keep_raw=${SERVEBENCH_KEEP_RAW:-}
+sweep_concurrency=${SERVEBENCH_SWEEP_CONCURRENCY:-}
+sweep_rates=${SERVEBENCH_SWEEP_RATES:-}
+sweep_requests=${SERVEBENCH_SWEEP_REQUESTS:-20}
 use_sim=0
 cron=0
 
@@ -66,33 +72,37 @@ usage() {
 usage: run_benchmarks.sh [options]
 
   --url URL                server to test (env SERVEBENCH_URL); without it, --sim
-  --sim                    start llmsim on a free port and test it (env SIM_FLAGS: "$sim_flags")
+  --sim                    start llmsim on a free port and test it (env SERVEBENCH_SIM_FLAGS: "$sim_flags")
   --model M                model (env SERVEBENCH_MODEL; default: the first one served)
-  --endpoint E             completions or chat (env ENDPOINT; default $endpoint)
-  --results DIR            results folder (env RESULTS_DIR; default $results)
-  --latency-requests N     serial requests of the latency test (env LATENCY_REQUESTS; default $latency_requests)
+  --endpoint E             completions or chat (env SERVEBENCH_ENDPOINT; default $endpoint)
+  --results DIR            results folder (env SERVEBENCH_RESULTS_DIR; default $results)
+  --latency-requests N     serial requests of the latency test (env SERVEBENCH_LATENCY_REQUESTS; default $latency_requests)
   --sweep-concurrency LIST optional sweep stage: closed loop at each concurrency, e.g. 1,2,4,8
-                           (env SWEEP_CONCURRENCY)
+                           (env SERVEBENCH_SWEEP_CONCURRENCY)
   --sweep-rates LIST       optional sweep stage: open loop (Poisson) at each rate in req/s, e.g. 1,2,4,8
-                           (env SWEEP_RATES)
-  --sweep-requests N       measured requests per sweep point (env SWEEP_REQUESTS; default $sweep_requests)
-  --throughput-requests N  requests of the throughput test (env THROUGHPUT_REQUESTS; default $throughput_requests)
-  --concurrency C          in flight during the throughput test (env CONCURRENCY; default $concurrency)
-  --timeout D              per request (env TIMEOUT; default $timeout)
-  --max-tokens N           per request, with ignore_eos (env MAX_TOKENS; default $max_tokens)
-  --wait D                 how long probe waits for readiness (env PROBE_WAIT; default $wait_for)
-  --lock-wait SECONDS      wait this long for another run to finish (env LOCK_WAIT; default $lock_wait)
+                           (env SERVEBENCH_SWEEP_RATES)
+  --sweep-requests N       measured requests per sweep point (env SERVEBENCH_SWEEP_REQUESTS; default $sweep_requests)
+  --throughput-requests N  requests of the throughput test (env SERVEBENCH_THROUGHPUT_REQUESTS; default $throughput_requests)
+  --concurrency C          in flight during the throughput test (env SERVEBENCH_CONCURRENCY; default $concurrency)
+  --timeout D              per request (env SERVEBENCH_TIMEOUT; default $timeout)
+  --max-tokens N           per request, with ignore_eos (env SERVEBENCH_MAX_TOKENS; default $max_tokens)
+  --wait D                 how long probe waits for readiness (env SERVEBENCH_PROBE_WAIT; default $wait_for)
+  --lock-wait SECONDS      wait this long for another run to finish (env SERVEBENCH_LOCK_WAIT; default $lock_wait)
   --baseline FILE          compare the run with the runs in FILE (JSON lines, such as earlier
-                           raw files concatenated); exit 6 on a regression (env BASELINE)
-  --fail-on LIMITS         what counts as a regression (env FAIL_ON; default
+                           raw files concatenated); exit 10 on a regression (env SERVEBENCH_BASELINE)
+  --fail-on LIMITS         what counts as a regression (env SERVEBENCH_FAIL_ON; default
                            '$fail_on')
   --cron                   for crontab: no colour, no report on stdout, old raw files pruned
   --keep-raw N             keep the newest N raw files and N plots, delete older ones; 0 keeps
-                           all (env KEEP_RAW; default 0, with --cron 200)
+                           all (env SERVEBENCH_KEEP_RAW; default 0, with --cron 200)
 
-Exit codes: 0 ok, 1 internal error, 2 usage, 3 server not ready, 4 a test failed,
-5 another run holds the lock, 6 a regression against --baseline (4 wins when both
-happen), 130/143 interrupted.
+Environment: every variable read is prefixed SERVEBENCH_ (as listed above).
+
+Exit codes (servebench's one table, docs/exit-codes.md): 0 ok, 1 internal error,
+2 usage, 3-7 server not ready (probe's code: 3 unreachable, 4 not ready,
+5 model not served, 6 API key rejected, 7 smoke completion failed),
+10 a regression against --baseline, 11 a test failed (wins over 10),
+12 another run holds the lock, 130/143 interrupted.
 EOF
 }
 
@@ -176,7 +186,7 @@ fi
 # Build the binaries when they are missing: no separate install step.
 if [ ! -x "$bin/genload" ] || [ ! -x "$bin/summarize" ] || [ ! -x "$bin/probe" ] || [ ! -x "$bin/llmsim" ]; then
 	log "building the binaries into $bin"
-	(cd "$root" && go build -o "$bin/" ./cmd/probe ./cmd/genload ./cmd/summarize ./cmd/llmsim) || exit 1
+	(cd "$root" && go build -o "$bin/" ./cmd/probe ./cmd/genload ./cmd/summarize ./cmd/llmsim) || exit "$EXIT_FAILURE"
 fi
 
 sim_pid=
@@ -193,7 +203,7 @@ trap 'log "interrupted"; exit 130' INT
 trap 'log "terminated"; exit 143' TERM
 
 if [ "$use_sim" = 1 ]; then
-	# shellcheck disable=SC2086 # SIM_FLAGS is a list of flags, split on purpose
+	# shellcheck disable=SC2086 # SERVEBENCH_SIM_FLAGS is a list of flags, split on purpose
 	"$bin/llmsim" --addr 127.0.0.1:0 $sim_flags 2>"$work/llmsim.err" 9>&- &
 	sim_pid=$!
 	for _ in $(seq 100); do
@@ -204,7 +214,7 @@ if [ "$use_sim" = 1 ]; then
 	done
 	if [ -z "$url" ]; then
 		log "llmsim did not start: $(cat "$work/llmsim.err")"
-		exit 1
+		exit "$EXIT_FAILURE"
 	fi
 	log "started llmsim at $url ($sim_flags)"
 fi
@@ -212,9 +222,11 @@ fi
 log "probing $url (waiting up to $wait_for)"
 probe_args=(--url "$url" --wait "$wait_for" --smoke --endpoint "$endpoint")
 [ -n "$model" ] && probe_args+=(--model "$model")
-if ! "$bin/probe" "${probe_args[@]}"; then
-	log "server not ready: no tests run"
-	exit "$EXIT_NOT_READY"
+rc=0
+"$bin/probe" "${probe_args[@]}" || rc=$?
+if [ "$rc" -ne 0 ]; then
+	log "server not ready: no tests run (probe exit $rc)"
+	exit "$rc" # probe's code of the one table: 3-7 (2 or 1 if it failed to run)
 fi
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)-$$
@@ -274,7 +286,7 @@ if [ -s "$csv" ]; then
 	fi
 fi
 log "summarizing into $csv, $logfile and $plot"
-report "$bin/summarize" --csv "$csv" --log "$logfile" --plot "$plot" "${raws[@]}" || exit 1
+report "$bin/summarize" --csv "$csv" --log "$logfile" --plot "$plot" "${raws[@]}" || exit "$EXIT_FAILURE"
 
 regressed=0
 if [ -n "$baseline" ]; then
@@ -283,13 +295,13 @@ if [ -n "$baseline" ]; then
 	report "$bin/summarize" --baseline "$baseline" --fail-on "$fail_on" --log "$logfile" "${raws[@]}" || rc=$?
 	case "$rc" in
 	0) log "no regression against $baseline" ;;
-	"$SUMMARIZE_REGRESSION")
+	"$EXIT_REGRESSION")
 		log "REGRESSION against $baseline: see the lines above and the last block of $logfile"
 		regressed=1
 		;;
 	*)
 		log "comparing with $baseline failed (summarize exit $rc)"
-		exit 1
+		exit "$EXIT_FAILURE"
 		;;
 	esac
 fi
@@ -309,7 +321,7 @@ prune "$results/plots" '[0-9]*T[0-9]*Z-*.png'
 
 if [ "$failed" -ne 0 ]; then
 	log "done, with failures"
-	exit "$EXIT_RUN_FAILED"
+	exit "$EXIT_TEST_FAILED"
 fi
 if [ "$regressed" -ne 0 ]; then
 	log "done, with a regression"

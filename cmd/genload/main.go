@@ -1,27 +1,43 @@
 // Command genload sends load to an OpenAI-compatible server and writes one
 // JSON line per request attempt to stdout. See the README for the flags and
-// the record fields.
+// the record fields (docs/genload.md, docs/record.md).
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
 	"os"
 	"runtime/pprof"
 	"strconv"
+	"time"
 
-	"github.com/mattn/go-isatty"
 	"github.com/urfave/cli/v2"
 
 	"servebench/internal/cmdline"
 	"servebench/internal/dataset"
 	"servebench/internal/load"
-	"servebench/internal/openai"
+	"servebench/internal/record"
 )
 
-func main() {
+// flushInterval is how long a record may wait to be written together with
+// others: under load, one write call per interval rather than one per
+// record (docs/perf.md); unnoticeable to tail -f and to a pipe.
+const flushInterval = 2 * time.Millisecond
+
+func main() { cmdline.Main(run) }
+
+// run is the whole genload program. The first SIGINT or SIGTERM (ctx)
+// stops sending and lets requests in flight finish for --grace; a second
+// one (cmdline.Abort) cancels them at once. Both ways every attempt made
+// has a complete line on stdout before run returns.
+func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) cmdline.ExitCode {
 	app := &cli.App{
-		Name:      "genload",
-		Usage:     "send load to an OpenAI-compatible server; one JSON line per request on stdout",
-		UsageText: "genload [flags] > runs.jsonl\n\nExit codes: 0 done (failed requests are data), 1 runtime error, 2 usage error,\n130/143 interrupted by SIGINT/SIGTERM (every attempt made is still written).",
+		Name:  "genload",
+		Usage: "send load to an OpenAI-compatible server; one JSON line per request on stdout",
+		UsageText: "genload [flags] > runs.jsonl\n\n" + cmdline.ExitHelp(cmdline.ExitOK, cmdline.ExitFailure, cmdline.ExitUsage, cmdline.ExitSIGINT, cmdline.ExitSIGTERM) +
+			"\nFailed requests are data: they are written as records and do not change the exit code.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "url", Value: "http://localhost:8000", Usage: "server base URL; a trailing /v1 or a full endpoint path is accepted", EnvVars: []string{"SERVEBENCH_URL"}},
 			&cli.StringFlag{Name: "model", Usage: "model id (default: the first one /v1/models lists)"},
@@ -54,24 +70,35 @@ func main() {
 			&cli.Int64Flag{Name: "max-response-bytes", Value: load.DefaultMaxResponseBytes, Usage: "a longer response fails as a protocol error"},
 			&cli.StringFlag{Name: "label", Usage: "free label written into every record (e.g. latency)"},
 			&cli.StringFlag{Name: "run-id", Usage: "run id written into every record (default: time-based)"},
-			&cli.StringFlag{Name: "api-key", EnvVars: []string{"OPENAI_API_KEY"}, Usage: "bearer token (never written to records or logs)"},
-			&cli.StringFlag{Name: "api-key-file", Usage: "read the bearer token from the first line of `FILE` (keeps it out of ps)"},
-			&cli.StringFlag{Name: "ca-cert", Usage: "trust this PEM `FILE`'s certificates for https:// URLs"},
-			&cli.BoolFlag{Name: "insecure", Usage: "do not verify the server's TLS certificate"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress and no final line on stderr"},
 			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile of genload itself to `FILE` (for performance work)"},
 		},
-		Action: run,
+		Action: func(c *cli.Context) error {
+			cfg, err := config(c, stderr)
+			if err != nil {
+				return err
+			}
+			if path := c.String("cpuprofile"); path != "" {
+				stopProfile, err := profile(path)
+				if err != nil {
+					return err
+				}
+				defer stopProfile()
+			}
+			return genload(ctx, cfg, stdout, stderr)
+		},
 	}
-	os.Exit(cmdline.Run(app, os.Args, os.Stderr))
+	app.Flags = append(app.Flags, cmdline.ConnFlags()...)
+	return cmdline.Run(app, args, stdout, stderr)
 }
 
-func run(c *cli.Context) error {
+// config checks the command line and turns it into a load.Config.
+func config(c *cli.Context, stderr io.Writer) (*load.Config, error) {
 	if c.NArg() > 0 {
-		return cmdline.Usagef("unexpected arguments %q", c.Args().Slice())
+		return nil, cmdline.Usagef("unexpected arguments %q", c.Args().Slice())
 	}
 	cfg := &load.Config{
-		URL: c.String("url"), Model: c.String("model"), Endpoint: c.String("endpoint"), APIKey: c.String("api-key"),
+		URL: c.String("url"), Model: c.String("model"), Endpoint: c.String("endpoint"),
 		MaxTokens: c.Int("max-tokens"), IgnoreEOS: c.Bool("ignore-eos"), Stream: c.Bool("stream"),
 		Requests: c.Int("requests"), Duration: c.Duration("duration"), Warmup: c.Int("warmup"),
 		MaxConcurrency: c.Int("max-concurrency"), Arrival: c.String("arrival"), Burstiness: c.Float64("burstiness"),
@@ -79,20 +106,18 @@ func run(c *cli.Context) error {
 		Timeout: c.Duration("timeout"), ConnectTimeout: c.Duration("connect-timeout"),
 		FirstTokenTimeout: c.Duration("first-token-timeout"), Grace: c.Duration("grace"), MaxResponseBytes: c.Int64("max-response-bytes"),
 		Label: c.String("label"), RunID: c.String("run-id"), Quiet: c.Bool("quiet"),
-		Progress: isatty.IsTerminal(os.Stderr.Fd()),
+		Progress: cmdline.IsTerminal(stderr),
 	}
-	var err error
-	if cfg.APIKey, err = openai.APIKey(cfg.APIKey, c.String("api-key-file")); err != nil {
-		return cmdline.Usage(err)
+	conn, err := cmdline.ConnFrom(c)
+	if err != nil {
+		return nil, err
 	}
-	if cfg.TLS, err = openai.TLSConfig(c.String("ca-cert"), c.Bool("insecure")); err != nil {
-		return cmdline.Usage(err)
-	}
+	cfg.APIKey, cfg.TLS = conn.APIKey, conn.TLS
 	if c.IsSet("duration") && !c.IsSet("requests") {
 		cfg.Requests = 0 // the duration alone ends each load point
 	}
 	if err := loadPoints(c, cfg); err != nil {
-		return err
+		return nil, err
 	}
 	cfg.Dataset = dataset.Config{
 		PromptFile: c.String("prompt-file"), ShareGPTFile: c.String("sharegpt"),
@@ -104,20 +129,48 @@ func run(c *cli.Context) error {
 		cfg.Dataset.Prompts = []string{c.String("prompt")}
 	}
 	if err := cfg.Validate(); err != nil {
-		return cmdline.Usage(err)
+		return nil, cmdline.Usage(err)
 	}
-	if path := c.String("cpuprofile"); path != "" {
-		f, err := os.Create(path)
-		if err != nil {
-			return err
+	return cfg, nil
+}
+
+// genload runs the load and writes the final line on stderr.
+func genload(ctx context.Context, cfg *load.Config, stdout, stderr io.Writer) error {
+	abort := cmdline.Abort(ctx)
+	defer context.AfterFunc(ctx, func() {
+		fmt.Fprintf(stderr, "\ngenload: %v: no new requests; waiting up to %v for those in flight (again to cancel them)\n", cmdline.Signal(ctx), cfg.Grace)
+	})()
+	defer context.AfterFunc(abort, func() {
+		if cmdline.Signal(ctx) != nil {
+			fmt.Fprintln(stderr, "genload: canceling requests in flight")
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	})()
+	out := record.NewWriter(stdout)
+	out.SetFlushInterval(flushInterval)
+	res, err := load.Run(ctx, abort, cfg, out, stderr)
+	if !cfg.Quiet && res.Model != "" {
+		fmt.Fprintf(stderr, "genload: run %s (%s): %d requests, %d failed, %.2fs\n",
+			res.RunID, res.Model, res.Sent, res.Failed, res.Elapsed.Seconds())
 	}
-	return load.Main(cfg, os.Stdout, os.Stderr)
+	if errors.Is(err, load.ErrInterrupted) {
+		if in, ok := context.Cause(ctx).(*cmdline.Interrupted); ok {
+			return in
+		}
+	}
+	return err
+}
+
+// profile writes a CPU profile of genload itself to path until stop.
+func profile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // loadPoints reads --concurrency and --request-rate, either of which may be

@@ -6,20 +6,20 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
-	"os/signal"
+	"io"
 	"strings"
-	"syscall"
 
 	"github.com/urfave/cli/v2"
 
+	"servebench/internal/cmdline"
 	"servebench/internal/sim"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+func main() { cmdline.Main(run) }
+
+// run is the whole llmsim program: it serves until ctx is cancelled (the
+// first SIGINT or SIGTERM).
+func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) cmdline.ExitCode {
 	d := sim.DefaultConfig()
 	app := &cli.App{
 		Name:    "llmsim",
@@ -34,7 +34,8 @@ func main() {
 			"request (in arrival order, from 0) act out KIND number i mod the list's length.\n" +
 			"One fault at most per request: rates add up to at most 1, and the two flags\n" +
 			"exclude each other. Kinds (docs/faults.md says what each does):\n  " +
-			strings.Join(sim.FaultNames(), ", "),
+			strings.Join(sim.FaultNames(), ", ") + "\n\n" +
+			cmdline.ExitHelp(cmdline.ExitOK, cmdline.ExitFailure, cmdline.ExitUsage),
 		HideHelpCommand: true,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "addr", Value: d.Addr, Usage: "listen address; port 0 picks a free port (see the startup line)"},
@@ -59,19 +60,19 @@ func main() {
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return cli.Exit(fmt.Sprintf("llmsim: unexpected argument %q", c.Args().First()), 2)
+				return cmdline.Usagef("unexpected argument %q", c.Args().First())
 			}
 			rates, err := sim.ParseFaultRates(c.StringSlice("fault"))
 			if err != nil {
-				return cli.Exit("llmsim: "+err.Error(), 2)
+				return cmdline.Usagef("--fault: %w", err)
 			}
 			cycle, err := sim.ParseFaultCycle(c.StringSlice("fault-cycle"))
 			if err != nil {
-				return cli.Exit("llmsim: "+err.Error(), 2)
+				return cmdline.Usagef("--fault-cycle: %w", err)
 			}
 			oversizeMiB := c.Int64("oversize-mib")
 			if oversizeMiB < 1 || oversizeMiB > 1<<20 {
-				return cli.Exit(fmt.Sprintf("llmsim: --oversize-mib must be in 1..%d, got %d", 1<<20, oversizeMiB), 2)
+				return cmdline.Usagef("--oversize-mib must be in 1..%d, got %d", 1<<20, oversizeMiB)
 			}
 			cfg := sim.Config{
 				Addr: c.String("addr"), Models: c.StringSlice("model"), ServedModelNames: c.StringSlice("served-model-name"),
@@ -82,15 +83,13 @@ func main() {
 				FaultRates: rates, FaultCycle: cycle, FaultAfter: c.Int("fault-after"),
 				SlowHeaders: c.Duration("slow-headers"), OversizeBytes: oversizeMiB << 20,
 			}
-			if err := sim.Run(ctx, cfg, os.Stderr); errors.Is(err, sim.ErrConfig) {
-				return cli.Exit("llmsim: "+err.Error(), 2)
+			if err := sim.Run(ctx, cfg, stderr); errors.Is(err, sim.ErrConfig) {
+				return cmdline.Usage(err)
 			} else if err != nil {
-				return cli.Exit("llmsim: "+err.Error(), 1)
+				return err
 			}
 			return nil
 		},
 	}
-	if err := app.Run(os.Args); err != nil {
-		os.Exit(2) // flag errors; urfave/cli has printed them
-	}
+	return cmdline.Run(app, args, stdout, stderr)
 }

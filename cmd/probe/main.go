@@ -1,11 +1,16 @@
 // Command probe tells whether an OpenAI-compatible server is ready to be
-// benchmarked, with a distinct exit code per outcome (see the README).
+// benchmarked, with a distinct exit code per outcome (docs/probe.md).
 package main
 
 import (
-	"os"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"time"
 
+	"github.com/fatih/color"
 	"github.com/urfave/cli/v2"
 
 	"servebench/internal/cmdline"
@@ -13,20 +18,30 @@ import (
 	"servebench/internal/probe"
 )
 
-func main() {
+// exitCodes gives each outcome its code of the one table.
+var exitCodes = map[probe.Outcome]cmdline.ExitCode{
+	probe.Ready:       cmdline.ExitOK,
+	probe.Unreachable: cmdline.ExitUnreachable,
+	probe.NotReady:    cmdline.ExitNotReady,
+	probe.NoModel:     cmdline.ExitNoModel,
+	probe.AuthFailed:  cmdline.ExitAuth,
+	probe.SmokeFailed: cmdline.ExitSmoke,
+}
+
+func main() { cmdline.Main(run) }
+
+// run is the whole probe program. Ctrl-C ends a --wait early with the last
+// verdict.
+func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) cmdline.ExitCode {
 	app := &cli.App{
 		Name:  "probe",
 		Usage: "is the server up, healthy, serving the model, answering a completion?",
 		UsageText: "probe [--url URL] [--model M] [--wait 10m] [--smoke] [--json]\n\n" +
-			"Exit codes: 0 ready, 1 runtime error, 2 usage error, 3 unreachable, 4 not ready or unhealthy,\n" +
-			"5 model not served, 6 API key rejected, 7 smoke completion failed.",
-		Flags: []cli.Flag{
+			cmdline.ExitHelp(cmdline.ExitOK, cmdline.ExitFailure, cmdline.ExitUsage, cmdline.ExitUnreachable,
+				cmdline.ExitNotReady, cmdline.ExitNoModel, cmdline.ExitAuth, cmdline.ExitSmoke),
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "url", Value: "http://localhost:8000", Usage: "server base URL (a trailing /v1 is accepted)", EnvVars: []string{"SERVEBENCH_URL"}},
 			&cli.StringFlag{Name: "model", Usage: "check that this model is served (default: any)"},
-			&cli.StringFlag{Name: "api-key", EnvVars: []string{"OPENAI_API_KEY"}, Usage: "bearer token"},
-			&cli.StringFlag{Name: "api-key-file", Usage: "read the bearer token from the first line of `FILE`"},
-			&cli.StringFlag{Name: "ca-cert", Usage: "trust this PEM `FILE`'s certificates for https:// URLs"},
-			&cli.BoolFlag{Name: "insecure", Usage: "do not verify the server's TLS certificate"},
 			&cli.DurationFlag{Name: "wait", Usage: "keep trying while unreachable or not ready, up to this long (e.g. 10m)"},
 			&cli.DurationFlag{Name: "interval", Value: time.Second, Usage: "time between tries with --wait"},
 			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Second, Usage: "per HTTP check"},
@@ -34,19 +49,26 @@ func main() {
 			&cli.StringFlag{Name: "endpoint", Usage: "completions or chat, for --smoke (default: from --url, else completions)"},
 			&cli.DurationFlag{Name: "smoke-timeout", Value: 60 * time.Second, Usage: "for the smoke completion"},
 			&cli.BoolFlag{Name: "json", Usage: "write the report as JSON on stdout"},
+		}, cmdline.ConnFlags()...),
+		Action: func(c *cli.Context) error {
+			cfg, err := config(c)
+			if err != nil {
+				return err
+			}
+			return report(ctx, cfg, c.Bool("json"), cmdline.UseColor(stderr), stdout, stderr)
 		},
-		Action: run,
 	}
-	os.Exit(cmdline.Run(app, os.Args, os.Stderr))
+	return cmdline.Run(app, args, stdout, stderr)
 }
 
-func run(c *cli.Context) error {
+// config checks the command line.
+func config(c *cli.Context) (probe.Config, error) {
 	if c.NArg() > 0 {
-		return cmdline.Usagef("unexpected arguments %q", c.Args().Slice())
+		return probe.Config{}, cmdline.Usagef("unexpected arguments %q", c.Args().Slice())
 	}
 	t, err := openai.ParseTarget(c.String("url"))
 	if err != nil {
-		return cmdline.Usage(err)
+		return probe.Config{}, cmdline.Usagef("--url: %w", err)
 	}
 	endpoint := c.String("endpoint")
 	if endpoint == "" {
@@ -56,20 +78,45 @@ func run(c *cli.Context) error {
 		endpoint = openai.EndpointCompletions
 	}
 	if endpoint != openai.EndpointCompletions && endpoint != openai.EndpointChat {
-		return cmdline.Usagef("--endpoint %q: want completions or chat", endpoint)
+		return probe.Config{}, cmdline.Usagef("--endpoint %q: want completions or chat", endpoint)
 	}
-	key, err := openai.APIKey(c.String("api-key"), c.String("api-key-file"))
+	conn, err := cmdline.ConnFrom(c)
 	if err != nil {
-		return cmdline.Usage(err)
+		return probe.Config{}, err
 	}
-	tlsCfg, err := openai.TLSConfig(c.String("ca-cert"), c.Bool("insecure"))
-	if err != nil {
-		return cmdline.Usage(err)
-	}
-	cfg := probe.Config{
-		Target: t, Model: c.String("model"), APIKey: key, Endpoint: endpoint, TLS: tlsCfg,
+	return probe.Config{
+		Target: t, Model: c.String("model"), APIKey: conn.APIKey, Endpoint: endpoint, TLS: conn.TLS,
 		Smoke: c.Bool("smoke"), Timeout: c.Duration("timeout"), SmokeTimeout: c.Duration("smoke-timeout"),
 		Wait: c.Duration("wait"), Interval: c.Duration("interval"),
+	}, nil
+}
+
+// report probes and writes one human line to stderr and, with asJSON, the
+// report as JSON on stdout. The error carries the outcome's exit code.
+func report(ctx context.Context, cfg probe.Config, asJSON, colored bool, stdout, stderr io.Writer) error {
+	hc := &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, TLSClientConfig: cfg.TLS}}
+	rep := probe.Run(ctx, hc, cfg)
+	code := exitCodes[rep.Outcome()]
+	rep.ExitCode = int(code)
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
 	}
-	return probe.Main(cfg, c.Bool("json"), cmdline.UseColor(os.Stderr), os.Stdout, os.Stderr)
+	word := color.New(color.FgGreen, color.Bold)
+	if rep.Outcome() != probe.Ready {
+		word = color.New(color.FgRed, color.Bold)
+	}
+	if colored {
+		word.EnableColor()
+	} else {
+		word.DisableColor()
+	}
+	fmt.Fprintf(stderr, "probe: %s: %s\n", word.Sprint(rep.Status), rep.Message)
+	if code == cmdline.ExitOK {
+		return nil
+	}
+	return &cmdline.CodeError{Code: code}
 }

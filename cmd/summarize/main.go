@@ -6,7 +6,8 @@
 package main
 
 import (
-	"os"
+	"context"
+	"io"
 
 	"github.com/urfave/cli/v2"
 
@@ -29,7 +30,7 @@ output tok/s and the error rate, with a Mann-Whitney U test as benchstat does.
 the run; with fewer the test is per request, which is weaker (requests of one
 run are not independent): a warning on stderr says so. p-values are
 Holm-adjusted within each table. --fail-on 'ttft_p99_ms>+10%,req_per_s<-5%'
-exits 5 when a significant change crosses a limit (a limit without % is
+exits 10 when a significant change crosses a limit (a limit without % is
 absolute, in the metric's unit); metrics are named as the CSV columns, plus
 error_rate (failed/requests).
 
@@ -41,22 +42,23 @@ its objective (TTFT of a non-streamed request), except a one-token output's
 TPOT, which vLLM counts as 0. Each group gets goodput_req_per_s (good
 requests per second of duration_s) and slo_met_ratio (good / requests,
 failures not met); the columns are always there, empty without --slo.
---min-goodput-ratio 0.9 exits 4 when a group's slo_met_ratio is below 0.9,
+--min-goodput-ratio 0.9 exits 9 when a group's slo_met_ratio is below 0.9,
 naming each such group on stderr. Open-loop groups whose sends fell more
 than 5% short of their rate, and outputs shorter than max_tokens under
-ignore_eos, are warned about on stderr too.
+ignore_eos, are warned about on stderr too.`
 
-EXIT CODES: 0 success; 1 runtime failure (unreadable input, no records, an
-output that cannot be written, a --csv file with other columns, nothing to
-compare); 2 usage error; 3 bad input lines with --strict (nothing is written
-then); 4 a group's slo_met_ratio below --min-goodput-ratio;
-5 a regression past --fail-on. For 4 and 5 everything is written first.`
+// exitCodes are the codes summarize returns, from the one table.
+var exitCodes = []cmdline.ExitCode{cmdline.ExitOK, cmdline.ExitFailure, cmdline.ExitUsage,
+	cmdline.ExitBadInput, cmdline.ExitGoodput, cmdline.ExitRegression}
 
-func main() {
+func main() { cmdline.Main(run, cmdline.DefaultSignals) }
+
+// run is the whole summarize program.
+func run(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) cmdline.ExitCode {
 	var cfg summary.Config
 	app := &cli.App{
 		Name: "summarize", Usage: "statistics and comparisons of genload records", UsageText: "summarize [flags] [FILE...]\n   summarize --baseline OLD.jsonl [flags] [NEW.jsonl...]\n   summarize [flags] old=OLD.jsonl new=NEW.jsonl",
-		Description:               description,
+		Description:               description + "\n\n" + cmdline.ExitHelp(exitCodes...),
 		DisableSliceFlagSeparator: true, // file names may hold commas
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "stdout format: text, csv or json", Destination: &cfg.Format},
@@ -65,7 +67,7 @@ func main() {
 			&cli.StringFlag{Name: "log", Usage: "also append a timestamped text report to `FILE`", Destination: &cfg.LogFile},
 			&cli.StringFlag{Name: "plot", Usage: "also draw latency CDFs, an ITL histogram and sweep curves into `FILE` (.png or .svg)", Destination: &cfg.Plot},
 			&cli.StringSliceFlag{Name: "baseline", Usage: "compare the runs in `FILE` (repeatable) with the files given (or stdin)"},
-			&cli.StringFlag{Name: "fail-on", Usage: "with a comparison, exit 5 when a significant change crosses one of the `LIMITS`, e.g. 'ttft_p99_ms>+10%,req_per_s<-5%'", Destination: &cfg.FailOn},
+			&cli.StringFlag{Name: "fail-on", Usage: "with a comparison, exit 10 when a significant change crosses one of the `LIMITS`, e.g. 'ttft_p99_ms>+10%,req_per_s<-5%'", Destination: &cfg.FailOn},
 			&cli.Float64Flag{Name: "alpha", Value: 0.05, Usage: "significance level of comparisons"},
 			&cli.StringFlag{Name: "slo", Usage: "judge goodput by per-request `OBJECTIVES`, e.g. 'ttft=300ms,tpot=50ms,e2e=5s' (also sched_e2e; bare numbers are ms)", Destination: &cfg.SLO},
 			&cli.Float64Flag{Name: "min-goodput-ratio", Usage: "with --slo, exit 4 when a group's share of requests meeting it is below `R` (0 < R <= 1), e.g. 0.9", DefaultText: "no gate"},
@@ -81,8 +83,8 @@ func main() {
 				least := c.Float64("min-goodput-ratio")
 				cfg.MinGoodputRatio = &least
 			}
-			return summary.Main(os.Stdout, os.Stderr, os.Stdin, cfg)
+			return summary.Main(stdout, stderr, stdin, cfg)
 		},
 	}
-	os.Exit(cmdline.Run(app, cmdline.FlagsFirst(os.Args, app.Flags), os.Stderr))
+	return cmdline.Run(app, cmdline.FlagsFirst(args, app.Flags), stdout, stderr)
 }

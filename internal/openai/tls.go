@@ -20,38 +20,42 @@ func TLSConfig(caFile string, insecure bool) (*tls.Config, error) {
 	if caFile != "" {
 		pem, err := os.ReadFile(caFile)
 		if err != nil {
-			return nil, fmt.Errorf("--ca-cert: %w", err)
+			return nil, err // *fs.PathError: names the file
 		}
 		pool, err := x509.SystemCertPool()
 		if err != nil || pool == nil {
 			pool = x509.NewCertPool()
 		}
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--ca-cert %s: no PEM certificate in it", caFile)
+			return nil, fmt.Errorf("%s: no PEM certificate in it", caFile)
 		}
 		cfg.RootCAs = pool
 	}
 	return cfg, nil
 }
 
-// APIKey picks the key: the flag's value (which may come from
+// ErrTwoKeys: a key was given both as a value and as a file.
+var ErrTwoKeys = errors.New("two API keys given")
+
+// APIKey picks the key: the given value (which may come from
 // OPENAI_API_KEY), or the first line of keyFile, which keeps the key out of
-// the process list and the shell history. Giving both is an error.
-func APIKey(flagValue, keyFile string) (string, error) {
+// the process list and the shell history. Giving both is ErrTwoKeys,
+// unless the value is only the environment's.
+func APIKey(value, keyFile string) (string, error) {
 	if keyFile == "" {
-		return flagValue, nil
+		return value, nil
 	}
-	if flagValue != "" && os.Getenv("OPENAI_API_KEY") != flagValue {
-		return "", errors.New("give --api-key or --api-key-file, not both")
+	if value != "" && os.Getenv("OPENAI_API_KEY") != value {
+		return "", ErrTwoKeys
 	}
 	data, err := os.ReadFile(keyFile)
 	if err != nil {
-		return "", fmt.Errorf("--api-key-file: %w", err)
+		return "", err // *fs.PathError: names the file
 	}
 	key, _, _ := strings.Cut(string(data), "\n")
 	key = strings.TrimSpace(key)
 	if key == "" {
-		return "", fmt.Errorf("--api-key-file %s is empty", keyFile)
+		return "", fmt.Errorf("%s is empty", keyFile)
 	}
 	return key, nil
 }

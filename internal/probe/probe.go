@@ -20,19 +20,17 @@ import (
 	"servebench/internal/record"
 )
 
-// Outcome is the verdict of one probe. Its exit code is documented in the
-// README and must not change once shipped.
+// Outcome is the verdict of one probe; cmd/probe gives each its exit code.
 type Outcome int
 
-// Outcomes, each with its exit code. 1 and 2 are the shared runtime and
-// usage codes.
+// Outcomes.
 const (
-	Ready       Outcome = 0
-	Unreachable Outcome = 3 // no TCP connection, DNS or TLS failure
-	NotReady    Outcome = 4 // answers, but /health or /v1/models is not OK (still loading, 5xx)
-	NoModel     Outcome = 5 // the model asked for is not served, or none is
-	AuthFailed  Outcome = 6 // 401/403: the API key is missing or wrong
-	SmokeFailed Outcome = 7 // the 1-token completion failed
+	Ready       Outcome = iota
+	Unreachable         // no TCP connection, DNS or TLS failure
+	NotReady            // answers, but /health or /v1/models is not OK (still loading, 5xx)
+	NoModel             // the model asked for is not served, or none is
+	AuthFailed          // 401/403: the API key is missing or wrong
+	SmokeFailed         // the 1-token completion failed
 )
 
 var outcomeNames = map[Outcome]string{
@@ -60,7 +58,7 @@ type Config struct {
 type Report struct {
 	URL         string   `json:"url"`
 	Status      string   `json:"status"`
-	ExitCode    int      `json:"exit_code"`
+	ExitCode    int      `json:"exit_code"` // the program's, filled in by the command
 	Message     string   `json:"message"`
 	Model       string   `json:"model,omitempty"`
 	Models      []string `json:"models,omitempty"`
@@ -107,7 +105,7 @@ func once(ctx context.Context, hc *http.Client, cfg Config) *Report {
 	t := cfg.Target
 	rep := &Report{URL: t.Root}
 	verdict := func(o Outcome, format string, args ...any) *Report {
-		rep.outcome, rep.Status, rep.ExitCode = o, o.String(), int(o)
+		rep.outcome, rep.Status = o, o.String()
 		rep.Message = fmt.Sprintf(format, args...)
 		return rep
 	}

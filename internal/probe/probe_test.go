@@ -1,9 +1,7 @@
 package probe
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"servebench/internal/cmdline"
 	"servebench/internal/openai"
 )
 
@@ -103,24 +100,5 @@ func TestOutcomes(t *testing.T) {
 				t.Errorf("timings must be separate values: %v %v", rep.HealthMs, rep.ModelsMs)
 			}
 		})
-	}
-}
-
-func TestUnreachableAndMain(t *testing.T) {
-	hs := httptest.NewServer(http.NotFoundHandler())
-	url := hs.URL
-	hs.Close() // nothing listens there now
-	target, _ := openai.ParseTarget(url)
-	var out, errOut bytes.Buffer
-	err := Main(Config{Target: target, Timeout: time.Second}, true, false, &out, &errOut)
-	if cmdline.Code(err) != int(Unreachable) {
-		t.Fatalf("exit code %d (%v)", cmdline.Code(err), err)
-	}
-	var rep Report
-	if err := json.Unmarshal(out.Bytes(), &rep); err != nil || rep.Status != "unreachable" || rep.ExitCode != 3 {
-		t.Fatalf("JSON report %s (%v)", out.String(), err)
-	}
-	if !strings.HasPrefix(errOut.String(), "probe: unreachable: is the server running") || strings.Contains(errOut.String(), "\x1b[") {
-		t.Errorf("stderr %q", errOut.String())
 	}
 }

@@ -164,7 +164,7 @@ func TestCompareErrors(t *testing.T) {
 		name      string
 		stdin     string
 		cfg       Config
-		code      int
+		code      cmdline.ExitCode
 		errSubstr string
 	}{
 		{"fail-on without a comparison", "", Config{Files: []string{oldFile}, FailOn: "ttft_p99_ms>+10%"}, cmdline.ExitUsage, "--fail-on needs a comparison"},

@@ -162,7 +162,7 @@ func TestGoodputGate(t *testing.T) {
 	tests := []struct {
 		name   string
 		cfg    Config
-		code   int
+		code   cmdline.ExitCode
 		stderr []string // substrings, in order
 	}{
 		{"below: exit 4, the group and the shortfall named", Config{SLO: "e2e=150ms", MinGoodputRatio: ratio(0.9)}, ExitGoodput, []string{

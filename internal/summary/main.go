@@ -21,19 +21,11 @@ import (
 	"servebench/internal/stats"
 )
 
-// summarize's own exit codes. The shared codes are cmdline's: 0 success,
-// 1 runtime failure (unreadable input, no records, an output that cannot be
-// written, nothing to compare), 2 usage error.
+// summarize's exit codes, from the one table (cmdline.ExitCode).
 const (
-	// ExitBadInput: with --strict, some input lines were not records.
-	ExitBadInput = 3
-	// ExitGoodput: a group's share of requests meeting the --slo objectives
-	// is below --min-goodput-ratio. Everything was written before it is
-	// returned.
-	ExitGoodput = 4
-	// ExitRegression: a comparison found a significant change that crossed
-	// a --fail-on threshold. Everything was written before it is returned.
-	ExitRegression = 5
+	ExitBadInput   = cmdline.ExitBadInput
+	ExitGoodput    = cmdline.ExitGoodput
+	ExitRegression = cmdline.ExitRegression
 )
 
 // maxBadLineMessages caps the bad-line messages on stderr; the rest are

@@ -22,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 func fixedNow() time.Time { return time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC) }
 
 // run calls Main in-process and returns its outputs and exit code.
-func run(t *testing.T, stdin string, cfg Config) (stdout, stderr string, code int) {
+func run(t *testing.T, stdin string, cfg Config) (stdout, stderr string, code cmdline.ExitCode) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	if cfg.Now == nil {
@@ -210,7 +210,7 @@ func TestExitCodes(t *testing.T) {
 		name      string
 		stdin     string
 		cfg       Config
-		code      int
+		code      cmdline.ExitCode
 		errSubstr string
 	}{
 		{"no records at all", "", Config{}, cmdline.ExitFailure, "no records"},
