@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"servebench/internal/cmdline"
 )
 
 // buildLLMSim builds the command once per test binary run.
@@ -104,5 +107,32 @@ func TestUsageErrors(t *testing.T) {
 				t.Errorf("%v: %v, want exit status 2\n%s", tt.args, err, out)
 			}
 		})
+	}
+}
+
+// TestRunInProcess: usage errors name the flag and exit 2; a cancelled
+// context (the first SIGINT) ends serving with exit 0.
+func TestRunInProcess(t *testing.T) {
+	tests := []struct {
+		args   []string
+		code   cmdline.ExitCode
+		stderr string
+	}{
+		{[]string{"--fault", "bogus=0.1"}, cmdline.ExitUsage, `llmsim: --fault: invalid configuration: unknown fault "bogus"`},
+		{[]string{"--oversize-mib", "0"}, cmdline.ExitUsage, "--oversize-mib must be in 1.."},
+		{[]string{"extra"}, cmdline.ExitUsage, "unexpected argument"},
+		{[]string{"--nope"}, cmdline.ExitUsage, "see --help"},
+	}
+	for _, tt := range tests {
+		var out, errOut strings.Builder
+		if code := run(context.Background(), append([]string{"llmsim"}, tt.args...), nil, &out, &errOut); code != tt.code || !strings.Contains(errOut.String(), tt.stderr) {
+			t.Errorf("%v: exit %d, stderr %q; want %d, %q", tt.args, code, errOut.String(), tt.code, tt.stderr)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	var errOut strings.Builder
+	if code := run(ctx, []string{"llmsim", "--addr", "127.0.0.1:0"}, nil, io.Discard, &errOut); code != cmdline.ExitOK || !strings.Contains(errOut.String(), "llmsim: serving") {
+		t.Errorf("serve then stop: exit %d, stderr %q", code, errOut.String())
 	}
 }

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"servebench/e2e/e2etest"
+	"servebench/internal/cmdline"
+	"servebench/internal/sim"
+)
+
+// newSim serves llmsim's engine in-process.
+func newSim(t *testing.T, mutate func(*sim.Config)) string {
+	t.Helper()
+	cfg := sim.DefaultConfig()
+	cfg.TTFT, cfg.ITL, cfg.Quiet = 2*time.Millisecond, time.Millisecond, true
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	srv := httptest.NewServer(sim.New(cfg))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// genloadRun runs the program in-process.
+func genloadRun(ctx context.Context, args ...string) (stdout, stderr string, code cmdline.ExitCode) {
+	var out, errOut bytes.Buffer
+	code = run(ctx, append([]string{"genload"}, args...), nil, &out, &errOut)
+	return out.String(), errOut.String(), code
+}
+
+// TestRun: the whole program through its run function: records on stdout,
+// the final line on stderr, usage errors with the flag named and nothing on
+// stdout, the exit code of the one table.
+func TestRun(t *testing.T) {
+	url := newSim(t, nil)
+	tests := []struct {
+		name    string
+		args    []string
+		code    cmdline.ExitCode
+		records int    // lines on stdout
+		stderr  string // a substring
+	}{
+		{"serial run", []string{"--url", url, "-n", "3", "--max-tokens", "4"}, cmdline.ExitOK, 3, "3 requests, 0 failed"},
+		{"sweep with warmup", []string{"--url", url, "-n", "2", "-c", "1,2", "--warmup", "1", "--max-tokens", "2"}, cmdline.ExitOK, 6, "6 requests"},
+		{"quiet", []string{"--url", url, "-n", "1", "-q", "--max-tokens", "2"}, cmdline.ExitOK, 1, ""},
+		{"bad endpoint", []string{"--url", url, "--endpoint", "embeddings"}, cmdline.ExitUsage, 0, `--endpoint "embeddings"`},
+		{"bad list", []string{"--url", url, "-c", "1,x"}, cmdline.ExitUsage, 0, "--concurrency"},
+		{"stray argument", []string{"--url", url, "extra"}, cmdline.ExitUsage, 0, "unexpected arguments"},
+		{"unknown flag", []string{"--nope"}, cmdline.ExitUsage, 0, "see --help"},
+		{"two keys", []string{"--url", url, "--api-key", "a", "--api-key-file", "/nonexistent"}, cmdline.ExitUsage, 0, "give --api-key or --api-key-file, not both"},
+		{"dead server", []string{"--url", "http://127.0.0.1:1", "-n", "1"}, cmdline.ExitFailure, 0, "cannot list the served models"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := genloadRun(context.Background(), tt.args...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d; stderr %q", code, tt.code, errOut)
+			}
+			if n := strings.Count(out, "\n"); n != tt.records {
+				t.Errorf("%d records, want %d", n, tt.records)
+			}
+			if !strings.Contains(errOut, tt.stderr) {
+				t.Errorf("stderr %q, want %q", errOut, tt.stderr)
+			}
+			for _, rec := range e2etest.ReadRecords(t, strings.NewReader(out), "stdout") {
+				if !rec.OK {
+					t.Errorf("seq %d failed: %s", rec.Seq, rec.Error)
+				}
+			}
+		})
+	}
+}
+
+// TestInterrupt: a first signal stops sending and lets requests in flight
+// finish; the run exits 128+signal with a whole record per attempt.
+func TestInterrupt(t *testing.T) {
+	url := newSim(t, func(c *sim.Config) { c.TTFT = 100 * time.Millisecond })
+	ctx, interrupt := cmdline.WithInterrupts(context.Background())
+	var wg sync.WaitGroup
+	var out, errOut string
+	var code cmdline.ExitCode
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		out, errOut, code = genloadRun(ctx, "--url", url, "-n", "1000", "-c", "2", "--max-tokens", "2", "--grace", "5s")
+	}()
+	time.Sleep(500 * time.Millisecond)
+	interrupt(syscall.SIGTERM)
+	wg.Wait()
+	if code != cmdline.ExitSIGTERM {
+		t.Fatalf("exit %d, want %d; stderr %q", code, cmdline.ExitSIGTERM, errOut)
+	}
+	recs := e2etest.ReadRecords(t, strings.NewReader(out), "stdout")
+	if len(recs) == 0 || len(recs) >= 1000 {
+		t.Fatalf("%d records", len(recs))
+	}
+	for _, rec := range recs {
+		if !rec.OK {
+			t.Errorf("seq %d: %s (in flight must finish within --grace)", rec.Seq, rec.Error)
+		}
+	}
+	if !strings.Contains(errOut, "no new requests; waiting up to 5s") {
+		t.Errorf("stderr %q", errOut)
+	}
+}
