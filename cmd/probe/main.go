@@ -18,6 +18,14 @@ import (
 	"servebench/internal/probe"
 )
 
+// advice words each of probe's advices with the flags that follow it.
+var advice = map[probe.Advice]string{
+	probe.GiveKey:      "set it with --api-key, --api-key-file or OPENAI_API_KEY",
+	probe.Wait:         "try --wait 10m",
+	probe.WaitOrLonger: "try --wait, or a longer --timeout",
+	probe.TrustCert:    "trust its CA with --ca-cert FILE, or skip the check with --insecure",
+}
+
 // exitCodes gives each outcome its code of the one table.
 var exitCodes = map[probe.Outcome]cmdline.ExitCode{
 	probe.Ready:       cmdline.ExitOK,
@@ -96,6 +104,9 @@ func config(c *cli.Context) (probe.Config, error) {
 func report(ctx context.Context, cfg probe.Config, asJSON, colored bool, stdout, stderr io.Writer) error {
 	hc := &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, TLSClientConfig: cfg.TLS}}
 	rep := probe.Run(ctx, hc, cfg)
+	if next, ok := advice[rep.Advice]; ok {
+		rep.Message += "; " + next
+	}
 	code := exitCodes[rep.Outcome()]
 	rep.ExitCode = int(code)
 	if asJSON {

@@ -24,6 +24,14 @@ func TestRun(t *testing.T) {
 		}
 	}))
 	defer ready.Close()
+	loading := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer loading.Close()
+	locked := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer locked.Close()
 	tests := []struct {
 		name   string
 		args   []string
@@ -32,6 +40,8 @@ func TestRun(t *testing.T) {
 		stderr string
 	}{
 		{"unreachable", []string{"--url", url, "--timeout", "1s", "--json"}, cmdline.ExitUnreachable, "unreachable", "probe: unreachable: is the server running"},
+		{"loading: the advice names --wait", []string{"--url", loading.URL, "--json"}, cmdline.ExitNotReady, "not_ready", "loading the model; try --wait 10m"},
+		{"key rejected: the advice names the key flags", []string{"--url", locked.URL, "--json"}, cmdline.ExitAuth, "auth_rejected", "set it with --api-key, --api-key-file or OPENAI_API_KEY"},
 		{"ready", []string{"--url", ready.URL, "--json"}, cmdline.ExitOK, "ready", "probe: ready"},
 		{"model not served", []string{"--url", ready.URL, "--model", "other", "--json"}, cmdline.ExitNoModel, "model_not_served", "probe: model_not_served"},
 		{"bad endpoint", []string{"--url", ready.URL, "--endpoint", "embeddings"}, cmdline.ExitUsage, "", `--endpoint "embeddings"`},

@@ -33,6 +33,18 @@ const (
 	SmokeFailed         // the 1-token completion failed
 )
 
+// Advice is what to try next, which the command words with its own flags.
+type Advice int
+
+// Advices.
+const (
+	NoAdvice     Advice = iota
+	GiveKey             // give (the right) API key
+	Wait                // wait longer: the server is starting or loading the model
+	WaitOrLonger        // wait, or allow each check more time
+	TrustCert           // trust the server's certificate
+)
+
 var outcomeNames = map[Outcome]string{
 	Ready: "ready", Unreachable: "unreachable", NotReady: "not_ready",
 	NoModel: "model_not_served", AuthFailed: "auth_rejected", SmokeFailed: "smoke_failed",
@@ -68,6 +80,7 @@ type Report struct {
 	SmokeMs     *float64 `json:"smoke_ms,omitempty"`
 	Attempts    int      `json:"attempts"`
 	WaitedS     float64  `json:"waited_s"`
+	Advice      Advice   `json:"-"` // what to try next, for the command to add to Message
 
 	outcome Outcome
 }
@@ -116,7 +129,8 @@ func once(ctx context.Context, hc *http.Client, cfg Config) *Report {
 		_, err := openai.Get(ctx, hc, t.HealthURL(), cfg.APIKey)
 		return err
 	})
-	if o, msg, bad := classify(err, t.HealthURL()); bad && !isStatus(err, http.StatusNotFound) {
+	if o, msg, next, bad := classify(err, t.HealthURL()); bad && !isStatus(err, http.StatusNotFound) {
+		rep.Advice = next
 		return verdict(o, "%s", msg)
 	}
 	rep.HealthMs = record.Float(ms)
@@ -126,7 +140,8 @@ func once(ctx context.Context, hc *http.Client, cfg Config) *Report {
 		models, err = openai.ListModels(ctx, hc, t, cfg.APIKey)
 		return err
 	})
-	if o, msg, bad := classify(err, t.ModelsURL()); bad {
+	if o, msg, next, bad := classify(err, t.ModelsURL()); bad {
+		rep.Advice = next
 		return verdict(o, "%s", msg)
 	}
 	rep.ModelsMs = record.Float(ms)
@@ -147,7 +162,8 @@ func once(ctx context.Context, hc *http.Client, cfg Config) *Report {
 	if cfg.Smoke {
 		ms, err = timed(ctx, cfg.SmokeTimeout, func(ctx context.Context) error { return smoke(ctx, hc, cfg, rep.Model) })
 		if err != nil {
-			if o, msg, _ := classify(err, t.EndpointURL(cfg.Endpoint)); o == AuthFailed || o == Unreachable {
+			if o, msg, next, _ := classify(err, t.EndpointURL(cfg.Endpoint)); o == AuthFailed || o == Unreachable {
+				rep.Advice = next
 				return verdict(o, "%s", msg)
 			}
 			return verdict(SmokeFailed, "smoke completion failed: %v", err)
@@ -213,33 +229,32 @@ func isStatus(err error, status int) bool {
 	return errors.As(err, &he) && he.Status == status
 }
 
-// classify turns a check's error into an outcome and a message that says
-// what to do next.
-func classify(err error, url string) (Outcome, string, bool) {
+// classify turns a check's error into an outcome, a message and what to
+// try next.
+func classify(err error, url string) (Outcome, string, Advice, bool) {
 	if err == nil {
-		return Ready, "", false
+		return Ready, "", NoAdvice, false
 	}
 	var he *openai.HTTPError
 	if errors.As(err, &he) {
 		switch {
 		case he.Status == http.StatusUnauthorized || he.Status == http.StatusForbidden:
-			return AuthFailed, fmt.Sprintf("%v: set the API key (--api-key or OPENAI_API_KEY)", he), true
+			return AuthFailed, fmt.Sprintf("%v: the API key is missing or wrong", he), GiveKey, true
 		case he.Status == http.StatusServiceUnavailable:
-			return NotReady, fmt.Sprintf("%v: the server is still starting or loading the model; try --wait 10m", he), true
+			return NotReady, fmt.Sprintf("%v: the server is still starting or loading the model", he), Wait, true
 		case he.Status == http.StatusNotFound:
-			return NotReady, fmt.Sprintf("%v: is this an OpenAI-compatible server, and is the URL's path right?", he), true
+			return NotReady, fmt.Sprintf("%v: is this an OpenAI-compatible server, and is the URL's path right?", he), NoAdvice, true
 		}
-		return NotReady, fmt.Sprintf("%v: the server is up but unhealthy", he), true
+		return NotReady, fmt.Sprintf("%v: the server is up but unhealthy", he), NoAdvice, true
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return NotReady, fmt.Sprintf("%s: no answer within the timeout: overloaded or stuck? try --wait or a longer --timeout", url), true
+		return NotReady, fmt.Sprintf("%s: no answer within the timeout: overloaded or stuck?", url), WaitOrLonger, true
 	}
 	msg := err.Error()
-	hint := "is the server running, and on that host and port?"
 	if strings.Contains(msg, "certificate") || strings.Contains(msg, "tls:") {
-		hint = "TLS failed: check the certificate"
+		return Unreachable, "TLS failed: check the certificate: " + msg, TrustCert, true
 	}
-	return Unreachable, fmt.Sprintf("%s: %s", hint, msg), true
+	return Unreachable, "is the server running, and on that host and port?: " + msg, NoAdvice, true
 }
 
 // sameModel matches a served id against the name asked for. Ollama lists

@@ -69,7 +69,7 @@ func TestOutcomes(t *testing.T) {
 		{name: "untagged name matches :latest (Ollama)", srv: func() *server { s := ok(); s.ids = []string{"tiny:latest"}; return s }(), cfg: func(c *Config) { c.Model = "tiny" }, want: Ready, model: "tiny:latest"},
 		{name: "a tag must match", srv: func() *server { s := ok(); s.ids = []string{"tiny:latest"}; return s }(), cfg: func(c *Config) { c.Model = "tiny:q4" }, want: NoModel},
 		{name: "smoke ok", srv: ok(), cfg: func(c *Config) { c.Smoke = true }, want: Ready, inMsg: "1-token completion"},
-		{name: "loading", srv: func() *server { s := ok(); s.health = 503; return s }(), want: NotReady, inMsg: "--wait"},
+		{name: "loading", srv: func() *server { s := ok(); s.health = 503; return s }(), want: NotReady, inMsg: "still starting or loading the model"},
 		{name: "health 500", srv: func() *server { s := ok(); s.health = 500; return s }(), want: NotReady, inMsg: "unhealthy"},
 		{name: "no /health (Ollama)", srv: func() *server { s := ok(); s.health = 404; return s }(), want: Ready},
 		{name: "model missing", srv: ok(), cfg: func(c *Config) { c.Model = "other" }, want: NoModel, inMsg: "m1, m2"},
