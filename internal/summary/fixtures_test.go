@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"servebench/internal/openai"
 	"servebench/internal/record"
 )
 
@@ -112,7 +113,7 @@ func fixtureAt(ms float64) time.Time {
 func fixtureBase(run, label string, seq int, conc, maxTokens int) record.Record {
 	return record.Record{
 		Schema: record.Schema, RunID: run, Label: label, Seq: seq, Phase: record.PhaseMeasure,
-		Model: "m", URL: "http://127.0.0.1:8000/v1/completions", Endpoint: "/v1/completions",
+		Model: "m", URL: "http://127.0.0.1:8000/v1/completions", Endpoint: openai.EndpointCompletions,
 		Stream: true, Concurrency: conc, MaxTokens: maxTokens,
 	}
 }
