@@ -60,9 +60,9 @@ func TestShareGPTRequest(t *testing.T) {
 	}
 }
 
-// TestShareGPTFilter reads testdata/sharegpt.json (see gen_sharegpt.py for
-// what each case is) and checks which conversations are kept, with what
-// output length.
+// TestShareGPTFilter reads testdata/sharegpt.json (see
+// shareGPTFixtureEntries for what each case is) and checks which
+// conversations are kept, with what output length.
 func TestShareGPTFilter(t *testing.T) {
 	tests := []struct {
 		name         string

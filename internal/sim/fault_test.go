@@ -34,6 +34,27 @@ func TestParseFaults(t *testing.T) {
 	}
 }
 
+// TestFaultNames: each fault has one name of its own that ParseFault reads
+// back, and a name fits where users and tools put it: in --fault KIND=RATE
+// lists, in a metric's kind="..." label, in error messages.
+func TestFaultNames(t *testing.T) {
+	names := FaultNames()
+	if len(names) != int(numFaults) || names[0] != "none" {
+		t.Fatalf("FaultNames() = %q: want every fault, none first", names)
+	}
+	seen := map[string]bool{}
+	for f := FaultNone; f < numFaults; f++ {
+		name := f.String()
+		if got, err := ParseFault(name); err != nil || got != f || names[f] != name {
+			t.Errorf("fault %d: name %q, FaultNames %q, parsed back as %v (%v)", f, name, names[f], got, err)
+		}
+		if seen[name] || strings.Trim(name, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+			t.Errorf("fault %d: name %q repeated or not lowercase letters, digits and hyphens", f, name)
+		}
+		seen[name] = true
+	}
+}
+
 func TestValidateFaults(t *testing.T) {
 	tests := []struct {
 		name string

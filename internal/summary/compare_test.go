@@ -15,9 +15,10 @@ import (
 	"servebench/internal/record"
 )
 
-// The comparison fixture (testdata/gen_compare.py): the latency point has
-// six runs a side and 10 ms more TTFT in new; the throughput point one run a
-// side with 10 of 40 requests failed in new; a third point only in new.
+// The comparison fixture (compareSide in fixtures_test.go): the latency
+// point has six runs a side and 10 ms more TTFT in new; the throughput point
+// one run a side with 10 of 40 requests failed in new; a third point only in
+// new.
 var (
 	oldFile = filepath.Join("testdata", "old.jsonl")
 	newFile = filepath.Join("testdata", "new.jsonl")

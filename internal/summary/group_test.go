@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"servebench/internal/openai"
 	"servebench/internal/record"
 	"servebench/internal/report"
 )
@@ -18,7 +19,7 @@ func okRecord(run string, seq int, latencyMs float64) record.Record {
 	at := t0.Add(time.Duration(seq) * time.Second)
 	return record.Record{
 		Schema: record.Schema, RunID: run, Label: "lab", Seq: seq, Phase: record.PhaseMeasure,
-		Model: "m", Endpoint: "/v1/completions", Stream: true, Concurrency: 1, MaxTokens: 5,
+		Model: "m", Endpoint: openai.EndpointCompletions, Stream: true, Concurrency: 1, MaxTokens: 5,
 		ScheduledAt: at, SentAt: at, TTFTMs: record.Float(10), LatencyMs: latencyMs,
 		ITLMs: []float64{1, 2}, TPOTMs: record.Float((latencyMs - 10) / 4),
 		PromptTokens: 10, OutputTokens: 5, TokensFrom: record.TokensFromUsage, Status: 200, OK: true,

@@ -16,7 +16,7 @@ import (
 	"servebench/internal/record"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+var update = flag.Bool("update", false, "rewrite the fixtures (from their generators) and the golden files in testdata")
 
 // fixedNow is the clock of every test that writes a log.
 func fixedNow() time.Time { return time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC) }
