@@ -223,7 +223,7 @@ func TestBadLinesInPipe(t *testing.T) {
 		t.Fatalf("bad lines %d, groups %d, stderr %q", s.BadLines, len(s.Groups), stderr)
 	}
 	_, _, code = sh(t, time.Minute, "printf 'garbage\\n' | summarize --strict")
-	if code != 3 {
-		t.Errorf("--strict exit %d, want 3", code)
+	if code != 8 {
+		t.Errorf("--strict exit %d, want 8 (bad input)", code)
 	}
 }
