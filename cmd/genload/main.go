@@ -129,7 +129,7 @@ func config(c *cli.Context, stderr io.Writer) (*load.Config, error) {
 		cfg.Dataset.Prompts = []string{c.String("prompt")}
 	}
 	if err := cfg.Validate(); err != nil {
-		return nil, cmdline.Usage(err)
+		return nil, cmdline.Usage(worded(err, cfg))
 	}
 	return cfg, nil
 }

@@ -55,6 +55,9 @@ func TestRun(t *testing.T) {
 		{"stray argument", []string{"--url", url, "extra"}, cmdline.ExitUsage, 0, "unexpected arguments"},
 		{"unknown flag", []string{"--nope"}, cmdline.ExitUsage, 0, "see --help"},
 		{"two keys", []string{"--url", url, "--api-key", "a", "--api-key-file", "/nonexistent"}, cmdline.ExitUsage, 0, "give --api-key or --api-key-file, not both"},
+		{"two prompt sources", []string{"--url", url, "--prompt", "hi", "--input-tokens", "5"}, cmdline.ExitUsage, 0, "--prompt and --input-tokens cannot be used together: choose one of --prompt, --prompt-file, --sharegpt and --input-tokens"},
+		{"range without length", []string{"--url", url, "--output-tokens-range", "0.5"}, cmdline.ExitUsage, 0, "--output-tokens-range needs --output-tokens"},
+		{"missing prompt file", []string{"--url", url, "--prompt-file", "/nonexistent/p.txt"}, cmdline.ExitUsage, 0, "genload: --prompt-file: open /nonexistent/p.txt: no such file"},
 		{"dead server", []string{"--url", "http://127.0.0.1:1", "-n", "1"}, cmdline.ExitFailure, 0, "cannot list the served models"},
 	}
 	for _, tt := range tests {

@@ -7,13 +7,13 @@
 package dataset
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
 
 	"servebench/internal/openai"
+	"servebench/internal/setting"
 )
 
 // DefaultPrompt is sent when no source is chosen, so that the quickest run
@@ -123,40 +123,40 @@ func New(cfg Config) (Source, error) {
 func (c Config) validate() error {
 	var chosen []string
 	if len(c.Prompts) > 0 {
-		chosen = append(chosen, "--prompt")
+		chosen = append(chosen, "{Prompts}")
 	}
 	if c.PromptFile != "" {
-		chosen = append(chosen, "--prompt-file")
+		chosen = append(chosen, "{PromptFile}")
 	}
 	if c.ShareGPTFile != "" {
-		chosen = append(chosen, "--sharegpt")
+		chosen = append(chosen, "{ShareGPTFile}")
 	}
 	if c.InputTokens > 0 {
-		chosen = append(chosen, "--input-tokens")
+		chosen = append(chosen, "{InputTokens}")
 	}
 	if len(chosen) > 1 {
-		return fmt.Errorf("%s cannot be used together: choose one of --prompt, --prompt-file, --sharegpt and --input-tokens",
+		return setting.Errorf("%s cannot be used together: choose one of {Prompts}, {PromptFile}, {ShareGPTFile} and {InputTokens}",
 			strings.Join(chosen, " and "))
 	}
 	for _, l := range []struct {
-		flag string
-		n    int
-	}{{"--input-tokens", c.InputTokens}, {"--output-tokens", c.OutputTokens}, {"--shared-prefix-tokens", c.SharedPrefixTokens}} {
+		field string
+		n     int
+	}{{"InputTokens", c.InputTokens}, {"OutputTokens", c.OutputTokens}, {"SharedPrefixTokens", c.SharedPrefixTokens}} {
 		if l.n < 0 || l.n > maxLength {
-			return fmt.Errorf("%s %d: want 0 to %d", l.flag, l.n, maxLength)
+			return setting.Errorf("{%s} %d: want 0 to %d", l.field, l.n, maxLength)
 		}
 	}
 	for _, r := range []struct {
-		flag, base string
-		ratio      float64
-		n          int
-	}{{"--input-tokens-range", "--input-tokens", c.InputTokensRange, c.InputTokens},
-		{"--output-tokens-range", "--output-tokens", c.OutputTokensRange, c.OutputTokens}} {
+		field, base string
+		ratio       float64
+		n           int
+	}{{"InputTokensRange", "InputTokens", c.InputTokensRange, c.InputTokens},
+		{"OutputTokensRange", "OutputTokens", c.OutputTokensRange, c.OutputTokens}} {
 		if !(r.ratio >= 0 && r.ratio < 1) { // also refuses NaN
-			return fmt.Errorf("%s %v: want a ratio in [0, 1)", r.flag, r.ratio)
+			return setting.Errorf("{%s} %v: want a ratio in [0, 1)", r.field, r.ratio)
 		}
 		if r.ratio > 0 && r.n == 0 {
-			return fmt.Errorf("%s needs %s", r.flag, r.base)
+			return setting.Errorf("{%s} needs {%s}", r.field, r.base)
 		}
 	}
 	return nil
@@ -169,7 +169,7 @@ func (c Config) fixedItems() ([]Item, error) {
 		items := make([]Item, len(c.Prompts))
 		for i, p := range c.Prompts {
 			if strings.TrimSpace(p) == "" {
-				return nil, fmt.Errorf("--prompt number %d is empty", i+1)
+				return nil, setting.Errorf("{Prompts} number %d is empty", i+1)
 			}
 			items[i] = Item{Prompt: p}
 		}

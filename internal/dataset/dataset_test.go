@@ -15,6 +15,8 @@ import (
 	"servebench/internal/openai"
 )
 
+// TestNewValidation: errors name the Config fields (setting.Error), which
+// cmd/genload words as its flags.
 func TestNewValidation(t *testing.T) {
 	tests := []struct {
 		name string
@@ -23,22 +25,22 @@ func TestNewValidation(t *testing.T) {
 	}{
 		{"default", Config{}, ""},
 		{"synthetic", Config{InputTokens: 10, InputTokensRange: 0.5, OutputTokens: 5, OutputTokensRange: 0.99}, ""},
-		{"two sources name both flags", Config{Prompts: []string{"a"}, ShareGPTFile: "x"}, "--prompt and --sharegpt cannot be used together"},
+		{"two sources name both fields", Config{Prompts: []string{"a"}, ShareGPTFile: "x"}, "Prompts and ShareGPTFile cannot be used together"},
 		{"all four", Config{Prompts: []string{"a"}, PromptFile: "p", ShareGPTFile: "s", InputTokens: 1},
-			"--prompt and --prompt-file and --sharegpt and --input-tokens"},
-		{"file and synthetic", Config{PromptFile: "p", InputTokens: 3}, "choose one of --prompt, --prompt-file, --sharegpt and --input-tokens"},
-		{"range of 1", Config{InputTokens: 10, InputTokensRange: 1}, "--input-tokens-range 1: want a ratio in [0, 1)"},
-		{"negative range", Config{OutputTokens: 10, OutputTokensRange: -0.1}, "--output-tokens-range -0.1"},
-		{"NaN range", Config{InputTokens: 10, InputTokensRange: math.NaN()}, "--input-tokens-range NaN"},
-		{"range without length", Config{InputTokensRange: 0.2}, "--input-tokens-range needs --input-tokens"},
-		{"output range without length", Config{OutputTokensRange: 0.2}, "--output-tokens-range needs --output-tokens"},
-		{"negative input", Config{InputTokens: -1}, "--input-tokens -1"},
-		{"negative output", Config{OutputTokens: -5}, "--output-tokens -5"},
-		{"negative prefix", Config{SharedPrefixTokens: -5}, "--shared-prefix-tokens -5"},
-		{"huge input", Config{InputTokens: 1e9}, "--input-tokens 1000000000: want 0 to"},
-		{"empty literal prompt", Config{Prompts: []string{"a", " "}}, "--prompt number 2 is empty"},
-		{"missing prompt file", Config{PromptFile: "testdata/nope.txt"}, "--prompt-file: open testdata/nope.txt"},
-		{"missing sharegpt", Config{ShareGPTFile: "testdata/nope.json"}, "--sharegpt: open testdata/nope.json"},
+			"Prompts and PromptFile and ShareGPTFile and InputTokens"},
+		{"file and synthetic", Config{PromptFile: "p", InputTokens: 3}, "choose one of Prompts, PromptFile, ShareGPTFile and InputTokens"},
+		{"range of 1", Config{InputTokens: 10, InputTokensRange: 1}, "InputTokensRange 1: want a ratio in [0, 1)"},
+		{"negative range", Config{OutputTokens: 10, OutputTokensRange: -0.1}, "OutputTokensRange -0.1"},
+		{"NaN range", Config{InputTokens: 10, InputTokensRange: math.NaN()}, "InputTokensRange NaN"},
+		{"range without length", Config{InputTokensRange: 0.2}, "InputTokensRange needs InputTokens"},
+		{"output range without length", Config{OutputTokensRange: 0.2}, "OutputTokensRange needs OutputTokens"},
+		{"negative input", Config{InputTokens: -1}, "InputTokens -1"},
+		{"negative output", Config{OutputTokens: -5}, "OutputTokens -5"},
+		{"negative prefix", Config{SharedPrefixTokens: -5}, "SharedPrefixTokens -5"},
+		{"huge input", Config{InputTokens: 1e9}, "InputTokens 1000000000: want 0 to"},
+		{"empty literal prompt", Config{Prompts: []string{"a", " "}}, "Prompts number 2 is empty"},
+		{"missing prompt file", Config{PromptFile: "testdata/nope.txt"}, "open testdata/nope.txt"},
+		{"missing sharegpt", Config{ShareGPTFile: "testdata/nope.json"}, "open testdata/nope.json"},
 	}
 	for _, tt := range tests {
 		_, err := New(tt.cfg)

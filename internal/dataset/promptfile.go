@@ -23,7 +23,7 @@ const maxLineBytes = 16 << 20
 func readPromptFile(path string) ([]Item, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("--prompt-file: %w", err)
+		return nil, err // *fs.PathError: names the file
 	}
 	defer f.Close()
 	return readPrompts(f, path)

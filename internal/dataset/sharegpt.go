@@ -85,7 +85,7 @@ func (e *shareGPTEntry) request() (prompt, reply string, ok bool) {
 func readShareGPTFile(path string, outputTokens int) ([]Item, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("--sharegpt: %w", err)
+		return nil, err // *fs.PathError: names the file
 	}
 	defer f.Close()
 	return readShareGPT(f, path, outputTokens)

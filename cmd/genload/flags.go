@@ -1,0 +1,44 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"servebench/internal/load"
+	"servebench/internal/setting"
+)
+
+// fieldFlags names the settings of load.Config and dataset.Config as
+// genload's flags, for the libraries' setting.Errors.
+var fieldFlags = map[string]string{
+	"Prompts": "--prompt", "PromptFile": "--prompt-file", "ShareGPTFile": "--sharegpt",
+	"InputTokens": "--input-tokens", "InputTokensRange": "--input-tokens-range",
+	"OutputTokens": "--output-tokens", "OutputTokensRange": "--output-tokens-range",
+	"SharedPrefixTokens": "--shared-prefix-tokens",
+}
+
+func flagName(field string) (string, bool) {
+	f, ok := fieldFlags[field]
+	return f, ok
+}
+
+// worded says a library's error about a setting in the words of genload's
+// command line: the flag for a Config field, the flag that named a file
+// that cannot be read.
+func worded(err error, cfg *load.Config) error {
+	var se *setting.Error
+	if errors.As(err, &se) {
+		return errors.New(se.Named(flagName))
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		switch pe.Path {
+		case cfg.Dataset.PromptFile:
+			return fmt.Errorf("--prompt-file: %w", err)
+		case cfg.Dataset.ShareGPTFile:
+			return fmt.Errorf("--sharegpt: %w", err)
+		}
+	}
+	return err
+}
