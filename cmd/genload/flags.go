@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 
 	"servebench/internal/load"
 	"servebench/internal/setting"
@@ -16,6 +17,25 @@ var fieldFlags = map[string]string{
 	"InputTokens": "--input-tokens", "InputTokensRange": "--input-tokens-range",
 	"OutputTokens": "--output-tokens", "OutputTokensRange": "--output-tokens-range",
 	"SharedPrefixTokens": "--shared-prefix-tokens",
+	"URL": "--url", "Endpoint": "--endpoint", "Model": "--model", "Requests": "--requests", "Duration": "--duration",
+	"Warmup": "--warmup", "MaxTokens": "--max-tokens", "FirstTokenTimeout": "--first-token-timeout", "Grace": "--grace",
+	"Concurrencies": "--concurrency", "Rates": "--request-rate", "MaxConcurrency": "--max-concurrency",
+	"Arrival": "--arrival", "Burstiness": "--burstiness", "RampUp": "--ramp-up",
+}
+
+// parseList reads a comma-separated list of load points ("1,2,4,8") given
+// to flag, with parse applied to each element.
+func parseList[T any](s, flag string, parse func(string) (T, error)) ([]T, error) {
+	var out []T
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		v, err := parse(f)
+		if err != nil {
+			return nil, fmt.Errorf("--%s: %q is not a valid value in %q", flag, f, s)
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 func flagName(field string) (string, bool) {

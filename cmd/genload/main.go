@@ -148,6 +148,7 @@ func genload(ctx context.Context, cfg *load.Config, stdout, stderr io.Writer) er
 	out := record.NewWriter(stdout)
 	out.SetFlushInterval(flushInterval)
 	res, err := load.Run(ctx, abort, cfg, out, stderr)
+	err = worded(err, cfg)
 	if !cfg.Quiet && res.Model != "" {
 		fmt.Fprintf(stderr, "genload: run %s (%s): %d requests, %d failed, %.2fs\n",
 			res.RunID, res.Model, res.Sent, res.Failed, res.Elapsed.Seconds())
@@ -177,7 +178,7 @@ func profile(path string) (stop func(), err error) {
 // a list to sweep.
 func loadPoints(c *cli.Context, cfg *load.Config) error {
 	if c.IsSet("request-rate") {
-		rates, err := load.ParseList(c.String("request-rate"), "request-rate", func(s string) (float64, error) {
+		rates, err := parseList(c.String("request-rate"), "request-rate", func(s string) (float64, error) {
 			return strconv.ParseFloat(s, 64)
 		})
 		if err != nil {
@@ -188,7 +189,7 @@ func loadPoints(c *cli.Context, cfg *load.Config) error {
 			return nil
 		}
 	}
-	conc, err := load.ParseList(c.String("concurrency"), "concurrency", strconv.Atoi)
+	conc, err := parseList(c.String("concurrency"), "concurrency", strconv.Atoi)
 	if err != nil {
 		return cmdline.Usage(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -58,6 +60,10 @@ func TestRun(t *testing.T) {
 		{"two prompt sources", []string{"--url", url, "--prompt", "hi", "--input-tokens", "5"}, cmdline.ExitUsage, 0, "--prompt and --input-tokens cannot be used together: choose one of --prompt, --prompt-file, --sharegpt and --input-tokens"},
 		{"range without length", []string{"--url", url, "--output-tokens-range", "0.5"}, cmdline.ExitUsage, 0, "--output-tokens-range needs --output-tokens"},
 		{"missing prompt file", []string{"--url", url, "--prompt-file", "/nonexistent/p.txt"}, cmdline.ExitUsage, 0, "genload: --prompt-file: open /nonexistent/p.txt: no such file"},
+		{"negative max-tokens names only it", []string{"--url", url, "--max-tokens", "-5"}, cmdline.ExitUsage, 0, "genload: --max-tokens -5: cannot be negative"},
+		{"closed and open loop", []string{"--url", url, "-c", "2", "-r", "5"}, cmdline.ExitUsage, 0, "--concurrency is for closed-loop load; with --request-rate cap requests in flight with --max-concurrency"},
+		{"bad arrival", []string{"--url", url, "-r", "5", "--arrival", "bursty"}, cmdline.ExitUsage, 0, `--arrival "bursty": want poisson, constant or gamma`},
+		{"chat prompts on completions", []string{"--url", url, "--prompt-file", chatPrompts(t)}, cmdline.ExitFailure, 0, "use --endpoint chat"},
 		{"dead server", []string{"--url", "http://127.0.0.1:1", "-n", "1"}, cmdline.ExitFailure, 0, "cannot list the served models"},
 	}
 	for _, tt := range tests {
@@ -79,6 +85,15 @@ func TestRun(t *testing.T) {
 			}
 		})
 	}
+}
+
+// chatPrompts writes a prompt file of chat messages.
+func chatPrompts(t *testing.T) string {
+	path := filepath.Join(t.TempDir(), "chat.jsonl")
+	if err := os.WriteFile(path, []byte(`{"messages":[{"role":"user","content":"hi"}]}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // TestInterrupt: a first signal stops sending and lets requests in flight

@@ -8,13 +8,11 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
-	"errors"
-	"fmt"
-	"strings"
 	"time"
 
 	"servebench/internal/dataset"
 	"servebench/internal/openai"
+	"servebench/internal/setting"
 )
 
 // Config is one genload run. Zero values are filled by Defaults.
@@ -77,7 +75,7 @@ const (
 func (c *Config) Validate() error {
 	t, err := openai.ParseTarget(c.URL)
 	if err != nil {
-		return err
+		return setting.Errorf("{URL}: %v", err)
 	}
 	c.Target = t
 	switch {
@@ -87,15 +85,18 @@ func (c *Config) Validate() error {
 			c.Endpoint = openai.EndpointCompletions
 		}
 	case c.Endpoint != openai.EndpointCompletions && c.Endpoint != openai.EndpointChat:
-		return fmt.Errorf("--endpoint %q: want %s or %s", c.Endpoint, openai.EndpointCompletions, openai.EndpointChat)
+		return setting.Errorf("{Endpoint} %q: want %s or %s", c.Endpoint, openai.EndpointCompletions, openai.EndpointChat)
 	case t.Endpoint != "" && t.Endpoint != c.Endpoint:
-		return fmt.Errorf("--url names the %s endpoint but --endpoint says %s", t.Endpoint, c.Endpoint)
+		return setting.Errorf("{URL} names the %s endpoint but {Endpoint} says %s", t.Endpoint, c.Endpoint)
 	}
 	if c.Requests < 0 || c.Duration < 0 || (c.Requests == 0 && c.Duration == 0) {
-		return errors.New("give --requests N (at least 1) or --duration D")
+		return setting.Errorf("give {Requests} N (at least 1) or {Duration} D")
 	}
-	if c.Warmup < 0 || c.MaxTokens < 0 {
-		return errors.New("--warmup and --max-tokens cannot be negative")
+	if c.Warmup < 0 {
+		return setting.Errorf("{Warmup} %d: cannot be negative", c.Warmup)
+	}
+	if c.MaxTokens < 0 {
+		return setting.Errorf("{MaxTokens} %d: cannot be negative (0 leaves it to the server)", c.MaxTokens)
 	}
 	if err := c.points(); err != nil {
 		return err
@@ -113,10 +114,10 @@ func (c *Config) Validate() error {
 		c.ConnectTimeout = DefaultConnectTimeout
 	}
 	if c.FirstTokenTimeout < 0 {
-		return errors.New("--first-token-timeout cannot be negative")
+		return setting.Errorf("{FirstTokenTimeout} %v: cannot be negative", c.FirstTokenTimeout)
 	}
 	if c.Grace < 0 {
-		return errors.New("--grace cannot be negative")
+		return setting.Errorf("{Grace} %v: cannot be negative", c.Grace)
 	}
 	if c.MaxResponseBytes <= 0 {
 		c.MaxResponseBytes = DefaultMaxResponseBytes
@@ -133,7 +134,7 @@ func (c *Config) points() error {
 		c.Arrival = ArrivalPoisson
 	}
 	if c.MaxConcurrency < 0 {
-		return errors.New("--max-concurrency cannot be negative")
+		return setting.Errorf("{MaxConcurrency} %d: cannot be negative", c.MaxConcurrency)
 	}
 	c.Points = c.Points[:0]
 	if len(c.Rates) == 0 {
@@ -142,14 +143,14 @@ func (c *Config) points() error {
 		}
 		for _, n := range c.Concurrencies {
 			if n < 1 {
-				return errors.New("--concurrency must be at least 1")
+				return setting.Errorf("{Concurrencies} %d: must be at least 1", n)
 			}
 			c.Points = append(c.Points, Point{Concurrency: n})
 		}
 		return nil
 	}
 	if len(c.Concurrencies) > 0 {
-		return errors.New("--concurrency is for closed-loop load; with --request-rate cap requests in flight with --max-concurrency")
+		return setting.Errorf("{Concurrencies} is for closed-loop load; with {Rates} cap requests in flight with {MaxConcurrency}")
 	}
 	for _, r := range c.Rates {
 		if _, err := NewSchedule(r, c.Arrival, c.Burstiness, c.RampUp, 0); err != nil {
@@ -166,19 +167,4 @@ func NewRunID(now time.Time) string {
 	var b [3]byte
 	_, _ = rand.Read(b[:])
 	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
-}
-
-// ParseList reads a comma-separated list of load points ("1,2,4,8") with
-// parse applied to each element.
-func ParseList[T any](s, flag string, parse func(string) (T, error)) ([]T, error) {
-	var out []T
-	for _, f := range strings.Split(s, ",") {
-		f = strings.TrimSpace(f)
-		v, err := parse(f)
-		if err != nil {
-			return nil, fmt.Errorf("--%s: %q is not a valid value in %q", flag, f, s)
-		}
-		out = append(out, v)
-	}
-	return out, nil
 }

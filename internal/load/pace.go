@@ -1,10 +1,11 @@
 package load
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"time"
+
+	"servebench/internal/setting"
 )
 
 // Arrival processes for open-loop load, as in vllm bench serve.
@@ -42,7 +43,7 @@ type Schedule struct {
 // NewSchedule checks its arguments; seed makes the schedule reproducible.
 func NewSchedule(ratePerSec float64, arrival string, burstiness float64, rampUp time.Duration, seed uint64) (*Schedule, error) {
 	if ratePerSec <= 0 || math.IsInf(ratePerSec, 0) || math.IsNaN(ratePerSec) {
-		return nil, fmt.Errorf("request rate must be a positive number, not %v", ratePerSec)
+		return nil, setting.Errorf("{Rates} %v: want a positive number of requests per second", ratePerSec)
 	}
 	switch arrival {
 	case ArrivalPoisson:
@@ -50,13 +51,13 @@ func NewSchedule(ratePerSec float64, arrival string, burstiness float64, rampUp 
 	case ArrivalConstant:
 	case ArrivalGamma:
 		if burstiness <= 0 || math.IsNaN(burstiness) || math.IsInf(burstiness, 0) {
-			return nil, fmt.Errorf("--burstiness must be positive, not %v", burstiness)
+			return nil, setting.Errorf("{Burstiness} %v: want a positive gamma shape (1 = Poisson, < 1 burstier)", burstiness)
 		}
 	default:
-		return nil, fmt.Errorf("--arrival %q: want poisson, constant or gamma", arrival)
+		return nil, setting.Errorf("{Arrival} %q: want poisson, constant or gamma", arrival)
 	}
 	if rampUp < 0 {
-		return nil, fmt.Errorf("--ramp-up cannot be negative")
+		return nil, setting.Errorf("{RampUp} %v: cannot be negative", rampUp)
 	}
 	return &Schedule{rate: ratePerSec, rampUp: rampUp.Seconds(), arrival: arrival, burstiness: burstiness,
 		rng: rand.New(rand.NewPCG(seed, 0x5e5e_b0b0)), first: true}, nil

@@ -1,10 +1,9 @@
 package load
 
 import (
-	"fmt"
-
 	"servebench/internal/dataset"
 	"servebench/internal/openai"
+	"servebench/internal/setting"
 )
 
 // Prompt is a request body ready to send.
@@ -29,7 +28,7 @@ func (p *prompter) next() (*Prompt, error) {
 		return p.body, nil
 	}
 	if it.Prompt == "" && len(it.Messages) > 0 && p.cfg.Endpoint != openai.EndpointChat {
-		return nil, fmt.Errorf("the prompts include chat messages: use --endpoint chat")
+		return nil, setting.Errorf("the prompts include chat messages: use {Endpoint} chat")
 	}
 	maxTokens := p.cfg.MaxTokens
 	if it.MaxTokens > 0 {
