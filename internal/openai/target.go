@@ -44,7 +44,7 @@ func ParseTarget(raw string) (Target, error) {
 		return Target{}, fmt.Errorf("bad URL %q: no query or fragment please", raw)
 	}
 	if u.User != nil {
-		return Target{}, fmt.Errorf("bad URL: credentials in the URL would be logged; use --api-key")
+		return Target{}, fmt.Errorf("bad URL: credentials in the URL would be logged; give the API key on its own")
 	}
 	path := strings.TrimRight(u.Path, "/")
 	var t Target
