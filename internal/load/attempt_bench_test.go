@@ -44,7 +44,7 @@ func serveCanned(c net.Conn, answer []byte) {
 			if len(line) == 0 {
 				break
 			}
-			if name, v, ok := bytes.Cut(line, []byte(":")); ok && asciiEqualFold(name, "content-length") {
+			if name, v, ok := bytes.Cut(line, []byte(":")); ok && bytes.EqualFold(name, []byte("content-length")) {
 				length = 0
 				for _, d := range bytes.TrimSpace(v) {
 					length = length*10 + int(d-'0')
@@ -119,18 +119,12 @@ func benchAttempt(b *testing.B, netHTTP, stream bool) {
 // benchAttempter builds the attempter as Run does.
 func benchAttempter(b *testing.B, cfg *Config) (*attempter, func()) {
 	hc := NewHTTPClient(1, cfg.ConnectTimeout, cfg.TLS)
-	a := &attempter{hc: hc, cfg: cfg, url: cfg.Target.EndpointURL(cfg.Endpoint), maxBytes: cfg.MaxResponseBytes}
-	if !cfg.netHTTP {
-		h1, err := newH1Client(cfg, a.url, 17, context.Background())
-		if err != nil {
-			b.Fatal(err)
-		}
-		a.h1 = h1
+	a, closeIdle, err := newAttempter(cfg, hc, context.Background())
+	if err != nil {
+		b.Fatal(err)
 	}
 	return a, func() {
-		if a.h1 != nil {
-			a.h1.closeIdle()
-		}
+		closeIdle()
 		hc.CloseIdleConnections()
 	}
 }
