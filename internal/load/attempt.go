@@ -36,7 +36,10 @@ type attempter struct {
 var errTooLarge = errors.New("response too large")
 
 // limitedBody fails once more than max bytes were read, so that memory and
-// time stay bounded however much a broken server sends.
+// time stay bounded however much a broken server sends. It never asks for
+// more than one byte past max: a response over the limit fails however it
+// arrives, even when its end comes in the same read (it did not on the h1
+// path), and both clients fail it at the same byte.
 type limitedBody struct {
 	r   io.Reader
 	n   int64
@@ -44,6 +47,11 @@ type limitedBody struct {
 }
 
 func (l *limitedBody) Read(p []byte) (int, error) {
+	if left := l.max - l.n + 1; left <= 0 {
+		return 0, fmt.Errorf("%w (over %d bytes)", errTooLarge, l.max)
+	} else if int64(len(p)) > left {
+		p = p[:left]
+	}
 	n, err := l.r.Read(p)
 	l.n += int64(n)
 	if l.n > l.max {
