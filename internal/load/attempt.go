@@ -1,14 +1,13 @@
 package load
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"servebench/internal/openai"
@@ -27,8 +26,7 @@ type job struct {
 
 // attempter sends requests and measures them from the client side.
 type attempter struct {
-	hc       *http.Client // for /v1/models, and requests through a proxy
-	h1       *h1Client    // for requests; nil when they go through hc
+	doer     Doer
 	cfg      *Config
 	url      string
 	maxBytes int64
@@ -38,7 +36,10 @@ type attempter struct {
 var errTooLarge = errors.New("response too large")
 
 // limitedBody fails once more than max bytes were read, so that memory and
-// time stay bounded however much a broken server sends.
+// time stay bounded however much a broken server sends. It never asks for
+// more than one byte past max: a response over the limit fails however it
+// arrives, even when its end comes in the same read (it did not on the h1
+// path), and both clients fail it at the same byte.
 type limitedBody struct {
 	r   io.Reader
 	n   int64
@@ -46,6 +47,11 @@ type limitedBody struct {
 }
 
 func (l *limitedBody) Read(p []byte) (int, error) {
+	if left := l.max - l.n + 1; left <= 0 {
+		return 0, fmt.Errorf("%w (over %d bytes)", errTooLarge, l.max)
+	} else if int64(len(p)) > left {
+		p = p[:left]
+	}
 	n, err := l.r.Read(p)
 	l.n += int64(n)
 	if l.n > l.max {
@@ -55,13 +61,32 @@ func (l *limitedBody) Read(p []byte) (int, error) {
 }
 
 // do makes one attempt and returns its record; it never fails: every
-// problem becomes a classified record. abort cancels the request when the
-// run is interrupted; the per-request timeout is applied here.
+// problem becomes a classified record. abort is the run's context, whose
+// end cancels the request; the per-request timeouts are applied here.
 func (a *attempter) do(abort context.Context, j job) *record.Record {
-	if a.h1 != nil {
-		return a.doH1(abort, j)
+	rec := a.newRecord(j)
+	t := a.newTry(abort)
+	sent := stampSent(rec, j.scheduledAt)
+	defer latencyToFailure(rec, sent)
+
+	status, resp, err := a.doer.Do(j.prompt.Body, t.deadline, t.readBy)
+	if err != nil {
+		return a.failTry(rec, &t, record.ErrConnect, err)
 	}
-	return a.doNetHTTP(abort, j)
+	rec.Status = status
+	drain := false
+	defer func() { resp.Close(drain) }()
+	if status < 200 || status > 299 {
+		msg, _ := io.ReadAll(io.LimitReader(resp, 64<<10))
+		return a.failTry(rec, &t, record.ErrHTTP, fmt.Errorf("HTTP %d: %s", status, openai.ErrorMessage(msg)))
+	}
+	t.resp = resp
+	if err := a.read(rec, &t, sent); err != nil {
+		return a.failTry(rec, &t, record.ErrStream, err)
+	}
+	drain = true // after [DONE]: the rest of the response, for the connection's sake
+	rec.OK = true
+	return rec
 }
 
 func (a *attempter) newRecord(j job) *record.Record {
@@ -91,177 +116,72 @@ func (a *attempter) firstTokenTimeout() time.Duration {
 	return 0
 }
 
-// doH1 is do over h1Client: the request's timeouts are deadlines on its
-// connection, and the run's end moves every deadline to the past.
-func (a *attempter) doH1(abort context.Context, j job) *record.Record {
-	cfg := a.cfg
-	rec := a.newRecord(j)
-	start := time.Now()
-	deadline := start.Add(cfg.Timeout)
-	readBy := deadline
-	if ftt := a.firstTokenTimeout(); ftt > 0 {
-		readBy = start.Add(ftt)
-	}
-	t := h1Try{a: a, abort: abort, deadline: deadline, readBy: readBy}
-
-	sent := stampSent(rec, j.scheduledAt)
-	defer latencyToFailure(rec, sent)
-
-	conn, err := a.h1.get(deadline)
-	if err != nil {
-		return t.fail(rec, record.ErrConnect, err)
-	}
-	reuse := false
-	defer func() {
-		if reuse {
-			a.h1.put(conn)
-		} else {
-			conn.close()
-		}
-	}()
-	if !a.h1.setDeadlines(conn, deadline, readBy) {
-		return t.fail(rec, record.ErrCanceled, context.Canceled)
-	}
-	if err := a.h1.send(conn, j.prompt.Body); err != nil {
-		return t.fail(rec, record.ErrConnect, err)
-	}
-	var resp h1Response
-	if err := conn.readResponse(&resp); err != nil {
-		return t.fail(rec, record.ErrConnect, err)
-	}
-	rec.Status = resp.status
-	body := &limitedBody{r: &resp.body, max: a.maxBytes}
-	if resp.status < 200 || resp.status > 299 {
-		msg, _ := io.ReadAll(io.LimitReader(&resp.body, 64<<10))
-		reuse = resp.keepAlive && resp.body.done
-		return t.fail(rec, record.ErrHTTP, fmt.Errorf("HTTP %d: %s", resp.status, openai.ErrorMessage(msg)))
-	}
-	if cfg.Stream {
-		if conn.sr == nil {
-			conn.sr = openai.NewStreamReaderSize(body, h1StreamBuffer)
-		} else {
-			conn.sr.Reset(body)
-		}
-		var firstContent func()
-		if !readBy.Equal(deadline) {
-			firstContent = func() { t.firstContent(conn) }
-		}
-		err = a.readStream(rec, conn.sr, sent, firstContent)
-		if err == nil { // after [DONE]: the rest of the response, for the connection's sake
-			reuse = resp.keepAlive && resp.body.drain(earlier(deadline, time.Now().Add(h1DrainWait)))
-		}
-	} else {
-		err = a.readBody(rec, body, sent)
-		reuse = err == nil && resp.keepAlive && resp.body.done
-	}
-	if err != nil {
-		kind := record.ErrStream
-		var kindErr *kindError
-		if errors.As(err, &kindErr) {
-			kind, err = kindErr.kind, kindErr.err
-		}
-		return t.fail(rec, kind, err)
-	}
-	rec.OK = true
-	return rec
-}
-
-func earlier(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
-}
-
-// h1Try is one request's limits, to classify its failures.
-type h1Try struct {
-	a                *attempter
+// try is one attempt's limits and its response, to tell which limit
+// ended it.
+type try struct {
 	abort            context.Context
 	deadline, readBy time.Time // readBy: the first-token deadline while it applies
+	resp             Body
 }
 
-// firstContent lifts the first-token deadline.
-func (t *h1Try) firstContent(conn *h1Conn) {
+// newTry starts the attempt's clock: the request timeout, and the
+// first-token timeout when it applies.
+func (a *attempter) newTry(abort context.Context) try {
+	start := time.Now()
+	t := try{abort: abort, deadline: start.Add(a.cfg.Timeout)}
 	t.readBy = t.deadline
-	_ = conn.nc.SetReadDeadline(t.deadline)
-	if t.abort.Err() != nil { // the run ended meanwhile: keep its past deadline
-		_ = conn.nc.SetDeadline(time.Unix(1, 0))
+	if ftt := a.firstTokenTimeout(); ftt > 0 {
+		t.readBy = start.Add(ftt)
+	}
+	return t
+}
+
+// firstContent lifts the first-token deadline, at the first content chunk.
+func (t *try) firstContent() {
+	if t.readBy.Before(t.deadline) {
+		t.readBy = t.deadline
+		t.resp.FirstContent()
 	}
 }
 
-// fail records the failure, saying which limit was hit when one was, as
-// classify does for net/http.
-func (t *h1Try) fail(rec *record.Record, kind string, err error) *record.Record {
-	now := time.Now()
-	switch {
-	case t.abort.Err() != nil:
-		kind, err = record.ErrCanceled, errors.New("run interrupted before the response ended")
-	case t.readBy.Before(t.deadline) && !now.Before(t.readBy):
-		kind, err = record.ErrTimeout, fmt.Errorf("no content within the first-token timeout (%v)", t.a.cfg.FirstTokenTimeout)
-	case !now.Before(t.deadline):
-		kind, err = record.ErrTimeout, fmt.Errorf("response not finished within the request timeout (%v)", t.a.cfg.Timeout)
+// read reads the response body of a 2xx answer, bounded by
+// MaxResponseBytes: a stream, or a whole body.
+func (a *attempter) read(rec *record.Record, t *try, sent time.Time) error {
+	rd := getReader(t.resp, a.maxBytes)
+	defer putReader(rd)
+	if a.cfg.Stream {
+		return a.readStream(rec, rd.sr, sent, t)
 	}
-	return t.a.fail(rec, kind, err)
+	return a.readBody(rec, &rd.body, sent)
 }
 
-// doNetHTTP is do through net/http, for targets behind a proxy.
-func (a *attempter) doNetHTTP(abort context.Context, j job) *record.Record {
-	cfg := a.cfg
-	rec := a.newRecord(j)
-	ctx, cancel := context.WithTimeoutCause(abort, cfg.Timeout, errRequestTimeout)
-	defer cancel()
-	ctx, cancelCause := context.WithCancelCause(ctx)
-	defer cancelCause(nil)
-	var firstToken *time.Timer // stopped by the first content chunk
-	if a.firstTokenTimeout() > 0 {
-		firstToken = time.AfterFunc(cfg.FirstTokenTimeout, func() { cancelCause(errFirstTokenTimeout) })
-		defer firstToken.Stop()
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.url, bytes.NewReader(j.prompt.Body))
-	if err != nil {
-		return a.fail(rec, record.ErrProtocol, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if cfg.Stream {
-		req.Header.Set("Accept", "text/event-stream")
-	}
-	openai.SetAuth(req, cfg.APIKey)
+// reader is a response's bounded body and the stream reader over it,
+// pooled: its buffer is reused by request after request.
+type reader struct {
+	body limitedBody
+	sr   *openai.StreamReader
+}
 
-	sent := stampSent(rec, j.scheduledAt)
-	defer latencyToFailure(rec, sent)
+// streamBuffer is the size of a stream reader's buffer: small enough for
+// thousands of streams in flight (longer lines are assembled, not refused).
+const streamBuffer = 4 << 10
 
-	resp, err := a.hc.Do(req)
-	if err != nil {
-		kind, err := a.classify(ctx, abort, record.ErrConnect, err)
-		return a.fail(rec, kind, err)
-	}
-	defer resp.Body.Close()
-	rec.Status = resp.StatusCode
-	body := &limitedBody{r: resp.Body, max: a.maxBytes}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		return a.fail(rec, record.ErrHTTP, fmt.Errorf("HTTP %d: %s", resp.StatusCode, openai.ErrorMessage(msg)))
-	}
-	if cfg.Stream {
-		var firstContent func()
-		if firstToken != nil {
-			firstContent = func() { firstToken.Stop() }
-		}
-		err = a.readStream(rec, openai.NewStreamReader(body), sent, firstContent)
-	} else {
-		err = a.readBody(rec, body, sent)
-	}
-	if err != nil {
-		kind := record.ErrStream
-		var kindErr *kindError
-		if errors.As(err, &kindErr) {
-			kind, err = kindErr.kind, kindErr.err
-		}
-		kind, err = a.classify(ctx, abort, kind, err)
-		return a.fail(rec, kind, err)
-	}
-	rec.OK = true
-	return rec
+var readers = sync.Pool{New: func() any {
+	rd := &reader{}
+	rd.sr = openai.NewStreamReaderSize(&rd.body, streamBuffer)
+	return rd
+}}
+
+func getReader(r io.Reader, maxBytes int64) *reader {
+	rd := readers.Get().(*reader)
+	rd.body = limitedBody{r: r, max: maxBytes}
+	rd.sr.Reset(&rd.body)
+	return rd
+}
+
+func putReader(rd *reader) {
+	rd.body = limitedBody{}
+	readers.Put(rd)
 }
 
 // kindError carries the error kind decided where the error was found.
@@ -279,9 +199,8 @@ func protocolErr(format string, args ...any) error {
 // readStream reads SSE events and takes the timings: TTFT at the first
 // chunk that carries generated text (not vLLM's empty role chunk), one ITL
 // sample per gap between content chunks, latency at the end of the stream.
-//
-// firstContent, if not nil, is called at the first content chunk.
-func (a *attempter) readStream(rec *record.Record, sr *openai.StreamReader, sent time.Time, firstContent func()) error {
+// The first content chunk lifts t's first-token deadline.
+func (a *attempter) readStream(rec *record.Record, sr *openai.StreamReader, sent time.Time, t *try) error {
 	var last time.Time
 	chunks, events := 0, 0
 	var usage *openai.Usage
@@ -313,9 +232,7 @@ func (a *attempter) readStream(rec *record.Record, sr *openai.StreamReader, sent
 		}
 		if ev.ContentBytes > 0 {
 			if chunks == 0 {
-				if firstContent != nil {
-					firstContent()
-				}
+				t.firstContent()
 				rec.TTFTMs = record.Float(record.Ms(now.Sub(sent)))
 			} else {
 				rec.ITLMs = append(rec.ITLMs, record.Ms(now.Sub(last)))
@@ -381,22 +298,30 @@ func (a *attempter) readBody(rec *record.Record, body io.Reader, sent time.Time)
 	return nil
 }
 
-// Why a request's context ended, when the run did not end it.
-var (
-	errRequestTimeout    = errors.New("request timeout")
-	errFirstTokenTimeout = errors.New("first token timeout")
-)
+// failTry records the failure of an attempt: its kind is the one decided
+// where the error was found (a kindError), else kind, unless a limit or the
+// run's end explains it (classify).
+func (a *attempter) failTry(rec *record.Record, t *try, kind string, err error) *record.Record {
+	var kindErr *kindError
+	if errors.As(err, &kindErr) {
+		kind, err = kindErr.kind, kindErr.err
+	}
+	kind, err = a.classify(t, kind, err)
+	return a.fail(rec, kind, err)
+}
 
-// classify refines an error by why the request's context ended: a timeout
-// or the run being interrupted. The message then says which limit was hit
-// rather than "context canceled".
-func (a *attempter) classify(ctx, abort context.Context, kind string, err error) (string, error) {
-	switch cause := context.Cause(ctx); {
-	case abort.Err() != nil:
+// classify refines a failure by the limit that was hit, if one was: the
+// message then says which, rather than "context canceled" or "i/o timeout"
+// (each client words them its own way). The deadlines are on the clock, so
+// whichever client carried the request, the same failure reads the same.
+func (a *attempter) classify(t *try, kind string, err error) (string, error) {
+	now := time.Now()
+	switch {
+	case t.abort.Err() != nil:
 		return record.ErrCanceled, errors.New("run interrupted before the response ended")
-	case errors.Is(cause, errFirstTokenTimeout):
+	case t.readBy.Before(t.deadline) && !now.Before(t.readBy):
 		return record.ErrTimeout, fmt.Errorf("no content within the first-token timeout (%v)", a.cfg.FirstTokenTimeout)
-	case errors.Is(cause, errRequestTimeout):
+	case !now.Before(t.deadline):
 		return record.ErrTimeout, fmt.Errorf("response not finished within the request timeout (%v)", a.cfg.Timeout)
 	}
 	return kind, err

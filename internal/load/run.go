@@ -101,15 +101,11 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 
 	var c counters
 	progressDone := startProgress(cfg, &c, stderr)
-	a := &attempter{hc: hc, cfg: cfg, url: cfg.Target.EndpointURL(cfg.Endpoint), maxBytes: cfg.MaxResponseBytes}
-	if !cfg.netHTTP && useH1(a.url) {
-		h1, err := newH1Client(cfg, a.url, maxInFlight(cfg.Points)+16, reqCtx)
-		if err != nil {
-			return res, err
-		}
-		defer h1.closeIdle()
-		a.h1 = h1
+	a, closeIdle, err := newAttempter(cfg, hc, reqCtx)
+	if err != nil {
+		return res, err
 	}
+	defer closeIdle()
 	r := &runner{a: a, out: out, prompts: prompts, c: &c, stop: stop, reqCtx: reqCtx, cancel: cancelReqs, stderr: stderr}
 	for i, pt := range cfg.Points {
 		for _, ph := range []struct {
@@ -138,6 +134,18 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 		return res, ErrInterrupted
 	}
 	return res, nil
+}
+
+// newAttempter prepares the run's requests, over the client that suits
+// the target; closeIdle closes its idle connections at the end. run is the
+// context whose end cancels the requests in flight.
+func newAttempter(cfg *Config, hc *http.Client, run context.Context) (a *attempter, closeIdle func(), err error) {
+	endpoint := cfg.Target.EndpointURL(cfg.Endpoint)
+	doer, closeIdle, err := newDoer(cfg, endpoint, hc, maxInFlight(cfg.Points)+16, run)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &attempter{doer: doer, cfg: cfg, url: endpoint, maxBytes: cfg.MaxResponseBytes}, closeIdle, nil
 }
 
 // firstModel asks the server which model it serves.

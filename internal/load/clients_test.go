@@ -24,8 +24,10 @@ import (
 	"servebench/internal/record"
 )
 
-// bothPaths runs f with genload's own HTTP/1.1 client and with net/http
-// (the path of proxied targets): the records must not tell them apart.
+// Differential tests: the records must not tell which client, h1.Client or
+// net/http (the client of proxied targets), carried the requests.
+
+// bothPaths runs f with genload's own HTTP/1.1 client and with net/http.
 func bothPaths(t *testing.T, f func(t *testing.T, mutate func(*Config))) {
 	for _, p := range []struct {
 		name    string
@@ -61,8 +63,9 @@ func TestBothPathsFailuresAreRecords(t *testing.T) {
 	})
 }
 
-// TestH1SendsWhatNetHTTPSends compares the raw requests of both paths.
-func TestH1SendsWhatNetHTTPSends(t *testing.T) {
+// TestBothPathsSendTheSameRequest compares the requests of both clients,
+// as Run builds them.
+func TestBothPathsSendTheSameRequest(t *testing.T) {
 	for _, stream := range []bool{true, false} {
 		var heads [2]string
 		for i, netHTTP := range []bool{false, true} {
@@ -121,9 +124,10 @@ func countingServer(t *testing.T, f http.Handler) (*httptest.Server, *atomic.Int
 	return srv, &conns
 }
 
-// TestH1ReusesConnections: streams (ended by [DONE] before the last chunk
-// of the body) and whole responses alike reuse one connection per worker.
-func TestH1ReusesConnections(t *testing.T) {
+// TestReusesConnectionsPerWorker: streams (ended by [DONE] before the last
+// chunk of the body) and whole responses alike reuse one connection per
+// worker: the attempter closes its responses for reuse.
+func TestReusesConnectionsPerWorker(t *testing.T) {
 	for _, stream := range []bool{true, false} {
 		f := &openaitest.Server{Tokens: 3, ITL: time.Millisecond}
 		srv, conns := countingServer(t, f)
@@ -139,26 +143,6 @@ func TestH1ReusesConnections(t *testing.T) {
 		if n := conns.Load(); n != 2 {
 			t.Errorf("stream=%v: %d connections for 2 workers", stream, n)
 		}
-	}
-}
-
-// TestH1ServerClosesIdleConnections: a server that drops idle connections
-// (uvicorn's keep-alive) costs a new connection, never a failed request.
-func TestH1ServerClosesIdleConnections(t *testing.T) {
-	f := &openaitest.Server{Tokens: 2}
-	srv := httptest.NewUnstartedServer(f)
-	srv.Config.IdleTimeout = 20 * time.Millisecond
-	srv.Start()
-	defer srv.Close()
-	cfg := &Config{URL: srv.URL, Model: "fake-model", Requests: 6, Rates: []float64{15}, Arrival: ArrivalConstant,
-		Stream: true, Timeout: 5 * time.Second}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	res, err := Run(context.Background(), context.Background(), cfg, record.NewWriter(&out), io.Discard)
-	if err != nil || res.Failed != 0 || res.Sent != 6 {
-		t.Fatalf("err %v, result %+v: %s", err, res, out.String())
 	}
 }
 
@@ -205,9 +189,9 @@ func rawServer(t *testing.T, closeAfter bool, answer func(n int) string) string 
 	return "http://" + ln.Addr().String()
 }
 
-// TestH1ResponseFraming: well-framed answers of every kind succeed, and
-// broken ones fail with the kind and message net/http gave.
-func TestH1ResponseFraming(t *testing.T) {
+// TestBothPathsResponseFraming: well-framed answers of every kind succeed,
+// and broken ones fail with the same kind and message on both clients.
+func TestBothPathsResponseFraming(t *testing.T) {
 	const ok = `{"choices":[{"text":"a b","finish_reason":"length"}],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}`
 	chunk := func(s string) string { return fmt.Sprintf("%x\r\n%s\r\n", len(s), s) }
 	stream := "data: " + `{"choices":[{"text":"a"}]}` + "\n\ndata: [DONE]\n\n"
@@ -259,7 +243,7 @@ func TestH1ResponseFraming(t *testing.T) {
 	}
 }
 
-func TestH1ConnectErrors(t *testing.T) {
+func TestBothPathsConnectErrors(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()
 	ln.Close() // nobody listens there now
@@ -278,7 +262,8 @@ func TestH1ConnectErrors(t *testing.T) {
 	})
 }
 
-func TestH1TLS(t *testing.T) {
+// TestTLSRecords: a certificate that cannot be verified is a connect failure.
+func TestTLSRecords(t *testing.T) {
 	f := &openaitest.Server{Tokens: 3}
 	srv := httptest.NewTLSServer(f)
 	defer srv.Close()

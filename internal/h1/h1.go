@@ -1,0 +1,231 @@
+// Package h1 is a minimal HTTP/1.1 client for genload's hot path: one
+// request at a time per connection, the same POST to the same endpoint,
+// written with one system call and read on the goroutine that sent it,
+// with the timeouts as connection deadlines.
+//
+// net/http's Transport spends two goroutines per connection, several
+// channel hand-offs, a context watcher, header maps and a timer on each
+// request: for a load generator that must cost far less than the server it
+// loads, that was most of its CPU (docs/perf.md).
+//
+// What it sends is what net/http sends (the same request line and headers),
+// and its errors read as net/http's do, so that genload's records do not
+// depend on the client that carried the request: the tests here and
+// package load's differential tests compare the two.
+//
+// Known gaps, left for issue 13: a chunked response that also says
+// Connection: close is read raw until the connection closes, its chunk
+// framing not decoded; a pooled connection that the server closes as it
+// is reused fails its request, where net/http may retry; a 101 Switching
+// Protocols answer is taken as the final response.
+package h1
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+)
+
+// Client sends one kind of request (a POST with a body, to one URL, with
+// fixed headers) over HTTP/1.1 connections it keeps itself.
+type Client struct {
+	addr    string      // host:port to dial
+	tls     *tls.Config // nil for http://
+	dialer  net.Dialer
+	connect time.Duration // dial, then TLS handshake, each
+	prefix  []byte        // the request head up to the Content-Length value
+	maxIdle int
+	// run ends every request in flight when done: each connection's
+	// deadline is moved to the past (see dial).
+	run context.Context
+
+	mu   sync.Mutex
+	idle []*conn
+}
+
+// Config is what a Client needs besides its URL.
+type Config struct {
+	// Header is sent with every request (Content-Type, Accept,
+	// Authorization...): Host, User-Agent and Content-Length are the
+	// client's, as with net/http.
+	Header         http.Header
+	ConnectTimeout time.Duration // dial, then TLS handshake, each
+	TLS            *tls.Config   // for https://; nil: Go's defaults
+	MaxIdle        int           // idle connections kept for reuse
+}
+
+// Buffer sizes and times.
+const (
+	// readBuffer is each connection's buffer for reads from the socket:
+	// small enough for thousands of streams in flight, large enough that a
+	// fast stream takes few system calls.
+	readBuffer = 8 << 10
+	// copyBody: a body up to this size is copied after the head.
+	copyBody = 4 << 10
+	// maxHeaderBytes bounds a response head.
+	maxHeaderBytes = 1 << 20
+	// freshIdle: a connection idle for less than this is reused without
+	// checking that the server still holds it open (a system call): in a
+	// busy closed loop connections are idle for microseconds, and no
+	// server closes them that fast. As with net/http, a server closing a
+	// connection at the very moment it is reused fails that request.
+	freshIdle = time.Millisecond
+	// tlsMaxIdle: a TLS connection idle longer is not reused (its
+	// liveness cannot be checked without reading through TLS).
+	tlsMaxIdle = 2 * time.Second
+	// DrainWait: when a response is closed with drain, how long the end of
+	// it may take to arrive for the connection to be reused; otherwise it
+	// is closed.
+	DrainWait = 100 * time.Millisecond
+)
+
+// UsableFor tells whether requests to endpoint can bypass net/http: not
+// when the environment sends them through a proxy, which this client does
+// not speak to.
+func UsableFor(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return false
+	}
+	proxy, err := http.ProxyFromEnvironment(&http.Request{URL: u})
+	return err == nil && proxy == nil
+}
+
+// New prepares requests to the endpoint URL. run is the context whose end
+// cancels the requests in flight: one watcher per connection, not one per
+// request.
+func New(endpoint string, cfg Config, run context.Context) (*Client, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{addr: canonicalAddr(u), connect: cfg.ConnectTimeout, maxIdle: cfg.MaxIdle, run: run,
+		dialer: net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}}
+	if u.Scheme == "https" {
+		c.tls = &tls.Config{}
+		if cfg.TLS != nil {
+			c.tls = cfg.TLS.Clone()
+		}
+		if c.tls.ServerName == "" {
+			c.tls.ServerName = u.Hostname()
+		}
+	}
+	c.prefix = requestPrefix(u, cfg.Header)
+	return c, nil
+}
+
+// requestPrefix is net/http's request head for u, header for header, up to
+// the Content-Length value.
+func requestPrefix(u *url.URL, header http.Header) []byte {
+	var h bytes.Buffer
+	fmt.Fprintf(&h, "POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: Go-http-client/1.1\r\n", u.RequestURI(), u.Host)
+	_ = header.Write(&h) // a bytes.Buffer does not fail
+	h.WriteString("Content-Length: ")
+	return h.Bytes()
+}
+
+// canonicalAddr is host:port with the scheme's default port.
+func canonicalAddr(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
+// Do sends body and reads the response head. The request must end by
+// deadline; until readBy (no later than deadline), the response must
+// arrive and, once Response.FirstContent is called, by deadline.
+//
+// Errors read as net/http's do for the same failure. The Response is
+// valid until its Close, which must be called.
+func (c *Client) Do(body []byte, deadline, readBy time.Time) (*Response, error) {
+	conn, err := c.get(deadline)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.exchange(conn, body, deadline, readBy); err != nil {
+		conn.close()
+		return nil, err
+	}
+	return &conn.resp, nil
+}
+
+// exchange sends the request on conn and reads the response head.
+func (c *Client) exchange(conn *conn, body []byte, deadline, readBy time.Time) error {
+	if !c.setDeadlines(conn, deadline, readBy) {
+		return context.Canceled
+	}
+	if err := c.send(conn, body); err != nil {
+		return err
+	}
+	conn.resp.deadline, conn.resp.readBy = deadline, readBy
+	return conn.readResponse(&conn.resp)
+}
+
+// get returns an idle connection that is still open, or dials one.
+func (c *Client) get(deadline time.Time) (*conn, error) {
+	c.mu.Lock()
+	for n := len(c.idle); n > 0; n = len(c.idle) {
+		conn := c.idle[n-1]
+		c.idle = c.idle[:n-1]
+		c.mu.Unlock()
+		if c.reusable(conn) {
+			return conn, nil
+		}
+		conn.close()
+		c.mu.Lock()
+	}
+	c.mu.Unlock()
+	return c.dial(deadline)
+}
+
+// reusable checks an idle connection before a request goes out on it: a
+// server closes idle connections after its own keep-alive time (uvicorn,
+// under vLLM, after 5 s).
+func (c *Client) reusable(conn *conn) bool {
+	idle := time.Since(conn.idleSince)
+	switch {
+	case conn.br.Buffered() > 0: // the server said something unasked
+		return false
+	case idle < freshIdle:
+		return true
+	case c.tls != nil:
+		return idle < tlsMaxIdle
+	}
+	return peerOpen(conn.nc)
+}
+
+// put returns a connection whose response was read to its end.
+func (c *Client) put(conn *conn) {
+	conn.idleSince = time.Now()
+	c.mu.Lock()
+	if len(c.idle) < c.maxIdle {
+		c.idle = append(c.idle, conn)
+		conn = nil
+	}
+	c.mu.Unlock()
+	if conn != nil {
+		conn.close()
+	}
+}
+
+// CloseIdle closes every idle connection, at the end of a run.
+func (c *Client) CloseIdle() {
+	c.mu.Lock()
+	idle := c.idle
+	c.idle = nil
+	c.mu.Unlock()
+	for _, conn := range idle {
+		conn.close()
+	}
+}

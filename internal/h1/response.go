@@ -1,0 +1,273 @@
+package h1
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httputil"
+	"strconv"
+	"time"
+)
+
+// Response is a response whose head was read; its body is read from it.
+type Response struct {
+	Status           int
+	body             body
+	keepAlive        bool
+	conn             *conn
+	deadline, readBy time.Time // the request's; readBy: the first-token deadline
+}
+
+// Read reads the body.
+func (r *Response) Read(p []byte) (int, error) { return r.body.Read(p) }
+
+// FirstContent lifts the first-token deadline: the rest of the response
+// has until the request's deadline.
+func (r *Response) FirstContent() {
+	if !r.readBy.Before(r.deadline) {
+		return
+	}
+	r.readBy = r.deadline
+	nc := r.conn.nc
+	_ = nc.SetReadDeadline(r.deadline)
+	if r.conn.client.run.Err() != nil { // the run ended meanwhile: keep its past deadline
+		_ = nc.SetDeadline(pastDeadline)
+	}
+}
+
+// Close ends the exchange. The connection carries another request when the
+// response was read to its end, the server allows it, and, with drain, when
+// what is left arrives within DrainWait (a stream's last chunk after its
+// [DONE] event); otherwise it is closed.
+func (r *Response) Close(drain bool) {
+	conn := r.conn
+	done := r.body.done
+	if !done && drain && r.keepAlive {
+		done = r.body.drain(earlier(r.deadline, time.Now().Add(DrainWait)))
+	}
+	if done && r.keepAlive {
+		conn.client.put(conn)
+		return
+	}
+	conn.close()
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// body frames a response body on its connection.
+type body struct {
+	conn    *conn
+	length  int64     // bytes left with Content-Length; -1 otherwise
+	chunked io.Reader // with Transfer-Encoding: chunked
+	done    bool      // read to its end: the connection may carry another request
+}
+
+func (b *body) Read(p []byte) (int, error) {
+	switch {
+	case b.done:
+		return 0, io.EOF
+	case b.chunked != nil:
+		n, err := b.chunked.Read(p)
+		if err == io.EOF {
+			if terr := b.conn.skipTrailer(); terr == nil {
+				b.done = true
+			}
+		}
+		return n, err
+	case b.length >= 0:
+		if b.length == 0 {
+			b.done = true
+			return 0, io.EOF
+		}
+		if int64(len(p)) > b.length {
+			p = p[:b.length]
+		}
+		n, err := b.conn.br.Read(p)
+		b.length -= int64(n)
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return n, err
+	}
+	return b.conn.br.Read(p) // until the server closes: never reused
+}
+
+// drain reads what is left of the body, within wait, so that the
+// connection can be reused; false if it cannot.
+func (b *body) drain(by time.Time) bool {
+	if b.done {
+		return true
+	}
+	_ = b.conn.nc.SetReadDeadline(by)
+	var scratch [512]byte
+	for n := 0; n < 64<<10; {
+		k, err := b.Read(scratch[:])
+		n += k
+		if err != nil {
+			return err == io.EOF && b.done
+		}
+	}
+	return false
+}
+
+// skipTrailer reads the trailer after the last chunk, up to the blank line.
+func (conn *conn) skipTrailer() error {
+	for n := 0; n < maxHeaderBytes; {
+		line, err := conn.br.ReadSlice('\n')
+		if err != nil {
+			return err
+		}
+		n += len(line)
+		if len(bytes.TrimRight(line, "\r\n")) == 0 {
+			return nil
+		}
+	}
+	return errors.New("trailer too long")
+}
+
+// readResponse reads the status line and headers, skipping 1xx
+// informational responses as net/http does, with net/http's errors: a
+// failure to read the first byte (the server closed the connection, or
+// reset it) as it is, anything after that as a broken connection.
+func (conn *conn) readResponse(resp *Response) error {
+	if _, err := conn.br.Peek(1); err != nil {
+		return err
+	}
+	for {
+		if err := conn.readHead(resp); err != nil {
+			return fmt.Errorf("net/http: HTTP/1.x transport connection broken: %w", err)
+		}
+		if resp.Status >= 200 || resp.Status == http.StatusSwitchingProtocols {
+			return nil
+		}
+	}
+}
+
+func (conn *conn) readHead(resp *Response) error {
+	total := 0
+	line, err := conn.line(&total)
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	proto, status, ok := bytes.Cut(line, []byte(" "))
+	if !ok {
+		return fmt.Errorf("malformed HTTP response %q", line)
+	}
+	status = bytes.TrimLeft(status, " ")
+	code, _, _ := bytes.Cut(status, []byte(" "))
+	if len(code) != 3 {
+		return fmt.Errorf("malformed HTTP status code %q", code)
+	}
+	if resp.Status, err = strconv.Atoi(string(code)); err != nil || resp.Status < 0 {
+		return fmt.Errorf("malformed HTTP status code %q", code)
+	}
+	major, minor, ok := http.ParseHTTPVersion(string(proto))
+	if !ok {
+		return fmt.Errorf("malformed HTTP version %q", proto)
+	}
+	resp.keepAlive = major == 1 && minor >= 1 || major > 1
+	resp.body = body{conn: conn, length: -1}
+	chunked, lengthSeen := false, false
+	for {
+		line, err := conn.line(&total)
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		if len(line) == 0 {
+			break
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			continue // an obsolete folded continuation: none of ours
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			return fmt.Errorf("malformed MIME header line: %s", line)
+		}
+		value = bytes.TrimSpace(value)
+		switch {
+		case asciiEqualFold(name, "content-length"):
+			n, err := strconv.ParseInt(string(value), 10, 64)
+			if err != nil || n < 0 || (lengthSeen && n != resp.body.length) {
+				return fmt.Errorf("bad Content-Length %q", value)
+			}
+			resp.body.length, lengthSeen = n, true
+		case asciiEqualFold(name, "transfer-encoding"):
+			if chunked || !asciiEqualFold(value, "chunked") {
+				return fmt.Errorf("unsupported transfer encoding: %q", value)
+			}
+			chunked = true
+		case asciiEqualFold(name, "connection"):
+			for _, tok := range bytes.Split(value, []byte(",")) {
+				if asciiEqualFold(bytes.TrimSpace(tok), "close") {
+					resp.keepAlive = false
+				}
+			}
+		}
+	}
+	switch {
+	case resp.Status == http.StatusNoContent || resp.Status == http.StatusNotModified ||
+		(resp.Status >= 100 && resp.Status < 200):
+		resp.body.length = 0
+	case chunked && resp.keepAlive: // chunked on HTTP/1.0 is ignored, as net/http does
+		resp.body.chunked, resp.body.length = httputil.NewChunkedReader(conn.br), -1
+	case chunked:
+		resp.body.length = -1
+	}
+	if resp.body.length < 0 && resp.body.chunked == nil {
+		resp.keepAlive = false // the body ends when the server closes
+	}
+	return nil
+}
+
+// line reads one header line without its line ending. A line longer than
+// the read buffer is assembled in a copy.
+func (conn *conn) line(total *int) ([]byte, error) {
+	line, err := conn.br.ReadSlice('\n')
+	*total += len(line)
+	if err == bufio.ErrBufferFull {
+		long := append([]byte(nil), line...)
+		for err == bufio.ErrBufferFull && *total <= maxHeaderBytes {
+			line, err = conn.br.ReadSlice('\n')
+			*total += len(line)
+			long = append(long, line...)
+		}
+		line = long
+	}
+	if *total > maxHeaderBytes {
+		return nil, fmt.Errorf("server response headers exceeded %d bytes; aborted", maxHeaderBytes)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(line, "\r\n"), nil
+}
+
+// asciiEqualFold compares b with the lowercase ASCII s, ignoring case.
+func asciiEqualFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
+}

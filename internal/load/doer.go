@@ -1,0 +1,142 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"time"
+
+	"servebench/internal/h1"
+	"servebench/internal/openai"
+	"servebench/internal/record"
+)
+
+// Doer sends genload's request, the body of one attempt, to the run's
+// endpoint, and returns the response's status and its body to read. It is
+// the one thing attempter asks of an HTTP client, so that there is one
+// request path and one failure classifier whichever client carries the
+// request: the hand-written h1.Client for direct targets, net/http for
+// proxied ones (bombardier's pattern).
+//
+// The request must end by deadline, and its first content arrive by
+// readBy (equal to deadline when there is no first-token timeout). A Doer
+// is made for one run: the end of the run's context cancels every request
+// in flight. Errors are returned as the client saw them; the attempter
+// decides what they mean (classify).
+type Doer interface {
+	Do(body []byte, deadline, readBy time.Time) (status int, resp Body, err error)
+}
+
+// Body is a response being read.
+type Body interface {
+	io.Reader
+	// FirstContent says that the first content chunk arrived: the
+	// first-token deadline no longer applies.
+	FirstContent()
+	// Close ends the exchange, once. drain says the response was read as
+	// far as it needs to be and its end may follow shortly (a stream's
+	// last chunk after [DONE]): reading it lets the connection be reused.
+	Close(drain bool)
+}
+
+// Compile-time checks: both clients are Doers.
+var (
+	_ Doer = h1Doer{}
+	_ Doer = (*netHTTPDoer)(nil)
+	_ Body = (*h1.Response)(nil)
+	_ Body = (*netHTTPBody)(nil)
+)
+
+// newDoer picks the client for cfg's requests to endpoint: h1 unless the
+// environment names a proxy for it (or a test asks for net/http).
+func newDoer(cfg *Config, endpoint string, hc *http.Client, maxIdle int, run context.Context) (Doer, func(), error) {
+	header := requestHeader(cfg)
+	if cfg.netHTTP || !h1.UsableFor(endpoint) {
+		return &netHTTPDoer{hc: hc, run: run, url: endpoint, header: header}, func() {}, nil
+	}
+	c, err := h1.New(endpoint, h1.Config{Header: header, ConnectTimeout: cfg.ConnectTimeout, TLS: cfg.TLS, MaxIdle: maxIdle}, run)
+	if err != nil {
+		return nil, nil, err
+	}
+	return h1Doer{c}, c.CloseIdle, nil
+}
+
+// requestHeader is the header of every request of the run.
+func requestHeader(cfg *Config) http.Header {
+	req := &http.Request{Header: http.Header{"Content-Type": {"application/json"}}}
+	if cfg.Stream {
+		req.Header.Set("Accept", "text/event-stream")
+	}
+	openai.SetAuth(req, cfg.APIKey)
+	return req.Header
+}
+
+// h1Doer is h1.Client as a Doer.
+type h1Doer struct{ c *h1.Client }
+
+func (d h1Doer) Do(body []byte, deadline, readBy time.Time) (int, Body, error) {
+	resp, err := d.c.Do(body, deadline, readBy)
+	if err != nil {
+		return 0, nil, err
+	}
+	return resp.Status, resp, nil
+}
+
+// netHTTPDoer is net/http as a Doer: the deadline is the request context's,
+// and the first-token timeout a timer that cancels it.
+type netHTTPDoer struct {
+	hc     *http.Client
+	run    context.Context
+	url    string
+	header http.Header // shared by the requests, read only
+}
+
+func (d *netHTTPDoer) Do(body []byte, deadline, readBy time.Time) (int, Body, error) {
+	ctx, cancel := context.WithDeadline(d.run, deadline)
+	b := &netHTTPBody{cancel: cancel}
+	if readBy.Before(deadline) {
+		ctx, cancel = context.WithCancel(ctx)
+		b.firstToken = time.AfterFunc(time.Until(readBy), cancel)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.url, bytes.NewReader(body))
+	if err != nil {
+		b.stop()
+		return 0, nil, &kindError{kind: record.ErrProtocol, err: err}
+	}
+	req.Header = d.header
+	resp, err := d.hc.Do(req)
+	if err != nil {
+		b.stop()
+		return 0, nil, err
+	}
+	b.resp = resp
+	return resp.StatusCode, b, nil
+}
+
+// netHTTPBody is a net/http response body as a Body.
+type netHTTPBody struct {
+	resp       *http.Response
+	cancel     context.CancelFunc
+	firstToken *time.Timer // nil without a first-token timeout
+}
+
+func (b *netHTTPBody) Read(p []byte) (int, error) { return b.resp.Body.Read(p) }
+
+func (b *netHTTPBody) FirstContent() {
+	if b.firstToken != nil {
+		b.firstToken.Stop()
+	}
+}
+
+// Close closes the body: net/http reuses the connection when it was read
+// to its end, and drains nothing.
+func (b *netHTTPBody) Close(bool) {
+	b.resp.Body.Close()
+	b.stop()
+}
+
+func (b *netHTTPBody) stop() {
+	b.FirstContent()
+	b.cancel()
+}
