@@ -13,6 +13,7 @@ import (
 
 	"servebench/internal/openai"
 	"servebench/internal/record"
+	"servebench/internal/setting"
 )
 
 // Result sums up a run for the final stderr line and the exit code.
@@ -154,10 +155,10 @@ func firstModel(ctx context.Context, hc *http.Client, cfg *Config) (string, erro
 	defer cancel()
 	models, err := openai.ListModels(ctx, hc, cfg.Target, cfg.APIKey)
 	if err != nil {
-		return "", fmt.Errorf("cannot list the served models (is the server up? try probe, or give --model): %w", err)
+		return "", setting.Errorf("cannot list the served models (is the server up? try probe, or give {Model}): %v", err)
 	}
 	if len(models) == 0 {
-		return "", fmt.Errorf("%s lists no models: give --model", cfg.Target.ModelsURL())
+		return "", setting.Errorf("%s lists no models: give {Model}", cfg.Target.ModelsURL())
 	}
 	return models[0].ID, nil
 }
