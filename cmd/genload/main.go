@@ -18,6 +18,7 @@ import (
 	"servebench/internal/cmdline"
 	"servebench/internal/dataset"
 	"servebench/internal/load"
+	"servebench/internal/openai"
 	"servebench/internal/record"
 )
 
@@ -36,11 +37,12 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	app := &cli.App{
 		Name:  "genload",
 		Usage: "send load to an OpenAI-compatible server; one JSON line per request on stdout",
-		UsageText: "genload [flags] > runs.jsonl\n\n" + cmdline.ExitHelp(cmdline.ExitOK, cmdline.ExitFailure, cmdline.ExitUsage, cmdline.ExitSIGINT, cmdline.ExitSIGTERM) +
+		UsageText: "genload [flags] > runs.jsonl\n\n" + cmdline.ExitHelp(cmdline.ExitOK, cmdline.ExitFailure, cmdline.ExitUsage, cmdline.ExitNoModel, cmdline.ExitSIGINT, cmdline.ExitSIGTERM) +
 			"\nFailed requests are data: they are written as records and do not change the exit code.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "url", Value: "http://localhost:8000", Usage: "server base URL; a trailing /v1 or a full endpoint path is accepted", EnvVars: []string{"SERVEBENCH_URL"}},
-			&cli.StringFlag{Name: "model", Usage: "model id (default: the first one /v1/models lists)"},
+			&cli.StringFlag{Name: "model", Usage: "model id (default: the first one /v1/models lists); checked against that list before sending"},
+			&cli.BoolFlag{Name: "no-model-check", Usage: "send to --model even when /v1/models does not list it (a gateway's unlisted alias)"},
 			&cli.StringFlag{Name: "endpoint", Usage: "completions or chat (default: from --url, else completions)"},
 			&cli.StringFlag{Name: "prompt", Usage: "the prompt sent with every request"},
 			&cli.StringFlag{Name: "prompt-file", Usage: "prompts used in turn: one per line, plain text or JSON {\"prompt\":..} / {\"messages\":[..]} with optional \"max_tokens\""},
@@ -98,7 +100,7 @@ func config(c *cli.Context, stderr io.Writer) (*load.Config, error) {
 		return nil, cmdline.Usagef("unexpected arguments %q", c.Args().Slice())
 	}
 	cfg := &load.Config{
-		URL: c.String("url"), Model: c.String("model"), Endpoint: c.String("endpoint"),
+		URL: c.String("url"), Model: c.String("model"), Endpoint: c.String("endpoint"), CheckModel: !c.Bool("no-model-check"),
 		MaxTokens: c.Int("max-tokens"), IgnoreEOS: c.Bool("ignore-eos"), Stream: c.Bool("stream"),
 		Requests: c.Int("requests"), Duration: c.Duration("duration"), Warmup: c.Int("warmup"),
 		MaxConcurrency: c.Int("max-concurrency"), Arrival: c.String("arrival"), Burstiness: c.Float64("burstiness"),
@@ -152,6 +154,10 @@ func genload(ctx context.Context, cfg *load.Config, stdout, stderr io.Writer) er
 	if !cfg.Quiet && res.Model != "" {
 		fmt.Fprintf(stderr, "genload: run %s (%s): %d requests, %d failed, %.2fs\n",
 			res.RunID, res.Model, res.Sent, res.Failed, res.Elapsed.Seconds())
+	}
+	var notServed *openai.ModelNotServedError
+	if errors.As(err, &notServed) {
+		return &cmdline.CodeError{Code: cmdline.ExitNoModel, Err: fmt.Errorf("%w: nothing sent (probe --model %s says the same; --no-model-check sends anyway)", err, notServed.Model)}
 	}
 	if errors.Is(err, load.ErrInterrupted) {
 		if in, ok := context.Cause(ctx).(*cmdline.Interrupted); ok {

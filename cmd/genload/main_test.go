@@ -64,6 +64,8 @@ func TestRun(t *testing.T) {
 		{"closed and open loop", []string{"--url", url, "-c", "2", "-r", "5"}, cmdline.ExitUsage, 0, "--concurrency is for closed-loop load; with --request-rate cap requests in flight with --max-concurrency"},
 		{"bad arrival", []string{"--url", url, "-r", "5", "--arrival", "bursty"}, cmdline.ExitUsage, 0, `--arrival "bursty": want poisson, constant or gamma`},
 		{"chat prompts on completions", []string{"--url", url, "--prompt-file", chatPrompts(t)}, cmdline.ExitFailure, 0, "use --endpoint chat"},
+		{"model not served: nothing sent", []string{"--url", url, "--model", "nope", "-n", "3"}, cmdline.ExitNoModel, 0, `genload: model "nope" is not served; the server has: ` + sim.DefaultModel + ": nothing sent"},
+		{"model not served, sent anyway", []string{"--url", url, "--model", "nope", "-n", "2", "--no-model-check"}, cmdline.ExitOK, 2, "2 requests, 2 failed"},
 		{"dead server", []string{"--url", "http://127.0.0.1:1", "-n", "1"}, cmdline.ExitFailure, 0, "cannot list the served models"},
 	}
 	for _, tt := range tests {
@@ -79,8 +81,8 @@ func TestRun(t *testing.T) {
 				t.Errorf("stderr %q, want %q", errOut, tt.stderr)
 			}
 			for _, rec := range e2etest.ReadRecords(t, strings.NewReader(out), "stdout") {
-				if !rec.OK {
-					t.Errorf("seq %d failed: %s", rec.Seq, rec.Error)
+				if wantOK := !strings.Contains(tt.name, "sent anyway"); rec.OK != wantOK {
+					t.Errorf("seq %d: ok %v (%s)", rec.Seq, rec.OK, rec.Error)
 				}
 			}
 		})

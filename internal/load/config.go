@@ -23,6 +23,12 @@ type Config struct {
 	Model    string        // "" = the first model the server lists
 	APIKey   string
 
+	// CheckModel makes Run list the served models before sending and fail
+	// with an *openai.ModelNotServedError when Model is not among them: a
+	// run of 404s is not a benchmark. A server that cannot list its models
+	// is warned about and sent to anyway.
+	CheckModel bool
+
 	// Dataset says where prompts come from (literal, file, ShareGPT,
 	// synthetic) and their per-request max_tokens; Validate opens it.
 	Dataset   dataset.Config

@@ -73,8 +73,8 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 	hc := NewHTTPClient(maxInFlight(cfg.Points), cfg.ConnectTimeout, cfg.TLS)
 	defer hc.CloseIdleConnections()
 
-	if cfg.Model == "" {
-		model, err := firstModel(stop, hc, cfg)
+	if cfg.Model == "" || cfg.CheckModel {
+		model, err := servedModel(stop, hc, cfg, stderr)
 		if err != nil {
 			return res, err
 		}
@@ -149,18 +149,28 @@ func newAttempter(cfg *Config, hc *http.Client, run context.Context) (a *attempt
 	return &attempter{doer: doer, cfg: cfg, url: endpoint, maxBytes: cfg.MaxResponseBytes}, closeIdle, nil
 }
 
-// firstModel asks the server which model it serves.
-func firstModel(ctx context.Context, hc *http.Client, cfg *Config) (string, error) {
+// servedModel asks the server which models it serves: the first one when
+// cfg names none, else the one named, which must be among them (see
+// Config.CheckModel).
+func servedModel(ctx context.Context, hc *http.Client, cfg *Config, stderr io.Writer) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	models, err := openai.ListModels(ctx, hc, cfg.Target, cfg.APIKey)
-	if err != nil {
+	switch {
+	case err != nil && cfg.Model != "":
+		fmt.Fprintf(stderr, "genload: warning: cannot list the served models, so %q is not checked: %v\n", cfg.Model, err)
+		return cfg.Model, nil
+	case err != nil:
 		return "", setting.Errorf("cannot list the served models (is the server up? try probe, or give {Model}): %v", err)
-	}
-	if len(models) == 0 {
+	case cfg.Model == "" && len(models) == 0:
 		return "", setting.Errorf("%s lists no models: give {Model}", cfg.Target.ModelsURL())
+	case cfg.Model == "":
+		return models[0].ID, nil
 	}
-	return models[0].ID, nil
+	if _, ok := openai.FindModel(models, cfg.Model); !ok {
+		return "", &openai.ModelNotServedError{Model: cfg.Model, Served: openai.ModelIDs(models)}
+	}
+	return cfg.Model, nil
 }
 
 // maxInFlight sizes the connection pool: the largest concurrency of the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 )
 
 // Model is one entry of /v1/models. MaxModelLen is vLLM's extension (0 when
@@ -76,4 +77,35 @@ func ListModels(ctx context.Context, hc *http.Client, t Target, apiKey string) (
 		return nil, fmt.Errorf("%s: not a model list: %w", t.ModelsURL(), err)
 	}
 	return list.Data, nil
+}
+
+// FindModel finds the model asked for in a server's list. Ollama lists
+// "tiny:latest" but serves requests for "tiny" too, so an untagged name
+// matches its ":latest" tag.
+func FindModel(models []Model, asked string) (Model, bool) {
+	for _, m := range models {
+		if m.ID == asked || (!strings.Contains(asked, ":") && m.ID == asked+":latest") {
+			return m, true
+		}
+	}
+	return Model{}, false
+}
+
+// ModelIDs are the ids of models, in order.
+func ModelIDs(models []Model) []string {
+	ids := make([]string, len(models))
+	for i, m := range models {
+		ids[i] = m.ID
+	}
+	return ids
+}
+
+// ModelNotServedError: the server's list lacks the model asked for.
+type ModelNotServedError struct {
+	Model  string
+	Served []string
+}
+
+func (e *ModelNotServedError) Error() string {
+	return fmt.Sprintf("model %q is not served; the server has: %s", e.Model, strings.Join(e.Served, ", "))
 }

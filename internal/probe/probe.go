@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -151,13 +150,14 @@ func once(ctx context.Context, hc *http.Client, cfg Config) *Report {
 	if len(models) == 0 {
 		return verdict(NoModel, "%s lists no models: is a model loaded?", t.ModelsURL())
 	}
-	i := 0
+	m := models[0]
 	if cfg.Model != "" {
-		if i = slices.IndexFunc(models, func(m openai.Model) bool { return sameModel(m.ID, cfg.Model) }); i < 0 {
-			return verdict(NoModel, "model %q is not served; the server has: %s", cfg.Model, strings.Join(rep.Models, ", "))
+		var ok bool
+		if m, ok = openai.FindModel(models, cfg.Model); !ok {
+			return verdict(NoModel, "%v", &openai.ModelNotServedError{Model: cfg.Model, Served: rep.Models})
 		}
 	}
-	rep.Model, rep.MaxModelLen = models[i].ID, models[i].MaxModelLen
+	rep.Model, rep.MaxModelLen = m.ID, m.MaxModelLen
 
 	if cfg.Smoke {
 		ms, err = timed(ctx, cfg.SmokeTimeout, func(ctx context.Context) error { return smoke(ctx, hc, cfg, rep.Model) })
@@ -255,11 +255,4 @@ func classify(err error, url string) (Outcome, string, Advice, bool) {
 		return Unreachable, "TLS failed: check the certificate: " + msg, TrustCert, true
 	}
 	return Unreachable, "is the server running, and on that host and port?: " + msg, NoAdvice, true
-}
-
-// sameModel matches a served id against the name asked for. Ollama lists
-// "tiny:latest" but serves requests for "tiny" too, so an untagged name
-// matches its ":latest" tag.
-func sameModel(served, asked string) bool {
-	return served == asked || (!strings.Contains(asked, ":") && served == asked+":latest")
 }
