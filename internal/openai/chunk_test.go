@@ -3,6 +3,8 @@ package openai
 import (
 	"strings"
 	"testing"
+
+	"servebench/internal/jsonscan"
 )
 
 // chunkSamples are chunks and bodies of the servers genload meets, and the
@@ -52,7 +54,7 @@ func TestParseChunkMatchesEncodingJSON(t *testing.T) {
 			t.Errorf("%s:\ngot  %+v %v\nwant %+v %v", in, got, gotErr, want, wantErr)
 		}
 		var c chunkInfo
-		if (&scanner{b: []byte(in)}).chunk(&c) {
+		if (&scanner{jsonscan.New([]byte(in))}).chunk(&c) {
 			fast++
 		}
 	}
