@@ -125,6 +125,7 @@ func (s *Cursor) Key() ([]byte, bool) {
 	}
 	for j := s.i + 1; j < len(s.b); j++ {
 		switch c := s.b[j]; {
+		case c >= 'a' && c <= 'z' || c == '_': // the usual bytes, tested first
 		case c == '"':
 			k := s.b[s.i+1 : j]
 			s.i = j + 1

@@ -43,6 +43,7 @@ var chunkSamples = []string{
 	`{}`,
 	`{"a":[[[[[[{"b":[1,2,{"c":"d"}]}]]]]]],"choices":[{"text":"x"}]}`,
 	` { "choices" : [ { "text" : "x" } ] } `,
+	`{"x-request id":"a.b","choices":[{"text":"x","log-probs":null}]}`,
 }
 
 func TestParseChunkMatchesEncodingJSON(t *testing.T) {
