@@ -2,9 +2,8 @@ package openai
 
 import (
 	"encoding/json"
-	"strconv"
-	"unicode/utf16"
-	"unicode/utf8"
+
+	"servebench/internal/jsonscan"
 )
 
 // chunkInfo is what genload takes from a completion chunk or body.
@@ -26,7 +25,7 @@ type chunkInfo struct {
 // error. FuzzParseChunk holds the two to the same results.
 func parseChunk(data []byte) (chunkInfo, error) {
 	var c chunkInfo
-	s := &scanner{b: data}
+	s := &scanner{jsonscan.New(data)}
 	if s.chunk(&c) {
 		return c, nil
 	}
@@ -54,308 +53,10 @@ func parseChunkJSON(data []byte) (chunkInfo, error) {
 	return c, nil
 }
 
-// scanner walks JSON text; every method returns false for what it does not
+// scanner walks a chunk; every method returns false for what it does not
 // handle, and the caller then leaves the whole text to encoding/json.
 type scanner struct {
-	b     []byte
-	i     int
-	depth int
-}
-
-func (s *scanner) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-func (s *scanner) consume(c byte) bool {
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == c {
-		s.i++
-		return true
-	}
-	return false
-}
-
-func (s *scanner) literal(lit string) bool {
-	s.ws()
-	if len(s.b)-s.i >= len(lit) && string(s.b[s.i:s.i+len(lit)]) == lit {
-		s.i += len(lit)
-		return true
-	}
-	return false
-}
-
-// null consumes a null literal if one is next.
-func (s *scanner) null() bool { return s.literal("null") }
-
-// key reads an object key made of lowercase ASCII letters, digits and
-// underscores: such a key matches a field only if equal to its name
-// (encoding/json also matches keys that differ in case), so anything
-// else is left to encoding/json.
-func (s *scanner) key() ([]byte, bool) {
-	s.ws()
-	if s.i >= len(s.b) || s.b[s.i] != '"' {
-		return nil, false
-	}
-	for j := s.i + 1; j < len(s.b); j++ {
-		c := s.b[j]
-		switch {
-		case c == '"':
-			k := s.b[s.i+1 : j]
-			s.i = j + 1
-			return k, s.consume(':')
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '_':
-		default:
-			return nil, false
-		}
-	}
-	return nil, false
-}
-
-// open consumes c ('{' or '['); more tells whether members follow.
-func (s *scanner) open(c, closing byte) (more, ok bool) {
-	if !s.consume(c) {
-		return false, false
-	}
-	return !s.consume(closing), true
-}
-
-// next reads the ',' before another member, or the closing bracket.
-func (s *scanner) next(closing byte) (more, ok bool) {
-	if s.consume(',') {
-		return true, true
-	}
-	return false, s.consume(closing)
-}
-
-// stringLen reads a string and returns its length once unescaped as
-// encoding/json unescapes it: invalid UTF-8 bytes and lone surrogates
-// become U+FFFD (3 bytes).
-func (s *scanner) stringLen() (int, bool) {
-	s.ws()
-	if s.i >= len(s.b) || s.b[s.i] != '"' {
-		return 0, false
-	}
-	b, n := s.b, 0
-	for i := s.i + 1; i < len(b); {
-		c := b[i]
-		switch {
-		case c == '"':
-			s.i = i + 1
-			return n, true
-		case c < 0x20:
-			return 0, false
-		case c == '\\':
-			if i+1 >= len(b) {
-				return 0, false
-			}
-			switch b[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				n++
-				i += 2
-			case 'u':
-				r, ok := hex4(b[i+2:])
-				if !ok {
-					return 0, false
-				}
-				i += 6
-				if utf16.IsSurrogate(r) {
-					if r2, ok := u4(b[i:]); ok && utf16.DecodeRune(r, r2) != utf8.RuneError {
-						n += 4
-						i += 6
-						continue
-					}
-					r = utf8.RuneError
-				}
-				n += utf8.RuneLen(r)
-			default:
-				return 0, false
-			}
-		case c < utf8.RuneSelf:
-			n++
-			i++
-		default:
-			r, size := utf8.DecodeRune(b[i:])
-			n += utf8.RuneLen(r) // 3 for an invalid byte's U+FFFD
-			i += size
-		}
-	}
-	return 0, false
-}
-
-// hex4 reads four hex digits.
-func hex4(b []byte) (rune, bool) {
-	if len(b) < 4 {
-		return 0, false
-	}
-	var r rune
-	for _, c := range b[:4] {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return 0, false
-		}
-		r = r*16 + rune(c)
-	}
-	return r, true
-}
-
-// u4 reads a \uXXXX escape.
-func u4(b []byte) (rune, bool) {
-	if len(b) < 6 || b[0] != '\\' || b[1] != 'u' {
-		return 0, false
-	}
-	return hex4(b[2:])
-}
-
-// plainString reads a string without escapes or invalid UTF-8 and returns
-// its bytes, valid until the scanned text changes.
-func (s *scanner) plainString() ([]byte, bool) {
-	s.ws()
-	if s.i >= len(s.b) || s.b[s.i] != '"' {
-		return nil, false
-	}
-	ascii := true
-	for j := s.i + 1; j < len(s.b); j++ {
-		switch c := s.b[j]; {
-		case c == '"':
-			raw := s.b[s.i+1 : j]
-			s.i = j + 1
-			return raw, ascii || utf8.Valid(raw)
-		case c == '\\' || c < 0x20:
-			return nil, false
-		case c >= utf8.RuneSelf:
-			ascii = false
-		}
-	}
-	return nil, false
-}
-
-// int reads an integer that fits an int.
-func (s *scanner) int() (int, bool) {
-	s.ws()
-	start := s.i
-	if !s.number() {
-		return 0, false
-	}
-	n, err := strconv.Atoi(string(s.b[start:s.i])) // no allocation: a short-lived conversion
-	return n, err == nil
-}
-
-// number skips a JSON number.
-func (s *scanner) number() bool {
-	s.ws()
-	b, i := s.b, s.i
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case i < len(b) && b[i] >= '1' && b[i] <= '9':
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-	default:
-		return false
-	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return false
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return false
-		}
-	}
-	s.i = i
-	return true
-}
-
-// maxDepth bounds the nesting skip follows; deeper text goes to
-// encoding/json (whose own limit is 10000).
-const maxDepth = 100
-
-// skip validates and skips any value.
-func (s *scanner) skip() bool {
-	s.ws()
-	if s.i >= len(s.b) {
-		return false
-	}
-	switch c := s.b[s.i]; {
-	case c == '"':
-		_, ok := s.stringLen()
-		return ok
-	case c == '{', c == '[':
-		if s.depth++; s.depth > maxDepth {
-			return false
-		}
-		ok := false
-		if c == '{' {
-			ok = s.skipObject()
-		} else {
-			ok = s.skipArray()
-		}
-		s.depth--
-		return ok
-	case c == '-' || (c >= '0' && c <= '9'):
-		return s.number()
-	case c == 't':
-		return s.literal("true")
-	case c == 'f':
-		return s.literal("false")
-	case c == 'n':
-		return s.null()
-	}
-	return false
-}
-
-// skipObject skips an object whose keys may be any strings.
-func (s *scanner) skipObject() bool {
-	more, ok := s.open('{', '}')
-	for ok && more {
-		if _, ok = s.stringLen(); !ok || !s.consume(':') || !s.skip() {
-			return false
-		}
-		more, ok = s.next('}')
-	}
-	return ok
-}
-
-func (s *scanner) skipArray() bool {
-	more, ok := s.open('[', ']')
-	for ok && more {
-		if !s.skip() {
-			return false
-		}
-		more, ok = s.next(']')
-	}
-	return ok
+	jsonscan.Cursor
 }
 
 // seen tracks the keys of one object, to leave duplicates to
@@ -373,10 +74,10 @@ func (m *seen) first(bit uint8) bool {
 // chunk reads a whole chunk: one object and nothing after it.
 func (s *scanner) chunk(c *chunkInfo) bool {
 	var keys seen
-	more, ok := s.open('{', '}')
+	more, ok := s.Open('{', '}')
 	for ok && more {
 		var k []byte
-		if k, ok = s.key(); !ok {
+		if k, ok = s.Key(); !ok {
 			return false
 		}
 		switch string(k) { // no allocation: only compared
@@ -385,53 +86,49 @@ func (s *scanner) chunk(c *chunkInfo) bool {
 		case "usage":
 			ok = keys.first(1) && s.usage(c)
 		case "error":
-			if ok = keys.first(2); ok && !s.null() {
+			if ok = keys.first(2); ok && !s.Null() {
 				c.errorSet = true
-				ok = s.skip()
+				ok = s.Skip()
 			}
 		case "object":
-			if ok = keys.first(3); ok && !s.null() {
+			if ok = keys.first(3); ok && !s.Null() {
 				var raw []byte
 				raw, ok = s.plainString()
 				c.objectError = string(raw) == "error"
 			}
 		case "detail":
 			c.detailSet = true
-			ok = keys.first(4) && s.skip()
+			ok = keys.first(4) && s.Skip()
 		default:
-			ok = s.skip()
+			ok = s.Skip()
 		}
 		if ok {
-			more, ok = s.next('}')
+			more, ok = s.Next('}')
 		}
 	}
-	if !ok {
-		return false
-	}
-	s.ws()
-	return s.i == len(s.b)
+	return ok && s.End()
 }
 
 func (s *scanner) choices(c *chunkInfo) bool {
-	if s.null() {
+	if s.Null() {
 		return true
 	}
-	more, ok := s.open('[', ']')
+	more, ok := s.Open('[', ']')
 	for ok && more {
-		if !s.null() && !s.choice(c) {
+		if !s.Null() && !s.choice(c) {
 			return false
 		}
-		more, ok = s.next(']')
+		more, ok = s.Next(']')
 	}
 	return ok
 }
 
 // stringLenOrNull adds a string field's unescaped length to n.
 func (s *scanner) stringLenOrNull(n *int) bool {
-	if s.null() {
+	if s.Null() {
 		return true
 	}
-	l, ok := s.stringLen()
+	l, ok := s.StringLen()
 	*n += l
 	return ok
 }
@@ -440,10 +137,10 @@ func (s *scanner) choice(c *chunkInfo) bool {
 	var keys seen
 	n := 0
 	finish := ""
-	more, ok := s.open('{', '}')
+	more, ok := s.Open('{', '}')
 	for ok && more {
 		var k []byte
-		if k, ok = s.key(); !ok {
+		if k, ok = s.Key(); !ok {
 			return false
 		}
 		switch string(k) { // no allocation: only compared
@@ -454,7 +151,7 @@ func (s *scanner) choice(c *chunkInfo) bool {
 		case "message":
 			ok = keys.first(2) && s.texts(&n, false)
 		case "finish_reason":
-			if ok = keys.first(3); ok && !s.null() {
+			if ok = keys.first(3); ok && !s.Null() {
 				var raw []byte
 				raw, ok = s.plainString()
 				switch string(raw) { // the usual reasons without an allocation
@@ -467,10 +164,10 @@ func (s *scanner) choice(c *chunkInfo) bool {
 				}
 			}
 		default:
-			ok = s.skip()
+			ok = s.Skip()
 		}
 		if ok {
-			more, ok = s.next('}')
+			more, ok = s.Next('}')
 		}
 	}
 	if !ok {
@@ -485,14 +182,14 @@ func (s *scanner) choice(c *chunkInfo) bool {
 
 // texts reads a delta (reasoning counts too) or a message.
 func (s *scanner) texts(n *int, delta bool) bool {
-	if s.null() {
+	if s.Null() {
 		return true
 	}
 	var keys seen
-	more, ok := s.open('{', '}')
+	more, ok := s.Open('{', '}')
 	for ok && more {
 		var k []byte
-		if k, ok = s.key(); !ok {
+		if k, ok = s.Key(); !ok {
 			return false
 		}
 		switch key := string(k); {
@@ -503,25 +200,25 @@ func (s *scanner) texts(n *int, delta bool) bool {
 		case key == "reasoning" && delta:
 			ok = keys.first(2) && s.stringLenOrNull(n)
 		default:
-			ok = s.skip()
+			ok = s.Skip()
 		}
 		if ok {
-			more, ok = s.next('}')
+			more, ok = s.Next('}')
 		}
 	}
 	return ok
 }
 
 func (s *scanner) usage(c *chunkInfo) bool {
-	if s.null() {
+	if s.Null() {
 		return true
 	}
 	c.hasUsage = true
 	var keys seen
-	more, ok := s.open('{', '}')
+	more, ok := s.Open('{', '}')
 	for ok && more {
 		var k []byte
-		if k, ok = s.key(); !ok {
+		if k, ok = s.Key(); !ok {
 			return false
 		}
 		switch string(k) { // no allocation: only compared
@@ -532,10 +229,10 @@ func (s *scanner) usage(c *chunkInfo) bool {
 		case "total_tokens":
 			ok = keys.first(2) && s.intOrNull(&c.usage.TotalTokens)
 		default:
-			ok = s.skip()
+			ok = s.Skip()
 		}
 		if ok {
-			more, ok = s.next('}')
+			more, ok = s.Next('}')
 		}
 	}
 	return ok
@@ -543,10 +240,17 @@ func (s *scanner) usage(c *chunkInfo) bool {
 
 // intOrNull reads an int field; null leaves it unchanged.
 func (s *scanner) intOrNull(v *int) bool {
-	if s.null() {
+	if s.Null() {
 		return true
 	}
-	n, ok := s.int()
+	n, ok := s.Int()
 	*v = n
 	return ok
+}
+
+// plainString reads a string that is its own value: no escapes, valid
+// UTF-8 (others are left to encoding/json).
+func (s *scanner) plainString() ([]byte, bool) {
+	raw, utf8ok, ok := s.PlainString()
+	return raw, ok && utf8ok
 }
