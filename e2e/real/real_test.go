@@ -303,7 +303,13 @@ func TestErrors(t *testing.T) {
 			name := fmt.Sprintf("unknown model %s stream=%v", endpoint, stream)
 			t.Run(name, func(t *testing.T) {
 				raw := filepath.Join(t.TempDir(), "runs.jsonl")
-				script := fmt.Sprintf(`genload --url "$URL" --model no-such-model --endpoint %s --stream=%v -n 2 --max-tokens 8 --quiet > %q && summarize --format json %q`,
+				// genload checks the model first: exit 5, nothing sent.
+				_, stderr, code := s.sh(t, time.Minute, fmt.Sprintf(`genload --url "$URL" --model no-such-model --endpoint %s -n 2 --quiet`, endpoint))
+				if code != 5 || !strings.Contains(stderr, `model "no-such-model" is not served`) {
+					t.Fatalf("without --no-model-check: exit %d (want 5), stderr: %s", code, stderr)
+				}
+				// Sent anyway, the server's own answer is recorded.
+				script := fmt.Sprintf(`genload --url "$URL" --model no-such-model --no-model-check --endpoint %s --stream=%v -n 2 --max-tokens 8 --quiet > %q && summarize --format json %q`,
 					endpoint, stream, raw, raw)
 				out, stderr, code := s.sh(t, time.Minute, script)
 				if code != 0 {
