@@ -17,7 +17,7 @@ all: build
 
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ $(addprefix ./cmd/,$(TOOLS))
+	$(GO) build -buildvcs=auto -o $(BIN)/ $(addprefix ./cmd/,$(TOOLS))
 
 test: lint
 	$(GO) vet ./...

@@ -58,7 +58,7 @@ func TestCommand(t *testing.T) {
 		{"strict fails after reporting", string(data), []string{"--strict", input}, 8, "", "mixed.jsonl:11:", true},
 		{"no records", "", nil, 1, "", "summarize: no records", true},
 		{"missing file", "", []string{"missing.jsonl"}, 1, "", "missing.jsonl", true},
-		{"unknown flag", "", []string{"--bogus"}, 2, "", "flag provided but not defined", true},
+		{"unknown flag", "", []string{"--bogus"}, 2, "", "summarize: unknown flag --bogus (see --help)", true},
 		{"bad format", string(data), []string{"--format", "xml"}, 2, "", `--format "xml"`, true},
 		{"flags after files, as a glob puts them", "", []string{input, "--format", "csv"}, 0, "run_id,label", "", false},
 		{"-- ends the flags", "", []string{"--", "--format"}, 2, "", "--format: no such file", true},

@@ -108,14 +108,18 @@ func Code(err error) ExitCode {
 }
 
 // Run runs app with args and returns the exit code, printing the error (if
-// any) as "name: message" on stderr. Flag errors are usage errors; urfave's
-// help is not dumped on them, only a pointer to --help.
+// any) as "name: message" on stderr. Flag errors are usage errors, worded
+// by usageMessage; urfave's help is not dumped on them, only a pointer to
+// --help. Every tool gets --version.
 func Run(app *cli.App, args []string, stdout, stderr io.Writer) ExitCode {
 	app.HideHelpCommand = true
 	app.Writer = stdout
 	app.ErrWriter = stderr
+	if app.Version == "" {
+		app.Version = Version()
+	}
 	app.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
-		return Usagef("%v (see --help)", err)
+		return Usagef("%s (see --help)", usageMessage(err, app.Flags))
 	}
 	err := app.Run(args)
 	if err != nil && err.Error() != "" {
