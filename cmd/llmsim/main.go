@@ -24,7 +24,6 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	app := &cli.App{
 		Name:    "llmsim",
 		Usage:   "simulate a vLLM OpenAI-compatible server with exact latencies",
-		Version: sim.Version,
 		UsageText: "llmsim [options]\n\n" +
 			"Serves GET /health /v1/models /version /metrics and POST /v1/completions\n" +
 			"/v1/chat/completions like vLLM. Once listening it prints to stderr:\n" +
