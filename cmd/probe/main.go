@@ -103,6 +103,7 @@ func config(c *cli.Context) (probe.Config, error) {
 // report as JSON on stdout. The error carries the outcome's exit code.
 func report(ctx context.Context, cfg probe.Config, asJSON, colored bool, stdout, stderr io.Writer) error {
 	hc := &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, TLSClientConfig: cfg.TLS}}
+	cfg.Waiting = waiting(stderr, cmdline.IsTerminal(stderr), time.Now)
 	rep := probe.Run(ctx, hc, cfg)
 	if next, ok := advice[rep.Advice]; ok {
 		rep.Message += "; " + next
@@ -125,9 +126,36 @@ func report(ctx context.Context, cfg probe.Config, asJSON, colored bool, stdout,
 	} else {
 		word.DisableColor()
 	}
+	if cmdline.IsTerminal(stderr) && cfg.Wait > 0 {
+		fmt.Fprint(stderr, "\r\x1b[K") // the last waiting line gives way to the verdict
+	}
 	fmt.Fprintf(stderr, "probe: %s: %s\n", word.Sprint(rep.Status), rep.Message)
 	if code == cmdline.ExitOK {
 		return nil
 	}
 	return &cmdline.CodeError{Code: code}
+}
+
+// waitingEvery is how often a wait is reported when stderr is not a
+// terminal (a cron log): often enough to see progress, rarely enough to
+// keep a 10-minute wait to ten lines.
+const waitingEvery = time.Minute
+
+// waiting reports a --wait as it goes: on a terminal one line redrawn at
+// every try, elsewhere a line at the first try and then once a minute.
+func waiting(stderr io.Writer, terminal bool, now func() time.Time) func(*probe.Report, time.Duration) {
+	var last time.Time
+	return func(rep *probe.Report, left time.Duration) {
+		t := now()
+		if !terminal && !last.IsZero() && t.Sub(last) < waitingEvery {
+			return
+		}
+		last = t
+		line := fmt.Sprintf("probe: waiting for %s: %s (%s), %s left", rep.URL, rep.Status, rep.Message, left.Round(time.Second))
+		if terminal {
+			fmt.Fprint(stderr, "\r\x1b[K"+line)
+			return
+		}
+		fmt.Fprintln(stderr, line)
+	}
 }

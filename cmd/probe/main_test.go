@@ -8,8 +8,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"servebench/internal/cmdline"
+	"servebench/internal/probe"
 )
 
 // TestRun runs the whole program in-process: flags, the exit code of the
@@ -83,5 +85,58 @@ func TestHelpListsExitCodes(t *testing.T) {
 		if !strings.Contains(out.String(), c.Meaning()) {
 			t.Errorf("--help lacks %d %q", c, c.Meaning())
 		}
+	}
+}
+
+// TestWaitingTalks: a --wait says what it waits for: once a minute in a
+// log, at every try (redrawn) on a terminal.
+func TestWaitingTalks(t *testing.T) {
+	rep := &probe.Report{URL: "http://h:8000", Status: "not_ready", Message: "HTTP 503: loading"}
+	clock := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	now := func() time.Time { return clock }
+	var log strings.Builder
+	w := waiting(&log, false, now)
+	for i := range 130 { // a try a second for 130 s
+		w(rep, time.Duration(600-i)*time.Second)
+		clock = clock.Add(time.Second)
+	}
+	want := "probe: waiting for http://h:8000: not_ready (HTTP 503: loading), 10m0s left\n" +
+		"probe: waiting for http://h:8000: not_ready (HTTP 503: loading), 9m0s left\n" +
+		"probe: waiting for http://h:8000: not_ready (HTTP 503: loading), 8m0s left\n"
+	if log.String() != want {
+		t.Errorf("log:\n%s\nwant:\n%s", log.String(), want)
+	}
+	var term strings.Builder
+	w = waiting(&term, true, now)
+	w(rep, 5*time.Second)
+	w(rep, 4*time.Second)
+	if got := term.String(); strings.Count(got, "\r\x1b[K") != 2 || !strings.HasSuffix(got, "4s left") {
+		t.Errorf("terminal: %q", got)
+	}
+}
+
+// TestWaitThenReady: the program waits through a loading server's 503s,
+// saying so, then reports ready.
+func TestWaitThenReady(t *testing.T) {
+	start := time.Now()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if time.Since(start) < 600*time.Millisecond {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		if r.URL.Path == "/v1/models" {
+			w.Write([]byte(`{"data":[{"id":"m"}]}`))
+		}
+	}))
+	defer srv.Close()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"probe", "--url", srv.URL, "--wait", "10s", "--interval", "100ms"}, nil, &out, &errOut)
+	if code != cmdline.ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	lines := strings.Split(strings.TrimSpace(errOut.String()), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "probe: waiting for "+srv.URL+": not_ready (") ||
+		!strings.Contains(lines[0], "s left") || !strings.HasPrefix(lines[1], "probe: ready") {
+		t.Errorf("stderr:\n%s", errOut.String())
 	}
 }

@@ -63,6 +63,11 @@ type Config struct {
 	SmokeTimeout time.Duration
 	Wait         time.Duration // keep trying while unreachable or not ready, up to this long
 	Interval     time.Duration // between tries
+
+	// Waiting, when set, hears of every try that will be followed by
+	// another: the verdict so far and how much of Wait is left. Long waits
+	// (vLLM loading a model) must say what they wait for.
+	Waiting func(last *Report, left time.Duration)
 }
 
 // Report is what a probe found. Durations are milliseconds.
@@ -101,6 +106,9 @@ func Run(ctx context.Context, hc *http.Client, cfg Config) *Report {
 		retry := rep.outcome == Unreachable || rep.outcome == NotReady
 		if !retry || ctx.Err() != nil || time.Now().Add(cfg.Interval).After(deadline) {
 			break
+		}
+		if cfg.Waiting != nil {
+			cfg.Waiting(rep, time.Until(deadline))
 		}
 		select {
 		case <-ctx.Done():
