@@ -22,8 +22,8 @@ func main() { cmdline.Main(run) }
 func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) cmdline.ExitCode {
 	d := sim.DefaultConfig()
 	app := &cli.App{
-		Name:    "llmsim",
-		Usage:   "simulate a vLLM OpenAI-compatible server with exact latencies",
+		Name:  "llmsim",
+		Usage: "simulate a vLLM OpenAI-compatible server with exact latencies",
 		UsageText: "llmsim [options]\n\n" +
 			"Serves GET /health /v1/models /version /metrics and POST /v1/completions\n" +
 			"/v1/chat/completions like vLLM. Once listening it prints to stderr:\n" +
