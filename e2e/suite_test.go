@@ -83,6 +83,14 @@ func TestRunBenchmarksExitCodes(t *testing.T) {
 	if code != 2 {
 		t.Errorf("bad flag: exit %d, want 2", code)
 	}
+	_, stderr, code = sh(t, time.Minute, env+"../scripts/run_benchmarks.sh --url localhost:8000 --results "+quote(results))
+	if code != 2 || !strings.Contains(stderr, "did you mean http://localhost:8000?") || strings.Contains(stderr, "probing") {
+		t.Errorf("URL without a scheme: exit %d (want 2, before probing)\n%s", code, stderr)
+	}
+	_, stderr, code = sh(t, time.Minute, env+"../scripts/run_benchmarks.sh --sim --results /proc/servebench-nope/results")
+	if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "cannot create the results folder") {
+		t.Errorf("results folder that cannot be made: exit %d (want 1, said once)\n%s", code, stderr)
+	}
 	// Hold the lock as a concurrent run would.
 	lock := exec.Command("flock", filepath.Join(results, ".lock"), "sleep", "30")
 	if err := lock.Start(); err != nil {

@@ -153,6 +153,13 @@ if [ -z "$url" ]; then
 elif [ "$use_sim" = 1 ]; then
 	die_usage "give --url or --sim, not both"
 fi
+if [ -n "$url" ]; then
+	case "$url" in
+	http://?* | https://?*) ;;
+	*://*) die_usage "--url $url: want http:// or https://" ;;
+	*) die_usage "--url $url: want http:// or https:// (did you mean http://$url?)" ;;
+	esac
+fi
 if [ -n "$baseline" ] && [ ! -r "$baseline" ]; then
 	die_usage "--baseline $baseline: no such readable file"
 fi
@@ -165,7 +172,10 @@ log() {
 	printf '[%s] %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2
 }
 
-mkdir -p "$results/raw" "$results/plots"
+if ! mkdir_err=$(mkdir -p "$results/raw" "$results/plots" 2>&1); then
+	printf 'run_benchmarks.sh: cannot create the results folder %s: %s\n' "$results" "${mkdir_err%%$'\n'*}" >&2
+	exit "$EXIT_FAILURE"
+fi
 csv=$results/benchmarks.csv
 logfile=$results/benchmark_results.log
 

@@ -30,7 +30,12 @@ type Target struct {
 // ParseTarget resolves raw into a Target. Query strings and fragments are
 // refused because they would be silently dropped from every request.
 func ParseTarget(raw string) (Target, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
+	trimmed := strings.TrimSpace(raw)
+	if !strings.Contains(trimmed, "://") && trimmed != "" {
+		// "localhost:8000" parses as scheme "localhost"; "gpu1" as a path.
+		return Target{}, fmt.Errorf("bad URL %q: want http:// or https:// (did you mean http://%s?)", raw, trimmed)
+	}
+	u, err := url.Parse(trimmed)
 	if err != nil {
 		return Target{}, fmt.Errorf("bad URL %q: %w", raw, err)
 	}

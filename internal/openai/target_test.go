@@ -1,6 +1,9 @@
 package openai
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestParseTarget(t *testing.T) {
 	tests := []struct {
@@ -36,6 +39,16 @@ func TestParseTarget(t *testing.T) {
 		}
 		if got.Root != tt.root || got.API != tt.api || got.Endpoint != tt.endpoint {
 			t.Errorf("%q: got %+v", tt.in, got)
+		}
+	}
+}
+
+// TestParseTargetSuggests: a URL without a scheme gets the one to type.
+func TestParseTargetSuggests(t *testing.T) {
+	for _, in := range []string{"localhost:8000", "gpu1"} {
+		_, err := ParseTarget(in)
+		if want := "(did you mean http://" + in + "?)"; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", in, err, want)
 		}
 	}
 }
