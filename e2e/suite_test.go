@@ -250,13 +250,37 @@ func TestProgressOnlyOnATerminal(t *testing.T) {
 		t.Skip("script(1) not installed")
 	}
 	url := startSim(t, "--ttft", "10ms", "--itl", "10ms")
-	run := "genload --url " + url + " -n 12 --max-tokens 10 >/dev/null"
+	run := "genload --url " + url + " -n 12 -c 1,2 --max-tokens 10 >/dev/null"
 	out, _, code := sh(t, time.Minute, "script -qec "+quote(run)+" /dev/null")
-	if code != 0 || !strings.Contains(out, "/12 done") || !strings.Contains(out, "genload: run ") {
+	if code != 0 || !strings.Contains(out, "genload: run ") {
 		t.Errorf("terminal: exit %d, %q", code, out)
+	}
+	// The line's fields: done/total, failures, in flight, the current rate,
+	// the sweep's level, elapsed and left.
+	line := regexp.MustCompile(`\r\x1b\[Kgenload: [0-9]+/24 done, 0 failed, [0-9]+ in flight, [0-9.]+ req/s, concurrency 2 \(2 of 2\), 0:0[0-9] elapsed, ~0:[0-9]{2} left`)
+	if !line.MatchString(out) {
+		t.Errorf("terminal: no progress line of the second level in %q", out)
 	}
 	_, stderr, code := sh(t, time.Minute, run)
 	if code != 0 || strings.Contains(stderr, "done,") || strings.Contains(stderr, "\x1b[") || !strings.Contains(stderr, "genload: run ") {
 		t.Errorf("pipe: exit %d, stderr %q", code, stderr)
+	}
+	// --progress off a terminal: plain lines, for a log.
+	_, stderr, code = sh(t, time.Minute, "genload --url "+url+" -n 30 --max-tokens 10 --progress --progress-every 50ms >/dev/null")
+	if code != 0 || !strings.Contains(stderr, "/30 done, 0 failed") || strings.Contains(stderr, "\x1b[") || strings.Contains(stderr, "\r") {
+		t.Errorf("--progress in a pipe: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestProbeWaitOnATerminal: probe --wait says what it waits for, redrawn.
+func TestProbeWaitOnATerminal(t *testing.T) {
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("script(1) not installed")
+	}
+	url := startSim(t, "--startup-delay", "1s")
+	out, _, code := sh(t, time.Minute, "script -qec "+quote("probe --url "+url+" --wait 30s --interval 100ms")+" /dev/null")
+	if code != 0 || !strings.Contains(out, "\r\x1b[Kprobe: waiting for "+url+": not_ready (") || !strings.Contains(out, "loading the model), 2") ||
+		!strings.Contains(out, "s left") || !strings.Contains(out, "probe: ready") {
+		t.Errorf("exit %d, %q", code, out)
 	}
 }

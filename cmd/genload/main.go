@@ -37,8 +37,8 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	app := &cli.App{
 		Name:  "genload",
 		Usage: "send load to an OpenAI-compatible server; one JSON line per request on stdout",
-		UsageText: "genload [flags] > runs.jsonl\n\n" + cmdline.ExitHelp(cmdline.ExitOK, cmdline.ExitFailure, cmdline.ExitUsage, cmdline.ExitNoModel, cmdline.ExitSIGINT, cmdline.ExitSIGTERM) +
-			"\nFailed requests are data: they are written as records and do not change the exit code.",
+		UsageText: "genload [flags] > runs.jsonl\n\n" + cmdline.ExitHelp(cmdline.ExitOK, cmdline.ExitFailure, cmdline.ExitUsage, cmdline.ExitNoModel, cmdline.ExitFailedReqs, cmdline.ExitSIGINT, cmdline.ExitSIGTERM) +
+			"\nFailed requests are data: they are written as records and change the exit code only with --min-success-ratio.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "url", Value: "http://localhost:8000", Usage: "server base URL; a trailing /v1 or a full endpoint path is accepted", EnvVars: []string{"SERVEBENCH_URL"}},
 			&cli.StringFlag{Name: "model", Usage: "model id (default: the first one /v1/models lists); checked against that list before sending"},
@@ -73,6 +73,9 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			&cli.StringFlag{Name: "label", Usage: "free label written into every record (e.g. latency)"},
 			&cli.StringFlag{Name: "run-id", Usage: "run id written into every record (default: time-based)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress and no final line on stderr"},
+			&cli.BoolFlag{Name: "progress", Usage: "progress on stderr even when it is not a terminal: a plain line every --progress-every (cron logs)"},
+			&cli.DurationFlag{Name: "progress-every", Value: 10 * time.Second, Usage: "with --progress off a terminal: time between progress lines"},
+			&cli.Float64Flag{Name: "min-success-ratio", Usage: "exit 13 when a load point's share of successful measured requests is below `R` (0 < R <= 1), e.g. 0.99", DefaultText: "off"},
 			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile of genload itself to `FILE` (for performance work)"},
 		},
 		Action: func(c *cli.Context) error {
@@ -87,7 +90,11 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 				}
 				defer stopProfile()
 			}
-			return genload(ctx, cfg, stdout, stderr)
+			least, err := minSuccessRatio(c)
+			if err != nil {
+				return err
+			}
+			return genload(ctx, cfg, least, stdout, stderr)
 		},
 	}
 	app.Flags = append(app.Flags, cmdline.ConnFlags()...)
@@ -108,7 +115,8 @@ func config(c *cli.Context, stderr io.Writer) (*load.Config, error) {
 		Timeout: c.Duration("timeout"), ConnectTimeout: c.Duration("connect-timeout"),
 		FirstTokenTimeout: c.Duration("first-token-timeout"), Grace: c.Duration("grace"), MaxResponseBytes: c.Int64("max-response-bytes"),
 		Label: c.String("label"), RunID: c.String("run-id"), Quiet: c.Bool("quiet"),
-		Progress: cmdline.IsTerminal(stderr),
+		Progress: cmdline.IsTerminal(stderr) || c.Bool("progress"), ProgressLines: !cmdline.IsTerminal(stderr),
+		ProgressEvery: c.Duration("progress-every"), Color: cmdline.UseColor(stderr),
 	}
 	conn, err := cmdline.ConnFrom(c)
 	if err != nil {
@@ -136,8 +144,41 @@ func config(c *cli.Context, stderr io.Writer) (*load.Config, error) {
 	return cfg, nil
 }
 
-// genload runs the load and writes the final line on stderr.
-func genload(ctx context.Context, cfg *load.Config, stdout, stderr io.Writer) error {
+// minSuccessRatio reads --min-success-ratio; 0 means no gate.
+func minSuccessRatio(c *cli.Context) (float64, error) {
+	if !c.IsSet("min-success-ratio") {
+		return 0, nil
+	}
+	r := c.Float64("min-success-ratio")
+	if !(r > 0 && r <= 1) {
+		return 0, cmdline.Usagef("--min-success-ratio %v: want a share of requests above 0 and at most 1, such as 0.99", r)
+	}
+	return r, nil
+}
+
+// successGate names each load point whose measured requests succeeded less
+// often than least (0: no gate) and fails with ExitFailedReqs if any did.
+func successGate(stderr io.Writer, points []load.PointResult, least float64) error {
+	if least == 0 {
+		return nil
+	}
+	below := 0
+	for _, p := range points {
+		if r := p.SuccessRatio(); p.Attempts == 0 || r < least {
+			fmt.Fprintf(stderr, "genload: %s: %d of %d measured requests succeeded (%.3f), below --min-success-ratio %v\n",
+				p.Point, p.Attempts-p.Failed, p.Attempts, r, least)
+			below++
+		}
+	}
+	if below == 0 {
+		return nil
+	}
+	return &cmdline.CodeError{Code: cmdline.ExitFailedReqs, Err: fmt.Errorf("%d of %d load points below --min-success-ratio %v", below, len(points), least)}
+}
+
+// genload runs the load and writes the final line on stderr; least is
+// the --min-success-ratio gate (0: none).
+func genload(ctx context.Context, cfg *load.Config, least float64, stdout, stderr io.Writer) error {
 	abort := cmdline.Abort(ctx)
 	defer context.AfterFunc(ctx, func() {
 		fmt.Fprintf(stderr, "\ngenload: %v: no new requests; waiting up to %v for those in flight (again to cancel them)\n", cmdline.Signal(ctx), cfg.Grace)
@@ -164,7 +205,10 @@ func genload(ctx context.Context, cfg *load.Config, stdout, stderr io.Writer) er
 			return in
 		}
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return successGate(stderr, res.Points, least)
 }
 
 // profile writes a CPU profile of genload itself to path until stop.

@@ -66,6 +66,8 @@ func TestRun(t *testing.T) {
 		{"chat prompts on completions", []string{"--url", url, "--prompt-file", chatPrompts(t)}, cmdline.ExitFailure, 0, "use --endpoint chat"},
 		{"model not served: nothing sent", []string{"--url", url, "--model", "nope", "-n", "3"}, cmdline.ExitNoModel, 0, `genload: model "nope" is not served; the server has: ` + sim.DefaultModel + ": nothing sent"},
 		{"model not served, sent anyway", []string{"--url", url, "--model", "nope", "-n", "2", "--no-model-check"}, cmdline.ExitOK, 2, "2 requests, 2 failed"},
+		{"success gate passes", []string{"--url", url, "-n", "3", "--max-tokens", "2", "--min-success-ratio", "1"}, cmdline.ExitOK, 3, "3 requests, 0 failed"},
+		{"bad success ratio", []string{"--url", url, "--min-success-ratio", "1.5"}, cmdline.ExitUsage, 0, "--min-success-ratio 1.5: want a share"},
 		{"dead server", []string{"--url", "http://127.0.0.1:1", "-n", "1"}, cmdline.ExitFailure, 0, "cannot list the served models"},
 	}
 	for _, tt := range tests {
@@ -128,5 +130,29 @@ func TestInterrupt(t *testing.T) {
 	}
 	if !strings.Contains(errOut, "no new requests; waiting up to 5s") {
 		t.Errorf("stderr %q", errOut)
+	}
+}
+
+// TestFailuresCannotBeMissed: a load point where most requests failed is
+// named on stderr with the kinds and the first message; with
+// --min-success-ratio the run exits 13 after writing every record.
+func TestFailuresCannotBeMissed(t *testing.T) {
+	url := newSim(t, nil)
+	out, errOut, code := genloadRun(context.Background(), "--url", url, "--model", "nope", "--no-model-check", "-n", "3", "-c", "1,2", "--min-success-ratio", "0.5")
+	if code != cmdline.ExitFailedReqs {
+		t.Fatalf("exit %d, want %d; stderr %s", code, cmdline.ExitFailedReqs, errOut)
+	}
+	if n := strings.Count(out, "\n"); n != 6 {
+		t.Errorf("%d records, want 6", n)
+	}
+	for _, want := range []string{
+		"genload: FAILURES concurrency 1: 3 of 3 requests failed (http 3); first errors: \"HTTP 404: The model `nope` does not exist.\"\n",
+		"genload: FAILURES concurrency 2: 3 of 3 requests failed (http 3)",
+		"genload: concurrency 2: 0 of 3 measured requests succeeded (0.000), below --min-success-ratio 0.5\n",
+		"genload: 2 of 2 load points below --min-success-ratio 0.5\n",
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
 	}
 }

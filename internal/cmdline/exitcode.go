@@ -14,7 +14,8 @@ type ExitCode int
 // The exit-code table. Numbers are the contract once shipped: add rows,
 // never renumber. 3-7 are the server's readiness, as probe finds it (the
 // suite passes probe's code through); 8-10 are summarize's input and
-// gates; 11-12 are the suite's own; 128+N is an interrupting signal N.
+// gates; 11-12 are the suite's own; 13 is genload's success gate; 128+N
+// is an interrupting signal N.
 const (
 	ExitOK          ExitCode = 0  // success
 	ExitFailure     ExitCode = 1  // runtime failure: unreadable input, no records, an output that cannot be written, a dead server genload needed
@@ -29,6 +30,7 @@ const (
 	ExitRegression  ExitCode = 10 // a comparison found a significant change past a --fail-on limit (everything was written)
 	ExitTestFailed  ExitCode = 11 // the suite: a test run failed (genload failed, or every request of a test failed)
 	ExitLocked      ExitCode = 12 // the suite: another run holds the results directory's lock
+	ExitFailedReqs  ExitCode = 13 // genload --min-success-ratio: a load point's share of successful requests was below it (every record was written)
 	ExitSIGINT      ExitCode = 130
 	ExitSIGTERM     ExitCode = 143
 )
@@ -51,6 +53,7 @@ var exitMeanings = []struct {
 	{ExitRegression, "regression past --fail-on (everything written)"},
 	{ExitTestFailed, "suite: a test failed"},
 	{ExitLocked, "suite: results directory locked by another run"},
+	{ExitFailedReqs, "too many failed requests: a load point below --min-success-ratio (every record written)"},
 	{ExitSIGINT, "interrupted by SIGINT (Ctrl-C); every attempt made is written"},
 	{ExitSIGTERM, "interrupted by SIGTERM; every attempt made is written"},
 }

@@ -330,7 +330,7 @@ func (a *attempter) classify(t *try, kind string, err error) (string, error) {
 func (a *attempter) fail(rec *record.Record, kind string, err error) *record.Record {
 	rec.OK = false
 	rec.ErrorKind = kind
-	rec.Error = openai.Clip(redact(scrubURL(err).Error(), a.cfg.APIKey))
+	rec.Error = openai.Clip(stableMessage(redact(scrubURL(err).Error(), a.cfg.APIKey)))
 	return rec
 }
 

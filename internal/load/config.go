@@ -64,7 +64,12 @@ type Config struct {
 	Label string
 
 	Quiet    bool // no progress, no final line
-	Progress bool // show a progress line (genload sets it when stderr is a terminal)
+	Progress bool // show a progress line (genload sets it when stderr is a terminal, or on --progress)
+	// ProgressLines writes the progress as a plain line every
+	// ProgressEvery instead of redrawing one (a log, not a terminal).
+	ProgressLines bool
+	ProgressEvery time.Duration
+	Color         bool // colour stderr's warnings (a terminal, NO_COLOR unset)
 
 	netHTTP bool // send requests through net/http even without a proxy (tests)
 }

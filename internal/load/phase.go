@@ -62,6 +62,7 @@ func (r *runner) exec(j job) {
 	if !rec.OK {
 		r.c.failed.Add(1)
 	}
+	r.c.measured.add(rec)
 	if err := r.out.Write(rec); err != nil {
 		r.mu.Lock()
 		if r.werr == nil {

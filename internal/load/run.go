@@ -24,6 +24,7 @@ type Result struct {
 	Failed      int64
 	Elapsed     time.Duration
 	Interrupted bool
+	Points      []PointResult // the load points run, in order
 }
 
 // ErrInterrupted is returned when a stop signal ended the run early.
@@ -32,6 +33,9 @@ var ErrInterrupted = errors.New("interrupted")
 // counters are shared between workers and the progress line.
 type counters struct {
 	sent, done, failed atomic.Int64
+	point              atomic.Int64 // index of the load point being run
+	phaseStart         atomic.Int64 // when its current phase began, Unix nanoseconds
+	measured           tally        // the current load point's measured attempts
 }
 
 // NewHTTPClient returns a client whose transport keeps one idle connection
@@ -101,7 +105,7 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 	}()
 
 	var c counters
-	progressDone := startProgress(cfg, &c, stderr)
+	progressDone, progressPause, progressResume := startProgress(cfg, &c, stderr)
 	a, closeIdle, err := newAttempter(cfg, hc, reqCtx)
 	if err != nil {
 		return res, err
@@ -117,9 +121,21 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 			if (ph.n == 0 && ph.dur == 0) || stop.Err() != nil || reqCtx.Err() != nil {
 				continue
 			}
+			c.point.Store(int64(i))
+			c.phaseStart.Store(time.Now().UnixNano())
 			if err := r.phase(ph.name, pt, ph.n, ph.dur, cfg.Seed+uint64(i)); err != nil {
 				return res, err
 			}
+		}
+		pr := c.measured.take(pt)
+		if pr.Attempts == 0 && (stop.Err() != nil || reqCtx.Err() != nil) {
+			continue // never reached: interrupted before it
+		}
+		res.Points = append(res.Points, pr)
+		if !cfg.Quiet {
+			progressPause()
+			reportFailures(stderr, pr, cfg.Color)
+			progressResume()
 		}
 	}
 	progressDone()
