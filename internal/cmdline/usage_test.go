@@ -24,7 +24,7 @@ func TestUsageMessages(t *testing.T) {
 		{[]string{"--timout", "5s"}, "tool: unknown flag --timout: did you mean --timeout? (see --help)\n"},
 		{[]string{"--zzzzzz"}, "tool: unknown flag --zzzzzz (see --help)\n"},
 		{[]string{"--reqests", "3"}, "tool: unknown flag --reqests: did you mean --requests? (see --help)\n"},
-		{[]string{"--alfa", "3"}, "tool: unknown flag --alfa: did you mean --alpha? (see --help)\n"},
+		{[]string{"--alph", "3"}, "tool: unknown flag --alph: did you mean --alpha? (see --help)\n"},
 		{[]string{"--bogus"}, "tool: unknown flag --bogus (see --help)\n"},
 		{[]string{"--timeout", "5"}, `tool: --timeout "5": want a duration with its unit, such as 500ms, 30s, 2m or 1h30m (see --help)` + "\n"},
 		{[]string{"-n", "x"}, `tool: --requests "x": want a whole number (see --help)` + "\n"},
