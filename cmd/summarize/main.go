@@ -8,12 +8,12 @@ package main
 import (
 	"context"
 	"io"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"servebench/internal/cmdline"
 	"servebench/internal/stats"
-	"servebench/internal/summary"
 )
 
 const description = `Reads records from the files (or stdin when none, or "-"), groups them by
@@ -53,9 +53,13 @@ var exitCodes = []cmdline.ExitCode{cmdline.ExitOK, cmdline.ExitFailure, cmdline.
 
 func main() { cmdline.Main(run, cmdline.DefaultSignals) }
 
-// run is the whole summarize program.
+// now is the clock of the log blocks' timestamps; tests fix it.
+var now = time.Now
+
+// run is the whole summarize program: the flags into a config, then
+// summarize.
 func run(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) cmdline.ExitCode {
-	var cfg summary.Config
+	var cfg config
 	app := &cli.App{
 		Name: "summarize", Usage: "statistics and comparisons of genload records", UsageText: "summarize [flags] [FILE...]\n   summarize --baseline OLD.jsonl [flags] [NEW.jsonl...]\n   summarize [flags] old=OLD.jsonl new=NEW.jsonl",
 		Description:               description + "\n\n" + cmdline.ExitHelp(exitCodes...),
@@ -83,8 +87,25 @@ func run(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Wr
 				least := c.Float64("min-goodput-ratio")
 				cfg.MinGoodputRatio = &least
 			}
-			return summary.Main(stdout, stderr, stdin, cfg)
+			return summarize(stdout, stderr, stdin, cfg)
 		},
 	}
 	return cmdline.Run(app, cmdline.FlagsFirst(args, app.Flags), stdout, stderr)
+}
+
+// summarize is the program once its flags are read. It checks the command
+// line before any input is read (a usage error writes nothing), then
+// summarizes the runs of the input, or with --baseline or NAME=FILE
+// arguments compares two sides of runs. The error carries the exit code
+// for cmdline.Code: a cmdline.UsageError (2), a cmdline.CodeError with
+// ExitBadInput, ExitGoodput or ExitRegression, or any other error (1).
+func summarize(stdout, stderr io.Writer, stdin io.Reader, cfg config) error {
+	p, err := newPlan(cfg)
+	if err != nil {
+		return err
+	}
+	if p.sides != nil {
+		return compareSides(stdout, stderr, stdin, cfg, p)
+	}
+	return summarizeRuns(stdout, stderr, stdin, cfg, p)
 }
