@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"time"
 
@@ -71,11 +72,11 @@ func run(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Wr
 			&cli.StringFlag{Name: "log", Usage: "also append a timestamped text report to `FILE`", Destination: &cfg.LogFile},
 			&cli.StringFlag{Name: "plot", Usage: "also draw latency CDFs, an ITL histogram and sweep curves into `FILE` (.png or .svg)", Destination: &cfg.Plot},
 			&cli.StringSliceFlag{Name: "baseline", Usage: "compare the runs in `FILE` (repeatable) with the files given (or stdin)"},
-			&cli.StringFlag{Name: "fail-on", Usage: "with a comparison, exit 10 when a significant change crosses one of the `LIMITS`, e.g. 'ttft_p99_ms>+10%,req_per_s<-5%'", Destination: &cfg.FailOn},
+			&cli.StringFlag{Name: "fail-on", Usage: fmt.Sprintf("with a comparison, exit %d when a significant change crosses one of the `LIMITS`, e.g. 'ttft_p99_ms>+10%%,req_per_s<-5%%'", cmdline.ExitRegression), Destination: &cfg.FailOn},
 			&cli.Float64Flag{Name: "alpha", Value: 0.05, Usage: "significance level of comparisons"},
 			&cli.StringFlag{Name: "slo", Usage: "judge goodput by per-request `OBJECTIVES`, e.g. 'ttft=300ms,tpot=50ms,e2e=5s' (also sched_e2e; bare numbers are ms)", Destination: &cfg.SLO},
-			&cli.Float64Flag{Name: "min-goodput-ratio", Usage: "with --slo, exit 4 when a group's share of requests meeting it is below `R` (0 < R <= 1), e.g. 0.9", DefaultText: "no gate"},
-			&cli.BoolFlag{Name: "strict", Usage: "fail with exit code 3 on any bad input line", Destination: &cfg.Strict},
+			&cli.Float64Flag{Name: "min-goodput-ratio", Usage: fmt.Sprintf("with --slo, exit %d when a group's share of requests meeting it is below `R` (0 < R <= 1), e.g. 0.9", cmdline.ExitGoodput), DefaultText: "no gate"},
+			&cli.BoolFlag{Name: "strict", Usage: fmt.Sprintf("fail with exit code %d on any bad input line", cmdline.ExitBadInput), Destination: &cfg.Strict},
 		},
 		Action: func(c *cli.Context) error {
 			cfg.Files = c.Args().Slice()

@@ -155,6 +155,10 @@ func TestCommand(t *testing.T) {
 		{"help goes to stdout", "", []string{"--help"}, 0, "EXIT CODES", "", false},
 		{"help names the regression code", "", []string{"--help"}, 0, " 10  regression past --fail-on", "", false},
 		{"help names the goodput gate", "", []string{"--help"}, 0, "  9  goodput gate: slo_met_ratio below --min-goodput-ratio", "", false},
+		// the flags' own help gives the table's codes
+		{"help: --strict's code", "", []string{"--help"}, 0, "fail with exit code 8 on any bad input line", "", false},
+		{"help: --min-goodput-ratio's code", "", []string{"--help"}, 0, "with --slo, exit 9 when a group's share", "", false},
+		{"help: --fail-on's code", "", []string{"--help"}, 0, "with a comparison, exit 10 when a significant change", "", false},
 		{"goodput below the gate: exit 9 after the report", "", []string{mixedFile, "--slo", "e2e=1ms", "--min-goodput-ratio", "0.9"}, 9, "Request goodput (req/s):", "summarize: goodput: run r1, latency, concurrency 1, unpaced: slo_met_ratio 0.000 (0 of 5 requests met e2e=1ms) is 0.900 below --min-goodput-ratio 0.9: 5 more good requests needed", false},
 		{"goodput within the gate", "", []string{mixedFile, "--slo", "e2e=1h", "--min-goodput-ratio", "0.5", "--format", "csv"}, 0, "e2e=1h0m0s,", "", false},
 		{"gate without --slo", "", []string{mixedFile, "--min-goodput-ratio", "0.9"}, 2, "", "--min-goodput-ratio needs --slo", true},

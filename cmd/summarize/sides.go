@@ -25,15 +25,37 @@ var label = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 // the sides in the order they first appear, as benchstat's; an argument
 // that names an existing file is a file, whatever its characters.
 func sidesOf(cfg config) ([]side, error) {
-	var sides []side
-	labelled, plain := 0, 0
-	for _, arg := range cfg.Files {
+	sides, plain := namedSides(cfg.Files)
+	switch {
+	case len(cfg.Baseline) > 0 && len(sides) > 0:
+		return nil, cmdline.Usagef("give --baseline or NAME=FILE arguments, not both")
+	case len(cfg.Baseline) > 0:
+		sides = []side{{"baseline", cfg.Baseline}, {"new", cfg.Files}}
+		if len(cfg.Files) == 0 {
+			sides[1].files = []string{"-"}
+		}
+	case len(sides) == 0:
+		return nil, nil
+	case plain > 0:
+		return nil, cmdline.Usagef("every file of a comparison needs a NAME= (old=a.jsonl new=b.jsonl), or use --baseline")
+	case len(sides) != 2:
+		return nil, cmdline.Usagef("a comparison has two sides, old=FILE and new=FILE; got %d (%s)", len(sides), sideNames(sides))
+	}
+	if stdinUses(sides) > 1 {
+		return nil, cmdline.Usagef("stdin (-) can feed only one side of a comparison")
+	}
+	return sides, nil
+}
+
+// namedSides collects the NAME=FILE arguments into sides, in the order
+// the names first appear, and counts the plain file names.
+func namedSides(args []string) (sides []side, plain int) {
+	for _, arg := range args {
 		name, file, ok := strings.Cut(arg, "=")
 		if _, err := os.Stat(arg); err == nil || !ok || !label.MatchString(name) || file == "" {
 			plain++
 			continue
 		}
-		labelled++
 		i := 0
 		for i < len(sides) && sides[i].name != name {
 			i++
@@ -43,33 +65,20 @@ func sidesOf(cfg config) ([]side, error) {
 		}
 		sides[i].files = append(sides[i].files, file)
 	}
-	switch {
-	case len(cfg.Baseline) > 0 && labelled > 0:
-		return nil, cmdline.Usagef("give --baseline or NAME=FILE arguments, not both")
-	case len(cfg.Baseline) > 0:
-		sides = []side{{"baseline", cfg.Baseline}, {"new", cfg.Files}}
-		if len(cfg.Files) == 0 {
-			sides[1].files = []string{"-"}
-		}
-	case labelled == 0:
-		return nil, nil
-	case plain > 0:
-		return nil, cmdline.Usagef("every file of a comparison needs a NAME= (old=a.jsonl new=b.jsonl), or use --baseline")
-	case len(sides) != 2:
-		return nil, cmdline.Usagef("a comparison has two sides, old=FILE and new=FILE; got %d (%s)", len(sides), sideNames(sides))
-	}
-	stdin := 0
+	return sides, plain
+}
+
+// stdinUses counts the sides' files that are stdin.
+func stdinUses(sides []side) int {
+	n := 0
 	for _, s := range sides {
 		for _, f := range s.files {
 			if f == "-" {
-				stdin++
+				n++
 			}
 		}
 	}
-	if stdin > 1 {
-		return nil, cmdline.Usagef("stdin (-) can feed only one side of a comparison")
-	}
-	return sides, nil
+	return n
 }
 
 func sideNames(sides []side) string {

@@ -30,11 +30,7 @@ func summarizeRuns(stdout, stderr io.Writer, stdin io.Reader, cfg config, p *pla
 	} else {
 		rep.Groups = in.agg.Groups(p.percentiles)
 	}
-	for i := range rep.Groups {
-		for _, alert := range rep.Groups[i].Alerts {
-			fmt.Fprintf(stderr, "summarize: warning: %s: %s\n", rep.Groups[i].String(), alert)
-		}
-	}
+	alert(stderr, rep.Groups)
 	var picture []byte
 	if cfg.Plot != "" {
 		fig, warnings := plot.GroupsFigure(rep.Groups)
@@ -46,6 +42,16 @@ func summarizeRuns(stdout, stderr io.Writer, stdin io.Reader, cfg config, p *pla
 		return err
 	}
 	return goodputGate(stderr, rep.Groups, p.minRatio)
+}
+
+// alert repeats on stderr the warnings that question a run
+// (summary.Group.Alerts), naming its group.
+func alert(stderr io.Writer, groups []summary.Group) {
+	for i := range groups {
+		for _, a := range groups[i].Alerts {
+			fmt.Fprintf(stderr, "summarize: warning: %s: %s\n", groups[i].String(), a)
+		}
+	}
 }
 
 // goodputGate checks every group's slo_met_ratio against
