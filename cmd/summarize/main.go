@@ -7,13 +7,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"servebench/internal/cmdline"
 	"servebench/internal/stats"
-	"servebench/internal/summary"
 )
 
 const description = `Reads records from the files (or stdin when none, or "-"), groups them by
@@ -53,9 +54,13 @@ var exitCodes = []cmdline.ExitCode{cmdline.ExitOK, cmdline.ExitFailure, cmdline.
 
 func main() { cmdline.Main(run, cmdline.DefaultSignals) }
 
-// run is the whole summarize program.
+// now is the clock of the log blocks' timestamps; tests fix it.
+var now = time.Now
+
+// run is the whole summarize program: the flags into a config, then
+// summarize.
 func run(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) cmdline.ExitCode {
-	var cfg summary.Config
+	var cfg config
 	app := &cli.App{
 		Name: "summarize", Usage: "statistics and comparisons of genload records", UsageText: "summarize [flags] [FILE...]\n   summarize --baseline OLD.jsonl [flags] [NEW.jsonl...]\n   summarize [flags] old=OLD.jsonl new=NEW.jsonl",
 		Description:               description + "\n\n" + cmdline.ExitHelp(exitCodes...),
@@ -67,11 +72,11 @@ func run(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Wr
 			&cli.StringFlag{Name: "log", Usage: "also append a timestamped text report to `FILE`", Destination: &cfg.LogFile},
 			&cli.StringFlag{Name: "plot", Usage: "also draw latency CDFs, an ITL histogram and sweep curves into `FILE` (.png or .svg)", Destination: &cfg.Plot},
 			&cli.StringSliceFlag{Name: "baseline", Usage: "compare the runs in `FILE` (repeatable) with the files given (or stdin)"},
-			&cli.StringFlag{Name: "fail-on", Usage: "with a comparison, exit 10 when a significant change crosses one of the `LIMITS`, e.g. 'ttft_p99_ms>+10%,req_per_s<-5%'", Destination: &cfg.FailOn},
+			&cli.StringFlag{Name: "fail-on", Usage: fmt.Sprintf("with a comparison, exit %d when a significant change crosses one of the `LIMITS`, e.g. 'ttft_p99_ms>+10%%,req_per_s<-5%%'", cmdline.ExitRegression), Destination: &cfg.FailOn},
 			&cli.Float64Flag{Name: "alpha", Value: 0.05, Usage: "significance level of comparisons"},
 			&cli.StringFlag{Name: "slo", Usage: "judge goodput by per-request `OBJECTIVES`, e.g. 'ttft=300ms,tpot=50ms,e2e=5s' (also sched_e2e; bare numbers are ms)", Destination: &cfg.SLO},
-			&cli.Float64Flag{Name: "min-goodput-ratio", Usage: "with --slo, exit 4 when a group's share of requests meeting it is below `R` (0 < R <= 1), e.g. 0.9", DefaultText: "no gate"},
-			&cli.BoolFlag{Name: "strict", Usage: "fail with exit code 3 on any bad input line", Destination: &cfg.Strict},
+			&cli.Float64Flag{Name: "min-goodput-ratio", Usage: fmt.Sprintf("with --slo, exit %d when a group's share of requests meeting it is below `R` (0 < R <= 1), e.g. 0.9", cmdline.ExitGoodput), DefaultText: "no gate"},
+			&cli.BoolFlag{Name: "strict", Usage: fmt.Sprintf("fail with exit code %d on any bad input line", cmdline.ExitBadInput), Destination: &cfg.Strict},
 		},
 		Action: func(c *cli.Context) error {
 			cfg.Files = c.Args().Slice()
@@ -83,8 +88,25 @@ func run(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Wr
 				least := c.Float64("min-goodput-ratio")
 				cfg.MinGoodputRatio = &least
 			}
-			return summary.Main(stdout, stderr, stdin, cfg)
+			return summarize(stdout, stderr, stdin, cfg)
 		},
 	}
 	return cmdline.Run(app, cmdline.FlagsFirst(args, app.Flags), stdout, stderr)
+}
+
+// summarize is the program once its flags are read. It checks the command
+// line before any input is read (a usage error writes nothing), then
+// summarizes the runs of the input, or with --baseline or NAME=FILE
+// arguments compares two sides of runs. The error carries the exit code
+// for cmdline.Code: a cmdline.UsageError (2), a cmdline.CodeError with
+// ExitBadInput, ExitGoodput or ExitRegression, or any other error (1).
+func summarize(stdout, stderr io.Writer, stdin io.Reader, cfg config) error {
+	p, err := newPlan(cfg)
+	if err != nil {
+		return err
+	}
+	if p.sides != nil {
+		return compareSides(stdout, stderr, stdin, cfg, p)
+	}
+	return summarizeRuns(stdout, stderr, stdin, cfg, p)
 }

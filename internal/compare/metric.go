@@ -5,18 +5,7 @@ import (
 	"slices"
 
 	"servebench/internal/stats"
-)
-
-// Series names the latency samples of a run.
-type Series int
-
-// The sampled series, as summarize collects them from successful requests.
-const (
-	TTFT Series = iota
-	TPOT
-	ITL
-	Latency
-	NumSeries = iota
+	"servebench/internal/summary"
 )
 
 // Metric is one row of a comparison table.
@@ -31,9 +20,9 @@ type Metric struct {
 	LowerIsBetter bool
 
 	kind       kind
-	series     Series  // kindQuantile
-	percentile float64 // kindQuantile: 50 is the median (as np.median)
-	field      func(*Run) float64
+	latency    summary.Metric // kindQuantile: whose samples
+	percentile float64        // kindQuantile: 50 is the median (as np.median)
+	field      func(*summary.Group) float64
 }
 
 type kind int
@@ -47,21 +36,21 @@ const (
 // Metrics are the compared metrics, in table order: the latencies at the
 // median and p99, then throughput and errors.
 var Metrics = []Metric{
-	quantile("ttft_median_ms", TTFT, 50),
-	quantile("ttft_p99_ms", TTFT, 99),
-	quantile("tpot_median_ms", TPOT, 50),
-	quantile("tpot_p99_ms", TPOT, 99),
-	quantile("itl_median_ms", ITL, 50),
-	quantile("itl_p99_ms", ITL, 99),
-	quantile("latency_median_ms", Latency, 50),
-	quantile("latency_p99_ms", Latency, 99),
-	{Name: "req_per_s", Unit: "req/s", kind: kindThroughput, field: func(r *Run) float64 { return r.ReqPerS }},
-	{Name: "output_tok_per_s", Unit: "tok/s", kind: kindThroughput, field: func(r *Run) float64 { return r.OutputTokPerS }},
+	quantile("ttft_median_ms", summary.TTFT, 50),
+	quantile("ttft_p99_ms", summary.TTFT, 99),
+	quantile("tpot_median_ms", summary.TPOT, 50),
+	quantile("tpot_p99_ms", summary.TPOT, 99),
+	quantile("itl_median_ms", summary.ITL, 50),
+	quantile("itl_p99_ms", summary.ITL, 99),
+	quantile("latency_median_ms", summary.Latency, 50),
+	quantile("latency_p99_ms", summary.Latency, 99),
+	{Name: "req_per_s", Unit: "req/s", kind: kindThroughput, field: func(g *summary.Group) float64 { return g.ReqPerS }},
+	{Name: "output_tok_per_s", Unit: "tok/s", kind: kindThroughput, field: func(g *summary.Group) float64 { return g.OutputTokPerS }},
 	{Name: "error_rate", LowerIsBetter: true, kind: kindErrorRate},
 }
 
-func quantile(name string, s Series, p float64) Metric {
-	return Metric{Name: name, Unit: "ms", LowerIsBetter: true, kind: kindQuantile, series: s, percentile: p}
+func quantile(name string, m summary.Metric, p float64) Metric {
+	return Metric{Name: name, Unit: "ms", LowerIsBetter: true, kind: kindQuantile, latency: m, percentile: p}
 }
 
 // MetricNames lists the names of Metrics.
@@ -73,20 +62,20 @@ func MetricNames() []string {
 	return names
 }
 
-// PerRun is the metric's value for one run, exactly as summarize reports it
-// in the column of the same name; NaN when the run has none (no samples, no
-// measured window).
-func (m Metric) PerRun(r *Run) float64 {
+// PerRun is the metric's value for one run (a group with its Samples),
+// exactly as summarize reports it in the column of the same name; NaN when
+// the run has none (no samples, no measured window).
+func (m Metric) PerRun(g *summary.Group) float64 {
 	switch m.kind {
 	case kindQuantile:
-		return m.statistic(r.Samples[m.series])
+		return m.statistic(g.Samples[m.latency])
 	case kindErrorRate:
-		if r.Requests == 0 {
+		if g.Requests == 0 {
 			return math.NaN()
 		}
-		return float64(r.Failed) / float64(r.Requests)
+		return float64(g.Failed) / float64(g.Requests)
 	}
-	return m.field(r)
+	return m.field(g)
 }
 
 // statistic is the metric's statistic of sorted samples.
@@ -107,7 +96,7 @@ func (m Metric) perRequest() bool { return m.kind != kindThroughput }
 
 // pooled returns the per-request values of runs, sorted: the metric's
 // samples, or for the error rate one 0 or 1 per measured request.
-func (m Metric) pooled(runs []Run) []float64 {
+func (m Metric) pooled(runs []summary.Group) []float64 {
 	var xs []float64
 	for i := range runs {
 		r := &runs[i]
@@ -120,7 +109,7 @@ func (m Metric) pooled(runs []Run) []float64 {
 			}
 			continue
 		}
-		xs = append(xs, r.Samples[m.series]...)
+		xs = append(xs, r.Samples[m.latency]...)
 	}
 	slices.Sort(xs)
 	return xs

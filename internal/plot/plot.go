@@ -1,7 +1,8 @@
 // Package plot draws the pictures of benchmark runs: latency CDFs, an ITL
-// histogram and, for sweeps, throughput against latency. It takes plain
-// series of numbers (package summary builds them from records) and writes
-// one PNG or SVG file with a panel per picture, using gonum.org/v1/plot.
+// histogram and, for sweeps, throughput against latency. GroupsFigure and
+// SidesFigure make a Figure of summarize's results (package summary's
+// groups with their samples); Render and Write draw a Figure into one PNG
+// or SVG file with a panel per picture, using gonum.org/v1/plot.
 //
 // Every panel has labelled axes with units and a legend; colours come from
 // the Okabe-Ito palette, which stays distinguishable for colour-blind
@@ -26,6 +27,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"servebench/internal/summary"
 )
 
 // Series is one line of the distribution panels: a group of one run, or
@@ -44,11 +47,11 @@ type Curve struct {
 	Points []Point
 }
 
-// Point is one load point of a sweep. Latencies are in milliseconds, NaN
-// when the point has none (TTFT of a run that did not stream).
+// Point is one load point of a sweep and what it reached there. Latencies
+// are in milliseconds, NaN when the point has none (TTFT of a run that did
+// not stream).
 type Point struct {
-	Concurrency      int
-	Rate             float64 // requests per second; 0 means unpaced
+	summary.Point
 	OutputTokPerS    float64
 	TTFTP50, TTFTP99 float64
 	TPOTP50, TPOTP99 float64

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"servebench/internal/summary"
 )
 
 // lognormal returns n latencies around median ms with a long right tail.
@@ -36,7 +38,7 @@ func testFigure() *Figure {
 	c.Name = "sweep"
 	for i, conc := range []int{1, 2, 4, 8, 16} {
 		k := float64(i + 1)
-		c.Points = append(c.Points, Point{Concurrency: conc, OutputTokPerS: 100 * float64(conc) / k,
+		c.Points = append(c.Points, Point{Point: summary.Point{Concurrency: conc}, OutputTokPerS: 100 * float64(conc) / k,
 			TTFTP50: 50 * k, TTFTP99: 80 * k * k, TPOTP50: 10 * k, TPOTP99: 14 * k})
 	}
 	fig.Curves = []Curve{c}
@@ -127,10 +129,10 @@ func TestWriteFiles(t *testing.T) {
 }
 
 func TestPointLabel(t *testing.T) {
-	if got := pointLabel(Point{Concurrency: 4}); got != "c=4" {
+	if got := pointLabel(Point{Point: summary.Point{Concurrency: 4}}); got != "c=4" {
 		t.Error(got)
 	}
-	if got := pointLabel(Point{Concurrency: 4, Rate: 2.5}); got != "2.5 req/s" {
+	if got := pointLabel(Point{Point: summary.Point{Concurrency: 4, Rate: 2.5}}); got != "2.5 req/s" {
 		t.Error(got)
 	}
 }

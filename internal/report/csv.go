@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gocarina/gocsv"
+
+	"servebench/internal/summary"
 )
 
 // row holds the fixed columns of one group. gocsv turns it into cells through
@@ -72,7 +74,7 @@ func (r *row) errorColumns() []*int {
 	return []*int{&r.ErrorsConnect, &r.ErrorsTimeout, &r.ErrorsHTTP, &r.ErrorsStream, &r.ErrorsProtocol, &r.ErrorsCanceled}
 }
 
-func newRow(g *Group) row {
+func newRow(g *summary.Group) row {
 	r := row{
 		RunID: text(g.RunID), Label: text(g.Label), StartTime: instant{g.StartTime},
 		Model: text(g.Model), Endpoint: text(g.Endpoint), Stream: g.Stream,
@@ -100,7 +102,7 @@ func newRow(g *Group) row {
 // then its percentiles, all in milliseconds (ttft_mean_ms, ttft_p99_9_ms).
 func metricColumns(ps []float64) []string {
 	var cols []string
-	for m := range Metric(NumMetrics) {
+	for m := range summary.Metric(summary.NumMetrics) {
 		for _, s := range statNames {
 			cols = append(cols, m.Key()+"_"+s+"_ms")
 		}
@@ -113,12 +115,12 @@ func metricColumns(ps []float64) []string {
 
 // Header is the CSV header for percentiles ps.
 func Header(ps []float64) []string {
-	header, _ := table(&Report{Percentiles: ps})
+	header, _ := table(&summary.Report{Percentiles: ps})
 	return header
 }
 
 // table returns the header and the cells of every group.
-func table(rep *Report) (header []string, rows [][]string) {
+func table(rep *summary.Report) (header []string, rows [][]string) {
 	fixed := make([]row, len(rep.Groups))
 	for i := range rep.Groups {
 		fixed[i] = newRow(&rep.Groups[i])
@@ -140,7 +142,7 @@ func table(rep *Report) (header []string, rows [][]string) {
 }
 
 // WriteCSV writes a header row (when header is true) and one row per group.
-func WriteCSV(w io.Writer, rep *Report, header bool) error {
+func WriteCSV(w io.Writer, rep *summary.Report, header bool) error {
 	head, rows := table(rep)
 	var buf bytes.Buffer
 	cw := gocsv.NewSafeCSVWriter(csv.NewWriter(&buf))

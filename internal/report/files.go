@@ -9,18 +9,21 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"servebench/internal/summary"
 )
 
 // AppendCSV appends one row per group to the CSV file at path, writing the
 // header first only when the file is new or empty. When the file starts with
-// a different header (other percentiles, an older column set) it fails and
-// writes nothing: mixing column sets would corrupt the spreadsheet.
+// a different header (other percentiles, an older column set) it fails with
+// a *HeaderError and writes nothing: mixing column sets would corrupt the
+// spreadsheet.
 //
 // All rows go out in a single write on a file opened with O_APPEND, so the
 // rows of concurrent appenders do not interleave; where the platform has
 // flock, an exclusive lock also keeps two new-file appenders from both
 // writing a header.
-func AppendCSV(path string, rep *Report) error {
+func AppendCSV(path string, rep *summary.Report) error {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
@@ -37,7 +40,7 @@ func AppendCSV(path string, rep *Report) error {
 	}
 	if have != nil {
 		if err := sameHeader(have, want); err != nil {
-			return fmt.Errorf("%s: not appending: %w; %s", path, err, headerAdvice(have))
+			return &HeaderError{Path: path, Err: err, Missing: missingColumns(have)}
 		}
 	}
 	var buf bytes.Buffer
@@ -93,21 +96,30 @@ func sameHeader(have, want []string) error {
 	return fmt.Errorf("its header differs from the current columns: the file has %d columns, now %d", len(have), len(want))
 }
 
-// headerAdvice says what to do about a file with other columns. Columns
-// that every header has now (all but the percentiles') and the file lacks
-// mean an older summarize wrote it, such as the goodput columns (slo,
-// goodput_req_per_s, slo_met_ratio) added after the first release.
-func headerAdvice(have []string) string {
+// HeaderError is AppendCSV's refusal of a file whose header is not the
+// current one, so that the program can say what to do about it.
+type HeaderError struct {
+	Path string
+	Err  error // the first difference between the headers
+	// Missing are the columns every header has now (all but the
+	// percentiles') that the file lacks, such as the goodput columns (slo,
+	// goodput_req_per_s, slo_met_ratio) added after the first release: an
+	// older summarize wrote it. Empty when only the percentiles differ.
+	Missing []string
+}
+
+func (e *HeaderError) Error() string { return e.Path + ": not appending: " + e.Err.Error() }
+func (e *HeaderError) Unwrap() error { return e.Err }
+
+// missingColumns lists the columns of Header(nil) that have lacks.
+func missingColumns(have []string) []string {
 	var missing []string
 	for _, col := range Header(nil) {
 		if !slices.Contains(have, col) {
 			missing = append(missing, col)
 		}
 	}
-	if len(missing) > 0 {
-		return fmt.Sprintf("an older summarize wrote it, without the columns %s: move it aside and start a new file", strings.Join(missing, ", "))
-	}
-	return "write to a new file or summarize with the file's --percentiles"
+	return missing
 }
 
 // AppendLog appends block to the log file at path in a single O_APPEND write.

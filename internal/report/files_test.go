@@ -3,15 +3,18 @@ package report
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"servebench/internal/summary"
 )
 
 func FuzzAppendCSV(f *testing.F) {
-	rep := &Report{Groups: []Group{testGroup("l")}, Percentiles: []float64{99}}
+	rep := &summary.Report{Groups: []summary.Group{testGroup("l")}, Percentiles: []float64{99}}
 	var good bytes.Buffer
 	WriteCSV(&good, rep, true)
 	f.Add(good.Bytes())
@@ -53,10 +56,11 @@ func FuzzAppendCSV(f *testing.F) {
 }
 
 // TestAppendCSVOlderFile: a file written before the goodput columns
-// existed is refused, untouched, with advice that fits; a file with other
-// percentiles gets the percentiles advice.
+// existed is refused, untouched, naming the columns it lacks, so that the
+// advice fits (cmd/summarize words it); a file with other percentiles lacks
+// none.
 func TestAppendCSVOlderFile(t *testing.T) {
-	rep := &Report{Groups: []Group{testGroup("l")}, Percentiles: []float64{99}}
+	rep := &summary.Report{Groups: []summary.Group{testGroup("l")}, Percentiles: []float64{99}}
 	var old []string
 	for _, col := range Header(rep.Percentiles) {
 		if col != "slo" && col != "goodput_req_per_s" && col != "slo_met_ratio" {
@@ -64,18 +68,19 @@ func TestAppendCSVOlderFile(t *testing.T) {
 		}
 	}
 	tests := []struct {
-		name, header, advice string
+		name, header, missing string
 	}{
-		{"older summarize", strings.Join(old, ","), "an older summarize wrote it, without the columns slo, goodput_req_per_s, slo_met_ratio: move it aside and start a new file"},
-		{"other percentiles", strings.Join(Header([]float64{50}), ","), "summarize with the file's --percentiles"},
+		{"older summarize", strings.Join(old, ","), "slo, goodput_req_per_s, slo_met_ratio"},
+		{"other percentiles", strings.Join(Header([]float64{50}), ","), ""},
 	}
 	for _, tt := range tests {
 		path := filepath.Join(t.TempDir(), "runs.csv")
 		existing := []byte(tt.header + "\n")
 		os.WriteFile(path, existing, 0o644)
 		err := AppendCSV(path, rep)
-		if err == nil || !strings.Contains(err.Error(), tt.advice) {
-			t.Errorf("%s: %v, want %q", tt.name, err, tt.advice)
+		var he *HeaderError
+		if !errors.As(err, &he) || strings.Join(he.Missing, ", ") != tt.missing || !strings.Contains(err.Error(), path+": not appending: its header differs") {
+			t.Errorf("%s: %v, want a header error missing %q", tt.name, err, tt.missing)
 		}
 		if after, _ := os.ReadFile(path); !bytes.Equal(after, existing) {
 			t.Errorf("%s: the file changed", tt.name)

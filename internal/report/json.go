@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+
+	"servebench/internal/summary"
 )
 
 // jsonReport is the JSON document: the groups, then the input's counts.
@@ -19,7 +21,7 @@ type jsonReport struct {
 // the same order, followed by "warnings". Numbers are full floats; values
 // without data are null.
 type jsonGroup struct {
-	g  *Group
+	g  *summary.Group
 	ps []float64
 }
 
@@ -56,7 +58,7 @@ func (j jsonGroup) MarshalJSON() ([]byte, error) {
 }
 
 // WriteJSON writes rep as one indented JSON document.
-func WriteJSON(w io.Writer, rep *Report) error {
+func WriteJSON(w io.Writer, rep *summary.Report) error {
 	doc := jsonReport{
 		Groups:      make([]jsonGroup, len(rep.Groups)),
 		Records:     rep.Records,

@@ -13,21 +13,22 @@ import (
 
 	"servebench/internal/record"
 	"servebench/internal/stats"
+	"servebench/internal/summary"
 )
 
-func testGroup(label string) Group {
+func testGroup(label string) summary.Group {
 	s := &stats.Summary{N: 2, Mean: 1.5, Median: 1.5, Std: 0.5, Min: 1, Max: 2, Percentiles: []float64{1.99}}
-	return Group{
-		RunID: "r", Label: label, StartTime: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC),
-		Model: "m", Endpoint: "/v1/completions", Stream: true, Concurrency: 1, Rate: 0.5, MaxTokens: 8,
+	return summary.Group{
+		RunID: "r", StartTime: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC),
+		Point: summary.Point{Label: label, Concurrency: 1, Rate: 0.5}, Model: "m", Endpoint: "/v1/completions", Stream: true, MaxTokens: 8,
 		Requests: 2, OK: 2, Errors: make([]int, len(record.ErrorKinds)),
 		DurationS: 1, ReqPerS: 2, OutputTokPerS: 10, TotalTokPerS: 20,
 		MeanPromptTokens: math.NaN(), MeanOutputTokens: 5,
-		Metrics: [NumMetrics]*stats.Summary{Latency: s},
+		Metrics: [summary.NumMetrics]*stats.Summary{summary.Latency: s},
 	}
 }
 
-func csvCells(t *testing.T, rep *Report) (header, row []string) {
+func csvCells(t *testing.T, rep *summary.Report) (header, row []string) {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := WriteCSV(&buf, rep, true); err != nil {
@@ -67,7 +68,7 @@ func TestCSVInjection(t *testing.T) {
 		{"x=1", "x=1"},               // only the first character matters
 	}
 	for _, tt := range tests {
-		rep := &Report{Groups: []Group{testGroup(tt.label)}, Percentiles: []float64{99}}
+		rep := &summary.Report{Groups: []summary.Group{testGroup(tt.label)}, Percentiles: []float64{99}}
 		header, row := csvCells(t, rep)
 		if got := cell(t, header, row, "label"); got != tt.want {
 			t.Errorf("label %q became %q, want %q", tt.label, got, tt.want)
@@ -77,8 +78,8 @@ func TestCSVInjection(t *testing.T) {
 
 func TestCSVNumbersNeverNeutralised(t *testing.T) {
 	g := testGroup("l")
-	g.Metrics[Queue] = &stats.Summary{N: 1, Mean: -1.5, Median: -1.5, Min: -1.5, Max: -1.5, Percentiles: []float64{-1.5}}
-	header, row := csvCells(t, &Report{Groups: []Group{g}, Percentiles: []float64{99}})
+	g.Metrics[summary.Queue] = &stats.Summary{N: 1, Mean: -1.5, Median: -1.5, Min: -1.5, Max: -1.5, Percentiles: []float64{-1.5}}
+	header, row := csvCells(t, &summary.Report{Groups: []summary.Group{g}, Percentiles: []float64{99}})
 	if got := cell(t, header, row, "queue_min_ms"); got != "-1.500" {
 		t.Errorf("negative number written as %q", got)
 	}
@@ -111,7 +112,7 @@ func TestErrorColumnsFollowRecordKinds(t *testing.T) {
 	for i := range g.Errors {
 		g.Errors[i] = i + 1
 	}
-	header, row := csvCells(t, &Report{Groups: []Group{g}})
+	header, row := csvCells(t, &summary.Report{Groups: []summary.Group{g}})
 	for i, kind := range record.ErrorKinds {
 		if got := cell(t, header, row, "errors_"+kind); got != string(rune('1'+i)) {
 			t.Errorf("errors_%s = %s, want %d", kind, got, i+1)
@@ -132,7 +133,7 @@ func TestJSONNulls(t *testing.T) {
 	var buf bytes.Buffer
 	g := testGroup("=x")
 	g.StartTime = time.Time{}
-	if err := WriteJSON(&buf, &Report{Groups: []Group{g}, Percentiles: []float64{99}, BadLines: 3}); err != nil {
+	if err := WriteJSON(&buf, &summary.Report{Groups: []summary.Group{g}, Percentiles: []float64{99}, BadLines: 3}); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
@@ -147,7 +148,7 @@ func TestJSONNulls(t *testing.T) {
 func TestTextColour(t *testing.T) {
 	g := testGroup("l")
 	g.Failed, g.Errors[0] = 1, 1
-	rep := &Report{Groups: []Group{g}, Percentiles: []float64{99}}
+	rep := &summary.Report{Groups: []summary.Group{g}, Percentiles: []float64{99}}
 	var plain, coloured bytes.Buffer
 	WriteText(&plain, rep, false)
 	WriteText(&coloured, rep, true)
@@ -207,7 +208,7 @@ func TestGoodputColumns(t *testing.T) {
 	with.SLO, with.SLOMet, with.GoodputReqPerS, with.SLOMetRatio = "ttft=300ms e2e=5s", 1, 1, 0.5
 	tests := []struct {
 		name                string
-		g                   Group
+		g                   summary.Group
 		slo, goodput, ratio string // CSV cells
 		text                []string
 	}{
@@ -221,7 +222,7 @@ func TestGoodputColumns(t *testing.T) {
 		}},
 	}
 	for _, tt := range tests {
-		rep := &Report{Groups: []Group{tt.g}, Percentiles: []float64{99}}
+		rep := &summary.Report{Groups: []summary.Group{tt.g}, Percentiles: []float64{99}}
 		header, row := csvCells(t, rep)
 		if !slices.Equal(header, Header(rep.Percentiles)) {
 			t.Errorf("%s: header changes with the data", tt.name)
@@ -243,7 +244,7 @@ func TestGoodputColumns(t *testing.T) {
 		}
 	}
 	var js bytes.Buffer
-	WriteJSON(&js, &Report{Groups: []Group{without}})
+	WriteJSON(&js, &summary.Report{Groups: []summary.Group{without}})
 	for _, want := range []string{`"slo": ""`, `"goodput_req_per_s": null`, `"slo_met_ratio": null`} {
 		if !strings.Contains(js.String(), want) {
 			t.Errorf("JSON lacks %s", want)

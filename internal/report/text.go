@@ -15,6 +15,7 @@ import (
 
 	"servebench/internal/record"
 	"servebench/internal/stats"
+	"servebench/internal/summary"
 )
 
 // bannerWidth is the width of vLLM's report banners.
@@ -54,7 +55,7 @@ func newPalette(on bool) palette {
 // all the queue and schedule-latency sections (zeros, and a copy of E2EL)
 // are left out; CSV and JSON always carry every column. Colour only when
 // colored is true (see ColorEnabled).
-func WriteText(w io.Writer, rep *Report, colored bool) error {
+func WriteText(w io.Writer, rep *summary.Report, colored bool) error {
 	var buf bytes.Buffer
 	p := newPalette(colored)
 	writeGroups(&buf, rep, p)
@@ -70,7 +71,7 @@ func WriteText(w io.Writer, rep *Report, colored bool) error {
 
 // LogBlock is the text appended to a --log file: a timestamped header line,
 // the groups' report without colour, and a blank line.
-func LogBlock(rep *Report, now time.Time) []byte {
+func LogBlock(rep *summary.Report, now time.Time) []byte {
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "=== %s summarize: %d %s, %d %s, %d bad %s ===\n", now.UTC().Format(time.RFC3339),
 		len(rep.Groups), plural(len(rep.Groups), "group"), rep.Records, plural(rep.Records, "record"),
@@ -80,7 +81,7 @@ func LogBlock(rep *Report, now time.Time) []byte {
 	return buf.Bytes()
 }
 
-func writeGroups(buf *bytes.Buffer, rep *Report, p palette) {
+func writeGroups(buf *bytes.Buffer, rep *summary.Report, p palette) {
 	for _, warn := range rep.Warnings {
 		fmt.Fprintln(buf, p.yellow.Sprint("warning: "+warn))
 	}
@@ -92,7 +93,7 @@ func writeGroups(buf *bytes.Buffer, rep *Report, p palette) {
 	}
 }
 
-func writeGroup(buf *bytes.Buffer, g *Group, ps []float64, p palette) {
+func writeGroup(buf *bytes.Buffer, g *summary.Group, ps []float64, p palette) {
 	line := func(c *color.Color, name, value string) {
 		s := fmt.Sprintf("%-40s %s", name, value)
 		if c != nil {
@@ -137,13 +138,13 @@ func writeGroup(buf *bytes.Buffer, g *Group, ps []float64, p palette) {
 	line(nil, "Total token throughput (tok/s):", num2(g.TotalTokPerS))
 	line(nil, "Mean input tokens:", num2(g.MeanPromptTokens))
 	line(nil, "Mean generated tokens:", num2(g.MeanOutputTokens))
-	noQueue := g.Metrics[Queue] != nil && g.Metrics[Queue].Max == 0
-	for m := range Metric(NumMetrics) {
-		if noQueue && (m == Queue || m == SchedLatency) {
+	noQueue := g.Metrics[summary.Queue] != nil && g.Metrics[summary.Queue].Max == 0
+	for m := range summary.Metric(summary.NumMetrics) {
+		if noQueue && (m == summary.Queue || m == summary.SchedLatency) {
 			continue // all zero, and the schedule's latency would repeat E2EL
 		}
 		if s := g.Metrics[m]; s != nil {
-			fmt.Fprintln(buf, banner(m.Title(), '-'))
+			fmt.Fprintln(buf, banner(metricText[m].title, '-'))
 			writeMetric(line, m, s, ps)
 		}
 	}
@@ -153,14 +154,14 @@ func writeGroup(buf *bytes.Buffer, g *Group, ps []float64, p palette) {
 	}
 }
 
-func writeMetric(line func(*color.Color, string, string), m Metric, s *stats.Summary, ps []float64) {
+func writeMetric(line func(*color.Color, string, string), m summary.Metric, s *stats.Summary, ps []float64) {
 	vs := metricValues(s, len(ps))
 	names := []string{"Mean", "Median", "Std", "Min", "Max"}
 	for _, p := range ps {
 		names = append(names, "P"+stats.FormatPercentile(p))
 	}
 	for i, name := range names {
-		line(nil, fmt.Sprintf("%s %s (ms):", name, m.Short()), num2(vs[i]))
+		line(nil, fmt.Sprintf("%s %s (ms):", name, metricText[m].short), num2(vs[i]))
 	}
 }
 
@@ -187,7 +188,7 @@ func num2(v float64) string {
 
 // sloMetText is the share of measured requests that met the SLO, with the
 // counts: "60.00 (3 of 5)".
-func sloMetText(g *Group) string {
+func sloMetText(g *summary.Group) string {
 	if math.IsNaN(g.SLOMetRatio) {
 		return "-"
 	}

@@ -16,9 +16,10 @@ import (
 // The input files of the golden tests are made here, from record.Record
 // values written by record.Writer, so that they are lines genload could have
 // written: the record contract holds for them by construction. Regenerate
-// them, and then the golden files that follow from them, with
+// them, and then the golden files that follow from them (whose tests are
+// cmd/summarize's), with
 //
-//	go test ./internal/summary -update
+//	go test ./internal/summary -update && go test ./cmd/summarize -update
 //
 // and read the golden diffs before committing. TestFixturesUpToDate fails
 // when a committed file differs from what its generator makes now.
@@ -30,6 +31,8 @@ var fixtures = []struct {
 	{"new.jsonl", func(w *fixtureWriter) { compareSide(w, "new", 10, 10, true) }},
 	{"mixed.jsonl", mixedFixture},
 }
+
+var update = flag.Bool("update", false, "rewrite the fixtures in testdata from their generators")
 
 // TestMain rewrites the fixtures under -update before any test runs, so
 // that the golden tests of the same run read the new ones.

@@ -1,20 +1,15 @@
 package summary
 
 import (
-	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"servebench/internal/cmdline"
 	"servebench/internal/record"
-	"servebench/internal/report"
 )
 
-func summarizeSLO(t *testing.T, spec string, recs ...record.Record) []report.Group {
+func summarizeSLO(t *testing.T, spec string, recs ...record.Record) []Group {
 	t.Helper()
 	slo, err := ParseSLO(spec)
 	if err != nil {
@@ -154,123 +149,6 @@ func TestGoodput(t *testing.T) {
 	}
 }
 
-func TestGoodputGate(t *testing.T) {
-	ratio := func(v float64) *float64 { return &v }
-	// Group a: 1 of 2 within e2e=150ms (50%). Group b (label fast): 2 of 2.
-	fast := func(r record.Record) record.Record { r.Label = "fast"; return r }
-	in := lines(t, okRecord("a", 0, 100), okRecord("a", 1, 200), fast(okRecord("b", 2, 100)), fast(okRecord("b", 3, 100)))
-	tests := []struct {
-		name   string
-		cfg    Config
-		code   cmdline.ExitCode
-		stderr []string // substrings, in order
-	}{
-		{"below: exit 4, the group and the shortfall named", Config{SLO: "e2e=150ms", MinGoodputRatio: ratio(0.9)}, ExitGoodput, []string{
-			"summarize: goodput: run a, lab, concurrency 1, unpaced: slo_met_ratio 0.500 (1 of 2 requests met e2e=150ms) is 0.400 below --min-goodput-ratio 0.9: 1 more good request needed\n",
-			"summarize: 1 of 2 groups below --min-goodput-ratio 0.9\n",
-		}},
-		{"at the limit passes", Config{SLO: "e2e=150ms", MinGoodputRatio: ratio(0.5)}, cmdline.ExitOK, nil},
-		{"every request must be good", Config{SLO: "e2e=150ms", MinGoodputRatio: ratio(1)}, ExitGoodput, []string{"run a, lab", "1 of 2 groups below"}},
-		{"both below", Config{SLO: "e2e=50ms", MinGoodputRatio: ratio(0.1)}, ExitGoodput, []string{
-			"run a, lab, concurrency 1, unpaced: slo_met_ratio 0.000 (0 of 2 requests met e2e=50ms) is 0.100 below --min-goodput-ratio 0.1: 1 more good request needed",
-			"run b, fast, concurrency 1, unpaced: slo_met_ratio 0.000",
-			"2 of 2 groups below",
-		}},
-		{"--slo alone reports and never fails", Config{SLO: "e2e=1ms"}, cmdline.ExitOK, nil},
-		{"gate without --slo", Config{MinGoodputRatio: ratio(0.9)}, cmdline.ExitUsage, []string{"--min-goodput-ratio needs --slo"}},
-		{"ratio 0 gates nothing", Config{SLO: "e2e=1s", MinGoodputRatio: ratio(0)}, cmdline.ExitUsage, []string{"--min-goodput-ratio 0: want a share of requests above 0 and at most 1"}},
-		{"ratio above 1", Config{SLO: "e2e=1s", MinGoodputRatio: ratio(90)}, cmdline.ExitUsage, []string{"--min-goodput-ratio 90: want a share"}},
-		{"ratio NaN", Config{SLO: "e2e=1s", MinGoodputRatio: ratio(math.NaN())}, cmdline.ExitUsage, []string{"--min-goodput-ratio NaN"}},
-		{"bad --slo", Config{SLO: "itl=5ms"}, cmdline.ExitUsage, []string{`--slo "itl=5ms": no ITL objective`}},
-		{"not with a comparison", Config{SLO: "e2e=1s", Baseline: []string{"testdata/old.jsonl"}}, cmdline.ExitUsage, []string{"not a comparison"}},
-		{"gate not with a comparison", Config{SLO: "e2e=1s", MinGoodputRatio: ratio(0.9), Files: []string{"old=testdata/old.jsonl", "new=testdata/new.jsonl"}}, cmdline.ExitUsage, []string{"not a comparison"}},
-	}
-	for _, tt := range tests {
-		stdout, stderr, code := run(t, in, tt.cfg)
-		if code != tt.code {
-			t.Errorf("%s: exit %d, want %d; stderr:\n%s", tt.name, code, tt.code, stderr)
-			continue
-		}
-		rest := stderr
-		for _, want := range tt.stderr {
-			i := strings.Index(rest, want)
-			if i < 0 {
-				t.Errorf("%s: stderr lacks %q (in order):\n%s", tt.name, want, stderr)
-				break
-			}
-			rest = rest[i+len(want):]
-		}
-		switch {
-		case tt.code == cmdline.ExitUsage && stdout != "":
-			t.Errorf("%s: a usage error wrote %q", tt.name, stdout)
-		case tt.code != cmdline.ExitUsage && !strings.Contains(stdout, "Request goodput (req/s):"):
-			t.Errorf("%s: the report must be written, gate or not:\n%s", tt.name, stdout)
-		}
-	}
-}
-
-// TestGoodputGateWritesFirst: a failed gate still appends the CSV row and
-// the log block, and its message follows them.
-func TestGoodputGateWritesFirst(t *testing.T) {
-	dir := t.TempDir()
-	csvPath, logPath := filepath.Join(dir, "runs.csv"), filepath.Join(dir, "runs.log")
-	least := 0.9
-	in := lines(t, okRecord("r", 0, 100), failed(okRecord("r", 1, 100), record.ErrTimeout))
-	stdout, stderr, code := run(t, in, Config{SLO: "e2e=1s", MinGoodputRatio: &least, CSVFile: csvPath, LogFile: logPath, Format: "json"})
-	if code != ExitGoodput || !strings.Contains(stderr, "slo_met_ratio 0.500 (1 of 2 requests met e2e=1s) is 0.400 below") {
-		t.Fatalf("exit %d, stderr %s", code, stderr)
-	}
-	var doc struct{ Groups []map[string]any }
-	if err := json.Unmarshal([]byte(stdout), &doc); err != nil || len(doc.Groups) != 1 {
-		t.Fatalf("%v: %s", err, stdout)
-	}
-	if g := doc.Groups[0]; g["slo"] != "e2e=1s" || g["slo_met_ratio"] != 0.5 || g["goodput_req_per_s"] != 1/1.1 {
-		t.Errorf("JSON goodput keys: slo %v, ratio %v, goodput %v", g["slo"], g["slo_met_ratio"], g["goodput_req_per_s"])
-	}
-	rows := readCSV(t, csvPath)
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		col[h] = i
-	}
-	if len(rows) != 2 || rows[1][col["slo"]] != "e2e=1s" || rows[1][col["goodput_req_per_s"]] != "0.909" || rows[1][col["slo_met_ratio"]] != "0.500" {
-		t.Errorf("CSV rows %q", rows)
-	}
-	if log, _ := os.ReadFile(logPath); !strings.Contains(string(log), "SLO met (% of requests):                 50.00 (1 of 2)\n") {
-		t.Errorf("log block:\n%s", log)
-	}
-}
-
-// TestGoodputGateNeedsEvidence: a group without measured requests (warmup
-// only, an interrupted run) fails the gate rather than pass unjudged.
-func TestGoodputGateNeedsEvidence(t *testing.T) {
-	w := okRecord("w", 0, 100)
-	w.Phase = record.PhaseWarmup
-	least := 0.5
-	_, stderr, code := run(t, lines(t, okRecord("r", 0, 100), w), Config{SLO: "e2e=1s", MinGoodputRatio: &least})
-	if code != ExitGoodput || !strings.Contains(stderr, "summarize: goodput: run w, lab, concurrency 1, unpaced: no measured requests to judge against --min-goodput-ratio 0.5") ||
-		!strings.Contains(stderr, "1 of 2 groups below") {
-		t.Errorf("exit %d, stderr:\n%s", code, stderr)
-	}
-}
-
-func TestGoodNeeded(t *testing.T) {
-	tests := []struct {
-		n     int
-		least float64
-		want  int
-	}{
-		{10, 0.9, 9}, {2, 0.9, 2}, {2, 0.5, 1}, {3, 2.0 / 3, 2}, {10000, 0.9, 9000}, {7, 1, 7}, {1, 0.01, 1}, {3, 0.7, 3},
-	}
-	for _, tt := range tests {
-		if got := goodNeeded(tt.n, tt.least); got != tt.want {
-			t.Errorf("goodNeeded(%d, %v) = %d, want %d", tt.n, tt.least, got, tt.want)
-		}
-		if k := goodNeeded(tt.n, tt.least); float64(k)/float64(tt.n) < tt.least || k > 0 && float64(k-1)/float64(tt.n) >= tt.least {
-			t.Errorf("goodNeeded(%d, %v) = %d is not the least k with k/n >= least", tt.n, tt.least, k)
-		}
-	}
-}
-
 // paced returns n requests of an open-loop run at rate req/s, scheduled
 // every gap and each sent lag later than the one before it.
 func paced(rate float64, n int, gap, lag time.Duration) []record.Record {
@@ -321,13 +199,12 @@ func TestAchievedRateWarning(t *testing.T) {
 			t.Errorf("%s: warning\n%q, want\n%q", tt.name, got, tt.want)
 		}
 	}
-	// Main repeats it on stderr, naming the group, and keeps it in JSON.
-	stdout, stderr, code := run(t, lines(t, paced(10, 10, 100*ms, 50*ms)...), Config{Format: "json"})
-	if code != cmdline.ExitOK || !strings.Contains(stderr, "summarize: warning: run r, lab, concurrency 1, 10 req/s: achieved rate 6.67 req/s is 33.3% below the target 10 req/s") {
-		t.Errorf("exit %d, stderr:\n%s", code, stderr)
-	}
-	if !strings.Contains(stdout, `"achieved rate 6.67 req/s`) || !strings.Contains(stdout, `"requests left late: p99 client queue delay`) {
-		t.Errorf("JSON warnings must hold the rate warning and keep the lag warning:\n%s", stdout)
+	// It is an alert (summarize repeats it on stderr), and the lag warning
+	// stays beside it.
+	g := summarizeRecords(nil, paced(10, 10, 100*ms, 50*ms)...)[0]
+	if len(g.Alerts) != 1 || !strings.HasPrefix(g.Alerts[0], "achieved rate 6.67 req/s is 33.3% below the target 10 req/s") ||
+		!strings.Contains(strings.Join(g.Warnings, "\n"), "requests left late: p99 client queue delay") {
+		t.Errorf("alerts %q, warnings %q", g.Alerts, g.Warnings)
 	}
 }
 
@@ -366,8 +243,8 @@ func TestIgnoreEOSWarning(t *testing.T) {
 			t.Errorf("%s: warning\n%q, want\n%q", tt.name, got, tt.want)
 		}
 	}
-	_, stderr, _ := run(t, lines(t, eos(okRecord("r", 0, 100), 3, "stop")), Config{Format: "csv"})
-	if !strings.Contains(stderr, "summarize: warning: run r, lab, concurrency 1, unpaced: 1 of 1 successful requests with ignore_eos have fewer output tokens") {
-		t.Errorf("stderr:\n%s", stderr)
+	g := summarizeRecords(nil, eos(okRecord("r", 0, 100), 3, "stop"))[0]
+	if len(g.Alerts) != 1 || !strings.HasPrefix(g.Alerts[0], "1 of 1 successful requests with ignore_eos have fewer output tokens") || g.String() != "run r, lab, concurrency 1, unpaced" {
+		t.Errorf("%s: alerts %q", g.String(), g.Alerts)
 	}
 }

@@ -1,5 +1,3 @@
-// Package summary turns a stream of records into per-load-point statistics
-// (Aggregator) and runs the summarize program (Main).
 package summary
 
 import (
@@ -11,16 +9,14 @@ import (
 	"time"
 
 	"servebench/internal/record"
-	"servebench/internal/report"
 	"servebench/internal/stats"
 )
 
 // groupKey identifies a load point of a run. Sweeps put several load points
 // in one run, so run_id alone is not enough.
 type groupKey struct {
-	runID, label string
-	concurrency  int
-	rate         float64
+	runID string
+	Point
 }
 
 // Lag thresholds for the client-lag warning of open-loop groups: warn when
@@ -68,7 +64,7 @@ type group struct {
 	promptTokens        int
 	outputTokens        int
 	fromChunks, noCount int
-	samples             [report.NumMetrics]stats.Samples
+	samples             [NumMetrics]stats.Samples
 
 	good               int // measured requests that met the SLO
 	noTTFT, noTPOT     int // successes a TTFT or TPOT objective could not be checked on
@@ -143,7 +139,7 @@ func (a *Aggregator) Add(r *record.Record) {
 }
 
 func (a *Aggregator) group(r *record.Record) *group {
-	k := groupKey{r.RunID, r.Label, r.Concurrency, r.Rate}
+	k := groupKey{r.RunID, Point{r.Label, r.Concurrency, r.Rate}}
 	g := a.groups[k]
 	if g == nil {
 		first := identity{r.Model, r.Endpoint, r.Stream, r.MaxTokens}
@@ -206,48 +202,29 @@ func (g *group) addSuccess(r *record.Record, slo SLO) {
 		}
 	}
 	if r.TTFTMs != nil {
-		g.samples[report.TTFT].Add(*r.TTFTMs)
+		g.samples[TTFT].Add(*r.TTFTMs)
 	}
 	if r.TPOTMs != nil {
-		g.samples[report.TPOT].Add(*r.TPOTMs)
+		g.samples[TPOT].Add(*r.TPOTMs)
 	}
-	g.samples[report.ITL].AddAll(r.ITLMs)
-	g.samples[report.Latency].Add(r.LatencyMs)
-	g.samples[report.Queue].Add(r.QueueMs)
-	g.samples[report.SchedLatency].Add(r.SchedLatencyMs())
+	g.samples[ITL].AddAll(r.ITLMs)
+	g.samples[Latency].Add(r.LatencyMs)
+	g.samples[Queue].Add(r.QueueMs)
+	g.samples[SchedLatency].Add(r.SchedLatencyMs())
 }
 
 // Groups summarizes every group with percentiles ps, ordered by start time
 // (groups seen at the same instant keep their input order). It sorts the
-// samples, so call it once, after the last Add.
-func (a *Aggregator) Groups(ps []float64) []report.Group {
-	sampled := a.summaries(ps, false)
-	out := make([]report.Group, len(sampled))
-	for i := range sampled {
-		out[i] = sampled[i].Group
-	}
-	return out
-}
+// samples, so call it (or Sampled) once, after the last Add.
+func (a *Aggregator) Groups(ps []float64) []Group { return a.summaries(ps, false) }
 
-// Sampled is a group's statistics together with the samples they were
-// computed from: comparisons test the samples, plots draw them.
-type Sampled struct {
-	report.Group
-	// Samples are the group's samples per metric, sorted, in milliseconds.
-	Samples [report.NumMetrics][]float64
-	// Alerts are the warnings (also in Group.Warnings) that summarize
-	// repeats on stderr, because they question the run itself and a CSV
-	// on stdout has no place for them: the load point did not get its
-	// load, or the server ignored ignore_eos.
-	Alerts []string
-}
-
-// Sampled is Groups with the samples kept. Call it (or Groups) once.
-func (a *Aggregator) Sampled(ps []float64) []Sampled { return a.summaries(ps, true) }
+// Sampled is Groups with each group's Samples kept, for comparisons and
+// plots. Call it (or Groups) once.
+func (a *Aggregator) Sampled(ps []float64) []Group { return a.summaries(ps, true) }
 
 // summaries is Sampled, with the samples only when withSamples: they are
 // a copy, which a report without plots or comparisons does not need.
-func (a *Aggregator) summaries(ps []float64, withSamples bool) []Sampled {
+func (a *Aggregator) summaries(ps []float64, withSamples bool) []Group {
 	order := slices.Clone(a.order)
 	slices.SortStableFunc(order, func(x, y *group) int { return x.start().Compare(y.start()) })
 	var sets []*stats.Samples
@@ -257,9 +234,9 @@ func (a *Aggregator) summaries(ps []float64, withSamples bool) []Sampled {
 		}
 	}
 	stats.SortAll(sets) // on every core at once; summarize then only reads them
-	out := make([]Sampled, len(order))
+	out := make([]Group, len(order))
 	for i, g := range order {
-		out[i] = Sampled{Group: g.summarize(ps, a.slo)}
+		out[i] = g.summarize(ps, a.slo)
 		if withSamples {
 			for m := range g.samples {
 				out[i].Samples[m] = g.samples[m].Sorted()
@@ -296,12 +273,11 @@ func (g *group) start() time.Time {
 //
 //	goodput_req_per_s = good / duration_s
 //	slo_met_ratio     = good / requests
-func (g *group) summarize(ps []float64, slo SLO) report.Group {
+func (g *group) summarize(ps []float64, slo SLO) Group {
 	nan := math.NaN()
-	out := report.Group{
-		RunID: g.key.runID, Label: g.key.label, StartTime: g.firstSched,
-		Model: g.first.model, Endpoint: g.first.endpoint, Stream: g.first.stream,
-		Concurrency: g.key.concurrency, Rate: g.key.rate, MaxTokens: g.first.maxTokens,
+	out := Group{
+		RunID: g.key.runID, Point: g.key.Point, StartTime: g.firstSched,
+		Model: g.first.model, Endpoint: g.first.endpoint, Stream: g.first.stream, MaxTokens: g.first.maxTokens,
 		Requests: g.requests, OK: g.ok, Failed: g.requests - g.ok,
 		Errors: slices.Clone(g.errors), ErrorsOther: g.errorsOther, Warmup: g.warmup,
 		DurationS: nan, ReqPerS: nan, OutputTokPerS: nan, TotalTokPerS: nan,
@@ -340,7 +316,7 @@ func (g *group) summarize(ps []float64, slo SLO) report.Group {
 }
 
 // warnings are the caveats that travel with the group's numbers.
-func (g *group) warnings(out *report.Group) []string {
+func (g *group) warnings(out *Group) []string {
 	var ws []string
 	if g.requests == 0 {
 		ws = append(ws, "no measured requests (warmup only?): nothing to summarize")
@@ -357,7 +333,7 @@ func (g *group) warnings(out *report.Group) []string {
 	if len(g.varies) > 0 {
 		ws = append(ws, fmt.Sprintf("%s differ within the group; showing the first record's", strings.Join(g.varies, ", ")))
 	}
-	if q, l := &g.samples[report.Queue], out.Metrics[report.Latency]; g.key.rate > 0 && q.Len() > 0 && l != nil {
+	if q, l := &g.samples[Queue], out.Metrics[Latency]; g.key.Rate > 0 && q.Len() > 0 && l != nil {
 		p99 := q.Percentile(99)
 		if p99 > lagFloorMs && p99 > lagShare*l.Median {
 			ws = append(ws, fmt.Sprintf("requests left late: p99 client queue delay %.2f ms; the client or a full concurrency limit fell behind the schedule, see sched_latency", p99))
@@ -372,7 +348,7 @@ func (g *group) warnings(out *report.Group) []string {
 	return ws
 }
 
-// alerts are the warnings that question the run itself (see Sampled.Alerts).
+// alerts are the warnings that question the run itself (see Group.Alerts).
 func (g *group) alerts() []string {
 	var ws []string
 	if w := g.rateWarning(); w != "" {
@@ -397,7 +373,7 @@ func (g *group) alerts() []string {
 // --max-concurrency or a lagging client; a schedule below the rate means
 // random arrivals in a short run, or a --ramp-up.
 func (g *group) rateWarning() string {
-	rate := g.key.rate
+	rate := g.key.Rate
 	if rate <= 0 || g.requests < 2 || g.firstSched.IsZero() || !g.lastSent.After(g.firstSched) {
 		return ""
 	}

@@ -8,7 +8,6 @@ import (
 
 	"servebench/internal/openai"
 	"servebench/internal/record"
-	"servebench/internal/report"
 )
 
 var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
@@ -33,7 +32,7 @@ func failed(r record.Record, kind string) record.Record {
 	return r
 }
 
-func summarizeRecords(ps []float64, recs ...record.Record) []report.Group {
+func summarizeRecords(ps []float64, recs ...record.Record) []Group {
 	a := NewAggregator()
 	for i := range recs {
 		a.Add(&recs[i])
@@ -72,8 +71,8 @@ func TestThroughputArithmetic(t *testing.T) {
 		{"failed", float64(g.Failed), 1},
 		{"warmup", float64(g.Warmup), 1},
 		// sched_latency = queue + latency: a 1000, b 500+2500
-		{"sched_latency max", g.Metrics[report.SchedLatency].Max, 3000},
-		{"queue mean", g.Metrics[report.Queue].Mean, 250},
+		{"sched_latency max", g.Metrics[SchedLatency].Max, 3000},
+		{"queue mean", g.Metrics[Queue].Mean, 250},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -152,7 +151,7 @@ func TestWarmupAndFailuresExcludedFromStats(t *testing.T) {
 	if g.ErrorsOther != 2 {
 		t.Errorf("errors_other = %d, want 2", g.ErrorsOther)
 	}
-	lat := g.Metrics[report.Latency]
+	lat := g.Metrics[Latency]
 	if lat.N != 2 || lat.Mean != 200 || lat.Max != 300 || lat.Percentiles[0] != 200 {
 		t.Errorf("latency from successes only: %+v", lat)
 	}
@@ -171,13 +170,13 @@ func TestSamplesWherePresent(t *testing.T) {
 	c.Stream, c.TTFTMs, c.TPOTMs, c.ITLMs = false, nil, nil, nil
 	c.TokensFrom = record.TokensFromChunks
 	g := summarizeRecords(nil, a, b, c)[0]
-	if s := g.Metrics[report.ITL]; s.N != 3 || s.Mean != 3 { // pooled: 1, 2, 6
+	if s := g.Metrics[ITL]; s.N != 3 || s.Mean != 3 { // pooled: 1, 2, 6
 		t.Errorf("itl %+v, want the three gaps pooled", s)
 	}
-	if s := g.Metrics[report.TTFT]; s.N != 1 || s.Mean != 10 {
+	if s := g.Metrics[TTFT]; s.N != 1 || s.Mean != 10 {
 		t.Errorf("ttft %+v, want only the present one", s)
 	}
-	if s := g.Metrics[report.TPOT]; s.N != 1 {
+	if s := g.Metrics[TPOT]; s.N != 1 {
 		t.Errorf("tpot %+v, want only the present one", s)
 	}
 	if g.TokensFromChunks != 1 || !strings.Contains(strings.Join(g.Warnings, "\n"), "from stream chunks") {
@@ -189,7 +188,7 @@ func TestNoSamplesAreNaNNotZero(t *testing.T) {
 	g := summarizeRecords(nil, failed(okRecord("r", 0, 100), record.ErrConnect))[0]
 	for m, s := range g.Metrics {
 		if s != nil {
-			t.Errorf("metric %s has samples from a failure", report.Metric(m).Key())
+			t.Errorf("metric %s has samples from a failure", Metric(m).Key())
 		}
 	}
 	if !math.IsNaN(g.MeanOutputTokens) || g.ReqPerS != 0 {

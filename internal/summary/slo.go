@@ -3,6 +3,7 @@ package summary
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,7 +12,7 @@ import (
 	"servebench/internal/stats"
 )
 
-// SLO is the per-request service-level objectives of --slo: a request is
+// SLO is the per-request service-level objectives: a request is
 // good when it succeeded and meets every objective given, as in `vllm bench
 // serve --goodput` (a zero limit is not given):
 //
@@ -39,6 +40,16 @@ type SLO struct {
 // sloKeys names the objectives in canonical order (ParseSLO also takes
 // vLLM's e2el for e2e).
 var sloKeys = []string{"ttft", "tpot", "e2e", "sched_e2e"}
+
+// IsObjective reports whether arg has the form of one objective,
+// KEY=LIMIT with a KEY that ParseSLO knows (or names in its errors: e2el,
+// itl). An unquoted "ttft=300ms tpot=50ms" leaves the shell's second word
+// looking so, where a file name is expected.
+func IsObjective(arg string) bool {
+	key, _, ok := strings.Cut(arg, "=")
+	key = strings.ToLower(key)
+	return ok && (slices.Contains(sloKeys, key) || key == "e2el" || key == "itl")
+}
 
 func (s *SLO) limit(key string) *time.Duration {
 	switch key {

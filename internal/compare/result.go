@@ -2,8 +2,9 @@
 // manner of benchstat: for every load point both sides ran and every metric,
 // the old and new values, the change, and whether the change is
 // statistically significant; then which --fail-on thresholds it crosses.
-// It computes and knows nothing of files or formats: package summary feeds
-// it runs, package report writes the Result.
+// It computes and knows nothing of files or formats: it takes the groups
+// of package summary (with their Samples), one per run and load point, and
+// package report writes the Result.
 //
 // # Method
 //
@@ -36,6 +37,7 @@ import (
 	"strconv"
 
 	"servebench/internal/stats"
+	"servebench/internal/summary"
 )
 
 // DefaultAlpha is the significance level, as benchstat's default.
@@ -49,44 +51,6 @@ const DefaultAlpha = 0.05
 // a finite 95% confidence interval of the median. Ten runs a side are
 // better: then a change shows even when the runs overlap a little.
 const MinRuns = 6
-
-// Point is a load point: what a run's label, concurrency and rate asked
-// for. Runs of the same point on the two sides are compared.
-type Point struct {
-	Label       string
-	Concurrency int
-	Rate        float64 // requests per second; 0 means unpaced
-}
-
-// String names the point for people: "latency, concurrency 1, unpaced".
-func (p Point) String() string {
-	label := p.Label
-	if label == "" {
-		label = "(no label)"
-	}
-	rate := "unpaced"
-	if p.Rate != 0 {
-		rate = strconv.FormatFloat(p.Rate, 'f', -1, 64) + " req/s"
-	}
-	return fmt.Sprintf("%s, concurrency %d, %s", label, p.Concurrency, rate)
-}
-
-// Run is one run of one load point: what a comparison needs of it.
-type Run struct {
-	ID    string
-	Point Point
-
-	Model, Endpoint string
-	Stream          bool
-	MaxTokens       int
-
-	Requests, Failed int     // measured attempts and their failures
-	ReqPerS          float64 // NaN when the run has no measured window
-	OutputTokPerS    float64
-	// Samples holds the sorted latency samples (ms) of the successful
-	// requests, indexed by Series.
-	Samples [NumSeries][]float64
-}
 
 // Options configure Compare.
 type Options struct {
@@ -110,7 +74,7 @@ type Result struct {
 
 // Table compares the runs of one load point.
 type Table struct {
-	Point            Point
+	Point            summary.Point
 	OldRuns, NewRuns int
 	// PerRun is true when the rows compare per-run values; false when
 	// latencies and errors are compared per request (a weaker test).
@@ -160,19 +124,21 @@ const (
 
 // Regression is a significant change that crossed a --fail-on threshold.
 type Regression struct {
-	Point     Point
+	Point     summary.Point
 	Row       *Row
 	Threshold Threshold
 }
 
 // Compare compares the runs of the old and new sides, load point by load
-// point, and applies opt.FailOn.
-func Compare(old, new []Run, opt Options) *Result {
+// point, and applies opt.FailOn. A run is a group with its Samples
+// (summary.Aggregator.Sampled); a group without measured requests (warmup
+// only) is no run and is left out.
+func Compare(old, new []summary.Group, opt Options) *Result {
 	if opt.Alpha == 0 {
 		opt.Alpha = DefaultAlpha
 	}
 	res := &Result{Old: opt.Old, New: opt.New, OldFrom: opt.OldFrom, NewFrom: opt.NewFrom, Alpha: opt.Alpha}
-	for _, pair := range match(old, new, res) {
+	for _, pair := range match(measured(old), measured(new), res) {
 		t := compareRuns(pair.point, pair.old, pair.new, opt)
 		res.Tables = append(res.Tables, t)
 	}
@@ -185,9 +151,20 @@ func Compare(old, new []Run, opt Options) *Result {
 	return res
 }
 
+// measured drops the groups without measured requests.
+func measured(groups []summary.Group) []summary.Group {
+	var runs []summary.Group
+	for i := range groups {
+		if groups[i].Requests > 0 {
+			runs = append(runs, groups[i])
+		}
+	}
+	return runs
+}
+
 type pair struct {
-	point    Point
-	old, new []Run
+	point    summary.Point
+	old, new []summary.Group
 }
 
 // match pairs the runs of the two sides by load point, in the order the
@@ -195,7 +172,7 @@ type pair struct {
 // compared. When the sides share no point but each has exactly one, they
 // are compared anyway (old and new runs often carry different labels),
 // with a warning.
-func match(old, new []Run, res *Result) []pair {
+func match(old, new []summary.Group, res *Result) []pair {
 	oldPts, oldBy := byPoint(old)
 	newPts, newBy := byPoint(new)
 	if len(oldPts) == 1 && len(newPts) == 1 && oldPts[0] != newPts[0] {
@@ -219,9 +196,9 @@ func match(old, new []Run, res *Result) []pair {
 	return pairs
 }
 
-func byPoint(runs []Run) ([]Point, map[Point][]Run) {
-	var order []Point
-	by := make(map[Point][]Run)
+func byPoint(runs []summary.Group) ([]summary.Point, map[summary.Point][]summary.Group) {
+	var order []summary.Point
+	by := make(map[summary.Point][]summary.Group)
 	for _, r := range runs {
 		if _, ok := by[r.Point]; !ok {
 			order = append(order, r.Point)
@@ -232,7 +209,7 @@ func byPoint(runs []Run) ([]Point, map[Point][]Run) {
 }
 
 // compareRuns builds the table of one load point.
-func compareRuns(p Point, old, new []Run, opt Options) Table {
+func compareRuns(p summary.Point, old, new []summary.Group, opt Options) Table {
 	t := Table{Point: p, OldRuns: len(old), NewRuns: len(new), PerRun: len(old) >= MinRuns && len(new) >= MinRuns}
 	if !t.PerRun {
 		t.Warnings = append(t.Warnings, fmt.Sprintf("%s: %s has %d %s, %s %d: comparing latencies and errors per request, which is weaker: "+
@@ -251,7 +228,7 @@ func compareRuns(p Point, old, new []Run, opt Options) Table {
 
 // compareMetric fills one row; ok is false when neither side has a value
 // (TTFT of runs that did not stream).
-func compareMetric(m Metric, old, new []Run, perRun bool, alpha float64) (Row, bool) {
+func compareMetric(m Metric, old, new []summary.Group, perRun bool, alpha float64) (Row, bool) {
 	row := Row{Metric: m, PerRun: perRun || !m.perRequest(), P: math.NaN()}
 	var oldVals, newVals []float64
 	if row.PerRun {
@@ -272,7 +249,7 @@ func compareMetric(m Metric, old, new []Run, perRun bool, alpha float64) (Row, b
 	return row, true
 }
 
-func perRunValues(m Metric, runs []Run) []float64 {
+func perRunValues(m Metric, runs []summary.Group) []float64 {
 	var vs []float64
 	for i := range runs {
 		if v := m.PerRun(&runs[i]); !math.IsNaN(v) {
@@ -336,7 +313,7 @@ func verdict(r *Row) Verdict {
 // differences warns when the sides asked for different things at the same
 // load point: the comparison may still be what the user wants (a new model,
 // other hardware), but the reader should know.
-func differences(p Point, old, new []Run, opt Options) []string {
+func differences(p summary.Point, old, new []summary.Group, opt Options) []string {
 	var ws []string
 	o, n := &old[0], &new[0]
 	for _, d := range []struct {

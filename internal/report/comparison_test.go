@@ -10,6 +10,7 @@ import (
 
 	"servebench/internal/compare"
 	"servebench/internal/stats"
+	"servebench/internal/summary"
 )
 
 // testComparison is a hand-made result: a worse, failed row; a "~" row; an
@@ -29,7 +30,7 @@ func testComparison() *compare.Result {
 			Delta: 0.25, DeltaRel: inf, Test: stats.Test{P: 0.0001, N1: 40, N2: 40, Ran: true}, P: 0.0003, Significant: true, Verdict: compare.Worse},
 	}
 	res := &compare.Result{Old: "old", OldFrom: "a.jsonl", New: "new", NewFrom: "=b.jsonl", Alpha: 0.05, Warnings: []string{"x: only in old"},
-		Tables: []compare.Table{{Point: compare.Point{Label: "=cmd()", Concurrency: 1}, OldRuns: 6, NewRuns: 6, PerRun: true, Rows: rows, Warnings: []string{"t: careful"}}}}
+		Tables: []compare.Table{{Point: summary.Point{Label: "=cmd()", Concurrency: 1}, OldRuns: 6, NewRuns: 6, PerRun: true, Rows: rows, Warnings: []string{"t: careful"}}}}
 	res.Regressions = []compare.Regression{{Point: res.Tables[0].Point, Row: &res.Tables[0].Rows[0], Threshold: th[0]}}
 	return res
 }

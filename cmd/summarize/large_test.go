@@ -1,4 +1,4 @@
-package summary
+package main
 
 import (
 	"bytes"
@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"servebench/internal/record"
-	"servebench/internal/report"
 	"servebench/internal/stats"
+	"servebench/internal/summary"
 )
 
 // TestLargeInputExact: over an input of many read batches and many sample
@@ -22,7 +22,7 @@ import (
 func TestLargeInputExact(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	var in strings.Builder
-	var want [2][report.NumMetrics][]float64
+	var want [2][summary.NumMetrics][]float64
 	var wantBad []string
 	line := 0
 	for seq := range 30_000 {
@@ -41,12 +41,12 @@ func TestLargeInputExact(t *testing.T) {
 		in.WriteString(lines(t, rec))
 		line++
 		w := &want[seq%2]
-		w[report.TTFT] = append(w[report.TTFT], *rec.TTFTMs)
-		w[report.TPOT] = append(w[report.TPOT], *rec.TPOTMs)
-		w[report.ITL] = append(w[report.ITL], rec.ITLMs...)
-		w[report.Latency] = append(w[report.Latency], rec.LatencyMs)
-		w[report.Queue] = append(w[report.Queue], rec.QueueMs)
-		w[report.SchedLatency] = append(w[report.SchedLatency], rec.SchedLatencyMs())
+		w[summary.TTFT] = append(w[summary.TTFT], *rec.TTFTMs)
+		w[summary.TPOT] = append(w[summary.TPOT], *rec.TPOTMs)
+		w[summary.ITL] = append(w[summary.ITL], rec.ITLMs...)
+		w[summary.Latency] = append(w[summary.Latency], rec.LatencyMs)
+		w[summary.Queue] = append(w[summary.Queue], rec.QueueMs)
+		w[summary.SchedLatency] = append(w[summary.SchedLatency], rec.SchedLatencyMs())
 	}
 	var stderr bytes.Buffer
 	got, err := read(&stderr, strings.NewReader(in.String()), nil)

@@ -6,11 +6,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"servebench/internal/summary"
 )
 
 var (
-	latencyPoint    = Point{Label: "latency", Concurrency: 1}
-	throughputPoint = Point{Label: "throughput", Concurrency: 8, Rate: 2.5}
+	latencyPoint    = summary.Point{Label: "latency", Concurrency: 1}
+	throughputPoint = summary.Point{Label: "throughput", Concurrency: 8, Rate: 2.5}
 )
 
 // shape is what a generated run looks like.
@@ -24,11 +26,11 @@ type shape struct {
 
 // mkRuns makes n runs of p with seeded jitter, so that runs of one shape
 // differ a little, as real runs do.
-func mkRuns(prefix string, n int, p Point, s shape, seed uint64) []Run {
+func mkRuns(prefix string, n int, p summary.Point, s shape, seed uint64) []summary.Group {
 	r := rand.New(rand.NewPCG(seed, 7))
-	runs := make([]Run, n)
+	runs := make([]summary.Group, n)
 	for i := range runs {
-		run := Run{ID: prefix + string(rune('a'+i)), Point: p, Model: "m", Endpoint: "/v1/completions", Stream: true, MaxTokens: 8,
+		run := summary.Group{RunID: prefix + string(rune('a'+i)), Point: p, Model: "m", Endpoint: "/v1/completions", Stream: true, MaxTokens: 8,
 			Requests: s.requests, Failed: s.failed, ReqPerS: s.reqPerS * (1 + r.Float64()/100)}
 		run.OutputTokPerS = run.ReqPerS * 8
 		for j := range s.requests - s.failed {
@@ -36,10 +38,10 @@ func mkRuns(prefix string, n int, p Point, s shape, seed uint64) []Run {
 			if j >= (s.requests-s.failed)*95/100 {
 				ttft += s.tailMs
 			}
-			run.Samples[TTFT] = append(run.Samples[TTFT], ttft)
-			run.Samples[TPOT] = append(run.Samples[TPOT], 5+r.Float64()/10)
-			run.Samples[ITL] = append(run.Samples[ITL], 5+r.Float64()/10, 5+r.Float64()/10)
-			run.Samples[Latency] = append(run.Samples[Latency], ttft+35+r.Float64())
+			run.Samples[summary.TTFT] = append(run.Samples[summary.TTFT], ttft)
+			run.Samples[summary.TPOT] = append(run.Samples[summary.TPOT], 5+r.Float64()/10)
+			run.Samples[summary.ITL] = append(run.Samples[summary.ITL], 5+r.Float64()/10, 5+r.Float64()/10)
+			run.Samples[summary.Latency] = append(run.Samples[summary.Latency], ttft+35+r.Float64())
 		}
 		for k := range run.Samples {
 			slices.Sort(run.Samples[k])
@@ -224,7 +226,7 @@ func TestPerRequestTail(t *testing.T) {
 func TestMatching(t *testing.T) {
 	old := append(mkRuns("o", 1, latencyPoint, shape{ttftMs: 50, requests: 5, reqPerS: 1}, 1),
 		mkRuns("p", 1, throughputPoint, shape{ttftMs: 50, requests: 5, reqPerS: 1}, 2)...)
-	sweep := Point{Label: "throughput", Concurrency: 16, Rate: 2.5}
+	sweep := summary.Point{Label: "throughput", Concurrency: 16, Rate: 2.5}
 	new := append(mkRuns("n", 1, sweep, shape{ttftMs: 50, requests: 5, reqPerS: 1}, 3),
 		mkRuns("m", 1, latencyPoint, shape{ttftMs: 50, requests: 5, reqPerS: 1}, 4)...)
 	res := Compare(old, new, opts)
@@ -240,8 +242,8 @@ func TestMatching(t *testing.T) {
 	}
 
 	// One point a side, labelled differently: compared, with a warning.
-	res = Compare(mkRuns("o", 1, Point{Label: "before"}, shape{ttftMs: 50, requests: 5}, 1),
-		mkRuns("n", 1, Point{Label: "after"}, shape{ttftMs: 50, requests: 5}, 2), opts)
+	res = Compare(mkRuns("o", 1, summary.Point{Label: "before"}, shape{ttftMs: 50, requests: 5}, 1),
+		mkRuns("n", 1, summary.Point{Label: "after"}, shape{ttftMs: 50, requests: 5}, 2), opts)
 	if len(res.Tables) != 1 || len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "comparing different load points") {
 		t.Errorf("tables %d, warnings %q", len(res.Tables), res.Warnings)
 	}
@@ -250,9 +252,9 @@ func TestMatching(t *testing.T) {
 func TestDifferencesAndMissingMetrics(t *testing.T) {
 	old := mkRuns("o", 1, latencyPoint, shape{ttftMs: 50, requests: 5, reqPerS: 1}, 1)
 	new := mkRuns("n", 1, latencyPoint, shape{ttftMs: 50, requests: 5, reqPerS: 1}, 2)
-	for _, runs := range [][]Run{old, new} {
+	for _, runs := range [][]summary.Group{old, new} {
 		for i := range runs { // not streaming: no TTFT, TPOT or ITL
-			runs[i].Samples[TTFT], runs[i].Samples[TPOT], runs[i].Samples[ITL] = nil, nil, nil
+			runs[i].Samples[summary.TTFT], runs[i].Samples[summary.TPOT], runs[i].Samples[summary.ITL] = nil, nil, nil
 			runs[i].Stream = false
 		}
 	}
@@ -280,7 +282,7 @@ func TestHolmFamily(t *testing.T) {
 	// (Holm, m=2).
 	old := mkRuns("o", 6, latencyPoint, shape{ttftMs: 50, requests: 5, reqPerS: 10}, 1)
 	new := mkRuns("n", 6, latencyPoint, shape{ttftMs: 50, requests: 5, reqPerS: 20}, 2)
-	for _, runs := range [][]Run{old, new} {
+	for _, runs := range [][]summary.Group{old, new} {
 		for i := range runs {
 			for k := range runs[i].Samples {
 				runs[i].Samples[k] = []float64{50, 50}
@@ -302,21 +304,9 @@ func TestHolmFamily(t *testing.T) {
 	}
 }
 
-func TestPointString(t *testing.T) {
-	for p, want := range map[Point]string{
-		latencyPoint:    "latency, concurrency 1, unpaced",
-		throughputPoint: "throughput, concurrency 8, 2.5 req/s",
-		{}:              "(no label), concurrency 0, unpaced",
-	} {
-		if got := p.String(); got != want {
-			t.Errorf("%q, want %q", got, want)
-		}
-	}
-}
-
 func TestPerRunValuesMatchSummarize(t *testing.T) {
 	// Medians as np.median (mean of the middle two), p99 as np.percentile.
-	r := Run{Samples: [NumSeries][]float64{TTFT: {1, 2, 3, 10}}, Requests: 4, Failed: 1}
+	r := summary.Group{Samples: [summary.NumMetrics][]float64{summary.TTFT: {1, 2, 3, 10}}, Requests: 4, Failed: 1}
 	if v := Metrics[0].PerRun(&r); v != 2.5 {
 		t.Errorf("median %v", v)
 	}
@@ -328,5 +318,19 @@ func TestPerRunValuesMatchSummarize(t *testing.T) {
 	}
 	if v := Metrics[2].PerRun(&r); !math.IsNaN(v) {
 		t.Errorf("tpot without samples %v", v)
+	}
+}
+
+// TestWarmupOnlyGroupsAreNoRuns: a group without measured requests (a run
+// that only warmed up) is left out, so it neither counts as a run nor
+// makes a load point of its own.
+func TestWarmupOnlyGroupsAreNoRuns(t *testing.T) {
+	old := mkRuns("o", 6, latencyPoint, shape{ttftMs: 50, requests: 5, reqPerS: 10}, 1)
+	new := mkRuns("n", 6, latencyPoint, shape{ttftMs: 50, requests: 5, reqPerS: 10}, 2)
+	warm := summary.Group{RunID: "w", Point: latencyPoint}
+	other := summary.Group{RunID: "x", Point: throughputPoint}
+	res := Compare(append(old, warm, other), new, opts)
+	if len(res.Tables) != 1 || res.Tables[0].OldRuns != 6 || len(res.Warnings) != 0 {
+		t.Errorf("tables %d, old runs %d, warnings %q", len(res.Tables), res.Tables[0].OldRuns, res.Warnings)
 	}
 }

@@ -1,4 +1,4 @@
-package summary
+package main
 
 import (
 	"bytes"
@@ -15,22 +15,19 @@ import (
 	"servebench/internal/record"
 )
 
-// The comparison fixture (compareSide in fixtures_test.go): the latency
-// point has six runs a side and 10 ms more TTFT in new; the throughput point
-// one run a side with 10 of 40 requests failed in new; a third point only in
-// new.
-var (
-	oldFile = filepath.Join("testdata", "old.jsonl")
-	newFile = filepath.Join("testdata", "new.jsonl")
-	gates   = "ttft_median_ms>+10%,ttft_p99_ms>+25%,req_per_s<-5%,error_rate>+0.05"
-)
+// The comparison fixture (compareSide in internal/summary/fixtures_test.go):
+// the latency point has six runs a side and 10 ms more TTFT in new; the
+// throughput point one run a side with 10 of 40 requests failed in new; a
+// third point only in new.
+const gates = "ttft_median_ms>+10%,ttft_p99_ms>+25%,req_per_s<-5%,error_rate>+0.05"
 
 func TestCompareGolden(t *testing.T) {
+	inFixtures(t)
 	for _, format := range []string{"text", "csv", "json"} {
 		t.Run(format, func(t *testing.T) {
-			stdout, stderr, code := run(t, "", Config{Baseline: []string{oldFile}, Files: []string{newFile}, FailOn: gates, Format: format})
-			if code != ExitRegression {
-				t.Fatalf("exit %d, want %d: %s", code, ExitRegression, stderr)
+			stdout, stderr, code := runArgs(t, "", "--baseline", oldFile, newFile, "--fail-on", gates, "--format", format)
+			if code != cmdline.ExitRegression {
+				t.Fatalf("exit %d, want %d: %s", code, cmdline.ExitRegression, stderr)
 			}
 			golden(t, "compare."+format+".golden", stdout)
 			golden(t, "compare.stderr.golden", stderr) // the same on every format
@@ -39,9 +36,10 @@ func TestCompareGolden(t *testing.T) {
 }
 
 func TestCompareLogGolden(t *testing.T) {
+	inFixtures(t)
 	path := filepath.Join(t.TempDir(), "bench.log")
-	_, stderr, code := run(t, "", Config{Baseline: []string{oldFile}, Files: []string{newFile}, FailOn: gates, LogFile: path, Format: "json"})
-	if code != ExitRegression {
+	_, stderr, code := runArgs(t, "", "--baseline", oldFile, newFile, "--fail-on", gates, "--log", path, "--format", "json")
+	if code != cmdline.ExitRegression {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	log, err := os.ReadFile(path)
@@ -54,7 +52,8 @@ func TestCompareLogGolden(t *testing.T) {
 // TestCompareShapes checks the parts of the golden output that matter by
 // name, so a reviewer need not read the golden files to trust them.
 func TestCompareShapes(t *testing.T) {
-	stdout, _, _ := run(t, "", Config{Baseline: []string{oldFile}, Files: []string{newFile}, FailOn: gates, Format: "csv"})
+	inFixtures(t)
+	stdout, _, _ := runArgs(t, "", "--baseline", oldFile, newFile, "--fail-on", gates, "--format", "csv")
 	rows, err := csv.NewReader(strings.NewReader(stdout)).ReadAll()
 	if err != nil {
 		t.Fatal(err)
@@ -96,8 +95,9 @@ func TestCompareShapes(t *testing.T) {
 // TestCompareLabelled: benchstat's NAME=FILE arguments compare the same as
 // --baseline, and a name may collect several files.
 func TestCompareLabelled(t *testing.T) {
-	want, _, _ := run(t, "", Config{Baseline: []string{oldFile}, Files: []string{newFile}, Format: "json"})
-	got, stderr, code := run(t, "", Config{Files: []string{"before=" + oldFile, "after=" + newFile}, Format: "json"})
+	inFixtures(t)
+	want, _, _ := runArgs(t, "", "--baseline", oldFile, newFile, "--format", "json")
+	got, stderr, code := runArgs(t, "", "before="+oldFile, "after="+newFile, "--format", "json")
 	if code != cmdline.ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -109,7 +109,7 @@ func TestCompareLabelled(t *testing.T) {
 	}
 	// Stdin as the new side.
 	data, _ := os.ReadFile(newFile)
-	stdout, stderr, code := run(t, string(data), Config{Baseline: []string{oldFile}})
+	stdout, stderr, code := runArgs(t, string(data), "--baseline", oldFile)
 	if code != cmdline.ExitOK || !strings.Contains(stdout, "old: baseline (testdata/old.jsonl)") ||
 		!strings.Contains(stdout, "new: new (stdin)") || !strings.Contains(stdout, "6 runs vs 6") {
 		t.Errorf("exit %d\n%s\n%s", code, stdout, stderr)
@@ -122,22 +122,22 @@ func TestSidesOf(t *testing.T) {
 	os.WriteFile(odd, nil, 0o644)
 	tests := []struct {
 		name    string
-		cfg     Config
+		cfg     config
 		want    string // sides as "name:file,file name:file"; "" for none
 		wantErr string
 	}{
-		{"plain files", Config{Files: []string{"a.jsonl", "b.jsonl"}}, "", ""},
-		{"baseline and files", Config{Baseline: []string{"o.jsonl"}, Files: []string{"n1", "n2"}}, "baseline:o.jsonl new:n1,n2", ""},
-		{"baseline and stdin", Config{Baseline: []string{"o.jsonl"}}, "baseline:o.jsonl new:-", ""},
-		{"benchstat style", Config{Files: []string{"old=a.jsonl", "new=b.jsonl"}}, "old:a.jsonl new:b.jsonl", ""},
-		{"a name collects files", Config{Files: []string{"old=a", "new=b", "old=c"}}, "old:a,c new:b", ""},
-		{"an existing file is a file", Config{Files: []string{odd}}, "", ""},
-		{"a path is not a name", Config{Files: []string{"dir/x=a.jsonl"}}, "", ""},
-		{"three sides", Config{Files: []string{"a=1", "b=2", "c=3"}}, "", "two sides"},
-		{"one side", Config{Files: []string{"a=1", "a=2"}}, "", "got 1 (a)"},
-		{"mixed", Config{Files: []string{"old=a", "b.jsonl"}}, "", "needs a NAME="},
-		{"both ways", Config{Baseline: []string{"o"}, Files: []string{"old=a", "new=b"}}, "", "not both"},
-		{"stdin twice", Config{Files: []string{"old=-", "new=-"}}, "", "only one side"},
+		{"plain files", config{Files: []string{"a.jsonl", "b.jsonl"}}, "", ""},
+		{"baseline and files", config{Baseline: []string{"o.jsonl"}, Files: []string{"n1", "n2"}}, "baseline:o.jsonl new:n1,n2", ""},
+		{"baseline and stdin", config{Baseline: []string{"o.jsonl"}}, "baseline:o.jsonl new:-", ""},
+		{"benchstat style", config{Files: []string{"old=a.jsonl", "new=b.jsonl"}}, "old:a.jsonl new:b.jsonl", ""},
+		{"a name collects files", config{Files: []string{"old=a", "new=b", "old=c"}}, "old:a,c new:b", ""},
+		{"an existing file is a file", config{Files: []string{odd}}, "", ""},
+		{"a path is not a name", config{Files: []string{"dir/x=a.jsonl"}}, "", ""},
+		{"three sides", config{Files: []string{"a=1", "b=2", "c=3"}}, "", "two sides"},
+		{"one side", config{Files: []string{"a=1", "a=2"}}, "", "got 1 (a)"},
+		{"mixed", config{Files: []string{"old=a", "b.jsonl"}}, "", "needs a NAME="},
+		{"both ways", config{Baseline: []string{"o"}, Files: []string{"old=a", "new=b"}}, "", "not both"},
+		{"stdin twice", config{Files: []string{"old=-", "new=-"}}, "", "only one side"},
 	}
 	for _, tt := range tests {
 		sides, err := sidesOf(tt.cfg)
@@ -158,28 +158,29 @@ func TestSidesOf(t *testing.T) {
 }
 
 func TestCompareErrors(t *testing.T) {
+	inFixtures(t)
 	other := lines(t, okRecord("x", 0, 100), func() record.Record { r := okRecord("y", 1, 100); r.Label = "other"; return r }())
 	path := filepath.Join(t.TempDir(), "other.jsonl")
 	os.WriteFile(path, []byte(other), 0o644)
 	tests := []struct {
 		name      string
 		stdin     string
-		cfg       Config
+		args      []string
 		code      cmdline.ExitCode
 		errSubstr string
 	}{
-		{"fail-on without a comparison", "", Config{Files: []string{oldFile}, FailOn: "ttft_p99_ms>+10%"}, cmdline.ExitUsage, "--fail-on needs a comparison"},
-		{"alpha without a comparison", "", Config{Files: []string{oldFile}, Alpha: 0.01}, cmdline.ExitUsage, "--alpha needs a comparison"},
-		{"unknown metric", "", Config{Baseline: []string{oldFile}, Files: []string{newFile}, FailOn: "ttft_p90_ms>+10%"}, cmdline.ExitUsage, "unknown metric"},
-		{"alpha out of range", "", Config{Baseline: []string{oldFile}, Files: []string{newFile}, Alpha: 5}, cmdline.ExitUsage, "--alpha 5"},
-		{"csv file with a comparison", "", Config{Baseline: []string{oldFile}, Files: []string{newFile}, CSVFile: "x.csv"}, cmdline.ExitUsage, "--csv appends per-run rows"},
-		{"empty new side", "", Config{Baseline: []string{oldFile}}, cmdline.ExitFailure, "no records in new (stdin)"},
-		{"strict names the side", "junk\n", Config{Baseline: []string{oldFile}, Strict: true}, ExitBadInput, "1 bad input line in new (stdin) (--strict)"},
+		{"fail-on without a comparison", "", []string{oldFile, "--fail-on", "ttft_p99_ms>+10%"}, cmdline.ExitUsage, "--fail-on needs a comparison"},
+		{"alpha without a comparison", "", []string{oldFile, "--alpha", "0.01"}, cmdline.ExitUsage, "--alpha needs a comparison"},
+		{"unknown metric", "", []string{"--baseline", oldFile, newFile, "--fail-on", "ttft_p90_ms>+10%"}, cmdline.ExitUsage, "unknown metric"},
+		{"alpha out of range", "", []string{"--baseline", oldFile, newFile, "--alpha", "5"}, cmdline.ExitUsage, "--alpha 5"},
+		{"csv file with a comparison", "", []string{"--baseline", oldFile, newFile, "--csv", "x.csv"}, cmdline.ExitUsage, "--csv appends per-run rows"},
+		{"empty new side", "", []string{"--baseline", oldFile}, cmdline.ExitFailure, "no records in new (stdin)"},
+		{"strict names the side", "junk\n", []string{"--baseline", oldFile, "--strict"}, cmdline.ExitBadInput, "1 bad input line in new (stdin) (--strict)"},
 		// Two load points a side, none shared: nothing to compare.
-		{"nothing shared", "", Config{Baseline: []string{oldFile}, Files: []string{path}}, cmdline.ExitFailure, "share no load point"},
+		{"nothing shared", "", []string{"--baseline", oldFile, path}, cmdline.ExitFailure, "share no load point"},
 	}
 	for _, tt := range tests {
-		stdout, stderr, code := run(t, tt.stdin, tt.cfg)
+		stdout, stderr, code := runArgs(t, tt.stdin, tt.args...)
 		if code != tt.code || !strings.Contains(stderr, tt.errSubstr) {
 			t.Errorf("%s: exit %d, stderr %q; want exit %d with %q", tt.name, code, stderr, tt.code, tt.errSubstr)
 		}
@@ -192,7 +193,8 @@ func TestCompareErrors(t *testing.T) {
 // TestCompareSameIsQuiet: a side against itself is "~" everywhere, fails no
 // gate and exits 0.
 func TestCompareSameIsQuiet(t *testing.T) {
-	stdout, stderr, code := run(t, "", Config{Files: []string{"a=" + oldFile, "b=" + oldFile}, FailOn: gates, Format: "json"})
+	inFixtures(t)
+	stdout, stderr, code := runArgs(t, "", "a="+oldFile, "b="+oldFile, "--fail-on", gates, "--format", "json")
 	if code != cmdline.ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -217,16 +219,17 @@ func TestCompareSameIsQuiet(t *testing.T) {
 }
 
 func TestPlotFlag(t *testing.T) {
+	inFixtures(t)
 	dir := t.TempDir()
 	// Summaries: the mixed fixture, a sweep of two load points in r2.
 	path := filepath.Join(dir, "runs.png")
-	if _, stderr, code := run(t, "", Config{Files: []string{"testdata/mixed.jsonl"}, Plot: path, Format: "csv"}); code != cmdline.ExitOK {
+	if _, stderr, code := runArgs(t, "", mixedFile, "--plot", path, "--format", "csv"); code != cmdline.ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	checkPNG(t, path, 3) // TTFT, latency, ITL; the two sweep panels
 	// Comparisons, as SVG.
 	svg := filepath.Join(dir, "cmp.svg")
-	if _, stderr, code := run(t, "", Config{Baseline: []string{oldFile}, Files: []string{newFile}, Plot: svg}); code != cmdline.ExitOK {
+	if _, stderr, code := runArgs(t, "", "--baseline", oldFile, newFile, "--plot", svg); code != cmdline.ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	data, _ := os.ReadFile(svg)
@@ -236,12 +239,12 @@ func TestPlotFlag(t *testing.T) {
 		}
 	}
 	// A wrong extension is a usage error before anything is read.
-	if _, stderr, code := run(t, "", Config{Files: []string{"missing.jsonl"}, Plot: "x.gif"}); code != cmdline.ExitUsage || !strings.Contains(stderr, ".png or .svg") {
+	if _, stderr, code := runArgs(t, "", "missing.jsonl", "--plot", "x.gif"); code != cmdline.ExitUsage || !strings.Contains(stderr, ".png or .svg") {
 		t.Errorf("gif: exit %d, %s", code, stderr)
 	}
 	// Every request failed: nothing to draw is a warning, not a failure.
 	none := filepath.Join(dir, "none.png")
-	_, stderr, code := run(t, lines(t, failed(okRecord("r", 0, 100), record.ErrConnect)), Config{Plot: none})
+	_, stderr, code := runArgs(t, lines(t, failed(okRecord("r", 0, 100), record.ErrConnect)), "--plot", none)
 	if code != cmdline.ExitOK || !strings.Contains(stderr, "nothing to plot") {
 		t.Errorf("all failed: exit %d, %s", code, stderr)
 	}
@@ -252,7 +255,7 @@ func TestPlotFlag(t *testing.T) {
 	csvFile := filepath.Join(dir, "other.csv")
 	os.WriteFile(csvFile, []byte("a,b\n"), 0o644)
 	refused := filepath.Join(dir, "refused.png")
-	if _, _, code := run(t, "", Config{Files: []string{"testdata/mixed.jsonl"}, Plot: refused, CSVFile: csvFile}); code != cmdline.ExitFailure {
+	if _, _, code := runArgs(t, "", mixedFile, "--plot", refused, "--csv", csvFile); code != cmdline.ExitFailure {
 		t.Errorf("CSV mismatch: exit %d", code)
 	}
 	if _, err := os.Stat(refused); err == nil {
@@ -273,30 +276,5 @@ func checkPNG(t *testing.T, path string, rows int) {
 	}
 	if b := img.Bounds(); b.Dx() != 2*plot.PanelWidth || b.Dy() != rows*plot.PanelHeight+40 {
 		t.Errorf("%s: %dx%d, want %dx%d", path, b.Dx(), b.Dy(), 2*plot.PanelWidth, rows*plot.PanelHeight+40)
-	}
-}
-
-func TestSeriesNames(t *testing.T) {
-	mk := func(run, label string, conc int, rate float64) Sampled {
-		var s Sampled
-		s.RunID, s.Label, s.Concurrency, s.Rate = run, label, conc, rate
-		return s
-	}
-	tests := []struct {
-		name   string
-		groups []Sampled
-		want   string
-	}{
-		{"suite: label and concurrency tell apart", []Sampled{mk("s-lat", "latency", 1, 0), mk("s-tput", "throughput", 5, 0)}, "latency c=1|throughput c=5"},
-		{"sweep: concurrency alone", []Sampled{mk("r", "sweep", 1, 0), mk("r", "sweep", 4, 0)}, "c=1|c=4"},
-		{"repeated runs: run id", []Sampled{mk("r1", "latency", 1, 0), mk("r2", "latency", 1, 0)}, "r1|r2"},
-		{"rates", []Sampled{mk("r", "", 4, 2), mk("r", "", 4, 0)}, "2 req/s|unpaced"},
-		{"one group: its label", []Sampled{mk("r", "latency", 1, 0)}, "latency"},
-		{"one unlabelled group: its run", []Sampled{mk("r", "", 1, 0)}, "r"},
-	}
-	for _, tt := range tests {
-		if got := strings.Join(seriesNames(tt.groups), "|"); got != tt.want {
-			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
-		}
 	}
 }

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"servebench/internal/cmdline"
+	"servebench/internal/record"
+	"servebench/internal/summary"
+)
+
+// maxBadLineMessages caps the bad-line messages on stderr; the rest are
+// counted in one line.
+const maxBadLineMessages = 20
+
+// input is a report in the making: the counts of what was read, and the
+// groups folded so far.
+type input struct {
+	summary.Report
+	agg          *summary.Aggregator
+	schemaWarned bool
+}
+
+// read aggregates every input in order (none, or "-", is stdin) and
+// reports bad lines on stderr, the first maxBadLineMessages of them in
+// full: a bad line is data about the input, not a reason to stop.
+func read(stderr io.Writer, stdin io.Reader, files []string, opts ...summary.Option) (*input, error) {
+	in := &input{agg: summary.NewAggregator(opts...)}
+	if len(files) == 0 {
+		files = []string{"-"}
+	}
+	for _, name := range files {
+		if err := in.readFile(stderr, stdin, name); err != nil {
+			return nil, err
+		}
+	}
+	if more := in.BadLines - maxBadLineMessages; more > 0 {
+		fmt.Fprintf(stderr, "summarize: ... %d more bad %s\n", more, plural(more, "line"))
+	}
+	in.Records = in.agg.Records()
+	return in, nil
+}
+
+func (in *input) readFile(stderr io.Writer, stdin io.Reader, name string) error {
+	r, label := stdin, "stdin"
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return err // *fs.PathError: names the file
+		}
+		defer f.Close()
+		r, label = f, name
+	}
+	rd := record.NewReader(r, label)
+	for rd.Scan() {
+		if bad := rd.BadLine(); bad != nil {
+			in.badLine(stderr, bad)
+			continue
+		}
+		rec := rd.Record()
+		if rec.Schema > record.Schema && !in.schemaWarned {
+			in.newerSchema(stderr, label, rd.Line(), rec.Schema)
+		}
+		in.agg.Add(rec)
+	}
+	if err := rd.Err(); err != nil {
+		return fmt.Errorf("read %s: %w", label, err)
+	}
+	return nil
+}
+
+func (in *input) badLine(stderr io.Writer, bad error) {
+	in.BadLines++
+	if in.BadLines <= maxBadLineMessages {
+		fmt.Fprintf(stderr, "summarize: %v\n", bad)
+	}
+}
+
+// newerSchema warns, once, that records come from a newer genload: on
+// stderr where it was found, and in the report.
+func (in *input) newerSchema(stderr io.Writer, label string, line, schema int) {
+	in.schemaWarned = true
+	msg := fmt.Sprintf("records of schema %d are newer than this build's (%d); fields it does not know are ignored", schema, record.Schema)
+	fmt.Fprintf(stderr, "summarize: %s:%d: warning: %s\n", label, line, msg)
+	in.Warnings = append(in.Warnings, msg)
+}
+
+// checkInput fails on bad lines under --strict (before anything is
+// written) and on an input without a single record. side names the side of
+// a comparison the input is, "" when summarizing.
+func checkInput(in *input, strict bool, side string) error {
+	where := "the input"
+	if side != "" {
+		where = side
+	}
+	if strict && in.BadLines > 0 {
+		if side != "" {
+			side = " in " + side
+		}
+		return &cmdline.CodeError{Code: cmdline.ExitBadInput, Err: fmt.Errorf("%d bad input %s%s (--strict)", in.BadLines, plural(in.BadLines, "line"), side)}
+	}
+	if in.Records == 0 {
+		return fmt.Errorf("no records in %s (%d bad %s)", where, in.BadLines, plural(in.BadLines, "line"))
+	}
+	return nil
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}

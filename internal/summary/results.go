@@ -1,0 +1,116 @@
+// Package summary turns a stream of records into summarize's results: per
+// run and load point (Group) the counts, throughput, goodput and the
+// statistics of every latency Metric, with the caveats that travel with
+// them. Its types are the results model the other packages share: compare
+// tests Groups against each other, report and plot write them. It knows no
+// flags, files or exit codes (cmd/summarize does).
+package summary
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"servebench/internal/stats"
+)
+
+// Report is everything summarize knows after reading its input.
+type Report struct {
+	Groups      []Group
+	Records     int       // valid records read, all phases
+	BadLines    int       // input lines that were not records
+	Percentiles []float64 // the percentiles every metric reports, in order
+	Warnings    []string  // caveats about the whole input (e.g. newer schema)
+}
+
+// Point is a load point: what a run's label, concurrency and rate asked
+// for. A sweep puts several in one run; a comparison matches the runs of
+// the two sides by it.
+type Point struct {
+	Label       string
+	Concurrency int
+	Rate        float64 // requests per second; 0 means unpaced
+}
+
+// String names the point for people: "latency, concurrency 1, unpaced".
+func (p Point) String() string {
+	label := p.Label
+	if label == "" {
+		label = "(no label)"
+	}
+	rate := "unpaced"
+	if p.Rate != 0 {
+		rate = strconv.FormatFloat(p.Rate, 'f', -1, 64) + " req/s"
+	}
+	return fmt.Sprintf("%s, concurrency %d, %s", label, p.Concurrency, rate)
+}
+
+// Group is one load point of one run: the records sharing run_id, label,
+// concurrency and rate. Float fields hold NaN when there is no data for them
+// (no measured request, a zero-length window): every format prints that as
+// empty, never as a made-up zero.
+type Group struct {
+	RunID string
+	Point
+	StartTime time.Time // earliest scheduled_at of the measured attempts; zero when none
+	Model     string
+	Endpoint  string
+	Stream    bool
+	MaxTokens int
+
+	Requests    int   // measured attempts
+	OK          int   // measured successes
+	Failed      int   // measured failures: the sum of Errors and ErrorsOther
+	Errors      []int // failures per kind, aligned with record.ErrorKinds
+	ErrorsOther int   // failures of a kind this build does not know, or none
+	Warmup      int   // warmup attempts, excluded from every statistic
+
+	DurationS        float64 // first scheduled send to last completion, measured attempts
+	ReqPerS          float64 // OK / DurationS
+	OutputTokPerS    float64 // OutputTokens / DurationS
+	TotalTokPerS     float64 // (PromptTokens + OutputTokens) / DurationS
+	SLO              string  // the objectives (SLO.String); "" without an SLO
+	SLOMet           int     // measured requests that succeeded and met every objective
+	GoodputReqPerS   float64 // SLOMet / DurationS; NaN without an SLO
+	SLOMetRatio      float64 // SLOMet / Requests (failures count as not met); NaN without an SLO
+	PromptTokens     int     // prompt tokens of the successful requests
+	OutputTokens     int     // output tokens of the successful requests
+	MeanPromptTokens float64
+	MeanOutputTokens float64
+	TokensFromChunks int // successes whose tokens were counted from chunks, not usage
+	Metrics          [NumMetrics]*stats.Summary
+	Warnings         []string // caveats that travel with the numbers
+
+	// Samples are the samples of each metric, sorted, in milliseconds,
+	// kept only when asked for (Aggregator.Sampled): comparisons test
+	// them, plots draw them.
+	Samples [NumMetrics][]float64
+	// Alerts are the warnings (also in Warnings) that question the run
+	// itself, which summarize repeats on stderr because a CSV on stdout
+	// has no place for them: the load point did not get its load, or the
+	// server ignored ignore_eos.
+	Alerts []string
+}
+
+// String names the group for people: "run r1, latency, concurrency 1,
+// unpaced".
+func (g *Group) String() string { return "run " + g.RunID + ", " + g.Point.String() }
+
+// Metric names a latency metric; its samples come from successful requests.
+type Metric int
+
+// The metrics, in report order.
+const (
+	TTFT         Metric = iota // time to first token
+	TPOT                       // time per output token after the first
+	ITL                        // inter-token latency, pooled over requests
+	Latency                    // end-to-end latency from send
+	Queue                      // scheduled send to actual send: the client's own delay
+	SchedLatency               // Queue + Latency: what an on-schedule user saw
+	NumMetrics   = iota
+)
+
+var metricKeys = [NumMetrics]string{TTFT: "ttft", TPOT: "tpot", ITL: "itl", Latency: "latency", Queue: "queue", SchedLatency: "sched_latency"}
+
+// Key is the metric's name in column names, as in ttft_mean_ms.
+func (m Metric) Key() string { return metricKeys[m] }
