@@ -341,7 +341,7 @@ func gate(t *Table, r *Row, ths []Threshold) []Regression {
 			continue
 		}
 		if r.Verdict == Untested {
-			t.Warnings = append(t.Warnings, fmt.Sprintf("%s: --fail-on %s cannot fail: %s is not tested (%s: no split of these values could be significant)",
+			t.Warnings = append(t.Warnings, fmt.Sprintf("%s: the limit %s cannot fail: %s is not tested (%s: no split of these values could be significant)",
 				t.Point, th, r.Metric.Name, r.Test.Why))
 			continue
 		}

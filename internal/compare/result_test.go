@@ -193,7 +193,7 @@ func TestPerRequest(t *testing.T) {
 		t.Errorf("error rate: %+v", errs)
 	}
 	warnings := strings.Join(tab.Warnings, "\n")
-	for _, want := range []string{"--fail-on req_per_s<-5% cannot fail", "--fail-on ttft_p99_ms>+10% cannot fail"} {
+	for _, want := range []string{"the limit req_per_s<-5% cannot fail", "the limit ttft_p99_ms>+10% cannot fail"} {
 		if !strings.Contains(warnings, want) {
 			t.Errorf("warnings lack %q:\n%s", want, warnings)
 		}

@@ -180,10 +180,10 @@ func TestAchievedRateWarning(t *testing.T) {
 		{"within 5%", paced(10, 10, 105*ms, 0), ""},
 		// 9 gaps over 1.35 s: 6.67 req/s against a schedule of 10
 		{"sends fell behind", paced(10, 10, 100*ms, 50*ms),
-			"achieved rate 6.67 req/s is 33.3% below the target 10 req/s (10 requests sent over 1.35 s from the first scheduled send); the sends fell behind a schedule of 10.00 req/s: a full --max-concurrency or client lag (see queue and sched_latency)"},
+			"achieved rate 6.67 req/s is 33.3% below the target 10 req/s (10 requests sent over 1.35 s from the first scheduled send); the sends fell behind a schedule of 10.00 req/s: a full cap on requests in flight or client lag (see queue and sched_latency)"},
 		// 9 gaps over 1.08 s, all on time
 		{"the schedule offered less", paced(10, 10, 120*ms, 0),
-			"achieved rate 8.33 req/s is 16.7% below the target 10 req/s (10 requests sent over 1.08 s from the first scheduled send); the schedule itself offered 8.33 req/s: random arrivals in a short run, or a --ramp-up"},
+			"achieved rate 8.33 req/s is 16.7% below the target 10 req/s (10 requests sent over 1.08 s from the first scheduled send); the schedule itself offered 8.33 req/s: random arrivals in a short run, or a ramp-up"},
 		{"closed loop has no target", closed, ""},
 		{"one request has no rate", paced(10, 1, 0, 0), ""},
 	}

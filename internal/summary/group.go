@@ -370,8 +370,8 @@ func (g *group) alerts() []string {
 // It is not requests / duration_s: that window also waits for the last
 // responses, so a healthy run of 60 s at 8 req/s with 5 s answers would
 // read 7.4 req/s. Sends behind a schedule that kept the rate mean a full
-// --max-concurrency or a lagging client; a schedule below the rate means
-// random arrivals in a short run, or a --ramp-up.
+// cap on requests in flight or a lagging client; a schedule below the rate means
+// random arrivals in a short run, or a ramp-up.
 func (g *group) rateWarning() string {
 	rate := g.key.Rate
 	if rate <= 0 || g.requests < 2 || g.firstSched.IsZero() || !g.lastSent.After(g.firstSched) {
@@ -384,7 +384,7 @@ func (g *group) rateWarning() string {
 	}
 	msg := fmt.Sprintf("achieved rate %.2f req/s is %.1f%% below the target %s req/s (%d requests sent over %.2f s from the first scheduled send)",
 		achieved, 100*(1-achieved/rate), strconv.FormatFloat(rate, 'f', -1, 64), g.requests, span)
-	const behind = ": a full --max-concurrency or client lag (see queue and sched_latency)"
+	const behind = ": a full cap on requests in flight or client lag (see queue and sched_latency)"
 	d := g.lastSched.Sub(g.firstSched).Seconds()
 	if d <= 0 {
 		return msg + "; the sends fell behind the schedule" + behind
@@ -393,7 +393,7 @@ func (g *group) rateWarning() string {
 	if achieved < (1-rateShortfall)*scheduled {
 		return msg + fmt.Sprintf("; the sends fell behind a schedule of %.2f req/s", scheduled) + behind
 	}
-	return msg + fmt.Sprintf("; the schedule itself offered %.2f req/s: random arrivals in a short run, or a --ramp-up", scheduled)
+	return msg + fmt.Sprintf("; the schedule itself offered %.2f req/s: random arrivals in a short run, or a ramp-up", scheduled)
 }
 
 func orNone(s string) string {
