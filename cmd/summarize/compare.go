@@ -56,7 +56,7 @@ func readSide(stderr io.Writer, stdin io.Reader, sd side, strict bool, ps []floa
 // writeComparison renders the comparison for stdout, writes the plot and
 // the log block, and only then stdout.
 func writeComparison(stdout, stderr io.Writer, res *compare.Result, cfg config, p *plan, groups [2][]summary.Group) error {
-	out, err := renderComparison(res, p.format, report.ColorEnabled(stdout))
+	out, err := renderComparison(res, p.format, cmdline.UseColor(stdout))
 	if err != nil {
 		return err
 	}

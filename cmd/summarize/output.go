@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"servebench/internal/cmdline"
 	"servebench/internal/plot"
 	"servebench/internal/report"
 	"servebench/internal/summary"
@@ -19,7 +20,7 @@ import (
 // writes stdout: the CSV goes first so that a header mismatch leaves every
 // output untouched.
 func write(stdout io.Writer, rep *summary.Report, format string, cfg config, picture []byte) error {
-	out, err := render(rep, format, report.ColorEnabled(stdout))
+	out, err := render(rep, format, cmdline.UseColor(stdout))
 	if err != nil {
 		return err
 	}

@@ -128,10 +128,11 @@ func Run(app *cli.App, args []string, stdout, stderr io.Writer) ExitCode {
 	return Code(err)
 }
 
-// IsTerminal says whether w is a terminal (a *os.File on one).
+// IsTerminal says whether w is a terminal (a *os.File on one, Cygwin's
+// included).
 func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	return ok && isatty.IsTerminal(f.Fd())
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
 
 // UseColor says whether output to w may be coloured: only a terminal, and

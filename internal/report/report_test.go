@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/csv"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -160,25 +158,6 @@ func TestTextColour(t *testing.T) {
 	}
 	if !strings.Contains(plain.String(), "P99 E2EL (ms):                           1.99\n") {
 		t.Errorf("text:\n%s", plain.String())
-	}
-}
-
-func TestColorEnabled(t *testing.T) {
-	var buf bytes.Buffer
-	if ColorEnabled(&buf) {
-		t.Error("a buffer is not a terminal")
-	}
-	f, err := os.Create(filepath.Join(t.TempDir(), "out"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if ColorEnabled(f) {
-		t.Error("a regular file is not a terminal")
-	}
-	t.Setenv("NO_COLOR", "1")
-	if ColorEnabled(os.Stdout) {
-		t.Error("NO_COLOR set")
 	}
 }
 

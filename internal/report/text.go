@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/fatih/color"
-	"github.com/mattn/go-isatty"
 
 	"servebench/internal/record"
 	"servebench/internal/stats"
@@ -20,18 +18,6 @@ import (
 
 // bannerWidth is the width of vLLM's report banners.
 const bannerWidth = 50
-
-// ColorEnabled reports whether output to w may be coloured: only when w is a
-// terminal and NO_COLOR is unset or empty (https://no-color.org). Files and
-// pipes never get escape codes. Decide per stream: stdout may be a pipe while
-// stderr is a terminal.
-func ColorEnabled(w io.Writer) bool {
-	if os.Getenv("NO_COLOR") != "" {
-		return false
-	}
-	f, ok := w.(interface{ Fd() uintptr })
-	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
-}
 
 // palette holds the colours of one report, switched on or off as a whole
 // (per call, never through fatih/color's process-wide setting).
@@ -54,7 +40,7 @@ func newPalette(on bool) palette {
 // A metric without samples has no section, and when no request queued at
 // all the queue and schedule-latency sections (zeros, and a copy of E2EL)
 // are left out; CSV and JSON always carry every column. Colour only when
-// colored is true (see ColorEnabled).
+// colored is true (the command decides: cmdline.UseColor).
 func WriteText(w io.Writer, rep *summary.Report, colored bool) error {
 	var buf bytes.Buffer
 	p := newPalette(colored)
