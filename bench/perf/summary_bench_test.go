@@ -142,7 +142,7 @@ func summarizeFile(w io.Writer, path string) error {
 		return err
 	}
 	rep.Records, rep.Groups = agg.Records(), agg.Groups(rep.Percentiles)
-	return reportfmt.WriteText(w, rep, false)
+	return reportfmt.WriteText(w, rep, reportfmt.TextOptions{})
 }
 
 // TestSummarizePhases times summarize's two phases over the file in

@@ -20,7 +20,7 @@ import (
 // writes stdout: the CSV goes first so that a header mismatch leaves every
 // output untouched.
 func write(stdout io.Writer, rep *summary.Report, format string, cfg config, picture []byte) error {
-	out, err := render(rep, format, cmdline.UseColor(stdout))
+	out, err := render(rep, format, report.TextOptions{Color: cmdline.UseColor(stdout), Brief: cfg.Brief})
 	if err != nil {
 		return err
 	}
@@ -42,7 +42,7 @@ func write(stdout io.Writer, rep *summary.Report, format string, cfg config, pic
 }
 
 // render writes the report in the --format asked for, in memory.
-func render(rep *summary.Report, format string, colored bool) ([]byte, error) {
+func render(rep *summary.Report, format string, text report.TextOptions) ([]byte, error) {
 	var out bytes.Buffer
 	var err error
 	switch format {
@@ -51,7 +51,7 @@ func render(rep *summary.Report, format string, colored bool) ([]byte, error) {
 	case "json":
 		err = report.WriteJSON(&out, rep)
 	default:
-		err = report.WriteText(&out, rep, colored)
+		err = report.WriteText(&out, rep, text)
 	}
 	return out.Bytes(), err
 }

@@ -31,6 +31,7 @@ type config struct {
 	SLO         string   // --slo: per-request objectives for goodput (see summary.ParseSLO)
 	Alpha       float64  // --alpha: significance level of comparisons; 0 means compare.DefaultAlpha
 	Strict      bool     // --strict: any bad input line fails the run (ExitBadInput)
+	Brief       bool     // --brief: text output is the answer-first table only
 
 	// MinGoodputRatio, when set, is the goodput gate (--min-goodput-ratio):
 	// every group's slo_met_ratio must reach it, or summarize returns

@@ -38,6 +38,7 @@ type row struct {
 	Label            text    `csv:"label" json:"label"`
 	StartTime        instant `csv:"start_time" json:"start_time"`
 	Model            text    `csv:"model" json:"model"`
+	Server           text    `csv:"server" json:"server"`
 	Endpoint         text    `csv:"endpoint" json:"endpoint"`
 	Stream           bool    `csv:"stream" json:"stream"`
 	Concurrency      int     `csv:"concurrency" json:"concurrency"`
@@ -77,7 +78,7 @@ func (r *row) errorColumns() []*int {
 func newRow(g *summary.Group) row {
 	r := row{
 		RunID: text(g.RunID), Label: text(g.Label), StartTime: instant{g.StartTime},
-		Model: text(g.Model), Endpoint: text(g.Endpoint), Stream: g.Stream,
+		Model: text(g.Model), Server: text(g.Server), Endpoint: text(g.Endpoint), Stream: g.Stream,
 		Concurrency: g.Concurrency, Rate: exact(g.Rate), MaxTokens: g.MaxTokens,
 		Requests: g.Requests, OK: g.OK, Failed: g.Failed, ErrorsOther: g.ErrorsOther, Warmup: g.Warmup,
 		DurationS: fixed3(g.DurationS), ReqPerS: fixed3(g.ReqPerS),

@@ -148,8 +148,8 @@ func TestTextColour(t *testing.T) {
 	g.Failed, g.Errors[0] = 1, 1
 	rep := &summary.Report{Groups: []summary.Group{g}, Percentiles: []float64{99}}
 	var plain, coloured bytes.Buffer
-	WriteText(&plain, rep, false)
-	WriteText(&coloured, rep, true)
+	WriteText(&plain, rep, TextOptions{})
+	WriteText(&coloured, rep, TextOptions{Color: true})
 	if strings.Contains(plain.String(), "\x1b[") {
 		t.Error("escape codes without colour")
 	}
@@ -212,7 +212,7 @@ func TestGoodputColumns(t *testing.T) {
 			}
 		}
 		var text bytes.Buffer
-		WriteText(&text, rep, false)
+		WriteText(&text, rep, TextOptions{})
 		for _, want := range tt.text {
 			if !strings.Contains(text.String(), want) {
 				t.Errorf("%s: text lacks\n%s\nin\n%s", tt.name, want, text.String())

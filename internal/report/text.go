@@ -35,16 +35,35 @@ func newPalette(on bool) palette {
 	return p
 }
 
-// WriteText writes the human report: one block per group in the layout of
-// `vllm bench serve`, then a footer with the record and bad line counts.
-// A metric without samples has no section, and when no request queued at
-// all the queue and schedule-latency sections (zeros, and a copy of E2EL)
-// are left out; CSV and JSON always carry every column. Colour only when
-// colored is true (the command decides: cmdline.UseColor).
-func WriteText(w io.Writer, rep *summary.Report, colored bool) error {
+// TextOptions shape the human report.
+type TextOptions struct {
+	Color bool // colour (the command decides: cmdline.UseColor)
+	Brief bool // the answer-first table only, without the per-group blocks
+}
+
+// WriteText writes the human report: the answer first (one table row per
+// group: counts, throughput, TTFT, TPOT, ITL and latency), then, unless
+// Brief, one block per group in the layout of `vllm bench serve`, then a
+// footer with the record and bad line counts. In a block a metric without
+// samples has no section, the median is not repeated as P50, and when no
+// request queued at all the queue and schedule-latency sections (zeros,
+// and a copy of E2EL) are left out; CSV and JSON always carry every column.
+func WriteText(w io.Writer, rep *summary.Report, opts TextOptions) error {
 	var buf bytes.Buffer
-	p := newPalette(colored)
-	writeGroups(&buf, rep, p)
+	p := newPalette(opts.Color)
+	writeTable(&buf, rep, p)
+	if opts.Brief {
+		for _, warn := range rep.Warnings {
+			fmt.Fprintln(&buf, p.yellow.Sprint("warning: "+warn))
+		}
+		for i := range rep.Groups {
+			for _, warn := range rep.Groups[i].Warnings {
+				fmt.Fprintln(&buf, p.yellow.Sprint("warning: "+rep.Groups[i].String()+": "+warn))
+			}
+		}
+	} else {
+		writeGroups(&buf, rep, p)
+	}
 	footer := fmt.Sprintf("%d %s, %d %s, %d bad %s", len(rep.Groups), plural(len(rep.Groups), "group"),
 		rep.Records, plural(rep.Records, "record"), rep.BadLines, plural(rep.BadLines, "line"))
 	if rep.BadLines > 0 {
@@ -62,6 +81,7 @@ func LogBlock(rep *summary.Report, now time.Time) []byte {
 	fmt.Fprintf(&buf, "=== %s summarize: %d %s, %d %s, %d bad %s ===\n", now.UTC().Format(time.RFC3339),
 		len(rep.Groups), plural(len(rep.Groups), "group"), rep.Records, plural(rep.Records, "record"),
 		rep.BadLines, plural(rep.BadLines, "line"))
+	writeTable(&buf, rep, newPalette(false))
 	writeGroups(&buf, rep, newPalette(false))
 	buf.WriteByte('\n')
 	return buf.Bytes()
@@ -92,6 +112,7 @@ func writeGroup(buf *bytes.Buffer, g *summary.Group, ps []float64, p palette) {
 	line(p.bold, "Label:", orDash(g.Label))
 	line(nil, "Start time:", instantText(g.StartTime))
 	line(nil, "Model:", orDash(g.Model))
+	line(nil, "Server:", orDash(g.Server))
 	line(nil, "Endpoint:", orDash(g.Endpoint)+map[bool]string{true: " (streaming)", false: " (not streaming)"}[g.Stream])
 	line(nil, "Maximum request concurrency:", strconv.Itoa(g.Concurrency))
 	line(nil, "Request rate (req/s):", rateText(g.Rate))
@@ -147,6 +168,9 @@ func writeMetric(line func(*color.Color, string, string), m summary.Metric, s *s
 		names = append(names, "P"+stats.FormatPercentile(p))
 	}
 	for i, name := range names {
+		if name == "P50" {
+			continue // the median, two lines up
+		}
 		line(nil, fmt.Sprintf("%s %s (ms):", name, metricText[m].short), num2(vs[i]))
 	}
 }

@@ -74,9 +74,9 @@ type group struct {
 
 // identity is what a load point asked for, beyond its key.
 type identity struct {
-	model, endpoint string
-	stream          bool
-	maxTokens       int
+	model, endpoint, url string
+	stream               bool
+	maxTokens            int
 }
 
 // NewAggregator returns an empty Aggregator.
@@ -142,7 +142,7 @@ func (a *Aggregator) group(r *record.Record) *group {
 	k := groupKey{r.RunID, Point{r.Label, r.Concurrency, r.Rate}}
 	g := a.groups[k]
 	if g == nil {
-		first := identity{r.Model, r.Endpoint, r.Stream, r.MaxTokens}
+		first := identity{r.Model, r.Endpoint, r.URL, r.Stream, r.MaxTokens}
 		g = &group{key: k, first: first, errors: make([]int, len(record.ErrorKinds))}
 		a.groups[k] = g
 		a.order = append(a.order, g)
@@ -150,6 +150,7 @@ func (a *Aggregator) group(r *record.Record) *group {
 	}
 	g.noteVariation("model", g.first.model != r.Model)
 	g.noteVariation("endpoint", g.first.endpoint != r.Endpoint)
+	g.noteVariation("url", g.first.url != r.URL)
 	g.noteVariation("stream", g.first.stream != r.Stream)
 	g.noteVariation("max_tokens", g.first.maxTokens != r.MaxTokens)
 	return g
@@ -277,7 +278,7 @@ func (g *group) summarize(ps []float64, slo SLO) Group {
 	nan := math.NaN()
 	out := Group{
 		RunID: g.key.runID, Point: g.key.Point, StartTime: g.firstSched,
-		Model: g.first.model, Endpoint: g.first.endpoint, Stream: g.first.stream, MaxTokens: g.first.maxTokens,
+		Model: g.first.model, Server: Server(g.first.url), Endpoint: g.first.endpoint, Stream: g.first.stream, MaxTokens: g.first.maxTokens,
 		Requests: g.requests, OK: g.ok, Failed: g.requests - g.ok,
 		Errors: slices.Clone(g.errors), ErrorsOther: g.errorsOther, Warmup: g.warmup,
 		DurationS: nan, ReqPerS: nan, OutputTokPerS: nan, TotalTokPerS: nan,

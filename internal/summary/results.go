@@ -8,6 +8,7 @@ package summary
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -54,6 +55,7 @@ type Group struct {
 	Point
 	StartTime time.Time // earliest scheduled_at of the measured attempts; zero when none
 	Model     string
+	Server    string // scheme://host:port of the records' url (see Server)
 	Endpoint  string
 	Stream    bool
 	MaxTokens int
@@ -114,3 +116,16 @@ var metricKeys = [NumMetrics]string{TTFT: "ttft", TPOT: "tpot", ITL: "itl", Late
 
 // Key is the metric's name in column names, as in ttft_mean_ms.
 func (m Metric) Key() string { return metricKeys[m] }
+
+// Server names the server a record's url points at: scheme://host:port,
+// without credentials, path or query, so that rows from two hosts serving
+// the same model can be told apart (judging a hardware upgrade) and a
+// comparison can see it pits two servers. A url it cannot parse is kept
+// as it is; "" stays "".
+func Server(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" {
+		return rawURL
+	}
+	return u.Scheme + "://" + u.Host
+}
