@@ -184,9 +184,13 @@ func TestCronBaseline(t *testing.T) {
 	if _, err := os.Stat(baseline); err != nil {
 		t.Error("the baseline was pruned")
 	}
-	for _, bad := range []string{"--keep-raw x", "--baseline /nonexistent"} {
-		if _, stderr, code := sh(t, time.Minute, suite(results, "--sim", bad)); code != 2 {
-			t.Errorf("%s: exit %d, want 2\n%s", bad, code, stderr)
+	empty := filepath.Join(t.TempDir(), "empty.jsonl")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"--keep-raw x", "--baseline /nonexistent", "--baseline " + quote(empty)} {
+		if _, stderr, code := sh(t, time.Minute, suite(results, "--sim", bad)); code != 2 || strings.Contains(stderr, "probing") {
+			t.Errorf("%s: exit %d, want 2 before anything runs\n%s", bad, code, stderr)
 		}
 	}
 }

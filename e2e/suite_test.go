@@ -272,6 +272,21 @@ func TestProgressOnlyOnATerminal(t *testing.T) {
 	}
 }
 
+// TestSummarizeSaysItReadsTheTerminal: summarize with no file on a
+// terminal says what it waits for, and how to end it.
+func TestSummarizeSaysItReadsTheTerminal(t *testing.T) {
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("script(1) not installed")
+	}
+	out, _, _ := sh(t, 30*time.Second, "script -qec summarize /dev/null < /dev/null")
+	if !strings.Contains(out, "summarize: reading records from the terminal (stdin): paste JSON lines and end with Ctrl-D") {
+		t.Errorf("%q", out)
+	}
+	if _, stderr, _ := sh(t, 30*time.Second, "summarize < /dev/null"); strings.Contains(stderr, "reading records from the terminal") {
+		t.Errorf("said so off a terminal: %q", stderr)
+	}
+}
+
 // TestProbeWaitOnATerminal: probe --wait says what it waits for, redrawn.
 func TestProbeWaitOnATerminal(t *testing.T) {
 	if _, err := exec.LookPath("script"); err != nil {

@@ -163,6 +163,9 @@ fi
 if [ -n "$baseline" ] && [ ! -r "$baseline" ]; then
 	die_usage "--baseline $baseline: no such readable file"
 fi
+if [ -n "$baseline" ] && [ ! -s "$baseline" ]; then
+	die_usage "--baseline $baseline is empty: nothing to compare with (give the raw records of earlier runs)"
+fi
 if [ "$cron" = 1 ]; then
 	export NO_COLOR=1 # genload runs --quiet in any case: no progress line
 fi

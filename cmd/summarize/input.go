@@ -44,6 +44,9 @@ func read(stderr io.Writer, stdin io.Reader, files []string, opts ...summary.Opt
 
 func (in *input) readFile(stderr io.Writer, stdin io.Reader, name string) error {
 	r, label := stdin, "stdin"
+	if name == "-" && cmdline.IsTerminal(stdin) {
+		fmt.Fprintln(stderr, "summarize: reading records from the terminal (stdin): paste JSON lines and end with Ctrl-D, or give files (summarize runs.jsonl)")
+	}
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {

@@ -115,8 +115,23 @@ func checkPlot(path string) error {
 // a dash came after "--" and is a file name, or a mistake.
 func checkFiles(cfg config) error {
 	for _, name := range append(slices.Clone(cfg.Files), cfg.Baseline...) {
-		if _, err := os.Stat(name); name != "-" && strings.HasPrefix(name, "-") && errors.Is(err, fs.ErrNotExist) {
+		fi, err := os.Stat(name)
+		switch {
+		case name != "-" && strings.HasPrefix(name, "-") && errors.Is(err, fs.ErrNotExist):
 			return cmdline.Usagef("%s: no such file, and not a flag (flags go before a --)", name)
+		case err == nil && fi.IsDir():
+			return cmdline.Usagef("%s is a directory: give the record files in it, such as %s", name, filepath.Join(name, "*.jsonl"))
+		}
+	}
+	for _, name := range cfg.Baseline {
+		// Found out after a whole suite has run, a missing baseline costs
+		// the run: say so before anything is read.
+		fi, err := os.Stat(name)
+		switch {
+		case err != nil:
+			return cmdline.Usagef("--baseline %s: %v", name, errors.Unwrap(err))
+		case fi.Size() == 0:
+			return cmdline.Usagef("--baseline %s is empty: nothing to compare with (give the raw records of earlier runs)", name)
 		}
 	}
 	for _, name := range cfg.Files {

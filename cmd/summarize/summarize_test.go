@@ -167,7 +167,9 @@ func TestExitCodes(t *testing.T) {
 		{"no records at all", "", nil, cmdline.ExitFailure, "no records"},
 		{"only bad lines", "x\ny\n", nil, cmdline.ExitFailure, "no records in the input (2 bad lines)"},
 		{"missing file is named", "", []string{filepath.Join(dir, "nope.jsonl")}, cmdline.ExitFailure, "nope.jsonl"},
-		{"directory is unreadable", "", []string{dir}, cmdline.ExitFailure, "read " + dir},
+		{"a directory is a usage error that says what to give", "", []string{dir}, cmdline.ExitUsage, dir + " is a directory: give the record files in it, such as " + filepath.Join(dir, "*.jsonl")},
+		{"a missing baseline is a usage error before anything is read", "", []string{"--baseline", filepath.Join(dir, "nope.jsonl")}, cmdline.ExitUsage, "--baseline " + filepath.Join(dir, "nope.jsonl") + ": no such file or directory"},
+		{"an empty baseline is a usage error", "", []string{"--baseline", emptyFile(t)}, cmdline.ExitUsage, "is empty: nothing to compare with"},
 		{"unknown format", "", []string{"--format", "xml"}, cmdline.ExitUsage, `--format "xml"`},
 		{"bad percentiles", "", []string{"--percentiles", "50,abc"}, cmdline.ExitUsage, "--percentiles"},
 		// cmdline.FlagsFirst moves flags before the files; what still starts
@@ -438,4 +440,14 @@ func TestAlertsOnStderr(t *testing.T) {
 	if !strings.Contains(stderr, "summarize: warning: run r, lab, concurrency 1, unpaced: 1 of 1 successful requests with ignore_eos have fewer output tokens") {
 		t.Errorf("stderr:\n%s", stderr)
 	}
+}
+
+// emptyFile is an empty file, such as a baseline that was never filled.
+func emptyFile(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "empty.jsonl")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -128,10 +128,10 @@ func Run(app *cli.App, args []string, stdout, stderr io.Writer) ExitCode {
 	return Code(err)
 }
 
-// IsTerminal says whether w is a terminal (a *os.File on one, Cygwin's
-// included).
-func IsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
+// IsTerminal says whether stream (stdin, stdout or stderr) is a terminal:
+// a *os.File on one, Cygwin's included.
+func IsTerminal(stream any) bool {
+	f, ok := stream.(*os.File)
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
 

@@ -34,7 +34,9 @@ package compare
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 
 	"servebench/internal/stats"
 	"servebench/internal/summary"
@@ -321,12 +323,36 @@ func differences(p summary.Point, old, new []summary.Group, opt Options) []strin
 		old, new string
 	}{
 		{"model", o.Model, n.Model},
+		{"server", o.Server, n.Server},
 		{"endpoint", o.Endpoint, n.Endpoint},
 		{"stream", strconv.FormatBool(o.Stream), strconv.FormatBool(n.Stream)},
 		{"max_tokens", strconv.Itoa(o.MaxTokens), strconv.Itoa(n.MaxTokens)},
 	} {
 		if d.old != d.new {
 			ws = append(ws, fmt.Sprintf("%s: %s differs: %q in %s, %q in %s", p, d.field, d.old, opt.Old, d.new, opt.New))
+		}
+	}
+	ws = append(ws, pooled(p, old, opt.Old)...)
+	return append(ws, pooled(p, new, opt.New)...)
+}
+
+// pooled warns when one side's runs at a load point come from more than
+// one server or model: they are pooled as if they were one, which a
+// baseline assembled from several hosts' raw files silently does.
+func pooled(p summary.Point, runs []summary.Group, side string) []string {
+	var ws []string
+	for _, f := range []struct {
+		field string
+		of    func(*summary.Group) string
+	}{{"servers", func(g *summary.Group) string { return g.Server }}, {"models", func(g *summary.Group) string { return g.Model }}} {
+		var seen []string
+		for i := range runs {
+			if v := f.of(&runs[i]); !slices.Contains(seen, v) {
+				seen = append(seen, v)
+			}
+		}
+		if len(seen) > 1 {
+			ws = append(ws, fmt.Sprintf("%s: %s pools runs of %d %s (%s) as one", p, side, len(seen), f.field, strings.Join(seen, ", ")))
 		}
 	}
 	return ws

@@ -334,3 +334,27 @@ func TestWarmupOnlyGroupsAreNoRuns(t *testing.T) {
 		t.Errorf("tables %d, old runs %d, warnings %q", len(res.Tables), res.Tables[0].OldRuns, res.Warnings)
 	}
 }
+
+// TestServersAndModelsNamed: a comparison says when its sides ran against
+// different servers, and when one side pools runs of several.
+func TestServersAndModelsNamed(t *testing.T) {
+	run := func(id, server, model string) summary.Group {
+		return summary.Group{RunID: id, Point: summary.Point{Label: "l", Concurrency: 1}, Server: server, Model: model, Requests: 10, OK: 10}
+	}
+	old := []summary.Group{run("a", "http://gpu1:8000", "m"), run("b", "http://gpu2:8000", "m")}
+	new := []summary.Group{run("c", "http://gpu3:8000", "m")}
+	res := Compare(old, new, Options{Old: "old", New: "new"})
+	var all []string
+	for _, tb := range res.Tables {
+		all = append(all, tb.Warnings...)
+	}
+	got := strings.Join(all, "\n")
+	for _, want := range []string{
+		`l, concurrency 1, unpaced: server differs: "http://gpu1:8000" in old, "http://gpu3:8000" in new`,
+		"l, concurrency 1, unpaced: old pools runs of 2 servers (http://gpu1:8000, http://gpu2:8000) as one",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("warnings lack %q:\n%s", want, got)
+		}
+	}
+}
