@@ -161,7 +161,7 @@ func TestCronBaseline(t *testing.T) {
 	// Three serial requests cannot be tested (and a warning says so); the
 	// six of the throughput test can.
 	for _, want := range []string{"the limit ttft_median_ms>+10% cannot fail", "summarize: regression: throughput, concurrency 3, unpaced: ttft_median_ms +",
-		"REGRESSION against", "done, with a regression"} {
+		"REGRESSION against", "verdict: REGRESSION: 2 tests passed, but slower or worse against"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}

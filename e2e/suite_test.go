@@ -51,8 +51,21 @@ func TestRunBenchmarksScript(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("run %d: exit %d\n%s", i, code, stderr)
 		}
-		if !strings.Contains(out, "Serving Benchmark Result") || !strings.Contains(stderr, "latency test") {
+		// stdout: the answer, one row per test; the blocks are in the log.
+		if !strings.Contains(out, "load point ") || !strings.Contains(out, "\nlatency c=1 ") || !strings.Contains(out, "\nthroughput c=3 ") ||
+			strings.Contains(out, "Serving Benchmark Result") || !strings.Contains(stderr, "latency test") {
 			t.Fatalf("run %d: report missing:\n%s\n%s", i, out, stderr)
+		}
+		// The end says where everything went, then the verdict.
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		if last := lines[len(lines)-1]; !strings.HasSuffix(last, "verdict: OK: 2 tests passed") {
+			t.Errorf("run %d: last line %q", i, last)
+		}
+		for _, want := range []string{"results: report " + results + "/benchmark_results.log", "results: CSV " + results + "/benchmarks.csv",
+			"results: records " + results + "/raw/", "results: plot " + results + "/plots/"} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("run %d: stderr lacks %q:\n%s", i, want, stderr)
+			}
 		}
 	}
 	csv, _ := os.ReadFile(filepath.Join(results, "benchmarks.csv"))
@@ -61,8 +74,8 @@ func TestRunBenchmarksScript(t *testing.T) {
 		t.Fatalf("CSV should have one header and 4 rows:\n%s", csv)
 	}
 	logData, _ := os.ReadFile(filepath.Join(results, "benchmark_results.log"))
-	if n := len(regexp.MustCompile(`(?m)^=== \d{4}-`).FindAll(logData, -1)); n != 2 {
-		t.Errorf("log should have two blocks:\n%s", logData)
+	if n := len(regexp.MustCompile(`(?m)^=== \d{4}-`).FindAll(logData, -1)); n != 2 || !strings.Contains(string(logData), "Serving Benchmark Result") {
+		t.Errorf("log should have two blocks, in full:\n%s", logData)
 	}
 	raws, _ := filepath.Glob(filepath.Join(results, "raw", "*.jsonl"))
 	if len(raws) != 4 {

@@ -299,7 +299,9 @@ if [ -s "$csv" ]; then
 	fi
 fi
 log "summarizing into $csv, $logfile and $plot"
-report "$bin/summarize" --csv "$csv" --log "$logfile" --plot "$plot" "${raws[@]}" || exit "$EXIT_FAILURE"
+# stdout gets the answer (--brief: one table row per load point); the log
+# file keeps the full blocks.
+report "$bin/summarize" --brief --csv "$csv" --log "$logfile" --plot "$plot" "${raws[@]}" || exit "$EXIT_FAILURE"
 
 regressed=0
 if [ -n "$baseline" ]; then
@@ -332,12 +334,25 @@ prune() {
 prune "$results/raw" '[0-9]*T[0-9]*Z-*.jsonl'
 prune "$results/plots" '[0-9]*T[0-9]*Z-*.png'
 
+# Where everything went, then the verdict in one line: the last lines are
+# what a person (or cron mail) reads first.
+log "results: report $logfile (this run's blocks appended)"
+log "results: CSV $csv (one row per load point appended)"
+log "results: records ${raws[*]}"
+if [ -f "$plot" ]; then log "results: plot $plot"; fi
+tests="${#raws[@]} tests"
+against=""
+if [ -n "$baseline" ]; then against=" against $baseline"; fi
 if [ "$failed" -ne 0 ]; then
-	log "done, with failures"
+	log "verdict: FAILED: $tests, some failed (see the lines above)$([ "$regressed" -ne 0 ] && echo ", and a regression$against")"
 	exit "$EXIT_TEST_FAILED"
 fi
 if [ "$regressed" -ne 0 ]; then
-	log "done, with a regression"
+	log "verdict: REGRESSION: $tests passed, but slower or worse$against (see the last block of $logfile)"
 	exit "$EXIT_REGRESSION"
 fi
-log "done"
+if [ -n "$baseline" ]; then
+	log "verdict: OK: $tests passed, no regression$against"
+else
+	log "verdict: OK: $tests passed"
+fi
