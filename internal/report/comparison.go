@@ -86,6 +86,7 @@ func writeComparison(buf *bytes.Buffer, res *compare.Result, p palette) {
 	fmt.Fprintf(buf, "%s (%s)\n%s (%s)\n", p.bold.Sprint("old: "+res.Old), res.OldFrom, p.bold.Sprint("new: "+res.New), res.NewFrom)
 	fmt.Fprintf(buf, "alpha %s; p-values Holm-adjusted within each table; ~ no significant difference, ? too few values to test\n",
 		strconv.FormatFloat(res.Alpha, 'f', -1, 64))
+	writeVerdicts(buf, res, p)
 	for i := range res.Tables {
 		t := &res.Tables[i]
 		buf.WriteByte('\n')
@@ -356,4 +357,57 @@ func WriteCompareJSON(w io.Writer, res *compare.Result) error {
 	}
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// writeVerdicts is a comparison's answer first: a line per load point with
+// its verdict (REGRESSION when a --fail-on limit was crossed, else worse,
+// better or ~) and the significant changes, worst first.
+func writeVerdicts(buf *bytes.Buffer, res *compare.Result, p palette) {
+	buf.WriteByte('\n')
+	tw := tabwriter.NewWriter(buf, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "load point\truns\tverdict\tsignificant changes\t")
+	for i := range res.Tables {
+		t := &res.Tables[i]
+		verdict, changes := tableVerdict(t)
+		word := verdict
+		switch verdict {
+		case "REGRESSION", "worse":
+			word = p.red.Sprint(verdict)
+		case "better":
+			word = p.green.Sprint(verdict)
+		}
+		fmt.Fprintf(tw, "%s\t%d vs %d\t%s\t%s\t\n", t.Point, t.OldRuns, t.NewRuns, word, changes)
+	}
+	tw.Flush()
+}
+
+// tableVerdict sums a table up in a word and its significant changes
+// ("ttft_median_ms +19.84%, req_per_s -2.10%"), worse ones first.
+func tableVerdict(t *compare.Table) (verdict, changes string) {
+	var worse, better []string
+	crossed := false
+	for j := range t.Rows {
+		r := &t.Rows[j]
+		crossed = crossed || len(r.Crossed) > 0
+		switch r.Verdict {
+		case compare.Worse:
+			worse = append(worse, r.Metric.Name+" "+deltaText(r))
+		case compare.Better:
+			better = append(better, r.Metric.Name+" "+deltaText(r))
+		}
+	}
+	switch {
+	case crossed:
+		verdict = "REGRESSION"
+	case len(worse) > 0:
+		verdict = "worse"
+	case len(better) > 0:
+		verdict = "better"
+	default:
+		verdict = "~"
+	}
+	if all := append(worse, better...); len(all) > 0 {
+		return verdict, strings.Join(all, ", ")
+	}
+	return verdict, "none"
 }
