@@ -179,6 +179,7 @@ func successGate(stderr io.Writer, points []load.PointResult, least float64) err
 // genload runs the load and writes the final line on stderr; least is
 // the --min-success-ratio gate (0: none).
 func genload(ctx context.Context, cfg *load.Config, least float64, stdout, stderr io.Writer) error {
+	stderr = cmdline.Locked(stderr) // the progress line, a signal's message and the run write to it
 	abort := cmdline.Abort(ctx)
 	defer context.AfterFunc(ctx, func() {
 		fmt.Fprintf(stderr, "\ngenload: %v: no new requests; waiting up to %v for those in flight (again to cancel them)\n", cmdline.Signal(ctx), cfg.Grace)

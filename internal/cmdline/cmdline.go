@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/mattn/go-isatty"
@@ -140,3 +141,19 @@ func IsTerminal(stream any) bool {
 func UseColor(w io.Writer) bool {
 	return os.Getenv("NO_COLOR") == "" && IsTerminal(w)
 }
+
+// lockedWriter serializes writes from several goroutines (a progress line,
+// a signal's message, the final line).
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// Locked makes w safe for writes from several goroutines, each write whole.
+func Locked(w io.Writer) io.Writer { return &lockedWriter{w: w} }
