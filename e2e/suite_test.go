@@ -312,3 +312,22 @@ func TestProbeWaitOnATerminal(t *testing.T) {
 		t.Errorf("exit %d, %q", code, out)
 	}
 }
+
+// TestEveryToolSpeaksAlike: the four tools answer --version, and a
+// mistyped flag the same way: one line on stderr with the flag it meant,
+// nothing on stdout, exit 2.
+func TestEveryToolSpeaksAlike(t *testing.T) {
+	typo := map[string]string{"probe": "--smok", "genload": "--reqests", "summarize": "--formt", "llmsim": "--tft"}
+	meant := map[string]string{"probe": "--smoke", "genload": "--requests", "summarize": "--format", "llmsim": "--ttft"}
+	for _, tool := range []string{"probe", "genload", "summarize", "llmsim"} {
+		out, _, code := sh(t, 30*time.Second, tool+" --version")
+		if code != 0 || !strings.HasPrefix(out, tool+" version ") {
+			t.Errorf("%s --version: exit %d, %q", tool, code, out)
+		}
+		out, stderr, code := sh(t, 30*time.Second, tool+" "+typo[tool]+" 1 </dev/null")
+		want := tool + ": unknown flag " + typo[tool] + ": did you mean " + meant[tool] + "? (see --help)\n"
+		if code != 2 || out != "" || stderr != want {
+			t.Errorf("%s %s: exit %d, stdout %q, stderr %q; want 2, nothing, %q", tool, typo[tool], code, out, stderr, want)
+		}
+	}
+}

@@ -81,7 +81,7 @@ func writeTable(buf *bytes.Buffer, rep *summary.Report, p palette) {
 		}
 		fmt.Fprintln(buf, line)
 	}
-	fmt.Fprintln(buf, "(latencies in ms: TTFT first token, TPOT per output token after it, ITL between tokens, E2E whole request)")
+	fmt.Fprintln(buf, "(ms: TTFT to the first token, TPOT per output token after it, ITL between tokens, E2E whole request)")
 	fmt.Fprintln(buf)
 }
 
