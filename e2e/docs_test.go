@@ -269,16 +269,7 @@ func runDocExample(t *testing.T, page, dir, pageURL string, ex docExample) {
 		if err != nil {
 			t.Fatalf("%s:%d: %v", page, ex.line, err)
 		}
-		t.Cleanup(func() {
-			_ = cmd.Process.Signal(os.Interrupt)
-			done := make(chan struct{})
-			go func() { _ = cmd.Wait(); close(done) }()
-			select {
-			case <-done:
-			case <-time.After(5 * time.Second):
-				_ = cmd.Process.Kill()
-			}
-		})
+		stopAtCleanup(t, cmd)
 		urls[port] = u
 	}
 	script := strings.Join(rest, "\n")

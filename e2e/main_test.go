@@ -57,16 +57,7 @@ func startSim(t *testing.T, flags ...string) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-	})
+	stopAtCleanup(t, cmd)
 	found := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -86,6 +77,21 @@ func startSim(t *testing.T, flags ...string) string {
 		t.Fatal("llmsim did not print its URL")
 	}
 	return ""
+}
+
+// stopAtCleanup stops a started server when the test ends: SIGINT, then
+// a kill if it has not exited within 5 s.
+func stopAtCleanup(t *testing.T, cmd *exec.Cmd) {
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+	})
 }
 
 // sh runs a bash pipeline with the binaries first on PATH.

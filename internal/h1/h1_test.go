@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -110,26 +109,12 @@ func captureRequest(ln net.Listener, got chan<- string) {
 	io.WriteString(c, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
 }
 
-// countingServer serves fake completions and counts the connections.
-func countingServer(t *testing.T, f http.Handler) (*httptest.Server, *atomic.Int64) {
-	var conns atomic.Int64
-	srv := httptest.NewUnstartedServer(f)
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return srv, &conns
-}
-
 // TestReusesConnections: streams (whose [DONE] comes before the body's
 // last chunk, read by Close's drain) and whole responses alike reuse one
 // connection.
 func TestReusesConnections(t *testing.T) {
 	for _, stream := range []bool{true, false} {
-		srv, conns := countingServer(t, &openaitest.Server{Tokens: 3})
+		srv, conns := openaitest.CountingServer(t, &openaitest.Server{Tokens: 3})
 		c := newClient(t, srv.URL+"/v1/completions", Config{})
 		for range 10 {
 			if status, b, err := roundTrip(c, stream); status != 200 || err != nil {

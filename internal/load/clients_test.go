@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -110,27 +109,13 @@ func TestBothPathsSendTheSameRequest(t *testing.T) {
 	}
 }
 
-// countingServer serves fake completions and counts the connections.
-func countingServer(t *testing.T, f http.Handler) (*httptest.Server, *atomic.Int64) {
-	var conns atomic.Int64
-	srv := httptest.NewUnstartedServer(f)
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return srv, &conns
-}
-
 // TestReusesConnectionsPerWorker: streams (ended by [DONE] before the last
 // chunk of the body) and whole responses alike reuse one connection per
 // worker: the attempter closes its responses for reuse.
 func TestReusesConnectionsPerWorker(t *testing.T) {
 	for _, stream := range []bool{true, false} {
 		f := &openaitest.Server{Tokens: 3, ITL: time.Millisecond}
-		srv, conns := countingServer(t, f)
+		srv, conns := openaitest.CountingServer(t, f)
 		cfg := &Config{URL: srv.URL, Model: "fake-model", Requests: 20, Concurrencies: []int{2}, Stream: stream, Timeout: 5 * time.Second}
 		if err := cfg.Validate(); err != nil {
 			t.Fatal(err)
