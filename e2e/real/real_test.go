@@ -404,8 +404,15 @@ func TestSuite(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d; stderr: %s", code, stderr)
 	}
-	if n := strings.Count(out, "Serving Benchmark Result"); n != 2 {
-		t.Errorf("%d reports on stdout, want 2 (latency, throughput)", n)
+	// stdout: a row per test; the log keeps a block per test.
+	if !strings.Contains(out, "\nlatency c=1 ") || !strings.Contains(out, "\nthroughput c=4 ") {
+		t.Errorf("report on stdout lacks a row per test (latency, throughput):\n%s", out)
+	}
+	if log, _ := os.ReadFile(filepath.Join(results, "benchmark_results.log")); strings.Count(string(log), "Serving Benchmark Result") != 2 {
+		t.Errorf("benchmark_results.log should hold a block per test:\n%s", log)
+	}
+	if !strings.Contains(stderr, "verdict: OK: 2 tests passed") {
+		t.Errorf("no verdict line:\n%s", stderr)
 	}
 	csv, err := os.ReadFile(filepath.Join(results, "benchmarks.csv"))
 	if err != nil {
