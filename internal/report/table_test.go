@@ -62,3 +62,27 @@ func TestTableGolden(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueSectionsOnlyOpenLoop: a closed loop's queue is the client's own
+// microseconds, so its queue and schedule sections are left out; an open
+// loop's are kept.
+func TestQueueSectionsOnlyOpenLoop(t *testing.T) {
+	for _, tt := range []struct {
+		rate float64
+		want bool
+	}{{0, false}, {2, true}} {
+		g := tableGroup("l", 4, tt.rate, 0, 1)
+		g.Metrics[summary.Queue] = &stats.Summary{N: 20, Max: 0.01, Percentiles: make([]float64, 4)}
+		g.Metrics[summary.SchedLatency] = g.Metrics[summary.Latency]
+		var buf bytes.Buffer
+		if err := WriteText(&buf, &summary.Report{Groups: []summary.Group{g}, Percentiles: []float64{50, 90, 95, 99}}, TextOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if got := bytes.Contains(buf.Bytes(), []byte("Client Queue Delay")); got != tt.want {
+			t.Errorf("rate %v: queue section %v, want %v", tt.rate, got, tt.want)
+		}
+		if bytes.Contains(buf.Bytes(), []byte("P50 ")) {
+			t.Errorf("rate %v: P50 repeats the median", tt.rate)
+		}
+	}
+}

@@ -45,9 +45,10 @@ type TextOptions struct {
 // group: counts, throughput, TTFT, TPOT, ITL and latency), then, unless
 // Brief, one block per group in the layout of `vllm bench serve`, then a
 // footer with the record and bad line counts. In a block a metric without
-// samples has no section, the median is not repeated as P50, and when no
-// request queued at all the queue and schedule-latency sections (zeros,
-// and a copy of E2EL) are left out; CSV and JSON always carry every column.
+// samples has no section, the median is not repeated as P50, and the
+// queue and schedule-latency sections are left out for a closed loop or
+// when no request queued (zeros, and a copy of E2EL); CSV and JSON always
+// carry every column.
 func WriteText(w io.Writer, rep *summary.Report, opts TextOptions) error {
 	var buf bytes.Buffer
 	p := newPalette(opts.Color)
@@ -145,10 +146,13 @@ func writeGroup(buf *bytes.Buffer, g *summary.Group, ps []float64, p palette) {
 	line(nil, "Total token throughput (tok/s):", num2(g.TotalTokPerS))
 	line(nil, "Mean input tokens:", num2(g.MeanPromptTokens))
 	line(nil, "Mean generated tokens:", num2(g.MeanOutputTokens))
-	noQueue := g.Metrics[summary.Queue] != nil && g.Metrics[summary.Queue].Max == 0
+	// Closed loop, a request is "scheduled" when a worker takes it: its
+	// queue is the client's own microseconds and the schedule's latency a
+	// copy of E2EL. Only an open-loop schedule makes them worth reading.
+	noQueue := g.Rate == 0 || (g.Metrics[summary.Queue] != nil && g.Metrics[summary.Queue].Max == 0)
 	for m := range summary.Metric(summary.NumMetrics) {
 		if noQueue && (m == summary.Queue || m == summary.SchedLatency) {
-			continue // all zero, and the schedule's latency would repeat E2EL
+			continue
 		}
 		if s := g.Metrics[m]; s != nil {
 			fmt.Fprintln(buf, banner(metricText[m].title, '-'))
