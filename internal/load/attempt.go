@@ -197,19 +197,22 @@ func protocolErr(format string, args ...any) error {
 }
 
 // readStream reads SSE events and takes the timings: TTFT at the first
-// chunk that carries generated text (not vLLM's empty role chunk), one ITL
-// sample per gap between content chunks, latency at the end of the stream.
-// The first content chunk lifts t's first-token deadline.
+// chunk that carries generated output of any kind (reasoning, content or a
+// tool call; not vLLM's empty role chunk), TTFO at the first answer chunk
+// (content or a tool call), one ITL sample per gap between output chunks
+// of any kind, latency at the end of the stream. The first output chunk
+// lifts t's first-token deadline.
 func (a *attempter) readStream(rec *record.Record, sr *openai.StreamReader, sent time.Time, t *try) error {
 	var last time.Time
-	chunks, events := 0, 0
+	var n outputCount
+	events := 0
 	var usage *openai.Usage
 	var usageBuf openai.Usage // usage points here: one copy, no allocation
 	for {
 		ev, err := sr.Next()
 		now := time.Now()
 		if err != nil {
-			finishTokens(rec, usage, chunks)
+			finishTokens(rec, usage, &n)
 			switch {
 			case errors.Is(err, io.EOF) && events == 0:
 				return protocolErr("no server-sent events in the response: does this server stream?")
@@ -224,22 +227,31 @@ func (a *attempter) readStream(rec *record.Record, sr *openai.StreamReader, sent
 		}
 		events++
 		if ev.Err != "" {
-			finishTokens(rec, usage, chunks)
+			finishTokens(rec, usage, &n)
 			return fmt.Errorf("error event in stream: %s", ev.Err)
 		}
 		if ev.Done {
 			break
 		}
-		if ev.ContentBytes > 0 {
-			if chunks == 0 {
+		if ev.ContentBytes > 0 || ev.ReasoningBytes > 0 || ev.ToolCalls > 0 {
+			if n.chunks == 0 {
 				t.firstContent()
 				rec.TTFTMs = record.Float(record.Ms(now.Sub(sent)))
 			} else {
 				rec.ITLMs = append(rec.ITLMs, record.Ms(now.Sub(last)))
 			}
 			last = now
-			chunks++
+			n.chunks++
 		}
+		if (ev.ContentBytes > 0 || ev.ToolCalls > 0) && rec.TTFOMs == nil {
+			rec.TTFOMs = record.Float(record.Ms(now.Sub(sent)))
+		}
+		if ev.ReasoningBytes > 0 {
+			n.reasoning++
+		}
+		n.toolCalls += ev.ToolCalls
+		n.toolCallIDs += ev.ToolCallIDs
+		n.usageBad = n.usageBad || ev.UsageBad
 		if ev.FinishReason != "" {
 			rec.FinishReason = ev.FinishReason
 		}
@@ -249,9 +261,12 @@ func (a *attempter) readStream(rec *record.Record, sr *openai.StreamReader, sent
 		}
 	}
 	rec.LatencyMs = record.Ms(time.Since(sent))
-	finishTokens(rec, usage, chunks)
-	if chunks == 0 {
-		return protocolErr("stream ended cleanly but carried no content")
+	finishTokens(rec, usage, &n)
+	if n.chunks == 0 {
+		return protocolErr("stream ended cleanly but carried no content, reasoning or tool call")
+	}
+	if err := checkCounts(rec); err != nil {
+		return err
 	}
 	if rec.OutputTokens > 1 {
 		rec.TPOTMs = record.Float((rec.LatencyMs - *rec.TTFTMs) / float64(rec.OutputTokens-1))
@@ -259,15 +274,65 @@ func (a *attempter) readStream(rec *record.Record, sr *openai.StreamReader, sent
 	return nil
 }
 
-// finishTokens fills the token counts: the server's usage when it sent one,
-// else the number of content chunks (one token per chunk, as vLLM streams).
-func finishTokens(rec *record.Record, usage *openai.Usage, chunks int) {
+// outputCount is what a stream's chunks add up to.
+type outputCount struct {
+	chunks      int  // chunks with output of any kind: one token each, as vLLM streams
+	reasoning   int  // of which carry reasoning
+	toolCalls   int  // tool_calls entries
+	toolCallIDs int  // entries with an id: each opens a call
+	usageBad    bool // a usage block whose counts were unusable
+}
+
+// calls is how many tool calls the stream made: the deltas that opened
+// one (with an id, as vLLM and OpenAI send it), or one call when a server
+// sent tool-call deltas without ids.
+func (n *outputCount) calls() int {
+	if n.toolCallIDs == 0 && n.toolCalls > 0 {
+		return 1
+	}
+	return n.toolCallIDs
+}
+
+// finishTokens fills the token counts: the server's usage when it sent a
+// usable one, else the number of output chunks (one token per chunk, as
+// vLLM streams), marked TokensFromBadUsage when the usage was unusable.
+// Reasoning tokens likewise: usage's details when sent, else the counted
+// reasoning chunks.
+func finishTokens(rec *record.Record, usage *openai.Usage, n *outputCount) {
+	rec.ToolCalls = n.calls()
 	switch {
 	case usage != nil:
 		rec.PromptTokens, rec.OutputTokens, rec.TokensFrom = usage.PromptTokens, usage.CompletionTokens, record.TokensFromUsage
-	case chunks > 0:
-		rec.OutputTokens, rec.TokensFrom = chunks, record.TokensFromChunks
+		rec.CachedTokens = usage.CachedTokens
+	case n.chunks > 0 && n.usageBad:
+		rec.OutputTokens, rec.TokensFrom = n.chunks, record.TokensFromBadUsage
+	case n.chunks > 0:
+		rec.OutputTokens, rec.TokensFrom = n.chunks, record.TokensFromChunks
 	}
+	switch {
+	case usage != nil && usage.ReasoningSet:
+		rec.ReasoningTokens, rec.ReasoningFrom = usage.ReasoningTokens, record.TokensFromUsage
+	case n.reasoning > 0:
+		rec.ReasoningTokens, rec.ReasoningFrom = n.reasoning, record.TokensFromChunks
+	}
+}
+
+// checkCounts rejects counts no server can mean: over max_tokens (when it
+// was sent) or past record.MaxCount. Summing them would mislead, or wrap.
+func checkCounts(rec *record.Record) error {
+	for _, c := range []struct {
+		name string
+		n    int
+	}{{"prompt_tokens", rec.PromptTokens}, {"completion_tokens", rec.OutputTokens},
+		{"reasoning_tokens", rec.ReasoningTokens}, {"cached_tokens", rec.CachedTokens}} {
+		if c.n > record.MaxCount {
+			return protocolErr("usage reports %d %s, past %d", c.n, c.name, record.MaxCount)
+		}
+	}
+	if rec.MaxTokens > 0 && rec.OutputTokens > rec.MaxTokens {
+		return protocolErr("usage reports %d completion_tokens, over max_tokens %d", rec.OutputTokens, rec.MaxTokens)
+	}
+	return nil
 }
 
 func (a *attempter) readBody(rec *record.Record, body io.Reader, sent time.Time) error {
@@ -289,13 +354,18 @@ func (a *attempter) readBody(rec *record.Record, body io.Reader, sent time.Time)
 		}
 	}
 	rec.FinishReason = resp.FinishReason
-	if resp.Usage != nil {
-		rec.PromptTokens, rec.OutputTokens, rec.TokensFrom = resp.Usage.PromptTokens, resp.Usage.CompletionTokens, record.TokensFromUsage
+	rec.ToolCalls = resp.ToolCalls
+	if u := resp.Usage; u != nil {
+		rec.PromptTokens, rec.OutputTokens, rec.TokensFrom = u.PromptTokens, u.CompletionTokens, record.TokensFromUsage
+		rec.CachedTokens = u.CachedTokens
+		if u.ReasoningSet {
+			rec.ReasoningTokens, rec.ReasoningFrom = u.ReasoningTokens, record.TokensFromUsage
+		}
 	}
-	if resp.ContentBytes == 0 {
-		return protocolErr("response carried no content")
+	if resp.ContentBytes == 0 && resp.ReasoningBytes == 0 && resp.ToolCalls == 0 {
+		return protocolErr("response carried no content, reasoning or tool call")
 	}
-	return nil
+	return checkCounts(rec)
 }
 
 // failTry records the failure of an attempt: its kind is the one decided

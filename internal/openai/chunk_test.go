@@ -44,6 +44,30 @@ var chunkSamples = []string{
 	`{"a":[[[[[[{"b":[1,2,{"c":"d"}]}]]]]]],"choices":[{"text":"x"}]}`,
 	` { "choices" : [ { "text" : "x" } ] } `,
 	`{"x-request id":"a.b","choices":[{"text":"x","log-probs":null}]}`,
+	// reasoning, both keys (never added), and in a whole body's message
+	`{"choices":[{"index":0,"delta":{"reasoning":"th","reasoning_content":"th"},"finish_reason":null}]}`,
+	`{"choices":[{"index":0,"delta":{"reasoning":null,"reasoning_content":"abc"}}]}`,
+	`{"choices":[{"index":0,"delta":{"reasoning":"","reasoning_content":"abc"}}]}`,
+	`{"choices":[{"index":0,"message":{"role":"assistant","content":null,"reasoning":"let me think"},"finish_reason":"stop"}]}`,
+	// vLLM's streamed tool call: the id, type and name first, then argument fragments
+	`{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"tool_calls":[{"id":"chatcmpl-tool-1a2b","type":"function","index":0,"function":{"name":"get_weather"}}]},"logprobs":null,"finish_reason":null}]}`,
+	`{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"city\": \""}}]},"logprobs":null,"finish_reason":null}]}`,
+	`{"choices":[{"index":0,"delta":{"content":""},"logprobs":null,"finish_reason":"tool_calls","stop_reason":null}]}`,
+	`{"choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"a","type":"function","function":{"name":"f","arguments":"{}"}},{"id":"b","type":"function","function":{"name":"g","arguments":"{}"}}]},"finish_reason":"tool_calls"}]}`,
+	`{"choices":[{"delta":{"tool_calls":[null,{"id":null},{"id":""},{"ID":"x"}]}}]}`,
+	`{"choices":[{"delta":{"tool_calls":{"id":"x"}}}]}`,
+	`{"choices":[{"delta":{"tool_calls":[{"id":5}]}}]}`,
+	// usage details, and usages that are unusable (counted chunks then)
+	`{"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":20,"total_tokens":27,"completion_tokens_details":{"reasoning_tokens":12},"prompt_tokens_details":{"cached_tokens":4}}}`,
+	`{"usage":{"prompt_tokens":7,"completion_tokens_details":null,"prompt_tokens_details":null}}`,
+	`{"usage":{"completion_tokens_details":{"reasoning_tokens":1.0}}}`,
+	`{"usage":{"completion_tokens_details":"x"}}`,
+	`{"usage":{"prompt_tokens_details":{"cached_tokens":1,"cached_tokens":2}}}`,
+	`{"usage":{"completion_tokens":"12"}}`,
+	`{"usage":{"completion_tokens":-3}}`,
+	`{"usage":{"completion_tokens":4294967296}}`,
+	`{"usage":"none"}`,
+	`{"usage":[1]}`,
 }
 
 func TestParseChunkMatchesEncodingJSON(t *testing.T) {
@@ -134,6 +158,59 @@ func BenchmarkParseChunkJSON(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := parseChunkJSON(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestChunkAnswers: what each kind of output adds up to. Reasoning is read
+// from reasoning, else reasoning_content, never both; a tool call's first
+// delta (with its id) opens a call; an unusable usage is marked, not fatal.
+func TestChunkAnswers(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want chunkInfo
+	}{
+		{`{"choices":[{"delta":{"reasoning":"abc","reasoning_content":"abc"}}]}`, chunkInfo{reasoningBytes: 3}},
+		{`{"choices":[{"delta":{"reasoning_content":"abcd"}}]}`, chunkInfo{reasoningBytes: 4}},
+		{`{"choices":[{"message":{"content":"hi","reasoning":"ab","reasoning_content":"ab"}}]}`, chunkInfo{contentBytes: 2, reasoningBytes: 2}},
+		{`{"choices":[{"delta":{"tool_calls":[{"id":"c1","type":"function","index":0,"function":{"name":"f"}}]}}]}`, chunkInfo{toolCalls: 1, toolCallIDs: 1}},
+		{`{"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"a\":"}}]}}]}`, chunkInfo{toolCalls: 1}},
+		{`{"usage":{"prompt_tokens":3,"completion_tokens":9,"completion_tokens_details":{"reasoning_tokens":5},"prompt_tokens_details":{"cached_tokens":2}}}`,
+			chunkInfo{hasUsage: true, usage: Usage{PromptTokens: 3, CompletionTokens: 9, ReasoningTokens: 5, ReasoningSet: true, CachedTokens: 2}}},
+		{`{"usage":{"prompt_tokens":3,"completion_tokens":9.5}}`, chunkInfo{hasUsage: true, usageBad: true}},
+		{`{"usage":{"completion_tokens":"9"}}`, chunkInfo{hasUsage: true, usageBad: true}},
+		{`{"usage":{"completion_tokens":12345678901234567890}}`, chunkInfo{hasUsage: true, usageBad: true}},
+	} {
+		got, err := parseChunk([]byte(tt.in))
+		if err != nil || got != tt.want {
+			t.Errorf("%s:\ngot  %+v %v\nwant %+v", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+// vllmReasoningChunk and vllmToolChunk are a reasoning delta and a tool
+// call's argument fragment as vLLM streams them.
+const (
+	vllmReasoningChunk = `{"id":"chatcmpl-009097f1b390f83c","object":"chat.completion.chunk","created":1795782164,"model":"llmsim/tiny","choices":[{"index":0,"delta":{"reasoning":" her","reasoning_content":" her"},"logprobs":null,"finish_reason":null}]}`
+	vllmToolChunk      = `{"id":"chatcmpl-009097f1b390f83c","object":"chat.completion.chunk","created":1795782164,"model":"llmsim/tiny","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"\"Paris\""}}]},"logprobs":null,"finish_reason":null}]}`
+)
+
+func BenchmarkParseChunkReasoning(b *testing.B) {
+	data := []byte(vllmReasoningChunk)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := parseChunk(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParseChunkToolCall(b *testing.B) {
+	data := []byte(vllmToolChunk)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := parseChunk(data); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -3,31 +3,45 @@ package openai
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 )
 
-// Usage is the token accounting a server reports.
+// Usage is the token accounting a server reports: the counts, and from
+// its details objects the reasoning tokens
+// (completion_tokens_details.reasoning_tokens, ReasoningSet when sent) and
+// the prompt tokens served from the prefix cache
+// (prompt_tokens_details.cached_tokens).
 type Usage struct {
-	PromptTokens     int `json:"prompt_tokens"`
-	CompletionTokens int `json:"completion_tokens"`
-	TotalTokens      int `json:"total_tokens"`
+	PromptTokens     int
+	CompletionTokens int
+	TotalTokens      int
+	ReasoningTokens  int
+	ReasoningSet     bool
+	CachedTokens     int
 }
 
 // Event is one server-sent event of a completion stream.
 type Event struct {
 	// Done marks the "data: [DONE]" sentinel that ends a clean stream.
 	Done bool
-	// ContentBytes is the length of generated text in the chunk: zero for
-	// vLLM's opening role chunk, the usage chunk and keep-alives, which must
-	// not count as a token or start the TTFT clock.
+	// ContentBytes is the length of the answer's text in the chunk (text
+	// or content): zero for vLLM's opening role chunk, the usage chunk and
+	// keep-alives, which must not count as a token or start the TTFT clock.
 	ContentBytes int
-	FinishReason string
+	// ReasoningBytes is the length of its reasoning text (reasoning, else
+	// reasoning_content: never the two added).
+	ReasoningBytes int
+	// ToolCalls counts its tool_calls entries; ToolCallIDs those with an
+	// id, which open a call (the later deltas carry argument fragments).
+	ToolCalls, ToolCallIDs int
+	FinishReason           string
 	// Usage is set when the chunk carries real counts. Ollama sends an
-	// all-zero usage on every chunk; those are ignored.
-	Usage *Usage
+	// all-zero usage on every chunk; those are ignored. UsageBad marks a
+	// usage whose counts are unusable (floats, strings, past int64).
+	Usage    *Usage
+	UsageBad bool
 	// Err is the message of an {"error":...} event inside the stream.
 	Err string
 }
@@ -58,35 +72,6 @@ func NewStreamReaderSize(r io.Reader, size int) *StreamReader {
 func (s *StreamReader) Reset(r io.Reader) {
 	s.br.Reset(r)
 	s.usage = Usage{}
-}
-
-type choiceJSON struct {
-	Text  string `json:"text"`
-	Delta struct {
-		Content          string `json:"content"`
-		ReasoningContent string `json:"reasoning_content"`
-		Reasoning        string `json:"reasoning"`
-	} `json:"delta"`
-	Message struct {
-		Content          string `json:"content"`
-		ReasoningContent string `json:"reasoning_content"`
-	} `json:"message"`
-	FinishReason *string `json:"finish_reason"`
-}
-
-func (c *choiceJSON) contentBytes() int {
-	return len(c.Text) + len(c.Delta.Content) + len(c.Delta.ReasoningContent) + len(c.Delta.Reasoning) +
-		len(c.Message.Content) + len(c.Message.ReasoningContent)
-}
-
-// chunkJSON is a chunk or a whole completion as encoding/json reads it:
-// the reference for parseChunk, and its fallback.
-type chunkJSON struct {
-	Choices []choiceJSON    `json:"choices"`
-	Usage   *Usage          `json:"usage"`
-	Error   json.RawMessage `json:"error"`
-	Object  string          `json:"object"`
-	Detail  json.RawMessage `json:"detail"`
 }
 
 var (
@@ -150,19 +135,24 @@ func (s *StreamReader) parse(data []byte) (Event, error) {
 		}
 		return Event{Err: msg}, nil
 	}
-	ev := Event{ContentBytes: c.contentBytes, FinishReason: c.finishReason}
-	if c.hasUsage && (c.usage.CompletionTokens > 0 || c.usage.PromptTokens > 0) {
+	ev := Event{ContentBytes: c.contentBytes, ReasoningBytes: c.reasoningBytes, ToolCalls: c.toolCalls,
+		ToolCallIDs: c.toolCallIDs, FinishReason: c.finishReason, UsageBad: c.usageBad}
+	if c.hasUsage && !c.usageBad && (c.usage.CompletionTokens > 0 || c.usage.PromptTokens > 0) {
 		s.usage = c.usage
 		ev.Usage = &s.usage
 	}
 	return ev, nil
 }
 
-// Response is what a non-streaming completion carries.
+// Response is what a non-streaming completion carries: the answer's text,
+// reasoning and tool calls (the message's calls) as Event counts them.
 type Response struct {
-	ContentBytes int
-	FinishReason string
-	Usage        *Usage
+	ContentBytes   int
+	ReasoningBytes int
+	ToolCalls      int
+	FinishReason   string
+	Usage          *Usage
+	UsageBad       bool
 	// ErrorShaped is set when the body has an "error" (not null), an
 	// "object":"error" or a "detail" member: StreamError then tells
 	// whether it is an error body, and its message. Without them it is not.
@@ -175,9 +165,10 @@ func ParseResponse(body []byte) (Response, error) {
 	if err != nil {
 		return Response{}, fmt.Errorf("%w response body: %v: %s", ErrMalformed, err, Clip(string(body)))
 	}
-	r := Response{ContentBytes: c.contentBytes, FinishReason: c.finishReason,
+	r := Response{ContentBytes: c.contentBytes, ReasoningBytes: c.reasoningBytes, ToolCalls: c.toolCalls,
+		FinishReason: c.finishReason, UsageBad: c.usageBad,
 		ErrorShaped: c.errorSet || c.objectError || c.detailSet}
-	if c.hasUsage && (c.usage.CompletionTokens > 0 || c.usage.PromptTokens > 0) {
+	if c.hasUsage && !c.usageBad && (c.usage.CompletionTokens > 0 || c.usage.PromptTokens > 0) {
 		u := c.usage
 		r.Usage = &u
 	}

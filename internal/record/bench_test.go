@@ -16,9 +16,10 @@ func benchRecord() *Record {
 		itl[i] = 0.002234 + float64(i)*0.000113
 	}
 	return &Record{Schema: Schema, RunID: "20261127T122825Z-ad4167", Label: "throughput", Seq: 1234, Phase: PhaseMeasure,
-		Model: "llmsim/tiny", URL: "http://127.0.0.1:39701/v1/completions", Endpoint: "completions", Stream: true, IgnoreEOS: true,
+		RequestID: "20261127T122825Z-ad4167-1234",
+		Model:     "llmsim/tiny", URL: "http://127.0.0.1:39701/v1/completions", Endpoint: "completions", Stream: true, IgnoreEOS: true,
 		Concurrency: 8, MaxTokens: 16, ScheduledAt: at, SentAt: at.Add(5109 * time.Nanosecond), QueueMs: 0.005109,
-		TTFTMs: Float(3.560665), LatencyMs: 3.602986, ITLMs: itl, TPOTMs: Float(0.0028213999999999887),
+		TTFTMs: Float(3.560665), TTFOMs: Float(3.560665), LatencyMs: 3.602986, ITLMs: itl, TPOTMs: Float(0.0028213999999999887),
 		PromptTokens: 15, OutputTokens: 16, TokensFrom: TokensFromUsage, FinishReason: "length", Status: 200, OK: true}
 }
 

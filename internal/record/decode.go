@@ -30,10 +30,12 @@ const (
 	sRunID = iota
 	sLabel
 	sPhase
+	sRequestID
 	sModel
 	sURL
 	sEndpoint
 	sTokensFrom
+	sReasoningFrom
 	sFinishReason
 	sErrorKind
 	sError
@@ -47,6 +49,7 @@ const (
 	fLabel
 	fSeq
 	fPhase
+	fRequestID
 	fModel
 	fURL
 	fEndpoint
@@ -59,12 +62,17 @@ const (
 	fSentAt
 	fQueueMs
 	fTTFTMs
+	fTTFOMs
 	fLatencyMs
 	fITLMs
 	fTPOTMs
 	fPromptTokens
 	fOutputTokens
 	fTokensFrom
+	fReasoningTokens
+	fReasoningFrom
+	fCachedTokens
+	fToolCalls
 	fFinishReason
 	fStatus
 	fOK
@@ -91,12 +99,13 @@ var keyTokens = func() []string {
 }()
 
 var fieldByKey = map[string]int{
-	"schema": fSchema, "run_id": fRunID, "label": fLabel, "seq": fSeq, "phase": fPhase,
+	"schema": fSchema, "run_id": fRunID, "label": fLabel, "seq": fSeq, "phase": fPhase, "request_id": fRequestID,
 	"model": fModel, "url": fURL, "endpoint": fEndpoint, "stream": fStream, "ignore_eos": fIgnoreEOS,
 	"concurrency": fConcurrency, "rate": fRate, "max_tokens": fMaxTokens,
-	"scheduled_at": fScheduledAt, "sent_at": fSentAt, "queue_ms": fQueueMs, "ttft_ms": fTTFTMs,
+	"scheduled_at": fScheduledAt, "sent_at": fSentAt, "queue_ms": fQueueMs, "ttft_ms": fTTFTMs, "ttfo_ms": fTTFOMs,
 	"latency_ms": fLatencyMs, "itl_ms": fITLMs, "tpot_ms": fTPOTMs,
 	"prompt_tokens": fPromptTokens, "output_tokens": fOutputTokens, "tokens_from": fTokensFrom,
+	"reasoning_tokens": fReasoningTokens, "reasoning_from": fReasoningFrom, "cached_tokens": fCachedTokens, "tool_calls": fToolCalls,
 	"finish_reason": fFinishReason, "status": fStatus, "ok": fOK, "error_kind": fErrorKind, "error": fError,
 }
 
@@ -255,7 +264,7 @@ func (d *decoder) itl(s *scan) ([]float64, bool) {
 func (d *decoder) decode(line []byte, r *Record) bool {
 	s := &scan{jsonscan.New(line)}
 	d.next = 0
-	var seen uint32
+	var seen uint64
 	more, ok := s.Open('{', '}')
 	for ok && more {
 		f, known := d.next, true
@@ -296,6 +305,8 @@ func (d *decoder) field(s *scan, r *Record, f int) (ok bool) {
 		r.Seq, ok = s.Int()
 	case fPhase:
 		r.Phase, ok = d.string(s, sPhase)
+	case fRequestID:
+		r.RequestID, ok = d.string(s, sRequestID)
 	case fModel:
 		r.Model, ok = d.string(s, sModel)
 	case fURL:
@@ -323,6 +334,11 @@ func (d *decoder) field(s *scan, r *Record, f int) (ok bool) {
 		if v, ok = s.Float(); ok {
 			r.TTFTMs = d.floatPtr(v)
 		}
+	case fTTFOMs:
+		var v float64
+		if v, ok = s.Float(); ok {
+			r.TTFOMs = d.floatPtr(v)
+		}
 	case fLatencyMs:
 		r.LatencyMs, ok = s.Float()
 	case fITLMs:
@@ -338,6 +354,14 @@ func (d *decoder) field(s *scan, r *Record, f int) (ok bool) {
 		r.OutputTokens, ok = s.Int()
 	case fTokensFrom:
 		r.TokensFrom, ok = d.string(s, sTokensFrom)
+	case fReasoningTokens:
+		r.ReasoningTokens, ok = s.Int()
+	case fReasoningFrom:
+		r.ReasoningFrom, ok = d.string(s, sReasoningFrom)
+	case fCachedTokens:
+		r.CachedTokens, ok = s.Int()
+	case fToolCalls:
+		r.ToolCalls, ok = s.Int()
 	case fFinishReason:
 		r.FinishReason, ok = d.string(s, sFinishReason)
 	case fStatus:

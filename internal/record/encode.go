@@ -28,6 +28,10 @@ func AppendJSON(dst []byte, r *Record) (_ []byte, ok bool) {
 	b = strconv.AppendInt(b, int64(r.Seq), 10)
 	b = append(b, `,"phase":`...)
 	b = appendString(b, r.Phase)
+	if r.RequestID != "" {
+		b = append(b, `,"request_id":`...)
+		b = appendString(b, r.RequestID)
+	}
 	b = append(b, `,"model":`...)
 	b = appendString(b, r.Model)
 	b = append(b, `,"url":`...)
@@ -64,6 +68,12 @@ func AppendJSON(dst []byte, r *Record) (_ []byte, ok bool) {
 			return dst[:n0], false
 		}
 	}
+	if r.TTFOMs != nil {
+		b = append(b, `,"ttfo_ms":`...)
+		if b, ok = appendFloat(b, *r.TTFOMs); !ok {
+			return dst[:n0], false
+		}
+	}
 	b = append(b, `,"latency_ms":`...)
 	if b, ok = appendFloat(b, r.LatencyMs); !ok {
 		return dst[:n0], false
@@ -92,6 +102,22 @@ func AppendJSON(dst []byte, r *Record) (_ []byte, ok bool) {
 	b = strconv.AppendInt(b, int64(r.OutputTokens), 10)
 	b = append(b, `,"tokens_from":`...)
 	b = appendString(b, r.TokensFrom)
+	if r.ReasoningTokens != 0 {
+		b = append(b, `,"reasoning_tokens":`...)
+		b = strconv.AppendInt(b, int64(r.ReasoningTokens), 10)
+	}
+	if r.ReasoningFrom != "" {
+		b = append(b, `,"reasoning_from":`...)
+		b = appendString(b, r.ReasoningFrom)
+	}
+	if r.CachedTokens != 0 {
+		b = append(b, `,"cached_tokens":`...)
+		b = strconv.AppendInt(b, int64(r.CachedTokens), 10)
+	}
+	if r.ToolCalls != 0 {
+		b = append(b, `,"tool_calls":`...)
+		b = strconv.AppendInt(b, int64(r.ToolCalls), 10)
+	}
 	if r.FinishReason != "" {
 		b = append(b, `,"finish_reason":`...)
 		b = appendString(b, r.FinishReason)

@@ -27,7 +27,15 @@ const (
 	TokensFromUsage  = "usage"
 	TokensFromChunks = "chunks"
 	TokensFromNone   = "none"
+	// TokensFromBadUsage: the server sent a usage block whose counts were
+	// unusable (a float, a string, a number past int64), so the counts are
+	// the counted chunks, as for TokensFromChunks.
+	TokensFromBadUsage = "chunks_bad_usage"
 )
+
+// MaxCount is the largest token count a record accepts from a server's
+// usage: more is a protocol failure, as is more output than max_tokens.
+const MaxCount = 1<<31 - 1
 
 // Error kinds: a small fixed set so that summaries can count failures by
 // cause. An empty kind means the attempt succeeded.
@@ -52,6 +60,9 @@ type Record struct {
 	Label  string `json:"label"`
 	Seq    int    `json:"seq"`
 	Phase  string `json:"phase"`
+	// RequestID is what the request carried as x-request-id
+	// (<run_id>-<seq>), so that a record joins the server's logs.
+	RequestID string `json:"request_id,omitempty"`
 
 	Model     string `json:"model"`
 	URL       string `json:"url"`
@@ -69,9 +80,14 @@ type Record struct {
 
 	// QueueMs is sent_at - scheduled_at: how long the client held the request.
 	QueueMs float64 `json:"queue_ms"`
-	// TTFTMs is send to the first chunk carrying generated content; nil when
-	// not streaming or when no content arrived.
+	// TTFTMs is send to the first chunk carrying generated output of any
+	// kind (reasoning, content or a tool call; not the empty role chunk);
+	// nil when not streaming or when no output arrived.
 	TTFTMs *float64 `json:"ttft_ms,omitempty"`
+	// TTFOMs is send to the first answer token: the first chunk with
+	// content or a tool-call delta. It equals TTFTMs for a model that does
+	// not reason; nil when not streaming or when no answer arrived.
+	TTFOMs *float64 `json:"ttfo_ms,omitempty"`
 	// LatencyMs is send to the end of the response (or to the failure).
 	LatencyMs float64 `json:"latency_ms"`
 	// ITLMs holds the gaps between successive content chunks.
@@ -82,6 +98,17 @@ type Record struct {
 	PromptTokens int    `json:"prompt_tokens"`
 	OutputTokens int    `json:"output_tokens"`
 	TokensFrom   string `json:"tokens_from"`
+	// ReasoningTokens are the output tokens spent reasoning (part of
+	// OutputTokens): usage's completion_tokens_details.reasoning_tokens,
+	// else the counted reasoning chunks; ReasoningFrom says which, with
+	// TokensFrom's words.
+	ReasoningTokens int    `json:"reasoning_tokens,omitempty"`
+	ReasoningFrom   string `json:"reasoning_from,omitempty"`
+	// CachedTokens are the prompt tokens served from the server's prefix
+	// cache (usage's prompt_tokens_details.cached_tokens), when it says.
+	CachedTokens int `json:"cached_tokens,omitempty"`
+	// ToolCalls is how many tool calls the answer made.
+	ToolCalls    int    `json:"tool_calls,omitempty"`
 	FinishReason string `json:"finish_reason,omitempty"`
 
 	Status    int    `json:"status"`
