@@ -33,6 +33,7 @@ func TestLargeInputExact(t *testing.T) {
 		}
 		rec := okRecord(fmt.Sprintf("r%d", seq%2), seq, 20+r.ExpFloat64()*100)
 		rec.TTFTMs = record.Float(r.Float64() * 30)
+		rec.TTFOMs = record.Float(*rec.TTFTMs + r.Float64()*50)
 		rec.ITLMs = make([]float64, 1+r.IntN(9)) // digits that strconv converts, not the exact fast path
 		for i := range rec.ITLMs {
 			rec.ITLMs[i] = r.Float64() * 3
@@ -42,6 +43,7 @@ func TestLargeInputExact(t *testing.T) {
 		line++
 		w := &want[seq%2]
 		w[summary.TTFT] = append(w[summary.TTFT], *rec.TTFTMs)
+		w[summary.TTFO] = append(w[summary.TTFO], *rec.TTFOMs)
 		w[summary.TPOT] = append(w[summary.TPOT], *rec.TPOTMs)
 		w[summary.ITL] = append(w[summary.ITL], rec.ITLMs...)
 		w[summary.Latency] = append(w[summary.Latency], rec.LatencyMs)

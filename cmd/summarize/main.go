@@ -25,7 +25,8 @@ Flags may come before or after the file names (summarize results/*.jsonl
 COMPARING: summarize --baseline OLD.jsonl [NEW.jsonl...] (stdin when no file),
 or benchstat-style old=OLD.jsonl new=NEW.jsonl (a name may repeat to give a
 side several files). Runs are matched by label, concurrency and rate, and each
-metric is compared: medians and p99 of TTFT, TPOT, ITL and latency, req/s,
+metric is compared: medians and p99 of TTFT, TTFO (when a model reasoned),
+TPOT, ITL and latency, req/s,
 output tok/s and the error rate, with a Mann-Whitney U test as benchstat does.
 "~" means no significant difference. With at least 6 runs a side the unit is
 the run; with fewer the test is per request, which is weaker (requests of one
@@ -35,8 +36,8 @@ exits 10 when a significant change crosses a limit (a limit without % is
 absolute, in the metric's unit); metrics are named as the CSV columns, plus
 error_rate (failed/requests).
 
-GOODPUT: --slo 'ttft=300ms,tpot=50ms,e2e=5s' (any of ttft, tpot, e2e, and
-sched_e2e for queue + latency; Go durations, or bare numbers in ms) judges
+GOODPUT: --slo 'ttft=300ms,tpot=50ms,e2e=5s' (any of ttft, ttfo for the
+first answer token, tpot, e2e, and sched_e2e for queue + latency; Go durations, or bare numbers in ms) judges
 each measured request as vLLM's --goodput does: good when it succeeded and
 met every objective (limits included). A value a request lacks does not meet
 its objective (TTFT of a non-streamed request), except a one-token output's
@@ -74,7 +75,7 @@ func run(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Wr
 			&cli.StringSliceFlag{Name: "baseline", Usage: "compare the runs in `FILE` (repeatable) with the files given (or stdin)"},
 			&cli.StringFlag{Name: "fail-on", Usage: fmt.Sprintf("with a comparison, exit %d when a significant change crosses one of the `LIMITS`, e.g. 'ttft_p99_ms>+10%%,req_per_s<-5%%'", cmdline.ExitRegression), Destination: &cfg.FailOn},
 			&cli.Float64Flag{Name: "alpha", Value: 0.05, Usage: "significance level of comparisons"},
-			&cli.StringFlag{Name: "slo", Usage: "judge goodput by per-request `OBJECTIVES`, e.g. 'ttft=300ms,tpot=50ms,e2e=5s' (also sched_e2e; bare numbers are ms)", Destination: &cfg.SLO},
+			&cli.StringFlag{Name: "slo", Usage: "judge goodput by per-request `OBJECTIVES`, e.g. 'ttft=300ms,tpot=50ms,e2e=5s' (also ttfo, sched_e2e; bare numbers are ms)", Destination: &cfg.SLO},
 			&cli.Float64Flag{Name: "min-goodput-ratio", Usage: fmt.Sprintf("with --slo, exit %d when a group's share of requests meeting it is below `R` (0 < R <= 1), e.g. 0.9", cmdline.ExitGoodput), DefaultText: "no gate"},
 			&cli.BoolFlag{Name: "brief", Usage: "text: only the table of load points (the --log file keeps the full blocks)", Destination: &cfg.Brief},
 			&cli.BoolFlag{Name: "strict", Usage: fmt.Sprintf("fail with exit code %d on any bad input line", cmdline.ExitBadInput), Destination: &cfg.Strict},

@@ -43,6 +43,28 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// TestGoldenReasoning: a reasoning model's run, whose TTFO is not its
+// TTFT: the table's TTFO column, the blocks' TTFO section and token totals,
+// the CSV's columns, and a ttfo objective.
+func TestGoldenReasoning(t *testing.T) {
+	inFixtures(t)
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		{"reasoning.text", []string{"testdata/reasoning.jsonl", "--slo", "ttfo=75ms"}},
+		{"reasoning.csv", []string{"testdata/reasoning.jsonl", "--format", "csv", "--slo", "ttfo=75ms"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := runArgs(t, "", tt.args...)
+			if code != cmdline.ExitOK || stderr != "" {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			golden(t, tt.name+".golden", stdout)
+		})
+	}
+}
+
 func TestGoldenLog(t *testing.T) {
 	inFixtures(t)
 	path := filepath.Join(t.TempDir(), "bench.log")

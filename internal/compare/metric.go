@@ -38,6 +38,8 @@ const (
 var Metrics = []Metric{
 	quantile("ttft_median_ms", summary.TTFT, 50),
 	quantile("ttft_p99_ms", summary.TTFT, 99),
+	quantile("ttfo_median_ms", summary.TTFO, 50),
+	quantile("ttfo_p99_ms", summary.TTFO, 99),
 	quantile("tpot_median_ms", summary.TPOT, 50),
 	quantile("tpot_p99_ms", summary.TPOT, 99),
 	quantile("itl_median_ms", summary.ITL, 50),

@@ -219,13 +219,37 @@ func compareRuns(p summary.Point, old, new []summary.Group, opt Options) Table {
 			"a per-run test needs at least %d runs a side", p, opt.Old, len(old), plural(len(old), "run"), opt.New, len(new), MinRuns))
 	}
 	t.Warnings = append(t.Warnings, differences(p, old, new, opt)...)
+	ttfoCopy := !ttfoDiffers(old) && !ttfoDiffers(new)
 	for _, m := range Metrics {
+		if ttfoCopy && m.kind == kindQuantile && m.latency == summary.TTFO && !named(opt.FailOn, m.Name) {
+			continue // a copy of the TTFT rows: neither side's model reasoned
+		}
 		if row, ok := compareMetric(m, old, new, t.PerRun, opt.Alpha); ok {
 			t.Rows = append(t.Rows, row)
 		}
 	}
 	adjust(t.Rows, opt.Alpha)
 	return t
+}
+
+// ttfoDiffers reports whether any run's TTFO is not a copy of its TTFT.
+func ttfoDiffers(runs []summary.Group) bool {
+	for i := range runs {
+		if runs[i].TTFODiffers() {
+			return true
+		}
+	}
+	return false
+}
+
+// named reports whether a threshold names the metric.
+func named(ths []Threshold, metric string) bool {
+	for _, th := range ths {
+		if th.Metric == metric {
+			return true
+		}
+	}
+	return false
 }
 
 // compareMetric fills one row; ok is false when neither side has a value

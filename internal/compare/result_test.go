@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"servebench/internal/stats"
 	"servebench/internal/summary"
 )
 
@@ -316,7 +317,7 @@ func TestPerRunValuesMatchSummarize(t *testing.T) {
 	if v := Metrics[len(Metrics)-1].PerRun(&r); v != 0.25 {
 		t.Errorf("error rate %v", v)
 	}
-	if v := Metrics[2].PerRun(&r); !math.IsNaN(v) {
+	if v := Metrics[slices.IndexFunc(Metrics, func(m Metric) bool { return m.Name == "tpot_median_ms" })].PerRun(&r); !math.IsNaN(v) {
 		t.Errorf("tpot without samples %v", v)
 	}
 }
@@ -356,5 +357,55 @@ func TestServersAndModelsNamed(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("warnings lack %q:\n%s", want, got)
 		}
+	}
+}
+
+// withTTFO gives runs a TTFO of their TTFT plus reasoningMs, as a
+// reasoning model's; with reasoningMs 0 it is a copy of TTFT.
+func withTTFO(runs []summary.Group, reasoningMs float64) []summary.Group {
+	ps := []float64{99}
+	for i := range runs {
+		r := &runs[i]
+		for _, v := range r.Samples[summary.TTFT] {
+			r.Samples[summary.TTFO] = append(r.Samples[summary.TTFO], v+reasoningMs)
+		}
+		for _, m := range []summary.Metric{summary.TTFT, summary.TTFO} {
+			s, _ := stats.Summarize(slices.Clone(r.Samples[m]), ps)
+			r.Metrics[m] = &s
+		}
+	}
+	return runs
+}
+
+// TestTTFO: a model that reasons longer is a TTFO regression with the
+// same TTFT; without reasoning the TTFO rows (a copy of TTFT's) are left
+// out, unless a --fail-on limit names them.
+func TestTTFO(t *testing.T) {
+	old := withTTFO(mkRuns("o", 6, latencyPoint, shape{ttftMs: 50, requests: 5, reqPerS: 10}, 1), 40)
+	new := withTTFO(mkRuns("n", 6, latencyPoint, shape{ttftMs: 50, requests: 5, reqPerS: 10}, 1), 60)
+	o := opts
+	o.FailOn = mustThresholds(t, "ttfo_median_ms>+10%")
+	res := Compare(old, new, o)
+	tab := &res.Tables[0]
+	if r := row(t, tab, "ttfo_median_ms"); r.Verdict != Worse || r.Delta < 19 || r.Delta > 21 {
+		t.Errorf("ttfo median: %+v", r)
+	}
+	if r := row(t, tab, "ttft_median_ms"); r.Verdict != Same {
+		t.Errorf("ttft median: %+v", r)
+	}
+	if len(res.Regressions) != 1 || res.Regressions[0].Threshold.Metric != "ttfo_median_ms" {
+		t.Errorf("regressions %+v", res.Regressions)
+	}
+	plain := withTTFO(mkRuns("p", 6, latencyPoint, shape{ttftMs: 50, requests: 5, reqPerS: 10}, 3), 0)
+	res = Compare(plain, plain, opts)
+	for _, r := range res.Tables[0].Rows {
+		if strings.HasPrefix(r.Metric.Name, "ttfo") {
+			t.Errorf("a TTFO row for TTFO = TTFT: %+v", r)
+		}
+	}
+	o.FailOn = mustThresholds(t, "ttfo_p99_ms>+10%")
+	res = Compare(plain, plain, o)
+	if !slices.ContainsFunc(res.Tables[0].Rows, func(r Row) bool { return r.Metric.Name == "ttfo_p99_ms" }) {
+		t.Error("a --fail-on limit on ttfo_p99_ms needs its row")
 	}
 }

@@ -16,17 +16,24 @@ import (
 // testComparison is a hand-made result: a worse, failed row; a "~" row; an
 // untested row; errors appearing from zero; a row without values in new.
 func testComparison() *compare.Result {
-	ms := compare.Metrics
+	ms := func(name string) compare.Metric {
+		for _, m := range compare.Metrics {
+			if m.Name == name {
+				return m
+			}
+		}
+		panic(name)
+	}
 	th, _ := compare.ParseThresholds("ttft_median_ms>+10%")
 	inf := math.Inf(1)
 	rows := []compare.Row{
-		{Metric: ms[0], PerRun: true, Old: compare.Estimate{Center: 50, Lo: 49.5, Hi: 51, N: 6}, New: compare.Estimate{Center: 60, Lo: 59, Hi: 60.6, N: 6},
+		{Metric: ms("ttft_median_ms"), PerRun: true, Old: compare.Estimate{Center: 50, Lo: 49.5, Hi: 51, N: 6}, New: compare.Estimate{Center: 60, Lo: 59, Hi: 60.6, N: 6},
 			Delta: 10, DeltaRel: 0.2, Test: stats.Test{P: 0.002, N1: 6, N2: 6, Ran: true}, P: 0.02, Significant: true, Verdict: compare.Worse, Crossed: th},
-		{Metric: ms[2], PerRun: true, Old: compare.Estimate{Center: 5, Lo: math.Inf(-1), Hi: inf, N: 5}, New: compare.Estimate{Center: 5.1, Lo: 4, Hi: 6, N: 6},
+		{Metric: ms("tpot_median_ms"), PerRun: true, Old: compare.Estimate{Center: 5, Lo: math.Inf(-1), Hi: inf, N: 5}, New: compare.Estimate{Center: 5.1, Lo: 4, Hi: 6, N: 6},
 			Delta: 0.1, DeltaRel: 0.02, Test: stats.Test{P: 0.3, N1: 5, N2: 6, Ran: true}, P: 0.9, Verdict: compare.Same},
-		{Metric: ms[8], PerRun: true, Old: compare.Estimate{Center: 10, Lo: math.NaN(), Hi: math.NaN(), N: 1}, New: compare.Estimate{Center: 8, Lo: math.NaN(), Hi: math.NaN(), N: 1},
+		{Metric: ms("req_per_s"), PerRun: true, Old: compare.Estimate{Center: 10, Lo: math.NaN(), Hi: math.NaN(), N: 1}, New: compare.Estimate{Center: 8, Lo: math.NaN(), Hi: math.NaN(), N: 1},
 			Delta: -2, DeltaRel: -0.2, Test: stats.Test{P: 1, N1: 1, N2: 1, Why: "too few values, n=1"}, P: math.NaN(), Verdict: compare.Untested},
-		{Metric: ms[10], Old: compare.Estimate{Center: 0, Lo: math.NaN(), Hi: math.NaN(), N: 40}, New: compare.Estimate{Center: 0.25, Lo: math.NaN(), Hi: math.NaN(), N: 40},
+		{Metric: ms("error_rate"), Old: compare.Estimate{Center: 0, Lo: math.NaN(), Hi: math.NaN(), N: 40}, New: compare.Estimate{Center: 0.25, Lo: math.NaN(), Hi: math.NaN(), N: 40},
 			Delta: 0.25, DeltaRel: inf, Test: stats.Test{P: 0.0001, N1: 40, N2: 40, Ran: true}, P: 0.0003, Significant: true, Verdict: compare.Worse},
 	}
 	res := &compare.Result{Old: "old", OldFrom: "a.jsonl", New: "new", NewFrom: "=b.jsonl", Alpha: 0.05, Warnings: []string{"x: only in old"},

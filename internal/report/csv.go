@@ -64,6 +64,9 @@ type row struct {
 	SLOMetRatio      fixed3  `csv:"slo_met_ratio" json:"slo_met_ratio"`
 	PromptTokens     int     `csv:"prompt_tokens" json:"prompt_tokens"`
 	OutputTokens     int     `csv:"output_tokens" json:"output_tokens"`
+	ReasoningTokens  int     `csv:"reasoning_tokens" json:"reasoning_tokens"`
+	CachedTokens     int     `csv:"cached_tokens" json:"cached_tokens"`
+	ToolCalls        int     `csv:"tool_calls" json:"tool_calls"`
 	MeanPromptTokens fixed3  `csv:"mean_prompt_tokens" json:"mean_prompt_tokens"`
 	MeanOutputTokens fixed3  `csv:"mean_output_tokens" json:"mean_output_tokens"`
 	TokensFromChunks int     `csv:"tokens_from_chunks" json:"tokens_from_chunks"`
@@ -85,6 +88,7 @@ func newRow(g *summary.Group) row {
 		OutputTokPerS: fixed3(g.OutputTokPerS), TotalTokPerS: fixed3(g.TotalTokPerS),
 		SLO: text(g.SLO), GoodputReqPerS: fixed3(g.GoodputReqPerS), SLOMetRatio: fixed3(g.SLOMetRatio),
 		PromptTokens: g.PromptTokens, OutputTokens: g.OutputTokens,
+		ReasoningTokens: g.ReasoningTokens, CachedTokens: g.CachedTokens, ToolCalls: g.ToolCalls,
 		MeanPromptTokens: fixed3(g.MeanPromptTokens), MeanOutputTokens: fixed3(g.MeanOutputTokens),
 		TokensFromChunks: g.TokensFromChunks,
 	}

@@ -17,6 +17,7 @@ import (
 // section and the name on each of its lines, as vLLM's report does.
 var metricText = [summary.NumMetrics]struct{ title, short string }{
 	summary.TTFT:         {"Time to First Token", "TTFT"},
+	summary.TTFO:         {"Time to First Answer Token", "TTFO"},
 	summary.TPOT:         {"Time per Output Token (excl. 1st token)", "TPOT"},
 	summary.ITL:          {"Inter-token Latency", "ITL"},
 	summary.Latency:      {"End-to-end Latency", "E2EL"},

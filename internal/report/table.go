@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,11 +14,7 @@ import (
 // tableColumns are the answer-first table's columns after the load
 // point's name: what a person asks first of every load point, in at most
 // 100 columns.
-var tableColumns = []struct {
-	head  string
-	width int
-	value func(g *summary.Group, ps []float64) string
-}{
+var tableColumns = []tableColumn{
 	{"req", 6, func(g *summary.Group, _ []float64) string { return strconv.Itoa(g.Requests) }},
 	{"fail", 5, func(g *summary.Group, _ []float64) string { return strconv.Itoa(g.Failed) }},
 	{"req/s", 8, func(g *summary.Group, _ []float64) string { return num(g.ReqPerS, 2) }},
@@ -30,8 +27,32 @@ var tableColumns = []struct {
 	{"p99", 8, pick(summary.Latency, 99)},
 }
 
+type tableColumn struct {
+	head  string
+	width int
+	value func(g *summary.Group, ps []float64) string
+}
+
+// ttfoColumn joins the table, after TTFT's, when some group's TTFO is not
+// a copy of its TTFT (a reasoning model); the name column then gives up
+// its width, so that rows stay within 100 columns.
+var ttfoColumn = tableColumn{"TTFO p50", 9, pick(summary.TTFO, 50)}
+
 // tableNameWidth is the width of the first column, the load point's name.
 const tableNameWidth = 24
+
+// columns are the table's columns for groups, and the width of the name
+// column.
+func columns(groups []summary.Group) ([]tableColumn, int) {
+	for i := range groups {
+		if groups[i].TTFODiffers() {
+			cols := slices.Clone(tableColumns)
+			at := slices.IndexFunc(cols, func(c tableColumn) bool { return c.head == "TPOT p50" })
+			return slices.Insert(cols, at, ttfoColumn), tableNameWidth - ttfoColumn.width
+		}
+	}
+	return tableColumns, tableNameWidth
+}
 
 // pick is a column of metric m's percentile p, in ms; "-" when the group
 // has no samples or the report did not compute that percentile.
@@ -61,9 +82,10 @@ func writeTable(buf *bytes.Buffer, rep *summary.Report, p palette) {
 		return
 	}
 	fmt.Fprintln(buf, p.bold.Sprint(tableTitle(rep.Groups)))
+	cols, nameWidth := columns(rep.Groups)
 	var head strings.Builder
-	fmt.Fprintf(&head, "%-*s", tableNameWidth, "load point")
-	for _, c := range tableColumns {
+	fmt.Fprintf(&head, "%-*s", nameWidth, "load point")
+	for _, c := range cols {
 		fmt.Fprintf(&head, "%*s", c.width, c.head)
 	}
 	fmt.Fprintln(buf, p.bold.Sprint(head.String()))
@@ -71,8 +93,8 @@ func writeTable(buf *bytes.Buffer, rep *summary.Report, p palette) {
 	for i := range rep.Groups {
 		g := &rep.Groups[i]
 		var row strings.Builder
-		fmt.Fprintf(&row, "%-*s", tableNameWidth, clip(names[i], tableNameWidth-1))
-		for _, c := range tableColumns {
+		fmt.Fprintf(&row, "%-*s", nameWidth, clip(names[i], nameWidth-1))
+		for _, c := range cols {
 			fmt.Fprintf(&row, "%*s", c.width, c.value(g, rep.Percentiles))
 		}
 		line := row.String()
@@ -81,7 +103,12 @@ func writeTable(buf *bytes.Buffer, rep *summary.Report, p palette) {
 		}
 		fmt.Fprintln(buf, line)
 	}
-	fmt.Fprintln(buf, "(ms: TTFT to the first token, TPOT per output token after it, ITL between tokens, E2E whole request)")
+	if len(cols) > len(tableColumns) {
+		fmt.Fprintln(buf, "(ms: TTFT to the first token, TTFO to the first answer token, TPOT per output token after the first,")
+		fmt.Fprintln(buf, " ITL between tokens, E2E whole request)")
+	} else {
+		fmt.Fprintln(buf, "(ms: TTFT to the first token, TPOT per output token after it, ITL between tokens, E2E whole request)")
+	}
 	fmt.Fprintln(buf)
 }
 

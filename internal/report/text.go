@@ -45,8 +45,10 @@ type TextOptions struct {
 // group: counts, throughput, TTFT, TPOT, ITL and latency), then, unless
 // Brief, one block per group in the layout of `vllm bench serve`, then a
 // footer with the record and bad line counts. In a block a metric without
-// samples has no section, the median is not repeated as P50, and the
-// queue and schedule-latency sections are left out for a closed loop or
+// samples has no section, the median is not repeated as P50, the TTFO
+// section is left out when it is a copy of TTFT (a model that does not
+// reason), and the queue and schedule-latency sections are left out for a
+// closed loop or
 // when no request queued (zeros, and a copy of E2EL); CSV and JSON always
 // carry every column.
 func WriteText(w io.Writer, rep *summary.Report, opts TextOptions) error {
@@ -136,6 +138,15 @@ func writeGroup(buf *bytes.Buffer, g *summary.Group, ps []float64, p palette) {
 	line(nil, "Benchmark duration (s):", num2(g.DurationS))
 	line(nil, "Total input tokens:", strconv.Itoa(g.PromptTokens))
 	line(nil, "Total generated tokens:", strconv.Itoa(g.OutputTokens))
+	if g.ReasoningTokens != 0 {
+		line(nil, "  of which reasoning:", strconv.Itoa(g.ReasoningTokens))
+	}
+	if g.CachedTokens != 0 {
+		line(nil, "Total cached input tokens:", strconv.Itoa(g.CachedTokens))
+	}
+	if g.ToolCalls != 0 {
+		line(nil, "Tool calls:", strconv.Itoa(g.ToolCalls))
+	}
 	line(nil, "Request throughput (req/s):", num2(g.ReqPerS))
 	if g.SLO != "" { // as vLLM's report with --goodput, plus the objectives and the share
 		line(nil, "Goodput SLO:", g.SLO)
@@ -153,6 +164,9 @@ func writeGroup(buf *bytes.Buffer, g *summary.Group, ps []float64, p palette) {
 	for m := range summary.Metric(summary.NumMetrics) {
 		if noQueue && (m == summary.Queue || m == summary.SchedLatency) {
 			continue
+		}
+		if m == summary.TTFO && !g.TTFODiffers() {
+			continue // a copy of TTFT: the model did not reason
 		}
 		if s := g.Metrics[m]; s != nil {
 			fmt.Fprintln(buf, banner(metricText[m].title, '-'))

@@ -30,6 +30,7 @@ var fixtures = []struct {
 	{"old.jsonl", func(w *fixtureWriter) { compareSide(w, "old", 0, 0, false) }},
 	{"new.jsonl", func(w *fixtureWriter) { compareSide(w, "new", 10, 10, true) }},
 	{"mixed.jsonl", mixedFixture},
+	{"reasoning.jsonl", reasoningFixture},
 }
 
 var update = flag.Bool("update", false, "rewrite the fixtures in testdata from their generators")
@@ -303,4 +304,31 @@ func (m mixedRec) promptTokens() int {
 		return m.prompt
 	}
 	return 10
+}
+
+// reasoningFixture writes reasoning.jsonl: a chat run against a reasoning
+// model, closed loop at concurrency 2. Each answer reasons for 8 tokens
+// (5 ms apart) before its 4 answer tokens, so TTFO is TTFT + 40 ms; usage
+// reports the reasoning tokens, and the prompt tokens found in the prefix
+// cache. Every third request answers with a tool call instead of text.
+func reasoningFixture(w *fixtureWriter) {
+	for j := range 6 {
+		r := fixtureBase("think", "reasoning", j, 2, 16)
+		r.URL, r.Endpoint = "http://127.0.0.1:8000/v1/chat/completions", openai.EndpointChat
+		r.RequestID = fmt.Sprintf("think-%d", j)
+		r.ScheduledAt, r.SentAt = fixtureAt(float64(200*j)), fixtureAt(float64(200*j))
+		itl := make([]float64, 11)
+		for i := range itl {
+			itl[i] = 5 + jitter(i, j)/10
+		}
+		ttft := 30 + 2*jitter(j, 1)
+		succeed(&r, 20, ttft, itl)
+		r.TTFOMs = record.Float(ttft + itl[0] + itl[1] + itl[2] + itl[3] + itl[4] + itl[5] + itl[6] + itl[7])
+		r.ReasoningTokens, r.ReasoningFrom, r.CachedTokens = 8, record.TokensFromUsage, 16
+		r.FinishReason = "stop"
+		if j%3 == 2 {
+			r.ToolCalls, r.FinishReason = 1, "tool_calls"
+		}
+		w.rec(&r)
+	}
 }

@@ -63,11 +63,15 @@ type group struct {
 	lastSched, lastSent time.Time // the measured sends: the achieved rate
 	promptTokens        int
 	outputTokens        int
+	reasoningTokens     int
+	cachedTokens        int
+	toolCalls           int
 	fromChunks, noCount int
 	samples             [NumMetrics]stats.Samples
 
 	good               int // measured requests that met the SLO
 	noTTFT, noTPOT     int // successes a TTFT or TPOT objective could not be checked on
+	noTTFO             int // successes a TTFO objective could not be checked on
 	eosAsked, eosShort int // successes with ignore_eos and a token count; those short of max_tokens
 	eosExample         string
 }
@@ -177,11 +181,14 @@ func (g *group) countError(kind string) {
 // than max_tokens although ignore_eos asked for exactly max_tokens.
 func (g *group) addSuccess(r *record.Record, slo SLO) {
 	g.ok++
-	g.promptTokens += r.PromptTokens
-	g.outputTokens += r.OutputTokens
+	addCount(&g.promptTokens, r.PromptTokens)
+	addCount(&g.outputTokens, r.OutputTokens)
+	addCount(&g.reasoningTokens, r.ReasoningTokens)
+	addCount(&g.cachedTokens, r.CachedTokens)
+	addCount(&g.toolCalls, r.ToolCalls)
 	counted := true
 	switch r.TokensFrom {
-	case record.TokensFromChunks:
+	case record.TokensFromChunks, record.TokensFromBadUsage:
 		g.fromChunks++
 	case record.TokensFromNone, "":
 		g.noCount++
@@ -189,6 +196,9 @@ func (g *group) addSuccess(r *record.Record, slo SLO) {
 	}
 	if slo.TTFT != 0 && r.TTFTMs == nil {
 		g.noTTFT++
+	}
+	if slo.TTFO != 0 && r.TTFOMs == nil {
+		g.noTTFO++
 	}
 	if slo.TPOT != 0 && r.TPOTMs == nil && r.OutputTokens != 1 {
 		g.noTPOT++
@@ -205,6 +215,9 @@ func (g *group) addSuccess(r *record.Record, slo SLO) {
 	if r.TTFTMs != nil {
 		g.samples[TTFT].Add(*r.TTFTMs)
 	}
+	if r.TTFOMs != nil {
+		g.samples[TTFO].Add(*r.TTFOMs)
+	}
 	if r.TPOTMs != nil {
 		g.samples[TPOT].Add(*r.TPOTMs)
 	}
@@ -212,6 +225,20 @@ func (g *group) addSuccess(r *record.Record, slo SLO) {
 	g.samples[Latency].Add(r.LatencyMs)
 	g.samples[Queue].Add(r.QueueMs)
 	g.samples[SchedLatency].Add(r.SchedLatencyMs())
+}
+
+// addCount adds n to a total, saturating rather than wrapping: records
+// are input, and a line with an absurd count must not turn a total
+// negative.
+func addCount(total *int, n int) {
+	switch {
+	case n > 0 && *total > math.MaxInt-n:
+		*total = math.MaxInt
+	case n < 0 && *total < math.MinInt-n:
+		*total = math.MinInt
+	default:
+		*total += n
+	}
 }
 
 // Groups summarizes every group with percentiles ps, ordered by start time
@@ -283,6 +310,7 @@ func (g *group) summarize(ps []float64, slo SLO) Group {
 		Errors: slices.Clone(g.errors), ErrorsOther: g.errorsOther, Warmup: g.warmup,
 		DurationS: nan, ReqPerS: nan, OutputTokPerS: nan, TotalTokPerS: nan,
 		PromptTokens: g.promptTokens, OutputTokens: g.outputTokens,
+		ReasoningTokens: g.reasoningTokens, CachedTokens: g.cachedTokens, ToolCalls: g.toolCalls,
 		MeanPromptTokens: nan, MeanOutputTokens: nan, TokensFromChunks: g.fromChunks,
 		GoodputReqPerS: nan, SLOMetRatio: nan,
 	}
@@ -292,7 +320,7 @@ func (g *group) summarize(ps []float64, slo SLO) Group {
 	if out.DurationS > 0 {
 		out.ReqPerS = float64(g.ok) / out.DurationS
 		out.OutputTokPerS = float64(g.outputTokens) / out.DurationS
-		out.TotalTokPerS = float64(g.promptTokens+g.outputTokens) / out.DurationS
+		out.TotalTokPerS = (float64(g.promptTokens) + float64(g.outputTokens)) / out.DurationS
 	}
 	if !slo.IsZero() {
 		out.SLO, out.SLOMet = slo.String(), g.good
@@ -342,6 +370,9 @@ func (g *group) warnings(out *Group) []string {
 	}
 	if g.noTTFT > 0 {
 		ws = append(ws, fmt.Sprintf("%d successful requests have no TTFT (not streamed?): the ttft objective cannot be checked on them and counts them as not met", g.noTTFT))
+	}
+	if g.noTTFO > 0 {
+		ws = append(ws, fmt.Sprintf("%d successful requests have no TTFO (not streamed, or written by a genload without ttfo_ms): the ttfo objective cannot be checked on them and counts them as not met", g.noTTFO))
 	}
 	if g.noTPOT > 0 {
 		ws = append(ws, fmt.Sprintf("%d successful requests have no TPOT (not streamed, or no token count): the tpot objective cannot be checked on them and counts them as not met", g.noTPOT))

@@ -77,6 +77,9 @@ type Group struct {
 	SLOMetRatio      float64 // SLOMet / Requests (failures count as not met); NaN without an SLO
 	PromptTokens     int     // prompt tokens of the successful requests
 	OutputTokens     int     // output tokens of the successful requests
+	ReasoningTokens  int     // of OutputTokens, those spent reasoning
+	CachedTokens     int     // of PromptTokens, those the server served from its prefix cache
+	ToolCalls        int     // tool calls the successful answers made
 	MeanPromptTokens float64
 	MeanOutputTokens float64
 	TokensFromChunks int // successes whose tokens were counted from chunks, not usage
@@ -94,6 +97,17 @@ type Group struct {
 	Alerts []string
 }
 
+// TTFODiffers reports whether the group's TTFO is not a copy of its TTFT:
+// the model reasoned before answering (or some answers came later than
+// their first output). Reports show TTFO where it tells something.
+func (g *Group) TTFODiffers() bool {
+	o, t := g.Metrics[TTFO], g.Metrics[TTFT]
+	if o == nil {
+		return false
+	}
+	return t == nil || o.N != t.N || o.Mean != t.Mean || o.Min != t.Min || o.Max != t.Max || o.Median != t.Median
+}
+
 // String names the group for people: "run r1, latency, concurrency 1,
 // unpaced".
 func (g *Group) String() string { return "run " + g.RunID + ", " + g.Point.String() }
@@ -103,7 +117,8 @@ type Metric int
 
 // The metrics, in report order.
 const (
-	TTFT         Metric = iota // time to first token
+	TTFT         Metric = iota // time to first token: output of any kind, reasoning included
+	TTFO                       // time to first answer token: content or a tool call
 	TPOT                       // time per output token after the first
 	ITL                        // inter-token latency, pooled over requests
 	Latency                    // end-to-end latency from send
@@ -112,7 +127,7 @@ const (
 	NumMetrics   = iota
 )
 
-var metricKeys = [NumMetrics]string{TTFT: "ttft", TPOT: "tpot", ITL: "itl", Latency: "latency", Queue: "queue", SchedLatency: "sched_latency"}
+var metricKeys = [NumMetrics]string{TTFT: "ttft", TTFO: "ttfo", TPOT: "tpot", ITL: "itl", Latency: "latency", Queue: "queue", SchedLatency: "sched_latency"}
 
 // Key is the metric's name in column names, as in ttft_mean_ms.
 func (m Metric) Key() string { return metricKeys[m] }

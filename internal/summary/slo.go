@@ -17,6 +17,7 @@ import (
 // serve --goodput` (a zero limit is not given):
 //
 //	ttft       ttft_ms    <= TTFT
+//	ttfo       ttfo_ms    <= TTFO              (first answer token: after the reasoning)
 //	tpot       tpot_ms    <= TPOT
 //	e2e        latency_ms <= E2E               (vLLM's e2el: send to last byte)
 //	sched_e2e  queue_ms + latency_ms <= SchedE2E  (from the schedule: open loop)
@@ -34,12 +35,12 @@ import (
 // objective, as in vLLM: a request has many gaps, not one value, and tpot
 // is their per-request mean.
 type SLO struct {
-	TTFT, TPOT, E2E, SchedE2E time.Duration
+	TTFT, TTFO, TPOT, E2E, SchedE2E time.Duration
 }
 
 // sloKeys names the objectives in canonical order (ParseSLO also takes
 // vLLM's e2el for e2e).
-var sloKeys = []string{"ttft", "tpot", "e2e", "sched_e2e"}
+var sloKeys = []string{"ttft", "ttfo", "tpot", "e2e", "sched_e2e"}
 
 // IsObjective reports whether arg has the form of one objective,
 // KEY=LIMIT with a KEY that ParseSLO knows (or names in its errors: e2el,
@@ -55,6 +56,8 @@ func (s *SLO) limit(key string) *time.Duration {
 	switch key {
 	case "ttft":
 		return &s.TTFT
+	case "ttfo":
+		return &s.TTFO
 	case "tpot":
 		return &s.TPOT
 	case "e2e":
@@ -67,7 +70,7 @@ func (s *SLO) limit(key string) *time.Duration {
 
 // ParseSLO reads objectives such as "ttft=300ms,tpot=50ms,e2e=5s": items
 // separated by commas or spaces, each KEY=LIMIT (vLLM's KEY:LIMIT too),
-// KEY one of ttft, tpot, e2e (or e2el), sched_e2e, given once, and LIMIT a
+// KEY one of ttft, ttfo, tpot, e2e (or e2el), sched_e2e, given once, and LIMIT a
 // positive Go duration (300ms, 5s, 1m) or a plain number of milliseconds
 // (300, 0.5). An empty spec sets no objective.
 func ParseSLO(spec string) (SLO, error) {
@@ -148,10 +151,13 @@ func (s SLO) Met(r *record.Record) bool {
 		return false
 	case s.TTFT != 0 && r.TTFTMs == nil:
 		return false
+	case s.TTFO != 0 && r.TTFOMs == nil:
+		return false
 	case s.TPOT != 0 && r.TPOTMs == nil && r.OutputTokens != 1:
 		return false
 	}
 	return (r.TTFTMs == nil || within(*r.TTFTMs, s.TTFT)) &&
+		(r.TTFOMs == nil || within(*r.TTFOMs, s.TTFO)) &&
 		(r.TPOTMs == nil || within(*r.TPOTMs, s.TPOT)) &&
 		within(r.LatencyMs, s.E2E) &&
 		within(r.SchedLatencyMs(), s.SchedE2E)

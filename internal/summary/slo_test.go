@@ -110,3 +110,24 @@ func TestSLOMet(t *testing.T) {
 		}
 	}
 }
+
+// TestSLOTTFO: ttfo judges the first answer token, after the reasoning;
+// a record without ttfo_ms cannot meet it.
+func TestSLOTTFO(t *testing.T) {
+	s, err := ParseSLO("ttfo=75ms")
+	if err != nil || s.TTFO != 75*time.Millisecond || s.String() != "ttfo=75ms" {
+		t.Fatalf("%+v %v", s, err)
+	}
+	r := record.Record{OK: true, TTFTMs: record.Float(30), TTFOMs: record.Float(70), LatencyMs: 100}
+	if !s.Met(&r) {
+		t.Error("ttfo 70 ms does not meet 75 ms")
+	}
+	r.TTFOMs = record.Float(80)
+	if s.Met(&r) {
+		t.Error("ttfo 80 ms meets 75 ms")
+	}
+	r.TTFOMs = nil
+	if s.Met(&r) {
+		t.Error("no ttfo meets a ttfo objective")
+	}
+}
