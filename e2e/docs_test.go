@@ -265,6 +265,7 @@ func runDocExample(t *testing.T, page, dir, pageURL string, ex docExample) {
 			}
 		}
 		cmd := exec.Command(bin("llmsim"), flags...)
+		cmd.Dir = dir // where the block runs: a file it names (--log-requests) is the block's
 		u, err := startAndWaitURL(cmd)
 		if err != nil {
 			t.Fatalf("%s:%d: %v", page, ex.line, err)

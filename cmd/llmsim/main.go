@@ -6,7 +6,10 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -55,6 +58,11 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			&cli.IntFlag{Name: "fault-after", Value: d.FaultAfter, Usage: "tokens a stream sends before a mid-stream fault (reset, stream-error, malformed, stall, oversized)"},
 			&cli.DurationFlag{Name: "slow-headers", Value: d.SlowHeaders, Usage: "how late the slow-headers fault sends the status line"},
 			&cli.Int64Flag{Name: "oversize-mib", Value: d.OversizeBytes >> 20, Usage: "padding of the oversized fault, in MiB"},
+			&cli.IntFlag{Name: "reasoning-tokens", Usage: "chat: reason for `N` tokens (within max_tokens) before the answer, as a reasoning model"},
+			&cli.StringFlag{Name: "reasoning-tokens-range", Usage: "chat: reason for a seeded uniform number of tokens in `LO-HI` (instead of --reasoning-tokens)"},
+			&cli.StringFlag{Name: "reasoning-field", Value: sim.ReasoningField, Usage: "where reasoning goes: reasoning, reasoning_content, or both (the same text in both keys)"},
+			&cli.Float64Flag{Name: "tool-call-rate", Usage: "chat requests that offer tools: answer with a call of the first tool with probability `R` (seeded)"},
+			&cli.StringFlag{Name: "log-requests", Usage: "append one JSON line per generation request (headers, Authorization redacted, and body) to `FILE`"},
 			&cli.BoolFlag{Name: "quiet", Usage: "print only the startup line and errors"},
 		},
 		Action: func(c *cli.Context) error {
@@ -73,6 +81,15 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			if oversizeMiB < 1 || oversizeMiB > 1<<20 {
 				return cmdline.Usagef("--oversize-mib must be in 1..%d, got %d", 1<<20, oversizeMiB)
 			}
+			reasoning, reasoningMax := c.Int("reasoning-tokens"), 0
+			if spec := c.String("reasoning-tokens-range"); spec != "" {
+				if c.IsSet("reasoning-tokens") {
+					return cmdline.Usagef("--reasoning-tokens and --reasoning-tokens-range exclude each other")
+				}
+				if reasoning, reasoningMax, err = parseRange(spec); err != nil {
+					return cmdline.Usagef("--reasoning-tokens-range: %w", err)
+				}
+			}
 			cfg := sim.Config{
 				Addr: c.String("addr"), Models: c.StringSlice("model"), ServedModelNames: c.StringSlice("served-model-name"),
 				TTFT: c.Duration("ttft"), ITL: c.Duration("itl"), ITLPerSeq: c.Duration("itl-per-seq"),
@@ -81,6 +98,16 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 				Stall: c.Duration("stall"), StallAfter: c.Duration("stall-after"), Quiet: c.Bool("quiet"),
 				FaultRates: rates, FaultCycle: cycle, FaultAfter: c.Int("fault-after"),
 				SlowHeaders: c.Duration("slow-headers"), OversizeBytes: oversizeMiB << 20,
+				ReasoningTokens: reasoning, ReasoningTokensMax: reasoningMax, ReasoningField: c.String("reasoning-field"),
+				ToolCallRate: c.Float64("tool-call-rate"),
+			}
+			if path := c.String("log-requests"); path != "" {
+				f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+				if err != nil {
+					return fmt.Errorf("--log-requests: %w", err)
+				}
+				defer f.Close()
+				cfg.RequestLog = f
 			}
 			if err := sim.Run(ctx, cfg, stderr); errors.Is(err, sim.ErrConfig) {
 				return cmdline.Usage(err)
@@ -91,4 +118,19 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		},
 	}
 	return cmdline.Run(app, args, stdout, stderr)
+}
+
+// parseRange reads LO-HI, two non-negative integers with LO <= HI.
+func parseRange(spec string) (lo, hi int, err error) {
+	a, b, ok := strings.Cut(spec, "-")
+	if ok {
+		lo, err = strconv.Atoi(a)
+		if err == nil {
+			hi, err = strconv.Atoi(b)
+		}
+	}
+	if !ok || err != nil || lo < 0 || hi < lo {
+		return 0, 0, fmt.Errorf("%q: want LO-HI, such as 8-64", spec)
+	}
+	return lo, hi, nil
 }

@@ -3,6 +3,7 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"time"
@@ -60,8 +61,35 @@ type Config struct {
 	SlowHeaders   time.Duration // how late the slow-headers fault accepts a request
 	OversizeBytes int64         // padding of the oversized fault; 0: DefaultOversizeBytes
 
+	// A reasoning model (chat): every answer reasons for ReasoningTokens
+	// tokens (or, with ReasoningTokensMax above it, a seeded uniform draw
+	// between the two) before its content, within max_tokens. The
+	// reasoning goes in ReasoningField: "reasoning" (vLLM's current
+	// name, the default), "reasoning_content" (older versions) or "both"
+	// (the versions that send both keys with the same text). The first
+	// content token then comes ReasoningTokens x ITL after the first token.
+	ReasoningTokens    int
+	ReasoningTokensMax int
+	ReasoningField     string
+	// ToolCallRate is the probability (seeded per arrival) that a chat
+	// request offering tools is answered with a streamed call of its
+	// first tool, as vLLM streams one, instead of text.
+	ToolCallRate float64
+
+	// RequestLog, when set, gets one JSON line per generation request: its
+	// method, path, headers (Authorization redacted) and body, for tests
+	// that check what a client sent.
+	RequestLog io.Writer
+
 	Quiet bool // Run prints only the startup line and errors
 }
+
+// The values of Config.ReasoningField.
+const (
+	ReasoningField        = "reasoning"
+	ReasoningContentField = "reasoning_content"
+	ReasoningBoth         = "both"
+)
 
 // DefaultConfig returns the configuration llmsim starts with when no flag is
 // given.
@@ -103,6 +131,14 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: max-model-len must be at least 1, got %d", ErrConfig, c.MaxModelLen)
 	case math.IsNaN(c.EOSProb) || c.EOSProb < 0 || c.EOSProb > 1:
 		return fmt.Errorf("%w: eos-prob must be in [0, 1], got %v", ErrConfig, c.EOSProb)
+	case c.ReasoningTokens < 0:
+		return fmt.Errorf("%w: reasoning-tokens must not be negative, got %d", ErrConfig, c.ReasoningTokens)
+	case c.ReasoningTokensMax != 0 && c.ReasoningTokensMax < c.ReasoningTokens:
+		return fmt.Errorf("%w: reasoning-tokens range %d-%d is empty", ErrConfig, c.ReasoningTokens, c.ReasoningTokensMax)
+	case !slices.Contains([]string{"", ReasoningField, ReasoningContentField, ReasoningBoth}, c.ReasoningField):
+		return fmt.Errorf("%w: reasoning-field must be %s, %s or %s, got %q", ErrConfig, ReasoningField, ReasoningContentField, ReasoningBoth, c.ReasoningField)
+	case math.IsNaN(c.ToolCallRate) || c.ToolCallRate < 0 || c.ToolCallRate > 1:
+		return fmt.Errorf("%w: tool-call-rate must be in [0, 1], got %v", ErrConfig, c.ToolCallRate)
 	}
 	for _, names := range [][]string{c.Models, c.ServedModelNames} {
 		for _, n := range names {
@@ -139,6 +175,10 @@ func (c Config) normalized() Config {
 		}
 	}
 	c.FaultAfter, c.SlowHeaders = max(c.FaultAfter, 0), max(c.SlowHeaders, 0)
+	c.ReasoningTokens = max(c.ReasoningTokens, 0)
+	if c.ReasoningField != ReasoningContentField && c.ReasoningField != ReasoningBoth {
+		c.ReasoningField = ReasoningField
+	}
 	if c.OversizeBytes <= 0 {
 		c.OversizeBytes = DefaultOversizeBytes
 	}

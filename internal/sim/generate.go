@@ -143,7 +143,7 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, p *plan, sc *s
 		if i == 0 && p.ep == chat {
 			b = appendRoleEvent(b, sc.prefix, p)
 		}
-		b = appendTokenHead(b, sc.prefix, p, p.rng.word())
+		b = s.appendTokenHead(b, sc.prefix, p, i, p.rng.word())
 		switch {
 		case i != strike:
 			b = appendTokenTail(b, p, i)

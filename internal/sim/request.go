@@ -42,7 +42,15 @@ type genRequest struct {
 		IncludeUsage         bool `json:"include_usage"`
 		ContinuousUsageStats bool `json:"continuous_usage_stats"`
 	} `json:"stream_options"`
-	IgnoreEOS bool `json:"ignore_eos"`
+	IgnoreEOS bool       `json:"ignore_eos"`
+	Tools     []toolJSON `json:"tools"`
+}
+
+// toolJSON is a tool the request offers: llmsim calls the first one.
+type toolJSON struct {
+	Function struct {
+		Name string `json:"name"`
+	} `json:"function"`
 }
 
 type chatMessage struct {
@@ -64,6 +72,19 @@ type plan struct {
 	usage        bool // stream_options.include_usage
 	continuous   bool // stream_options.continuous_usage_stats
 	fault        Fault
+
+	// A reasoning model's answer (chat): its first reasoning tokens are
+	// reasoning, in reasoningField (or both keys); reasons says usage
+	// reports them. thought is the rng at the first reasoning word, for a
+	// whole body, which writes the reasoning after the content.
+	reasons        bool
+	reasoning      int
+	reasoningField string
+	thought        rng
+	// tool is the name of the tool the answer calls (JSON-escaped), or ""
+	// for a text answer: the tokens after the reasoning are then the
+	// call's name and argument fragments.
+	tool string
 }
 
 // parse validates a generation request in vLLM's order (body, model, then
@@ -73,6 +94,7 @@ func (s *Server) parse(w http.ResponseWriter, r *http.Request, ep endpoint) (pla
 	if err != nil {
 		return plan{}, badRequest("reading the request body: %v", err)
 	}
+	s.logRequest(r, body)
 	var req genRequest
 	if err := json.Unmarshal(body, &req); err != nil {
 		return plan{}, badRequest("invalid JSON body: %v", err)
@@ -125,8 +147,52 @@ func (s *Server) parse(w http.ResponseWriter, r *http.Request, ep endpoint) (pla
 			p.finish = "stop"
 		}
 	}
+	if ep == chat {
+		s.answerKind(&p, req.Tools)
+	}
 	return p, nil
 }
+
+// toolSeed separates the tool-call draws from the length and word draws.
+const toolSeed = 0x7f4a7c159e3779b9
+
+// answerKind decides a chat answer's shape: the reasoning tokens first
+// (part of the n tokens, as vLLM counts them in max_tokens), then, when the
+// request offers tools and the --tool-call-rate draw (seeded, per arrival)
+// picks it, a call of the first tool instead of text.
+func (s *Server) answerKind(p *plan, tools []toolJSON) {
+	if s.cfg.ReasoningTokens > 0 {
+		p.reasons = true
+		p.reasoning = min(s.reasoningTokens(p.seq), p.n)
+		p.reasoningField = s.cfg.ReasoningField
+	}
+	if len(tools) == 0 || s.cfg.ToolCallRate <= 0 || p.n <= p.reasoning {
+		return
+	}
+	if r := newRNG(s.cfg.Seed^toolSeed, p.seq); r.float() >= s.cfg.ToolCallRate {
+		return
+	}
+	name := tools[0].Function.Name
+	if name == "" {
+		name = "tool"
+	}
+	q, _ := json.Marshal(name)
+	p.tool, p.finish = string(q[1:len(q)-1]), "tool_calls"
+}
+
+// reasoningTokens is how long request seq reasons: ReasoningTokens, or
+// with ReasoningTokensMax a seeded uniform draw between the two.
+func (s *Server) reasoningTokens(seq uint64) int {
+	lo, hi := s.cfg.ReasoningTokens, s.cfg.ReasoningTokensMax
+	if hi <= lo {
+		return lo
+	}
+	r := newRNG(s.cfg.Seed^reasoningSeed, seq)
+	return lo + int(r.next()%uint64(hi-lo+1))
+}
+
+// reasoningSeed separates the reasoning-length draws from the others.
+const reasoningSeed = 0x3c6ef372fe94f82b
 
 // promptTokens counts a completions prompt: a string (its words), a list of
 // one string, a list of token ids, or a list of one list of token ids.
