@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -35,6 +36,25 @@ type Server struct {
 	Fault     string
 	// ZeroUsage sends an all-zero usage object on every chunk, as Ollama does.
 	ZeroUsage bool
+
+	// Reasoning makes chat answers reason: the first Reasoning of the
+	// Tokens chunks carry reasoning_content (and reasoning too, with the
+	// same text, with BothReasoningKeys), and the usage reports them in
+	// completion_tokens_details. A whole body has them in its message.
+	Reasoning         int
+	BothReasoningKeys bool
+	// ToolCalls makes chat answers, after any reasoning, that many calls
+	// of a "lookup" tool instead of text, OpenAI's way: each call's first
+	// delta has its index, id, type, name and empty arguments, and a second
+	// its arguments; finish_reason "tool_calls", no content. Each delta is
+	// one chunk (and one token of the usage).
+	ToolCalls int
+	// CachedTokens, when set, is reported as usage's
+	// prompt_tokens_details.cached_tokens.
+	CachedTokens int
+	// UsageJSON, when set, replaces the final usage object as it is: a
+	// server whose counts are unusable.
+	UsageJSON string
 
 	Completions atomic.Int64 // completion requests seen
 	lastAuth    atomic.Value
@@ -95,12 +115,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !sleepUntil(r, start.Add(s.TTFT+time.Duration(max(s.Tokens-1, 0))*s.ITL)) {
 			return
 		}
-		text := `"text":"a b c"`
+		text, finish := `"text":"a b c"`, "length"
 		if chat {
-			text = `"message":{"role":"assistant","content":"a b c"}`
+			text, finish = s.message()
 		}
-		fmt.Fprintf(w, `{"choices":[{"index":0,%s,"finish_reason":"length"}],"usage":{"prompt_tokens":4,"completion_tokens":%d,"total_tokens":%d}}`,
-			text, s.Tokens, s.Tokens+4)
+		fmt.Fprintf(w, `{"choices":[{"index":0,%s,"finish_reason":%q}],"usage":%s}`, text, finish, s.usage(s.outputChunks()))
 		return
 	}
 	s.stream(w, r, chat, start)
@@ -117,7 +136,8 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, chat bool, start
 		fmt.Fprintf(w, "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]%s}\n\n", usage)
 	}
 	fl.Flush()
-	for i := 0; i < s.Tokens; i++ {
+	n := s.outputChunks()
+	for i := 0; i < n; i++ {
 		if !sleepUntil(r, start.Add(s.TTFT+time.Duration(i)*s.ITL)) {
 			return
 		}
@@ -129,11 +149,14 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, chat bool, start
 			text = ""
 		}
 		finish := "null"
-		if i == s.Tokens-1 {
+		if i == n-1 {
 			finish = `"length"`
+			if chat && s.ToolCalls > 0 {
+				finish = `"tool_calls"`
+			}
 		}
 		if chat {
-			fmt.Fprintf(w, "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":%q},\"finish_reason\":%s}]%s}\n\n", text, finish, usage)
+			fmt.Fprintf(w, "data: {\"choices\":[{\"index\":0,\"delta\":%s,\"finish_reason\":%s}]%s}\n\n", s.delta(i, text), finish, usage)
 		} else {
 			fmt.Fprintf(w, "data: {\"choices\":[{\"index\":0,\"text\":%q,\"finish_reason\":%s}]%s}\n\n", text, finish, usage)
 		}
@@ -142,7 +165,69 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, chat bool, start
 	if s.Fault == FaultNoDone {
 		return
 	}
-	fmt.Fprintf(w, "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":%d,\"total_tokens\":%d}}\n\ndata: [DONE]\n\n", s.Tokens, s.Tokens+4)
+	fmt.Fprintf(w, "data: {\"choices\":[],\"usage\":%s}\n\ndata: [DONE]\n\n", s.usage(n))
+}
+
+// outputChunks is how many chunks (tokens) an answer has: Tokens, or the
+// reasoning and two deltas per tool call when the answer calls tools.
+func (s *Server) outputChunks() int {
+	if s.ToolCalls > 0 {
+		return s.Reasoning + 2*s.ToolCalls
+	}
+	return s.Tokens
+}
+
+// delta is chat chunk i's delta: reasoning, a tool call's delta, or text.
+func (s *Server) delta(i int, text string) string {
+	switch {
+	case i < s.Reasoning:
+		if s.BothReasoningKeys {
+			return fmt.Sprintf(`{"reasoning":%q,"reasoning_content":%q}`, text, text)
+		}
+		return fmt.Sprintf(`{"reasoning_content":%q}`, text)
+	case s.ToolCalls > 0:
+		call := (i - s.Reasoning) / 2
+		if (i-s.Reasoning)%2 == 0 {
+			return fmt.Sprintf(`{"content":null,"tool_calls":[{"index":%d,"id":"call_%d","type":"function","function":{"name":"lookup","arguments":""}}]}`, call, call)
+		}
+		return fmt.Sprintf(`{"tool_calls":[{"index":%d,"function":{"arguments":"{\"key\": %d}"}}]}`, call, call)
+	}
+	return fmt.Sprintf(`{"role":"assistant","content":%q}`, text)
+}
+
+// message is a whole chat answer's message and finish reason.
+func (s *Server) message() (string, string) {
+	reasoning := ""
+	if s.Reasoning > 0 {
+		text := strings.Repeat(" tok", s.Reasoning)
+		reasoning = fmt.Sprintf(`,"reasoning_content":%q`, text)
+		if s.BothReasoningKeys {
+			reasoning += fmt.Sprintf(`,"reasoning":%q`, text)
+		}
+	}
+	if s.ToolCalls == 0 {
+		return `"message":{"role":"assistant","content":"a b c"` + reasoning + `}`, "length"
+	}
+	var calls []string
+	for c := range s.ToolCalls {
+		calls = append(calls, fmt.Sprintf(`{"id":"call_%d","type":"function","function":{"name":"lookup","arguments":"{\"key\": %d}"}}`, c, c))
+	}
+	return `"message":{"role":"assistant","content":null` + reasoning + `,"tool_calls":[` + strings.Join(calls, ",") + `]}`, "tool_calls"
+}
+
+// usage is the usage object of an answer of completion tokens.
+func (s *Server) usage(completion int) string {
+	if s.UsageJSON != "" {
+		return s.UsageJSON
+	}
+	u := fmt.Sprintf(`{"prompt_tokens":4,"completion_tokens":%d,"total_tokens":%d`, completion, completion+4)
+	if s.Reasoning > 0 {
+		u += fmt.Sprintf(`,"completion_tokens_details":{"reasoning_tokens":%d}`, s.Reasoning)
+	}
+	if s.CachedTokens > 0 {
+		u += fmt.Sprintf(`,"prompt_tokens_details":{"cached_tokens":%d}`, s.CachedTokens)
+	}
+	return u + "}"
 }
 
 // misbehave acts out a mid-stream fault; it reports whether the stream ends.
