@@ -28,6 +28,9 @@ type group struct {
 	TokensFromChunks int      `json:"tokens_from_chunks"`
 	ReqPerS          float64  `json:"req_per_s"`
 	TTFTMedian       *float64 `json:"ttft_median_ms"`
+	TTFOMedian       *float64 `json:"ttfo_median_ms"`
+	ReasoningTokens  int      `json:"reasoning_tokens"`
+	ToolCalls        int      `json:"tool_calls"`
 	ITLMedian        *float64 `json:"itl_median_ms"`
 	TPOTMedian       *float64 `json:"tpot_median_ms"`
 	LatencyMedian    *float64 `json:"latency_median_ms"`

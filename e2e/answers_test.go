@@ -1,0 +1,140 @@
+package e2e
+
+import (
+	"encoding/json"
+	"math"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"servebench/internal/openai/openaitest"
+	"servebench/internal/record"
+)
+
+// TestReasoningModel: against llmsim reasoning for N tokens, TTFT is the
+// first reasoning token and TTFO the first answer token, N x ITL later
+// (within 2 ms each request); the reasoning tokens come from usage, and
+// summarize reports TTFO beside TTFT. With both reasoning keys the
+// tokens are not doubled.
+//
+// A busy machine can delay one run's wake-ups by more than 2 ms, so a run
+// that misses is repeated, up to three times, as TestAccuracyAgainstLLMSim
+// does: the truth does not change, and a real error misses every time.
+func TestReasoningModel(t *testing.T) {
+	const n, itlMs, ttftMs = 8, 5.0, 20.0
+	for _, field := range []string{"reasoning", "both"} {
+		t.Run(field, func(t *testing.T) {
+			url := startSim(t, "--ttft", "20ms", "--itl", "5ms", "--reasoning-tokens", "8", "--reasoning-field", field)
+			var out string
+			for try := 1; ; try++ {
+				var stderr string
+				var code int
+				out, stderr, code = sh(t, time.Minute, "genload --url "+url+" --endpoint chat -n 6 --max-tokens 16 --ignore-eos -q")
+				if code != 0 {
+					t.Fatalf("exit %d: %s", code, stderr)
+				}
+				worst := 0.0
+				for _, r := range readRecords(t, strings.NewReader(out)) {
+					if !r.OK || r.TTFTMs == nil || r.TTFOMs == nil || r.OutputTokens != 16 || r.ReasoningTokens != n ||
+						r.ReasoningFrom != record.TokensFromUsage || len(r.ITLMs) != 15 {
+						t.Fatalf("record %+v", r)
+					}
+					worst = max(worst, math.Abs(*r.TTFOMs-*r.TTFTMs-n*itlMs))
+				}
+				t.Logf("%s, try %d: worst |ttfo - ttft - %d x itl| = %.3f ms", field, try, n, worst)
+				if worst <= 2 {
+					break
+				}
+				if try == 3 {
+					t.Fatalf("ttfo - ttft is %.3f ms off %d x itl, three runs in a row", worst, n)
+				}
+			}
+			sum, stderr, code := sh(t, time.Minute, "summarize --format json <<'EOF'\n"+out+"EOF")
+			if code != 0 {
+				t.Fatalf("summarize exit %d: %s", code, stderr)
+			}
+			g := parseSummary(t, sum).Groups[0]
+			near(t, "TTFT median", g.TTFTMedian, ttftMs, 2)
+			near(t, "TTFO median", g.TTFOMedian, ttftMs+n*itlMs, 2)
+			if g.ReasoningTokens != 6*n || g.OutputTokens != 6*16 {
+				t.Errorf("reasoning %d, output %d tokens", g.ReasoningTokens, g.OutputTokens)
+			}
+		})
+	}
+}
+
+// TestReasoningIndependent: the independent server's reasoning, both keys
+// and no usage: the reasoning chunks are counted once each.
+func TestReasoningIndependent(t *testing.T) {
+	fake := &openaitest.Server{Model: "m", TTFT: 10 * time.Millisecond, ITL: 5 * time.Millisecond, Tokens: 6, Reasoning: 4,
+		BothReasoningKeys: true, UsageJSON: "null"}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	out, stderr, code := sh(t, time.Minute, "genload --url "+srv.URL+"/v1/chat/completions -n 3 -q")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, r := range readRecords(t, strings.NewReader(out)) {
+		if !r.OK || r.OutputTokens != 6 || r.TokensFrom != record.TokensFromChunks || r.ReasoningTokens != 4 || r.ReasoningFrom != record.TokensFromChunks {
+			t.Fatalf("record %+v", r)
+		}
+		if d := *r.TTFOMs - *r.TTFTMs; d < 15 { // 20 ms apart on the server: a loaded machine may add, never remove
+			t.Errorf("ttfo - ttft = %.3f ms, want about 20", d)
+		}
+	}
+}
+
+// TestToolCallOnly: answers made only of tool calls (no content,
+// finish_reason tool_calls) are successes, streamed and whole, with their
+// calls counted; summarize totals them.
+func TestToolCallOnly(t *testing.T) {
+	fake := &openaitest.Server{Model: "m", TTFT: 5 * time.Millisecond, ITL: 2 * time.Millisecond, Tokens: 4, ToolCalls: 2}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	for _, stream := range []string{"", " --stream=false"} {
+		out, stderr, code := sh(t, time.Minute, "genload --url "+srv.URL+"/v1/chat/completions -n 3 -q"+stream+" | summarize --format json")
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", stream, code, stderr)
+		}
+		if g := parseSummary(t, out).Groups[0]; g.OK != 3 || g.Failed != 0 || g.ToolCalls != 6 {
+			t.Errorf("%s: group %+v", stream, g)
+		}
+	}
+}
+
+// TestRequestLog: llmsim's request log has one line per request genload
+// sent, with the body genload built and the API key redacted.
+func TestRequestLog(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "requests.jsonl")
+	url := startSim(t, "--ttft", "1ms", "--itl", "1ms", "--log-requests", log)
+	if _, stderr, code := sh(t, time.Minute, "genload --url "+url+" -n 4 --max-tokens 3 --api-key sk-e2e-secret -q >/dev/null"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	data, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) != 4 || strings.Contains(string(data), "sk-e2e-secret") {
+		t.Fatalf("request log:\n%s", data)
+	}
+	for _, l := range lines {
+		var req struct {
+			Path    string              `json:"path"`
+			Headers map[string][]string `json:"headers"`
+			Body    struct {
+				Stream    bool `json:"stream"`
+				MaxTokens int  `json:"max_tokens"`
+			} `json:"body"`
+		}
+		if err := json.Unmarshal([]byte(l), &req); err != nil {
+			t.Fatal(err)
+		}
+		if req.Path != "/v1/completions" || !req.Body.Stream || req.Body.MaxTokens != 3 || req.Headers["authorization"][0] != "[redacted]" {
+			t.Errorf("logged %s", l)
+		}
+	}
+}
