@@ -197,22 +197,21 @@ func protocolErr(format string, args ...any) error {
 }
 
 // readStream reads SSE events and takes the timings: TTFT at the first
-// chunk that carries generated output of any kind (reasoning, content or a
-// tool call; not vLLM's empty role chunk), TTFO at the first answer chunk
-// (content or a tool call), one ITL sample per gap between output chunks
-// of any kind, latency at the end of the stream. The first output chunk
-// lifts t's first-token deadline.
+// chunk that carries generated text (not vLLM's empty role chunk), one ITL
+// sample per gap between content chunks, latency at the end of the stream.
+// The first content chunk lifts t's first-token deadline.
 func (a *attempter) readStream(rec *record.Record, sr *openai.StreamReader, sent time.Time, t *try) error {
 	var last time.Time
-	var n outputCount
-	events := 0
+	chunks, events := 0, 0
 	var usage *openai.Usage
 	var usageBuf openai.Usage // usage points here: one copy, no allocation
+	var out outputCount       // the kinds of output among the chunks
 	for {
 		ev, err := sr.Next()
 		now := time.Now()
 		if err != nil {
-			finishTokens(rec, usage, &n)
+			finishTokens(rec, usage, chunks)
+			out.finish(rec, usage, chunks)
 			switch {
 			case errors.Is(err, io.EOF) && events == 0:
 				return protocolErr("no server-sent events in the response: does this server stream?")
@@ -227,31 +226,30 @@ func (a *attempter) readStream(rec *record.Record, sr *openai.StreamReader, sent
 		}
 		events++
 		if ev.Err != "" {
-			finishTokens(rec, usage, &n)
+			finishTokens(rec, usage, chunks)
+			out.finish(rec, usage, chunks)
 			return fmt.Errorf("error event in stream: %s", ev.Err)
 		}
 		if ev.Done {
 			break
 		}
+		// Output of any kind is content here, for TTFT, ITL and the counted
+		// tokens: text, reasoning and tool-call deltas alike. TTFO waits
+		// for the answer: text or a tool call, after any reasoning.
 		if ev.ContentBytes > 0 || ev.ReasoningBytes > 0 || ev.ToolCalls > 0 {
-			if n.chunks == 0 {
+			if chunks == 0 {
 				t.firstContent()
 				rec.TTFTMs = record.Float(record.Ms(now.Sub(sent)))
 			} else {
 				rec.ITLMs = append(rec.ITLMs, record.Ms(now.Sub(last)))
 			}
 			last = now
-			n.chunks++
+			chunks++
 		}
 		if (ev.ContentBytes > 0 || ev.ToolCalls > 0) && rec.TTFOMs == nil {
 			rec.TTFOMs = record.Float(record.Ms(now.Sub(sent)))
 		}
-		if ev.ReasoningBytes > 0 {
-			n.reasoning++
-		}
-		n.toolCalls += ev.ToolCalls
-		n.toolCallIDs += ev.ToolCallIDs
-		n.usageBad = n.usageBad || ev.UsageBad
+		out.add(&ev)
 		if ev.FinishReason != "" {
 			rec.FinishReason = ev.FinishReason
 		}
@@ -261,8 +259,9 @@ func (a *attempter) readStream(rec *record.Record, sr *openai.StreamReader, sent
 		}
 	}
 	rec.LatencyMs = record.Ms(time.Since(sent))
-	finishTokens(rec, usage, &n)
-	if n.chunks == 0 {
+	finishTokens(rec, usage, chunks)
+	out.finish(rec, usage, chunks)
+	if chunks == 0 {
 		return protocolErr("stream ended cleanly but carried no content, reasoning or tool call")
 	}
 	if err := checkCounts(rec); err != nil {
@@ -274,13 +273,21 @@ func (a *attempter) readStream(rec *record.Record, sr *openai.StreamReader, sent
 	return nil
 }
 
-// outputCount is what a stream's chunks add up to.
+// outputCount is what a stream's chunks add up to, beyond their number.
 type outputCount struct {
-	chunks      int  // chunks with output of any kind: one token each, as vLLM streams
-	reasoning   int  // of which carry reasoning
+	reasoning   int  // chunks that carry reasoning
 	toolCalls   int  // tool_calls entries
 	toolCallIDs int  // entries with an id: each opens a call
 	usageBad    bool // a usage block whose counts were unusable
+}
+
+func (n *outputCount) add(ev *openai.Event) {
+	if ev.ReasoningBytes > 0 {
+		n.reasoning++
+	}
+	n.toolCalls += ev.ToolCalls
+	n.toolCallIDs += ev.ToolCallIDs
+	n.usageBad = n.usageBad || ev.UsageBad
 }
 
 // calls is how many tool calls the stream made: the deltas that opened
@@ -293,27 +300,35 @@ func (n *outputCount) calls() int {
 	return n.toolCallIDs
 }
 
-// finishTokens fills the token counts: the server's usage when it sent a
-// usable one, else the number of output chunks (one token per chunk, as
-// vLLM streams), marked TokensFromBadUsage when the usage was unusable.
-// Reasoning tokens likewise: usage's details when sent, else the counted
-// reasoning chunks.
-func finishTokens(rec *record.Record, usage *openai.Usage, n *outputCount) {
+// finish completes what finishTokens wrote: counted chunks are marked
+// TokensFromBadUsage when the server's usage was unusable; reasoning
+// tokens come from usage's details when sent, else from the counted
+// reasoning chunks; cached tokens from usage; and the tool calls.
+func (n *outputCount) finish(rec *record.Record, usage *openai.Usage, chunks int) {
 	rec.ToolCalls = n.calls()
 	switch {
 	case usage != nil:
-		rec.PromptTokens, rec.OutputTokens, rec.TokensFrom = usage.PromptTokens, usage.CompletionTokens, record.TokensFromUsage
 		rec.CachedTokens = usage.CachedTokens
-	case n.chunks > 0 && n.usageBad:
-		rec.OutputTokens, rec.TokensFrom = n.chunks, record.TokensFromBadUsage
-	case n.chunks > 0:
-		rec.OutputTokens, rec.TokensFrom = n.chunks, record.TokensFromChunks
+	case chunks > 0 && n.usageBad:
+		rec.TokensFrom = record.TokensFromBadUsage
 	}
 	switch {
 	case usage != nil && usage.ReasoningSet:
 		rec.ReasoningTokens, rec.ReasoningFrom = usage.ReasoningTokens, record.TokensFromUsage
 	case n.reasoning > 0:
 		rec.ReasoningTokens, rec.ReasoningFrom = n.reasoning, record.TokensFromChunks
+	}
+}
+
+// finishTokens fills the token counts: the server's usage when it sent a
+// usable one, else the number of output chunks (one token per chunk, as
+// vLLM streams).
+func finishTokens(rec *record.Record, usage *openai.Usage, chunks int) {
+	switch {
+	case usage != nil:
+		rec.PromptTokens, rec.OutputTokens, rec.TokensFrom = usage.PromptTokens, usage.CompletionTokens, record.TokensFromUsage
+	case chunks > 0:
+		rec.OutputTokens, rec.TokensFrom = chunks, record.TokensFromChunks
 	}
 }
 
