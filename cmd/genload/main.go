@@ -83,16 +83,16 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			if err != nil {
 				return err
 			}
+			least, err := minSuccessRatio(c)
+			if err != nil {
+				return err
+			}
 			if path := c.String("cpuprofile"); path != "" {
 				stopProfile, err := profile(path)
 				if err != nil {
 					return err
 				}
 				defer stopProfile()
-			}
-			least, err := minSuccessRatio(c)
-			if err != nil {
-				return err
 			}
 			return genload(ctx, cfg, least, stdout, stderr)
 		},
