@@ -78,6 +78,13 @@ func (r Request) Body() ([]byte, error) {
 	return json.Marshal(doc)
 }
 
+// OwnFields are the body fields genload sets from its own settings and
+// writes into the records (model, prompt or messages, max_tokens,
+// ignore_eos, stream): extras may add to a body, never change these, or
+// the records would say what was not sent. stream_options is not among
+// them: extras merge into it.
+var OwnFields = []string{"model", "prompt", "messages", "max_tokens", "ignore_eos", "stream"}
+
 // Merge deep-merges over into dst: objects merge key by key, recursively;
 // anything else in over (a number, a string, an array, null) replaces
 // what dst has. JSON merge-patch's rule (RFC 7396) without its "null
