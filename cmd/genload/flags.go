@@ -4,9 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"strings"
 
+	"github.com/urfave/cli/v2"
+
+	"servebench/internal/cmdline"
 	"servebench/internal/load"
+	"servebench/internal/openai"
 	"servebench/internal/setting"
 )
 
@@ -61,4 +66,38 @@ func worded(err error, cfg *load.Config) error {
 		}
 	}
 	return err
+}
+
+// extraBody is what every request body gets besides genload's own fields:
+// --extra-body, then the sampling flags given (they win), nil when none.
+func extraBody(c *cli.Context) (map[string]any, error) {
+	extra := map[string]any{}
+	if v := c.String("extra-body"); v != "" {
+		data := []byte(v)
+		if file, ok := strings.CutPrefix(v, "@"); ok {
+			var err error
+			if data, err = os.ReadFile(file); err != nil {
+				return nil, cmdline.Usagef("--extra-body: %w", err)
+			}
+		}
+		obj, err := openai.ParseObject(data)
+		if err != nil {
+			return nil, cmdline.Usagef("--extra-body: %v (give a JSON object, such as '{\"temperature\":0}', or @FILE)", err)
+		}
+		for _, k := range openai.OwnFields {
+			if _, ok := obj[k]; ok {
+				return nil, cmdline.Usagef("--extra-body sets %q, which genload sets and records itself: use its flag (--model, --prompt..., --max-tokens, --ignore-eos, --stream)", k)
+			}
+		}
+		extra = obj
+	}
+	for flag, key := range map[string]string{"temperature": "temperature", "top-p": "top_p", "top-k": "top_k", "sampling-seed": "seed"} {
+		if c.IsSet(flag) {
+			extra[key] = c.Value(flag)
+		}
+	}
+	if len(extra) == 0 {
+		return nil, nil
+	}
+	return extra, nil
 }

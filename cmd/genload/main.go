@@ -55,6 +55,11 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			&cli.IntFlag{Name: "max-tokens", Value: 128, Usage: "max_tokens of each request (0: not sent)"},
 			&cli.BoolFlag{Name: "ignore-eos", Usage: "ask the server to generate exactly max-tokens (vLLM's ignore_eos)"},
 			&cli.BoolFlag{Name: "stream", Value: true, Usage: "stream the responses (--stream=false for whole responses)"},
+			&cli.StringFlag{Name: "extra-body", Usage: "JSON object (or @FILE) deep-merged into every request body, e.g. '{\"chat_template_kwargs\":{\"enable_thinking\":false}}'"},
+			&cli.Float64Flag{Name: "temperature", Usage: "the requests' temperature (not sent unless given)"},
+			&cli.Float64Flag{Name: "top-p", Usage: "the requests' top_p (not sent unless given)"},
+			&cli.IntFlag{Name: "top-k", Usage: "the requests' top_k, vLLM's extension (not sent unless given)"},
+			&cli.Int64Flag{Name: "sampling-seed", Usage: "the requests' seed, for reproducible sampling (not sent unless given; --seed is genload's own)"},
 			&cli.IntFlag{Name: "requests", Aliases: []string{"n"}, Value: 10, Usage: "measured requests per load point"},
 			&cli.DurationFlag{Name: "duration", Usage: "measure for this long per load point instead of --requests (both: whichever ends first)"},
 			&cli.StringFlag{Name: "concurrency", Aliases: []string{"c"}, Value: "1", Usage: "closed loop: requests in flight (1 = serial); a list 1,2,4,8 sweeps"},
@@ -83,16 +88,16 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			if err != nil {
 				return err
 			}
+			least, err := minSuccessRatio(c)
+			if err != nil {
+				return err
+			}
 			if path := c.String("cpuprofile"); path != "" {
 				stopProfile, err := profile(path)
 				if err != nil {
 					return err
 				}
 				defer stopProfile()
-			}
-			least, err := minSuccessRatio(c)
-			if err != nil {
-				return err
 			}
 			return genload(ctx, cfg, least, stdout, stderr)
 		},
@@ -123,6 +128,9 @@ func config(c *cli.Context, stderr io.Writer) (*load.Config, error) {
 		return nil, err
 	}
 	cfg.APIKey, cfg.TLS = conn.APIKey, conn.TLS
+	if cfg.ExtraBody, err = extraBody(c); err != nil {
+		return nil, err
+	}
 	if c.IsSet("duration") && !c.IsSet("requests") {
 		cfg.Requests = 0 // the duration alone ends each load point
 	}

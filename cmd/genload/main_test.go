@@ -3,9 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -153,6 +157,76 @@ func TestFailuresCannotBeMissed(t *testing.T) {
 	} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+}
+
+// bodies serves llmsim's engine and keeps every completion request's body.
+func bodies(t *testing.T) (url string, got func() []map[string]any) {
+	t.Helper()
+	var mu sync.Mutex
+	var seen []map[string]any
+	h := sim.New(func() sim.Config {
+		c := sim.DefaultConfig()
+		c.TTFT, c.ITL, c.Quiet = time.Millisecond, time.Millisecond, true
+		return c
+	}())
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			data, _ := io.ReadAll(r.Body)
+			var b map[string]any
+			if err := json.Unmarshal(data, &b); err != nil {
+				t.Errorf("body %s: %v", data, err)
+			}
+			mu.Lock()
+			seen = append(seen, b)
+			mu.Unlock()
+			r.Body = io.NopCloser(bytes.NewReader(data))
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, func() []map[string]any { mu.Lock(); defer mu.Unlock(); return slices.Clone(seen) }
+}
+
+// TestExtraBody: --extra-body, the sampling flags and a prompt line's own
+// fields reach the body, merged in that order; genload's own fields stay
+// its own.
+func TestExtraBody(t *testing.T) {
+	url, got := bodies(t)
+	file := filepath.Join(t.TempDir(), "tools.jsonl")
+	line := `{"messages":[{"role":"user","content":"weather in Paris?"}],"tools":[{"type":"function","function":{"name":"get_weather"}}],"temperature":0.1}` + "\n"
+	if err := os.WriteFile(file, []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := genloadRun(context.Background(), "--url", url, "--endpoint", "chat", "-n", "2", "--max-tokens", "4", "--prompt-file", file,
+		"--extra-body", `{"chat_template_kwargs":{"enable_thinking":false},"stream_options":{"continuous_usage_stats":true},"temperature":0.9}`,
+		"--temperature", "0.5", "--top-k", "20", "--sampling-seed", "7")
+	if code != cmdline.ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	bs := got()
+	if len(bs) != 2 {
+		t.Fatalf("%d bodies", len(bs))
+	}
+	b := bs[0]
+	kwargs, _ := b["chat_template_kwargs"].(map[string]any)
+	opts, _ := b["stream_options"].(map[string]any)
+	if kwargs["enable_thinking"] != false || opts["include_usage"] != true || opts["continuous_usage_stats"] != true ||
+		b["temperature"] != 0.1 || b["top_k"] != 20.0 || b["seed"] != 7.0 || b["tools"] == nil || b["max_tokens"] != 4.0 || b["model"] != sim.DefaultModel {
+		t.Errorf("body %v", b)
+	}
+	for _, tt := range []struct {
+		args   []string
+		stderr string
+	}{
+		{[]string{"--extra-body", "[1]"}, "--extra-body: not a JSON object"},
+		{[]string{"--extra-body", `{"max_tokens":5}`}, `--extra-body sets "max_tokens", which genload sets and records itself`},
+		{[]string{"--extra-body", "@/nonexistent.json"}, "--extra-body: open /nonexistent.json"},
+	} {
+		_, errOut, code := genloadRun(context.Background(), append([]string{"--url", url}, tt.args...)...)
+		if code != cmdline.ExitUsage || !strings.Contains(errOut, tt.stderr) {
+			t.Errorf("%v: exit %d, stderr %q", tt.args, code, errOut)
 		}
 	}
 }

@@ -37,6 +37,10 @@ type Item struct {
 	Messages []openai.Message
 	// MaxTokens is this request's max_tokens; 0 = the run's --max-tokens.
 	MaxTokens int
+	// Extra are the body fields of a prompt-file line that genload does not
+	// interpret (tools, response_format, ...), sent as they are; nil when
+	// none.
+	Extra map[string]any `json:",omitempty"`
 	// PromptWords is how many words were generated, or counted in the
 	// prompt or all message contents, shared prefix included. It stands in
 	// for the prompt's tokens until the server's usage gives the true count.

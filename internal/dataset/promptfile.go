@@ -114,7 +114,37 @@ func parseLine(line string) (it Item, ok bool, err error) {
 		}
 		it.MaxTokens = *pl.MaxTokens
 	}
+	if it.Extra, err = passThrough(line); err != nil {
+		return Item{}, false, err
+	}
 	return it, true, nil
+}
+
+// ownFields are the keys of a prompt-file line that genload interprets;
+// every other key passes through into that request's body.
+var ownFields = []string{"prompt", "messages", "max_tokens"}
+
+// passThrough is what a line adds to its request's body: every key
+// besides ownFields (tools, tool_choice, response_format,
+// chat_template_kwargs, sampling parameters), numbers as written; nil when
+// there is none.
+func passThrough(line string) (map[string]any, error) {
+	obj, err := openai.ParseObject([]byte(line))
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range ownFields {
+		delete(obj, k)
+	}
+	for _, k := range openai.OwnFields { // the rest of genload's own: the run's to set
+		if _, ok := obj[k]; ok {
+			return nil, fmt.Errorf("%q is the run's to set (genload's flags), not a line's", k)
+		}
+	}
+	if len(obj) == 0 {
+		return nil, nil
+	}
+	return obj, nil
 }
 
 // checkMessages asks for a role on every message and at least one user

@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -135,4 +136,24 @@ func FuzzParseLine(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestPassThrough: a line's fields beyond prompt, messages and max_tokens
+// go to its request as they are; the run's own fields are refused.
+func TestPassThrough(t *testing.T) {
+	it, ok, err := parseLine(`{"messages":[{"role":"user","content":"weather?"}],"tools":[{"type":"function","function":{"name":"get_weather"}}],"tool_choice":"auto","seed":12345678901234567}`)
+	if err != nil || !ok {
+		t.Fatal(err)
+	}
+	if len(it.Extra) != 3 || it.Extra["tool_choice"] != "auto" || it.Extra["seed"].(json.Number).String() != "12345678901234567" {
+		t.Errorf("extra %v", it.Extra)
+	}
+	if it, _, _ := parseLine(`{"prompt":"p","max_tokens":3}`); it.Extra != nil {
+		t.Errorf("a line without extra fields has Extra %v", it.Extra)
+	}
+	for _, bad := range []string{`{"prompt":"p","model":"m"}`, `{"prompt":"p","stream":false}`} {
+		if _, _, err := parseLine(bad); err == nil || !strings.Contains(err.Error(), "the run's to set") {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
 }

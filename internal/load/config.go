@@ -36,6 +36,10 @@ type Config struct {
 	MaxTokens int // 0 = not sent: the server's default
 	IgnoreEOS bool
 	Stream    bool
+	// ExtraBody is deep-merged into every request body after genload's own
+	// fields (sampling parameters, chat_template_kwargs, ...); a prompt
+	// line's own extra fields merge after it. nil when none.
+	ExtraBody map[string]any
 
 	// Load points, run in turn: closed loop at each of Concurrencies, or
 	// open loop at each of Rates (req/s) with at most MaxConcurrency in

@@ -36,6 +36,12 @@ func (p *prompter) next() (*Prompt, error) {
 	}
 	req := openai.Request{Endpoint: p.cfg.Endpoint, Model: p.cfg.Model, Prompt: it.Prompt, Messages: it.Messages,
 		MaxTokens: maxTokens, IgnoreEOS: p.cfg.IgnoreEOS, Stream: p.cfg.Stream}
+	// The run's extras first, then the line's: the more specific wins.
+	for _, extra := range []map[string]any{p.cfg.ExtraBody, it.Extra} {
+		if extra != nil {
+			req.Extra = append(req.Extra, extra)
+		}
+	}
 	body, err := req.Body()
 	if err != nil {
 		return nil, err
@@ -48,6 +54,6 @@ func (p *prompter) next() (*Prompt, error) {
 // same text (compared by length first, so distinct synthetic prompts cost
 // little) and the same limits.
 func sameItem(a, b dataset.Item) bool {
-	return a.MaxTokens == b.MaxTokens && len(a.Messages) == 0 && len(b.Messages) == 0 &&
+	return a.MaxTokens == b.MaxTokens && len(a.Messages) == 0 && len(b.Messages) == 0 && a.Extra == nil && b.Extra == nil &&
 		len(a.Prompt) == len(b.Prompt) && a.Prompt == b.Prompt
 }

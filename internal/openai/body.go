@@ -1,7 +1,9 @@
 package openai
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -22,6 +24,10 @@ type Request struct {
 	MaxTokens int       // 0: not sent (the server's default applies)
 	IgnoreEOS bool      // vLLM's extension: generate exactly MaxTokens
 	Stream    bool
+	// Extra are JSON objects deep-merged into the body after genload's own
+	// fields, in order, each winning over what came before (see Merge):
+	// sampling parameters, tools, response_format, chat_template_kwargs.
+	Extra []map[string]any
 }
 
 type streamOptions struct {
@@ -58,5 +64,62 @@ func (r Request) Body() ([]byte, error) {
 	if r.Stream {
 		b.StreamOptions = &streamOptions{IncludeUsage: true}
 	}
-	return json.Marshal(b)
+	data, err := json.Marshal(b)
+	if err != nil || len(r.Extra) == 0 {
+		return data, err
+	}
+	doc, err := ParseObject(data)
+	if err != nil {
+		return nil, err
+	}
+	for _, extra := range r.Extra {
+		Merge(doc, extra)
+	}
+	return json.Marshal(doc)
+}
+
+// OwnFields are the body fields genload sets from its own settings and
+// writes into the records (model, prompt or messages, max_tokens,
+// ignore_eos, stream): extras may add to a body, never change these, or
+// the records would say what was not sent. stream_options is not among
+// them: extras merge into it.
+var OwnFields = []string{"model", "prompt", "messages", "max_tokens", "ignore_eos", "stream"}
+
+// Merge deep-merges over into dst: objects merge key by key, recursively;
+// anything else in over (a number, a string, an array, null) replaces
+// what dst has. JSON merge-patch's rule (RFC 7396) without its "null
+// deletes": a null is sent as null.
+func Merge(dst, over map[string]any) {
+	for k, v := range over {
+		if sub, ok := v.(map[string]any); ok {
+			if into, ok := dst[k].(map[string]any); ok {
+				Merge(into, sub)
+				continue
+			}
+			copied := map[string]any{}
+			Merge(copied, sub)
+			dst[k] = copied
+			continue
+		}
+		dst[k] = v
+	}
+}
+
+// ParseObject reads a JSON object such as --extra-body's, keeping numbers
+// as they were written (json.Number) so that a seed or a large integer is
+// sent exactly.
+func ParseObject(data []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil {
+		return nil, fmt.Errorf("not a JSON object: %w", err)
+	}
+	if obj == nil {
+		return nil, errors.New("not a JSON object: null")
+	}
+	if rest := bytes.Trim(data[dec.InputOffset():], " \t\r\n"); len(rest) > 0 { // JSON's whitespace only
+		return nil, fmt.Errorf("not one JSON object: %q follows it", Clip(string(rest)))
+	}
+	return obj, nil
 }
