@@ -138,3 +138,26 @@ func TestRequestLog(t *testing.T) {
 		}
 	}
 }
+
+// TestToolCallsFromLLMSim: requests that offer tools (through
+// --extra-body) get llmsim's vLLM-shaped tool calls at --tool-call-rate 1,
+// streamed and whole: successes with one call each, TTFO at the call's
+// first delta after the reasoning.
+func TestToolCallsFromLLMSim(t *testing.T) {
+	url := startSim(t, "--ttft", "5ms", "--itl", "2ms", "--tool-call-rate", "1", "--reasoning-tokens", "2")
+	tools := `{"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object"}}}]}`
+	for _, stream := range []string{"", " --stream=false"} {
+		out, stderr, code := sh(t, time.Minute, "genload --url "+url+" --endpoint chat -n 3 --max-tokens 6 --ignore-eos -q --extra-body "+quote(tools)+stream)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		for _, r := range readRecords(t, strings.NewReader(out)) {
+			if !r.OK || r.ToolCalls != 1 || r.FinishReason != "tool_calls" || r.OutputTokens != 6 || r.ReasoningTokens != 2 {
+				t.Fatalf("%q: record %+v", stream, r)
+			}
+			if stream == "" && (r.TTFOMs == nil || *r.TTFOMs-*r.TTFTMs < 3) {
+				t.Errorf("ttft %v ttfo %v: the call starts after 2 reasoning tokens, 4 ms", r.TTFTMs, r.TTFOMs)
+			}
+		}
+	}
+}
