@@ -122,6 +122,11 @@ func TestRunInProcess(t *testing.T) {
 		{[]string{"--oversize-mib", "0"}, cmdline.ExitUsage, "--oversize-mib must be in 1.."},
 		{[]string{"extra"}, cmdline.ExitUsage, "unexpected argument"},
 		{[]string{"--nope"}, cmdline.ExitUsage, "see --help"},
+		{[]string{"--reasoning-tokens-range", "9-3"}, cmdline.ExitUsage, `--reasoning-tokens-range: "9-3": want LO-HI`},
+		{[]string{"--reasoning-tokens", "2", "--reasoning-tokens-range", "1-3"}, cmdline.ExitUsage, "exclude each other"},
+		{[]string{"--reasoning-tokens", "-1"}, cmdline.ExitUsage, "reasoning-tokens must not be negative"},
+		{[]string{"--reasoning-field", "thoughts"}, cmdline.ExitUsage, "reasoning-field must be reasoning, reasoning_content or both"},
+		{[]string{"--tool-call-rate", "1.5"}, cmdline.ExitUsage, "tool-call-rate must be in [0, 1]"},
 	}
 	for _, tt := range tests {
 		var out, errOut strings.Builder

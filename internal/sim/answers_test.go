@@ -164,3 +164,21 @@ func TestRequestLog(t *testing.T) {
 		t.Errorf("log %s", log.String())
 	}
 }
+
+// TestReasoningRange: with a range, each request reasons for a seeded
+// number of tokens within it, the same for the same seed and arrival.
+func TestReasoningRange(t *testing.T) {
+	cfg := Config{ReasoningTokens: 2, ReasoningTokensMax: 5, Seed: 3}
+	s, again := New(cfg), New(cfg)
+	seen := map[int]bool{}
+	for seq := range uint64(200) {
+		n := s.reasoningTokens(seq)
+		if n < 2 || n > 5 || n != again.reasoningTokens(seq) {
+			t.Fatalf("request %d: %d reasoning tokens", seq, n)
+		}
+		seen[n] = true
+	}
+	if len(seen) != 4 {
+		t.Errorf("drawn %v, want each of 2..5", seen)
+	}
+}

@@ -161,7 +161,7 @@ const toolSeed = 0x7f4a7c159e3779b9
 // request offers tools and the --tool-call-rate draw (seeded, per arrival)
 // picks it, a call of the first tool instead of text.
 func (s *Server) answerKind(p *plan, tools []toolJSON) {
-	if s.cfg.ReasoningTokens > 0 {
+	if s.cfg.ReasoningTokens > 0 || s.cfg.ReasoningTokensMax > 0 {
 		p.reasons = true
 		p.reasoning = min(s.reasoningTokens(p.seq), p.n)
 		p.reasoningField = s.cfg.ReasoningField
