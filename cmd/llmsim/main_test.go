@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -140,4 +141,24 @@ func TestRunInProcess(t *testing.T) {
 	if code := run(ctx, []string{"llmsim", "--addr", "127.0.0.1:0"}, nil, io.Discard, &errOut); code != cmdline.ExitOK || !strings.Contains(errOut.String(), "llmsim: serving") {
 		t.Errorf("serve then stop: exit %d, stderr %q", code, errOut.String())
 	}
+}
+
+// FuzzParseRange: --reasoning-tokens-range never panics, and what it
+// accepts is a range LO <= HI of non-negative counts that reads back.
+func FuzzParseRange(f *testing.F) {
+	for _, s := range []string{"8-64", "0-0", "9-3", "-1-2", "1--2", "a-b", "", "-", "3", "99999999999999999999-1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		lo, hi, err := parseRange(spec)
+		if err != nil {
+			return
+		}
+		if lo < 0 || hi < lo {
+			t.Fatalf("%q: accepted %d-%d", spec, lo, hi)
+		}
+		if lo2, hi2, err := parseRange(strconv.Itoa(lo) + "-" + strconv.Itoa(hi)); err != nil || lo2 != lo || hi2 != hi {
+			t.Fatalf("%q: %d-%d does not read back: %v", spec, lo, hi, err)
+		}
+	})
 }
