@@ -220,3 +220,19 @@ func TestClientLagWarning(t *testing.T) {
 		t.Errorf("closed loop warnings %q", g.Warnings)
 	}
 }
+
+// TestTotalsSaturate: records are input; counts no genload writes (past
+// 2^31-1, which it refuses as protocol) must not wrap a total negative.
+func TestTotalsSaturate(t *testing.T) {
+	a, b := okRecord("r", 0, 50), okRecord("r", 1, 50)
+	a.OutputTokens, b.OutputTokens = math.MaxInt-3, 10
+	a.ReasoningTokens, b.ReasoningTokens = math.MaxInt, 1
+	a.CachedTokens, a.ToolCalls, b.ToolCalls = 7, 1, 2
+	g := summarizeRecords([]float64{50}, a, b)[0]
+	if g.OutputTokens != math.MaxInt || g.ReasoningTokens != math.MaxInt || g.CachedTokens != 7 || g.ToolCalls != 3 {
+		t.Errorf("totals %d %d %d %d", g.OutputTokens, g.ReasoningTokens, g.CachedTokens, g.ToolCalls)
+	}
+	if g.TotalTokPerS <= 0 || g.OutputTokPerS <= 0 {
+		t.Errorf("throughput %v %v", g.TotalTokPerS, g.OutputTokPerS)
+	}
+}
