@@ -31,11 +31,20 @@ type chunkInfo struct {
 // two to the same results.
 func parseChunk(data []byte) (chunkInfo, error) {
 	var c chunkInfo
-	s := &scanner{jsonscan.New(data)}
-	if s.chunk(&c) {
-		return c, nil
+	err := parseChunkTo(data, &c)
+	return c, err
+}
+
+// parseChunkTo is parseChunk into *c, which must be zero: the stream
+// reader's per-token path, without copying the result.
+func parseChunkTo(data []byte, c *chunkInfo) error {
+	s := scanner{jsonscan.New(data)}
+	if s.chunk(c) {
+		return nil
 	}
-	return parseChunkJSON(data)
+	var err error
+	*c, err = parseChunkJSON(data)
+	return err
 }
 
 // parseChunkJSON is the reference: encoding/json into a fresh chunkJSON.

@@ -54,6 +54,7 @@ var ErrMalformed = errors.New("malformed")
 type StreamReader struct {
 	br    *bufio.Reader
 	usage Usage
+	chunk chunkInfo // the chunk being parsed, reused
 }
 
 // NewStreamReader reads events from r.
@@ -124,8 +125,9 @@ func (s *StreamReader) parse(data []byte) (Event, error) {
 	if bytes.Equal(data, doneData) {
 		return Event{Done: true}, nil
 	}
-	c, err := parseChunk(data)
-	if err != nil {
+	c := &s.chunk
+	*c = chunkInfo{}
+	if err := parseChunkTo(data, c); err != nil {
 		return Event{}, fmt.Errorf("%w chunk: %v: %s", ErrMalformed, err, Clip(string(data)))
 	}
 	if c.errorSet || c.objectError {
