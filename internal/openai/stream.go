@@ -54,7 +54,6 @@ var ErrMalformed = errors.New("malformed")
 type StreamReader struct {
 	br    *bufio.Reader
 	usage Usage
-	chunk chunkInfo // the chunk being parsed, reused
 }
 
 // NewStreamReader reads events from r.
@@ -125,8 +124,8 @@ func (s *StreamReader) parse(data []byte) (Event, error) {
 	if bytes.Equal(data, doneData) {
 		return Event{Done: true}, nil
 	}
-	c := &s.chunk
-	*c = chunkInfo{}
+	var chunk chunkInfo
+	c := &chunk
 	if err := parseChunkTo(data, c); err != nil {
 		return Event{}, fmt.Errorf("%w chunk: %v: %s", ErrMalformed, err, Clip(string(data)))
 	}
