@@ -100,3 +100,24 @@ func TestUnusableUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestToolCallCount: calls are counted by the deltas' index (so a server
+// that repeats the id in every delta is not counted a call per delta),
+// bounded by the deltas, else by the ids, else one.
+func TestToolCallCount(t *testing.T) {
+	for _, tt := range []struct {
+		n    outputCount
+		want int
+	}{
+		{outputCount{toolCalls: 6, toolCallIDs: 6, indexes: 1}, 1}, // the id repeated in every delta of one call
+		{outputCount{toolCalls: 6, toolCallIDs: 2, indexes: 2}, 2}, // vLLM, OpenAI: two calls
+		{outputCount{toolCalls: 2, indexes: 9}, 2},                 // an index past the deltas
+		{outputCount{toolCalls: 3, toolCallIDs: 3}, 3},             // ids, no index
+		{outputCount{toolCalls: 3}, 1},                             // neither
+		{outputCount{}, 0},
+	} {
+		if got := tt.n.calls(); got != tt.want {
+			t.Errorf("%+v: %d calls, want %d", tt.n, got, tt.want)
+		}
+	}
+}

@@ -278,6 +278,7 @@ type outputCount struct {
 	reasoning   int  // chunks that carry reasoning
 	toolCalls   int  // tool_calls entries
 	toolCallIDs int  // entries with an id: each opens a call
+	indexes     int  // 1 + the largest index of the entries (0: none)
 	usageBad    bool // a usage block whose counts were unusable
 }
 
@@ -287,14 +288,19 @@ func (n *outputCount) add(ev *openai.Event) {
 	}
 	n.toolCalls += ev.ToolCalls
 	n.toolCallIDs += ev.ToolCallIDs
+	n.indexes = max(n.indexes, ev.ToolCallIndex)
 	n.usageBad = n.usageBad || ev.UsageBad
 }
 
-// calls is how many tool calls the stream made: the deltas that opened
-// one (with an id, as vLLM and OpenAI send it), or one call when a server
-// sent tool-call deltas without ids.
+// calls is how many tool calls the stream made: by the deltas' index
+// (required by the API, and the same for every delta of a call) when they
+// have one, bounded by the number of deltas (each call has one at least);
+// else the deltas that opened a call with an id; else one call.
 func (n *outputCount) calls() int {
-	if n.toolCallIDs == 0 && n.toolCalls > 0 {
+	switch {
+	case n.indexes > 0:
+		return min(n.indexes, n.toolCalls)
+	case n.toolCallIDs == 0 && n.toolCalls > 0:
 		return 1
 	}
 	return n.toolCallIDs

@@ -2,6 +2,7 @@ package openai
 
 import (
 	"encoding/json"
+	"math"
 	"strconv"
 
 	"servebench/internal/jsonscan"
@@ -13,6 +14,7 @@ type chunkInfo struct {
 	reasoningBytes int    // reasoning text: reasoning, else reasoning_content (never both)
 	toolCalls      int    // tool_calls entries: a streamed call's deltas, or a message's calls
 	toolCallIDs    int    // of those, the entries with an id: a call's first delta
+	toolCallIndex  int    // 1 + the largest usable "index" of those entries; 0 for none
 	finishReason   string // the last non-empty finish_reason of its choices
 	usage          Usage
 	hasUsage       bool // a usage object (not null) was present
@@ -65,6 +67,10 @@ func parseChunkJSON(data []byte) (chunkInfo, error) {
 			for _, tc := range t.ToolCalls {
 				if tc.ID != "" {
 					c.toolCallIDs++
+				}
+				var i int
+				if rawCount(tc.Index, &i, nil) && len(tc.Index) > 0 && string(tc.Index) != "null" && i < math.MaxInt {
+					c.toolCallIndex = max(c.toolCallIndex, i+1)
 				}
 			}
 		}
@@ -165,7 +171,8 @@ type textsJSON struct {
 // delta carries the id (with the type and function name), the others
 // only argument fragments.
 type toolCallJSON struct {
-	ID string `json:"id"`
+	ID    string          `json:"id"`
+	Index json.RawMessage `json:"index"` // an unusable one (not an integer >= 0) is ignored
 }
 
 type choiceJSON struct {
@@ -267,7 +274,7 @@ func (s *scanner) stringLenOrNull(n *int) bool {
 
 // texts is what a choice's text, delta and message add up to.
 type texts struct {
-	content, reasoning, toolCalls, toolCallIDs int
+	content, reasoning, toolCalls, toolCallIDs, toolCallIndex int
 }
 
 func (s *scanner) choice(c *chunkInfo) bool {
@@ -316,6 +323,7 @@ func (s *scanner) choice(c *chunkInfo) bool {
 	c.reasoningBytes += t.reasoning
 	c.toolCalls += t.toolCalls
 	c.toolCallIDs += t.toolCallIDs
+	c.toolCallIndex = max(c.toolCallIndex, t.toolCallIndex)
 	if finish != "" {
 		c.finishReason = finish
 	}
@@ -385,6 +393,15 @@ func (s *scanner) toolCall(t *texts) bool {
 				n := 0
 				if n, ok = s.StringLen(); n > 0 {
 					t.toolCallIDs++
+				}
+			}
+		case "index":
+			if ok = keys.first(1); ok && !s.Null() {
+				i := 0
+				if i, ok = s.Int(); ok && i >= 0 && i < math.MaxInt {
+					t.toolCallIndex = max(t.toolCallIndex, i+1)
+				} else {
+					ok = false // not an integer >= 0: the reference ignores it
 				}
 			}
 		default:

@@ -34,9 +34,11 @@ type Event struct {
 	// reasoning_content: never the two added).
 	ReasoningBytes int
 	// ToolCalls counts its tool_calls entries; ToolCallIDs those with an
-	// id, which open a call (the later deltas carry argument fragments).
-	ToolCalls, ToolCallIDs int
-	FinishReason           string
+	// id, which open a call (the later deltas carry argument fragments);
+	// ToolCallIndex is 1 + the largest "index" among them (0: none), the
+	// calls a stream has made so far.
+	ToolCalls, ToolCallIDs, ToolCallIndex int
+	FinishReason                          string
 	// Usage is set when the chunk carries real counts. Ollama sends an
 	// all-zero usage on every chunk; those are ignored. UsageBad marks a
 	// usage whose counts are unusable (floats, strings, past int64).
@@ -137,7 +139,7 @@ func (s *StreamReader) parse(data []byte) (Event, error) {
 		return Event{Err: msg}, nil
 	}
 	ev := Event{ContentBytes: c.contentBytes, ReasoningBytes: c.reasoningBytes, ToolCalls: c.toolCalls,
-		ToolCallIDs: c.toolCallIDs, FinishReason: c.finishReason, UsageBad: c.usageBad}
+		ToolCallIDs: c.toolCallIDs, ToolCallIndex: c.toolCallIndex, FinishReason: c.finishReason, UsageBad: c.usageBad}
 	if c.hasUsage && !c.usageBad && (c.usage.CompletionTokens > 0 || c.usage.PromptTokens > 0) {
 		s.usage = c.usage
 		ev.Usage = &s.usage
