@@ -242,7 +242,7 @@ func hover(t *testing.T, tab context.Context, id string) {
 		el.scrollIntoView({block: "center"});
 		const r = el.getBoundingClientRect(), x = r.x + r.width / 2, y = r.y + r.height / 2;
 		const top = document.elementFromPoint(x, y);
-		return {X: x, Y: y, Tip: top && top.getAttribute("data-tip") || ""};
+		return {X: x, Y: y, Tip: top && top.classList.contains("pt") && top.querySelector("title").textContent || ""};
 	})()`))
 	if err != nil {
 		t.Fatal(err)

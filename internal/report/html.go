@@ -117,23 +117,50 @@ func htmlWarnings(b *strings.Builder, h *HTML) {
 	b.WriteString("</ul></section>\n")
 }
 
-// htmlRuns says what was run: per run its model, server, endpoint, load
-// points, start and duration.
+// htmlRuns says what was run: a row per run with its model, server,
+// endpoint, load points, start, measured time and requests.
 func htmlRuns(b *strings.Builder, h *HTML) {
 	b.WriteString("<section id=\"runs\"><h2>What was run</h2>\n")
 	for i := range h.Sides {
 		s := &h.Sides[i]
 		fmt.Fprintf(b, "<table class=\"runs\"><caption>%d records read, %d bad lines%s</caption>\n", s.Report.Records, s.Report.BadLines, esc(sideTitle(s)))
-		b.WriteString("<tr><th>run id</th><th>load point</th><th>model</th><th>server</th><th>endpoint</th><th>max tokens</th><th>started (UTC)</th><th>duration s</th><th>warmup</th></tr>\n")
-		for j := range s.Report.Groups {
-			g := &s.Report.Groups[j]
+		b.WriteString("<tr><th>run id</th><th>model</th><th>server</th><th>endpoint</th><th>max tokens</th><th>load points</th><th>started (UTC)</th><th>measured s</th><th>requests</th><th>warmup</th></tr>\n")
+		for _, run := range runsOf(s.Report.Groups) {
+			g := run[0]
 			mode := map[bool]string{true: "streaming", false: "not streaming"}[g.Stream]
-			fmt.Fprintf(b, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s (%s)</td><td class=\"n\">%d</td><td>%s</td><td class=\"n\">%s</td><td class=\"n\">%d</td></tr>\n",
-				esc(g.RunID), esc(g.Point.String()), esc(orDash(g.Model)), esc(orDash(g.Server)), esc(orDash(g.Endpoint)), mode, g.MaxTokens, instantText(g.StartTime), num(g.DurationS, 2), g.Warmup)
+			var points []string
+			duration, requests, warmup := 0.0, 0, 0
+			for _, pg := range run {
+				points = append(points, pointName(pg))
+				if !math.IsNaN(pg.DurationS) {
+					duration += pg.DurationS
+				}
+				requests += pg.Requests
+				warmup += pg.Warmup
+			}
+			fmt.Fprintf(b, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s (%s)</td><td class=\"n\">%d</td><td>%s</td><td>%s</td><td class=\"n\">%.2f</td><td class=\"n\">%d</td><td class=\"n\">%d</td></tr>\n",
+				esc(g.RunID), esc(orDash(g.Model)), esc(orDash(g.Server)), esc(orDash(g.Endpoint)), mode, g.MaxTokens, esc(strings.Join(points, ", ")), instantText(g.StartTime), duration, requests, warmup)
 		}
 		b.WriteString("</table>\n")
 	}
 	b.WriteString("</section>\n")
+}
+
+// runsOf groups the load points by run, in the order the runs start.
+func runsOf(groups []summary.Group) [][]*summary.Group {
+	var runs [][]*summary.Group
+	index := map[string]int{}
+	for i := range groups {
+		g := &groups[i]
+		j, ok := index[g.RunID]
+		if !ok {
+			j = len(runs)
+			index[g.RunID] = j
+			runs = append(runs, nil)
+		}
+		runs[j] = append(runs[j], g)
+	}
+	return runs
 }
 
 // htmlHeadline is the answer-first table of one side: a row per load point.
@@ -190,7 +217,7 @@ func htmlComparison(b *strings.Builder, res *compare.Result) {
 		fmt.Fprintf(b, "<tr><td>%s</td><td>%d vs %d</td><td class=\"verdict %s\">%s</td><td>%s</td></tr>\n",
 			esc(t.Point.String()), t.OldRuns, t.NewRuns, verdictClass(verdict), esc(verdict), esc(changes))
 	}
-	b.WriteString("</table>\n")
+	b.WriteString("</table>\n<div class=\"cmpgrid\">\n")
 	for i := range res.Tables {
 		t := &res.Tables[i]
 		test := "per-run test"
@@ -206,12 +233,12 @@ func htmlComparison(b *strings.Builder, res *compare.Result) {
 			if len(r.Crossed) > 0 {
 				class = "regression"
 			}
-			fmt.Fprintf(b, "<tr class=\"%s\"><td>%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"verdict\">%s</td></tr>\n",
+			fmt.Fprintf(b, "<tr class=\"%s\"><td>%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"delta\">%s</td><td class=\"verdict\">%s</td></tr>\n",
 				class, esc(r.Metric.Name), esc(estimateText(r, r.Old)), esc(estimateText(r, r.New)), esc(changeText(r)), esc(v))
 		}
 		b.WriteString("</table>\n")
 	}
-	b.WriteString("</section>\n")
+	b.WriteString("</div></section>\n")
 }
 
 func verdictClass(v string) string {
@@ -420,6 +447,7 @@ tr.failed td{color:var(--bad)}
 .warnings h2{border:none}
 .worse,.regression,tr.worse td.verdict{color:var(--bad);font-weight:600}.better,tr.better td.verdict{color:var(--good);font-weight:600}
 tr.regression td{background:var(--warn-bg)}
+.cmpgrid{display:grid;grid-template-columns:repeat(auto-fill,minmax(34em,1fr));gap:0 1em;align-items:start}.cmpgrid table{margin-top:0}.cmpgrid td.n{white-space:nowrap}td.delta{text-align:right}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:1em}
 figure{margin:0}svg.chart{width:100%;height:auto;font-size:11px;fill:var(--fg)}
 svg .axis line{stroke:var(--fg)}svg .axis line.grid{stroke:var(--grid)}svg .ctitle{font-size:13px;font-weight:600}
@@ -429,13 +457,14 @@ code{word-break:break-all}
 @media print{#tip,.hint{display:none}figure,table{break-inside:avoid}body{max-width:none}}
 `
 
-// htmlScript shows a point's value in a tooltip beside the pointer. The
-// <title> of every point says the same without it.
+// htmlScript shows a point's value (its <title>, which a browser shows on
+// hover without the script, only later and smaller) in a tooltip beside
+// the pointer.
 const htmlScript = `
 (function(){
   var tip=document.getElementById("tip");
   document.querySelectorAll("svg .pt").forEach(function(el){
-    el.addEventListener("mouseenter",function(e){tip.textContent=el.getAttribute("data-tip");tip.hidden=false;move(e);});
+    el.addEventListener("mouseenter",function(e){tip.textContent=el.querySelector("title").textContent;tip.hidden=false;move(e);});
     el.addEventListener("mousemove",move);
     el.addEventListener("mouseleave",function(){tip.hidden=true;});
   });

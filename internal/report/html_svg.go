@@ -118,7 +118,7 @@ func line(b *strings.Builder, s chartSeries, colour string, px, py func(float64)
 		if !markers {
 			r = 2.5
 		}
-		fmt.Fprintf(b, `<circle class="pt" cx="%.1f" cy="%.1f" r="%.1f" fill="%s" data-tip="%s"><title>%s</title></circle>`, x, y, r, colour, esc(s.tips[i]), esc(s.tips[i]))
+		fmt.Fprintf(b, `<circle class="pt" cx="%.1f" cy="%.1f" r="%.1f" fill="%s"><title>%s</title></circle>`, x, y, r, colour, esc(s.tips[i]))
 		if i < len(s.labels) && s.labels[i] != "" && free(placed, x, y) {
 			placed = append(placed, [2]float64{x, y})
 			anchor, dx := "start", 5.0
@@ -150,8 +150,8 @@ func bars(b *strings.Builder, s chartSeries, colour string, px, py func(float64)
 			continue
 		}
 		x0, x1 := px(s.xs[i]-width/2), px(s.xs[i]+width/2)
-		fmt.Fprintf(b, `<rect class="pt" x="%.1f" y="%.1f" width="%.1f" height="%.1f" data-tip="%s"><title>%s</title></rect>`,
-			math.Max(padL, x0), py(s.ys[i]), math.Max(0.5, x1-math.Max(padL, x0)), py(0)-py(s.ys[i]), esc(s.tips[i]), esc(s.tips[i]))
+		fmt.Fprintf(b, `<rect class="pt" x="%.1f" y="%.1f" width="%.1f" height="%.1f"><title>%s</title></rect>`,
+			math.Max(padL, x0), py(s.ys[i]), math.Max(0.5, x1-math.Max(padL, x0)), py(0)-py(s.ys[i]), esc(s.tips[i]))
 	}
 	b.WriteString("</g>")
 }
