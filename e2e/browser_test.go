@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
@@ -116,6 +117,7 @@ summarize --html compare.html --fail-on 'ttft_median_ms>+10%%' --baseline base.j
 				t.Fatal(err)
 			}
 			t.Logf("screenshot: %s", png)
+			checkWithoutScript(t, browser, file, len(c.charts))
 			if c.name == "compare" && *updateDocs {
 				writeDocsExample(t, file, shot)
 			}
@@ -294,6 +296,29 @@ func checkVerdictCells(t *testing.T, tab context.Context, textFile string) {
 	}
 	if checked < 10 {
 		t.Errorf("only %d comparison rows checked", checked)
+	}
+}
+
+// checkWithoutScript opens file with JavaScript off: the tables and the
+// charts are all there, each point still carrying its value (a <title>).
+func checkWithoutScript(t *testing.T, browser context.Context, file string, charts int) {
+	t.Helper()
+	tab, cancel := chromedp.NewContext(browser)
+	defer cancel()
+	if _, err := chromedp.Call(tab, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(tab, chromedp.Navigate("file://"+file)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := chromedp.Run(tab, chromedp.Evaluate[[]int](`[document.querySelectorAll("svg.chart").length,
+		[...document.querySelectorAll("svg.chart")].filter(s => s.getBoundingClientRect().height > 100 && s.querySelector(".pt title")).length,
+		document.querySelectorAll("table.headline tr").length]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0] != charts || got[1] != charts || got[2] < 3 {
+		t.Errorf("without JavaScript: %d charts, %d drawn with point values, %d table rows; want %d, %d, at least 3", got[0], got[1], got[2], charts, charts)
 	}
 }
 

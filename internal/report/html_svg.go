@@ -35,7 +35,7 @@ const (
 )
 
 // seriesColours are readable on light and dark backgrounds.
-var seriesColours = []string{"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"}
+var seriesColours = []string{"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#393b79", "#ad494a"}
 
 // svg draws c. Both axes start at zero, so that a spread of 0.3 ms looks
 // like 0.3 ms; ticks carry as many decimals as their step needs to differ.
