@@ -60,7 +60,8 @@ func browserOut(t *testing.T) string {
 // load point with failures, a sweep, two sweeps compared) and opens each
 // in headless Chromium, driven over the DevTools protocol with chromedp:
 // no console error, no network request but the file itself, every chart
-// drawn and not empty, hovering a point shows its exact value, and in the
+// drawn and not empty, hovering a point shows its exact value, dark and
+// print styles apply, the page reads with JavaScript off, and in the
 // comparison every verdict and delta cell reads as summarize --baseline
 // prints it. A screenshot of each report is written to browserOut.
 func TestBrowserReports(t *testing.T) {
@@ -219,6 +220,7 @@ func openReport(t *testing.T, browser context.Context, file string, wantCharts, 
 		t.Errorf("charts %v, want %v", ids, wantCharts)
 	}
 	hover(t, tab, wantCharts[len(wantCharts)-1])
+	checkMedia(t, tab)
 	if compareText != "" {
 		checkVerdictCells(t, tab, compareText)
 	}
@@ -296,6 +298,34 @@ func checkVerdictCells(t *testing.T, tab context.Context, textFile string) {
 	}
 	if checked < 10 {
 		t.Errorf("only %d comparison rows checked", checked)
+	}
+}
+
+// checkMedia checks the page follows a dark colour scheme and hides the
+// tooltip on paper, then puts the light screen back for the screenshot.
+func checkMedia(t *testing.T, tab context.Context) {
+	t.Helper()
+	for _, m := range []struct {
+		media, scheme, js, want string
+	}{
+		{"screen", "dark", `getComputedStyle(document.body).backgroundColor`, "rgb(22, 22, 22)"},
+		{"screen", "light", `getComputedStyle(document.body).backgroundColor`, "rgb(255, 255, 255)"},
+		{"print", "light", `getComputedStyle(document.getElementById("tip")).display + " " + getComputedStyle(document.querySelector(".hint")).display`, "none none"},
+	} {
+		params := emulation.SetEmulatedMediaParams{Media: m.media, Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: m.scheme}}}
+		if _, err := chromedp.Call(tab, emulation.SetEmulatedMedia, params); err != nil {
+			t.Fatal(err)
+		}
+		got, err := chromedp.Run(tab, chromedp.Evaluate[string](m.js))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != m.want {
+			t.Errorf("%s, %s: %s = %q, want %q", m.media, m.scheme, m.js, got, m.want)
+		}
+	}
+	if _, err := chromedp.Call(tab, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}); err != nil {
+		t.Fatal(err)
 	}
 }
 
