@@ -258,8 +258,9 @@ type htmlSeries struct {
 }
 
 // htmlSeriesOf names every group of every side: by load point (and run
-// when two would read the same), prefixed by the side in a comparison.
-func htmlSeriesOf(h *HTML) []htmlSeries {
+// when two would read the same), prefixed by the side in a comparison;
+// pooled says the runs of each load point were pooled (pooledSeries).
+func htmlSeriesOf(h *HTML) (series []htmlSeries, pooled bool) {
 	var out []htmlSeries
 	for i := range h.Sides {
 		s := &h.Sides[i]
@@ -272,14 +273,62 @@ func htmlSeriesOf(h *HTML) []htmlSeries {
 			out = append(out, htmlSeries{name, &s.Report.Groups[j]})
 		}
 	}
+	if len(out) > len(seriesColours) {
+		return pooledSeries(h), true
+	}
+	return out, false
+}
+
+// pooledSeries is a line per side and load point, its runs' samples
+// pooled, for inputs with more runs than colours (a cron history): the
+// lines stay tellable apart and the page stays small. The tables keep a
+// row per run.
+func pooledSeries(h *HTML) []htmlSeries {
+	var out []htmlSeries
+	for i := range h.Sides {
+		s := &h.Sides[i]
+		base := len(out) // this side's first line
+		index := map[summary.Point]int{}
+		var runs []int
+		for j := range s.Report.Groups {
+			g := &s.Report.Groups[j]
+			k, ok := index[g.Point]
+			if !ok {
+				k = len(runs)
+				index[g.Point] = k
+				out = append(out, htmlSeries{g: &summary.Group{Point: g.Point}})
+				runs = append(runs, 0)
+			}
+			p := out[base+k].g
+			for m := range p.Samples {
+				p.Samples[m] = append(p.Samples[m], g.Samples[m]...)
+			}
+			runs[k]++
+		}
+		for k, n := range runs {
+			p := out[base+k].g
+			for m := range p.Samples {
+				slices.Sort(p.Samples[m])
+			}
+			name := fmt.Sprintf("%s (%d runs)", pointName(p), n)
+			if s.Name != "" {
+				name = s.Name + " " + name
+			}
+			out[base+k].name = name
+		}
+	}
 	return out
 }
 
 // htmlCharts draws the TTFT and latency CDFs, the ITL histogram and, when a
 // side has several load points, the throughput-latency curve.
 func htmlCharts(b *strings.Builder, h *HTML) {
-	all := htmlSeriesOf(h)
-	b.WriteString("<section id=\"charts\"><h2>Pictures</h2><p class=\"hint\">Hover a point for its exact value.</p><div class=\"charts\">\n")
+	all, pooled := htmlSeriesOf(h)
+	b.WriteString("<section id=\"charts\"><h2>Pictures</h2><p class=\"hint\">Hover a point for its exact value.</p>\n")
+	if pooled {
+		b.WriteString("<p>More runs than colours: each line pools the runs of one load point.</p>\n")
+	}
+	b.WriteString("<div class=\"charts\">\n")
 	charts := []chart{
 		cdfChart("ttft-cdf", "TTFT: cumulative distribution", "TTFT ms", all, summary.TTFT),
 		cdfChart("latency-cdf", "Latency: cumulative distribution", "end-to-end latency ms", all, summary.Latency),
@@ -390,6 +439,10 @@ func sweepChart(h *HTML) (chart, bool) {
 			}
 			c.series = append(c.series, cs)
 		}
+	}
+	if n := len(seriesColours); len(c.series) > n {
+		c.series = c.series[len(c.series)-n:] // a history of sweeps: the newest
+		c.title += fmt.Sprintf(", the last %d sweeps", n)
 	}
 	return c, len(c.series) > 0
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -111,4 +112,31 @@ func TestHTMLComparisonVerdicts(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestHTMLHistoryPooled: a history of 200 runs of two load points draws a
+// line per load point, its runs pooled, and the page stays small; the
+// table keeps a row per run.
+func TestHTMLHistoryPooled(t *testing.T) {
+	rep := &summary.Report{Percentiles: []float64{50, 99}}
+	for i := range 200 {
+		g := htmlGroup(1+i%2, 1000)
+		g.RunID = fmt.Sprintf("20261201T%06dZ-%06x", i, i)
+		rep.Groups = append(rep.Groups, g)
+	}
+	var b strings.Builder
+	if err := WriteHTML(&b, &HTML{Sides: []HTMLSide{{Report: rep}}}); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	if !strings.Contains(page, "sweep c=1 (100 runs)") || !strings.Contains(page, "each line pools the runs") {
+		t.Error("the runs are not pooled per load point")
+	}
+	if n := strings.Count(page, "<polyline"); n != 2*2 {
+		t.Errorf("%d CDF lines, want 2 a chart", n)
+	}
+	if len(page) > 2<<20 {
+		t.Errorf("page of %d bytes", len(page))
+	}
+	checkTicks(t, page)
 }
