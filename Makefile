@@ -12,7 +12,7 @@ BENCH_FLAGS ?=
 # runs out mid-input (seen here on FuzzReadShareGPT), a false failure.
 FUZZTIME ?= 50000x
 
-.PHONY: all build test bench clean fuzz lint test-real perf perf-scale perf-go
+.PHONY: all build test test-browser bench clean fuzz lint test-real perf perf-scale perf-go
 all: build
 
 build:
@@ -25,7 +25,15 @@ test: lint
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /e2e)
 	# The end-to-end tests time real servers to the millisecond: run them
 	# alone, after the unit tests, so that nothing else competes for the CPU.
+	# TestBrowserReports needs Chromium and skips without it: say so.
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || test -n "$$SERVEBENCH_CHROMIUM" || \
+		echo "chromium not installed: the HTML report's browser test (e2e TestBrowserReports) will skip (apt-get install chromium)"
 	$(GO) test -count=1 ./e2e
+
+# The HTML report in headless Chromium alone, verbose: the screenshots'
+# paths are in its log (make test runs it too).
+test-browser:
+	$(GO) test -count=1 -v -run TestBrowserReports ./e2e
 
 bench: build
 	scripts/run_benchmarks.sh $(if $(SERVEBENCH_URL),--url "$(SERVEBENCH_URL)",--sim) $(BENCH_FLAGS)

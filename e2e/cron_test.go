@@ -113,6 +113,15 @@ func TestConcurrentSuiteRuns(t *testing.T) {
 	for _, p := range plots {
 		checkPNG(t, p)
 	}
+	reports, _ := filepath.Glob(filepath.Join(results, "reports", "*.html"))
+	if len(reports) != 3 {
+		t.Errorf("HTML reports %v, want one per run", reports)
+	}
+	for _, p := range reports {
+		if page, _ := os.ReadFile(p); !strings.HasPrefix(string(page), "<!DOCTYPE html>") || !strings.Contains(string(page), `id="ttft-cdf"`) {
+			t.Errorf("%s is not a report", p)
+		}
+	}
 }
 
 func readCSV(t *testing.T, path string) [][]string {
@@ -183,6 +192,13 @@ func TestCronBaseline(t *testing.T) {
 	}
 	if _, err := os.Stat(baseline); err != nil {
 		t.Error("the baseline was pruned")
+	}
+	// With --baseline the run's HTML report is the comparison's.
+	reports, _ := filepath.Glob(filepath.Join(results, "reports", "*.html"))
+	if len(reports) == 0 {
+		t.Error("no HTML report")
+	} else if page, _ := os.ReadFile(reports[len(reports)-1]); !strings.Contains(string(page), `id="comparison"`) {
+		t.Errorf("%s has no comparison", reports[len(reports)-1])
 	}
 	empty := filepath.Join(t.TempDir(), "empty.jsonl")
 	if err := os.WriteFile(empty, nil, 0o600); err != nil {

@@ -62,7 +62,7 @@ func TestRunBenchmarksScript(t *testing.T) {
 			t.Errorf("run %d: last line %q", i, last)
 		}
 		for _, want := range []string{"results: report " + results + "/benchmark_results.log", "results: CSV " + results + "/benchmarks.csv",
-			"results: records " + results + "/raw/", "results: plot " + results + "/plots/"} {
+			"results: records " + results + "/raw/", "results: plot " + results + "/plots/", "results: HTML report " + results + "/reports/"} {
 			if !strings.Contains(stderr, want) {
 				t.Errorf("run %d: stderr lacks %q:\n%s", i, want, stderr)
 			}

@@ -7,7 +7,8 @@
 #                                    test appended to benchmarks.csv, a timestamped
 #                                    block appended to benchmark_results.log, the
 #                                    raw JSON lines kept under raw/, a picture
-#                                    of the run under plots/.
+#                                    of the run under plots/, a page to share
+#                                    (self-contained HTML) under reports/.
 #                                ->  with --baseline: summarize compares the run
 #                                    with the baseline's runs and appends what
 #                                    regressed to benchmark_results.log.
@@ -93,7 +94,7 @@ usage: run_benchmarks.sh [options]
   --fail-on LIMITS         what counts as a regression (env SERVEBENCH_FAIL_ON; default
                            '$fail_on')
   --cron                   for crontab: no colour, no report on stdout, old raw files pruned
-  --keep-raw N             keep the newest N raw files and N plots, delete older ones; 0 keeps
+  --keep-raw N             keep the newest N raw files, plots and HTML reports, delete older; 0 keeps
                            all (env SERVEBENCH_KEEP_RAW; default 0, with --cron 200)
 
 Environment: every variable read is prefixed SERVEBENCH_ (as listed above).
@@ -175,7 +176,7 @@ log() {
 	printf '[%s] %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2
 }
 
-if ! mkdir_err=$(mkdir -p "$results/raw" "$results/plots" 2>&1); then
+if ! mkdir_err=$(mkdir -p "$results/raw" "$results/plots" "$results/reports" 2>&1); then
 	printf 'run_benchmarks.sh: cannot create the results folder %s: %s\n' "$results" "${mkdir_err%%$'\n'*}" >&2
 	exit "$EXIT_FAILURE"
 fi
@@ -288,6 +289,11 @@ report() {
 }
 
 plot=$results/plots/$stamp.png
+# The HTML report: of the runs, or with --baseline of the comparison (which
+# shows both sides' runs too), written once either way.
+html=$results/reports/$stamp.html
+html_runs=(--html "$html")
+if [ -n "$baseline" ]; then html_runs=(); fi
 # A CSV written by an older summarize has other columns, and summarize
 # refuses to mix them: start a new file and keep the old one beside it.
 if [ -s "$csv" ]; then
@@ -298,16 +304,16 @@ if [ -s "$csv" ]; then
 		log "$csv had other columns (an older version wrote it): moved to $old, starting a new one"
 	fi
 fi
-log "summarizing into $csv, $logfile and $plot"
+log "summarizing into $csv, $logfile, $plot and $html"
 # stdout gets the answer (--brief: one table row per load point); the log
 # file keeps the full blocks.
-report "$bin/summarize" --brief --csv "$csv" --log "$logfile" --plot "$plot" "${raws[@]}" || exit "$EXIT_FAILURE"
+report "$bin/summarize" --brief --csv "$csv" --log "$logfile" --plot "$plot" "${html_runs[@]}" "${raws[@]}" || exit "$EXIT_FAILURE"
 
 regressed=0
 if [ -n "$baseline" ]; then
 	log "comparing with the baseline $baseline (--fail-on '$fail_on')"
 	rc=0
-	report "$bin/summarize" --baseline "$baseline" --fail-on "$fail_on" --log "$logfile" "${raws[@]}" || rc=$?
+	report "$bin/summarize" --baseline "$baseline" --fail-on "$fail_on" --log "$logfile" --html "$html" "${raws[@]}" || rc=$?
 	case "$rc" in
 	0) log "no regression against $baseline" ;;
 	"$EXIT_REGRESSION")
@@ -333,6 +339,7 @@ prune() {
 }
 prune "$results/raw" '[0-9]*T[0-9]*Z-*.jsonl'
 prune "$results/plots" '[0-9]*T[0-9]*Z-*.png'
+prune "$results/reports" '[0-9]*T[0-9]*Z-*.html'
 
 # Where everything went, then the verdict in one line: the last lines are
 # what a person (or cron mail) reads first.
@@ -340,6 +347,7 @@ log "results: report $logfile (this run's blocks appended)"
 log "results: CSV $csv (one row per load point appended)"
 log "results: records ${raws[*]}"
 if [ -f "$plot" ]; then log "results: plot $plot"; fi
+if [ -f "$html" ]; then log "results: HTML report $html (one file to share)"; fi
 tests="${#raws[@]} tests"
 against=""
 if [ -n "$baseline" ]; then against=" against $baseline"; fi

@@ -130,6 +130,7 @@ func summarizeScale(args []string) error {
 	rounds := fs.Int("rounds", 3, "summarize runs")
 	format := fs.String("format", "text", "summarize --format")
 	keep := fs.String("keep", "", "keep the records file here (default: a temporary file, removed)")
+	html := fs.Bool("html", false, "also write summarize --html and report the page's size")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -158,7 +159,11 @@ func summarizeScale(args []string) error {
 	var rss int64
 	var cpu []float64
 	for i := range *rounds {
-		cmd := exec.Command(filepath.Join(*bin, "summarize"), "--format", *format, file)
+		cmdArgs := []string{"--format", *format, file}
+		if *html {
+			cmdArgs = append(cmdArgs, "--html", filepath.Join(dir, "report.html"))
+		}
+		cmd := exec.Command(filepath.Join(*bin, "summarize"), cmdArgs...)
 		cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
 		u, err := measure(cmd)
 		if err != nil {
@@ -168,6 +173,13 @@ func summarizeScale(args []string) error {
 		cpu = append(cpu, u.CPU().Seconds())
 		rss = max(rss, u.MaxRSS)
 		fmt.Fprintf(os.Stderr, "perf: summarize run %d: %.2fs wall, %.2fs CPU, peak RSS %.0f MiB\n", i+1, u.Wall.Seconds(), u.CPU().Seconds(), mib(u.MaxRSS))
+	}
+	if *html {
+		page, err := os.Stat(filepath.Join(dir, "report.html"))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "perf: summarize --html page of %d records: %d bytes (%.0f KiB)\n", *n, page.Size(), float64(page.Size())/1024)
 	}
 	fmt.Println("records,file_mib,itl_per_record,runs,wall_s_median,cpu_s_median,max_rss_mib")
 	fmt.Printf("%d,%.0f,%d,%d,%.2f,%.2f,%.0f\n", *n, mib(st.Size()), *tokens-1, *runs, median(walls), median(cpu), mib(rss))

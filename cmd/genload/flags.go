@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -26,6 +27,26 @@ var fieldFlags = map[string]string{
 	"Warmup": "--warmup", "MaxTokens": "--max-tokens", "FirstTokenTimeout": "--first-token-timeout", "Grace": "--grace",
 	"Concurrencies": "--concurrency", "Rates": "--request-rate", "MaxConcurrency": "--max-concurrency",
 	"Arrival": "--arrival", "Burstiness": "--burstiness", "RampUp": "--ramp-up",
+	"Models": "--model", "ModelMix": "--model-mix",
+}
+
+// models reads --model: one id, or a comma-separated list to mix.
+func models(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, m := range strings.Split(s, ",") {
+		m = strings.TrimSpace(m)
+		switch {
+		case m == "":
+			return nil, cmdline.Usagef("--model %q: an empty name in the list", s)
+		case slices.Contains(out, m):
+			return nil, cmdline.Usagef("--model %q names %s twice (weigh it with --model-mix instead)", s, m)
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // parseList reads a comma-separated list of load points ("1,2,4,8") given

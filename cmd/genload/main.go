@@ -41,7 +41,8 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			"\nFailed requests are data: they are written as records and change the exit code only with --min-success-ratio.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "url", Value: "http://localhost:8000", Usage: "server base URL; a trailing /v1 or a full endpoint path is accepted", EnvVars: []string{"SERVEBENCH_URL"}},
-			&cli.StringFlag{Name: "model", Usage: "model id (default: the first one /v1/models lists); checked against that list before sending"},
+			&cli.StringFlag{Name: "model", Usage: "model id (default: the first one /v1/models lists), or a list a,b,c mixed by --model-mix; checked against /v1/models before sending"},
+			&cli.StringFlag{Name: "model-mix", Usage: "with several models: round-robin (default), random (seeded), or weights such as a=3,b=1 (exact shares)"},
 			&cli.BoolFlag{Name: "no-model-check", Usage: "send to --model even when /v1/models does not list it (a gateway's unlisted alias)"},
 			&cli.StringFlag{Name: "endpoint", Usage: "completions or chat (default: from --url, else completions)"},
 			&cli.StringFlag{Name: "prompt", Usage: "the prompt sent with every request"},
@@ -112,7 +113,7 @@ func config(c *cli.Context, stderr io.Writer) (*load.Config, error) {
 		return nil, cmdline.Usagef("unexpected arguments %q", c.Args().Slice())
 	}
 	cfg := &load.Config{
-		URL: c.String("url"), Model: c.String("model"), Endpoint: c.String("endpoint"), CheckModel: !c.Bool("no-model-check"),
+		URL: c.String("url"), Endpoint: c.String("endpoint"), CheckModel: !c.Bool("no-model-check"), ModelMix: c.String("model-mix"),
 		MaxTokens: c.Int("max-tokens"), IgnoreEOS: c.Bool("ignore-eos"), Stream: c.Bool("stream"),
 		Requests: c.Int("requests"), Duration: c.Duration("duration"), Warmup: c.Int("warmup"),
 		MaxConcurrency: c.Int("max-concurrency"), Arrival: c.String("arrival"), Burstiness: c.Float64("burstiness"),
@@ -122,6 +123,13 @@ func config(c *cli.Context, stderr io.Writer) (*load.Config, error) {
 		Label: c.String("label"), RunID: c.String("run-id"), Quiet: c.Bool("quiet"),
 		Progress: cmdline.IsTerminal(stderr) || c.Bool("progress"), ProgressLines: !cmdline.IsTerminal(stderr),
 		ProgressEvery: c.Duration("progress-every"), Color: cmdline.UseColor(stderr),
+	}
+	var err error
+	if cfg.Models, err = models(c.String("model")); err != nil {
+		return nil, err
+	}
+	if len(cfg.Models) == 1 {
+		cfg.Model, cfg.Models = cfg.Models[0], nil
 	}
 	conn, err := cmdline.ConnFrom(c)
 	if err != nil {

@@ -18,11 +18,13 @@ import (
 // threshold was crossed, ExitRegression.
 func compareSides(stdout, stderr io.Writer, stdin io.Reader, cfg config, p *plan) error {
 	var groups [2][]summary.Group
+	var ins [2]*input
 	for i, sd := range p.sides {
 		var err error
-		if groups[i], err = readSide(stderr, stdin, sd, cfg.Strict, p.percentiles); err != nil {
+		if ins[i], err = readSide(stderr, stdin, sd, cfg.Strict, p.percentiles); err != nil {
 			return err
 		}
+		groups[i] = ins[i].Groups
 	}
 	res := compare.Compare(groups[0], groups[1], compare.Options{
 		Old: p.sides[0].name, New: p.sides[1].name, OldFrom: p.sides[0].from(), NewFrom: p.sides[1].from(),
@@ -34,15 +36,23 @@ func compareSides(stdout, stderr io.Writer, stdin io.Reader, cfg config, p *plan
 	if len(res.Tables) == 0 {
 		return fmt.Errorf("nothing to compare: %s and %s share no load point (label, concurrency, rate)", p.sides[0].name, p.sides[1].name)
 	}
-	if err := writeComparison(stdout, stderr, res, cfg, p, groups); err != nil {
+	var sides []report.HTMLSide
+	for i, in := range ins {
+		sides = append(sides, report.HTMLSide{Name: p.sides[i].name, From: p.sides[i].from(), Report: &in.Report, Failures: in.failures})
+	}
+	page, err := renderHTML(cfg.HTML, sides, res)
+	if err != nil {
+		return err
+	}
+	if err := writeComparison(stdout, stderr, res, cfg, p, groups, page); err != nil {
 		return err
 	}
 	return regressionGate(stderr, res, cfg.FailOn)
 }
 
 // readSide reads the files of one side and summarizes its groups with
-// their samples, which the comparison tests.
-func readSide(stderr io.Writer, stdin io.Reader, sd side, strict bool, ps []float64) ([]summary.Group, error) {
+// their samples, which the comparison tests (in the input's Report).
+func readSide(stderr io.Writer, stdin io.Reader, sd side, strict bool, ps []float64) (*input, error) {
 	in, err := read(stderr, stdin, sd.files)
 	if err != nil {
 		return nil, err
@@ -50,12 +60,14 @@ func readSide(stderr io.Writer, stdin io.Reader, sd side, strict bool, ps []floa
 	if err := checkInput(in, strict, sd.name+" ("+sd.from()+")"); err != nil {
 		return nil, err
 	}
-	return in.agg.Sampled(ps), nil
+	in.Percentiles = ps
+	in.Groups = in.agg.Sampled(ps)
+	return in, nil
 }
 
-// writeComparison renders the comparison for stdout, writes the plot and
-// the log block, and only then stdout.
-func writeComparison(stdout, stderr io.Writer, res *compare.Result, cfg config, p *plan, groups [2][]summary.Group) error {
+// writeComparison renders the comparison for stdout, writes the plot, the
+// HTML page and the log block, and only then stdout.
+func writeComparison(stdout, stderr io.Writer, res *compare.Result, cfg config, p *plan, groups [2][]summary.Group, page []byte) error {
 	out, err := renderComparison(res, p.format, cmdline.UseColor(stdout))
 	if err != nil {
 		return err
@@ -69,6 +81,9 @@ func writeComparison(stdout, stderr io.Writer, res *compare.Result, cfg config, 
 		if err != nil {
 			return err
 		}
+	}
+	if err := writeHTML(cfg.HTML, page); err != nil {
+		return err
 	}
 	if cfg.LogFile != "" {
 		if err := report.AppendLog(cfg.LogFile, report.CompareLogBlock(res, now())); err != nil {

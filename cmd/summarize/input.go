@@ -19,6 +19,7 @@ const maxBadLineMessages = 20
 type input struct {
 	summary.Report
 	agg          *summary.Aggregator
+	failures     failureMessages // for --html
 	schemaWarned bool
 }
 
@@ -26,7 +27,7 @@ type input struct {
 // reports bad lines on stderr, the first maxBadLineMessages of them in
 // full: a bad line is data about the input, not a reason to stop.
 func read(stderr io.Writer, stdin io.Reader, files []string, opts ...summary.Option) (*input, error) {
-	in := &input{agg: summary.NewAggregator(opts...)}
+	in := &input{agg: summary.NewAggregator(opts...), failures: failureMessages{}}
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
@@ -66,6 +67,7 @@ func (in *input) readFile(stderr io.Writer, stdin io.Reader, name string) error 
 			in.newerSchema(stderr, label, rd.Line(), rec.Schema)
 		}
 		in.agg.Add(rec)
+		in.failures.add(rec)
 	}
 	if err := rd.Err(); err != nil {
 		return fmt.Errorf("read %s: %w", label, err)

@@ -72,6 +72,7 @@ func run(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Wr
 			&cli.StringFlag{Name: "csv", Usage: "also append one row per group to `FILE` (header only when new)", Destination: &cfg.CSVFile},
 			&cli.StringFlag{Name: "log", Usage: "also append a timestamped text report to `FILE`", Destination: &cfg.LogFile},
 			&cli.StringFlag{Name: "plot", Usage: "also draw latency CDFs, an ITL histogram and sweep curves into `FILE` (.png or .svg)", Destination: &cfg.Plot},
+			&cli.StringFlag{Name: "html", Usage: "also write a self-contained HTML report (tables, warnings, charts, failures) to `FILE`", Destination: &cfg.HTML},
 			&cli.StringSliceFlag{Name: "baseline", Usage: "compare the runs in `FILE` (repeatable) with the files given (or stdin)"},
 			&cli.StringFlag{Name: "fail-on", Usage: fmt.Sprintf("with a comparison, exit %d when a significant change crosses one of the `LIMITS`, e.g. 'ttft_p99_ms>+10%%,req_per_s<-5%%'", cmdline.ExitRegression), Destination: &cfg.FailOn},
 			&cli.Float64Flag{Name: "alpha", Value: 0.05, Usage: "significance level of comparisons"},

@@ -16,10 +16,10 @@ import (
 )
 
 // write renders the report for stdout, appends to the CSV file (which may
-// refuse: other columns), writes the picture and the log, and only then
+// refuse: other columns), writes the picture, the HTML page and the log, and only then
 // writes stdout: the CSV goes first so that a header mismatch leaves every
 // output untouched.
-func write(stdout io.Writer, rep *summary.Report, format string, cfg config, picture []byte) error {
+func write(stdout io.Writer, rep *summary.Report, format string, cfg config, picture, page []byte) error {
 	out, err := render(rep, format, report.TextOptions{Color: cmdline.UseColor(stdout), Brief: cfg.Brief})
 	if err != nil {
 		return err
@@ -30,6 +30,9 @@ func write(stdout io.Writer, rep *summary.Report, format string, cfg config, pic
 		}
 	}
 	if err := writePlot(cfg.Plot, picture); err != nil {
+		return err
+	}
+	if err := writeHTML(cfg.HTML, page); err != nil {
 		return err
 	}
 	if cfg.LogFile != "" {

@@ -27,6 +27,7 @@ type config struct {
 	CSVFile     string   // --csv: also append one CSV row per group here (not with a comparison)
 	LogFile     string   // --log: also append a timestamped text block here
 	Plot        string   // --plot: also draw the runs into this .png or .svg file
+	HTML        string   // --html: also write a self-contained HTML report here
 	FailOn      string   // --fail-on: comparison thresholds, e.g. "ttft_p99_ms>+10%,req_per_s<-5%"
 	SLO         string   // --slo: per-request objectives for goodput (see summary.ParseSLO)
 	Alpha       float64  // --alpha: significance level of comparisons; 0 means compare.DefaultAlpha

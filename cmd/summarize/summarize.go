@@ -7,6 +7,7 @@ import (
 
 	"servebench/internal/cmdline"
 	"servebench/internal/plot"
+	"servebench/internal/report"
 	"servebench/internal/summary"
 )
 
@@ -25,7 +26,7 @@ func summarizeRuns(stdout, stderr io.Writer, stdin io.Reader, cfg config, p *pla
 	}
 	rep := &in.Report
 	rep.Percentiles = p.percentiles
-	if cfg.Plot != "" {
+	if cfg.Plot != "" || cfg.HTML != "" {
 		rep.Groups = in.agg.Sampled(p.percentiles) // samples only to draw them
 	} else {
 		rep.Groups = in.agg.Groups(p.percentiles)
@@ -38,7 +39,11 @@ func summarizeRuns(stdout, stderr io.Writer, stdin io.Reader, cfg config, p *pla
 			return err
 		}
 	}
-	if err := write(stdout, rep, p.format, cfg, picture); err != nil {
+	page, err := renderHTML(cfg.HTML, []report.HTMLSide{{Report: rep, Failures: in.failures}}, nil)
+	if err != nil {
+		return err
+	}
+	if err := write(stdout, rep, p.format, cfg, picture, page); err != nil {
 		return err
 	}
 	return goodputGate(stderr, rep.Groups, p.minRatio)

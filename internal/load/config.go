@@ -22,6 +22,13 @@ type Config struct {
 	Endpoint string        // openai.EndpointCompletions or EndpointChat
 	Model    string        // "" = the first model the server lists
 	APIKey   string
+	// Models and ModelMix make a run of several models: each request gets
+	// one of Models, chosen by the mix (MixRoundRobin, MixRandom or
+	// "a=3,b=1"; see modelPicker), and its record says which. Model is
+	// then the first of them.
+	Models   []string
+	ModelMix string
+	picker   *modelPicker
 
 	// CheckModel makes Run list the served models before sending and fail
 	// with an *openai.ModelNotServedError when Model is not among them: a
@@ -115,6 +122,13 @@ func (c *Config) Validate() error {
 	}
 	if err := c.points(); err != nil {
 		return err
+	}
+	if len(c.Models) > 1 || c.ModelMix != "" {
+		p, models, err := newModelPicker(c.Models, c.ModelMix, c.Seed)
+		if err != nil {
+			return err
+		}
+		c.picker, c.Models, c.Model = p, models, models[0]
 	}
 	c.Dataset.Seed = int64(c.Seed)
 	src, err := dataset.New(c.Dataset)

@@ -8,24 +8,33 @@ import (
 
 // Prompt is a request body ready to send.
 type Prompt struct {
+	Model     string
 	MaxTokens int
 	Body      []byte
 }
 
 // prompter turns dataset items into request bodies in the dispatcher, off
-// the request path. A literal prompt repeats the same item, so its body is
-// built once and reused.
+// the request path, each with its model (of a mix, picked in dispatch
+// order). A literal prompt repeats the same item, so its body is built
+// once per model and reused.
 type prompter struct {
-	cfg  *Config
-	src  dataset.Source
-	last dataset.Item
-	body *Prompt
+	cfg    *Config
+	src    dataset.Source
+	last   dataset.Item
+	bodies map[string]*Prompt // of last, by model
 }
 
 func (p *prompter) next() (*Prompt, error) {
 	it := p.src.Next()
-	if p.body != nil && sameItem(it, p.last) {
-		return p.body, nil
+	model := p.cfg.Model
+	if p.cfg.picker != nil {
+		model = p.cfg.picker.pick()
+	}
+	if !sameItem(it, p.last) {
+		clear(p.bodies)
+	}
+	if body := p.bodies[model]; body != nil {
+		return body, nil
 	}
 	if it.Prompt == "" && len(it.Messages) > 0 && p.cfg.Endpoint != openai.EndpointChat {
 		return nil, setting.Errorf("the prompts include chat messages: use {Endpoint} chat")
@@ -34,7 +43,7 @@ func (p *prompter) next() (*Prompt, error) {
 	if it.MaxTokens > 0 {
 		maxTokens = it.MaxTokens
 	}
-	req := openai.Request{Endpoint: p.cfg.Endpoint, Model: p.cfg.Model, Prompt: it.Prompt, Messages: it.Messages,
+	req := openai.Request{Endpoint: p.cfg.Endpoint, Model: model, Prompt: it.Prompt, Messages: it.Messages,
 		MaxTokens: maxTokens, IgnoreEOS: p.cfg.IgnoreEOS, Stream: p.cfg.Stream}
 	// The run's extras first, then the line's: the more specific wins.
 	for _, extra := range []map[string]any{p.cfg.ExtraBody, it.Extra} {
@@ -46,8 +55,12 @@ func (p *prompter) next() (*Prompt, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.last, p.body = it, &Prompt{MaxTokens: maxTokens, Body: body}
-	return p.body, nil
+	if p.bodies == nil {
+		p.bodies = map[string]*Prompt{}
+	}
+	prompt := &Prompt{Model: model, MaxTokens: maxTokens, Body: body}
+	p.last, p.bodies[model] = it, prompt
+	return prompt, nil
 }
 
 // sameItem is true for an item repeated by a literal or cycled source: the

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -85,6 +86,9 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 		cfg.Model = model
 	}
 	res.Model = cfg.Model
+	if len(cfg.Models) > 1 {
+		res.Model = strings.Join(cfg.Models, ",")
+	}
 	prompts := &prompter{cfg: cfg, src: cfg.source}
 
 	reqCtx, cancelReqs := context.WithCancel(abort)
@@ -183,8 +187,10 @@ func servedModel(ctx context.Context, hc *http.Client, cfg *Config, stderr io.Wr
 	case cfg.Model == "":
 		return models[0].ID, nil
 	}
-	if _, ok := openai.FindModel(models, cfg.Model); !ok {
-		return "", &openai.ModelNotServedError{Model: cfg.Model, Served: openai.ModelIDs(models)}
+	for _, m := range append([]string{cfg.Model}, cfg.Models...) {
+		if _, ok := openai.FindModel(models, m); !ok {
+			return "", &openai.ModelNotServedError{Model: m, Served: openai.ModelIDs(models)}
+		}
 	}
 	return cfg.Model, nil
 }

@@ -166,12 +166,13 @@ func seriesNames(groups []summary.Group) []string {
 	for i := range groups {
 		seen[groups[i].Point]++
 	}
+	runs := runNames(groups)
 	names := make([]string, len(groups))
 	for i := range groups {
 		g := &groups[i]
 		var parts []string
 		if seen[g.Point] > 1 || len(groups) == 1 && g.Label == "" {
-			parts = append(parts, g.RunID)
+			parts = append(parts, runs[g.RunID])
 		}
 		if label || len(groups) == 1 {
 			parts = append(parts, g.Label)
@@ -185,6 +186,34 @@ func seriesNames(groups []summary.Group) []string {
 		names[i] = strings.TrimSpace(strings.Join(parts, " "))
 		if names[i] == "" {
 			names[i] = g.RunID
+		}
+	}
+	return names
+}
+
+// runNames names each run by the part of its id that differs: genload's
+// ids share their time stamp's head and end in a random suffix, which a
+// legend cut in the middle would hide. The suffix ("#6d2fe2") when the
+// runs' suffixes all differ, else the whole id.
+func runNames(groups []summary.Group) map[string]string {
+	names := make(map[string]string)
+	tails := make(map[string]bool)
+	short := true
+	for i := range groups {
+		id := groups[i].RunID
+		if _, ok := names[id]; ok {
+			continue
+		}
+		names[id] = id
+		if len(id) <= 7 || tails[id[len(id)-6:]] {
+			short = false
+			continue
+		}
+		tails[id[len(id)-6:]] = true
+	}
+	if short && len(names) > 1 {
+		for id := range names {
+			names[id] = "#" + id[len(id)-6:]
 		}
 	}
 	return names

@@ -19,6 +19,7 @@ func TestSeriesNames(t *testing.T) {
 		{"suite: label and concurrency tell apart", []summary.Group{mk("s-lat", "latency", 1, 0), mk("s-tput", "throughput", 5, 0)}, "latency c=1|throughput c=5"},
 		{"sweep: concurrency alone", []summary.Group{mk("r", "sweep", 1, 0), mk("r", "sweep", 4, 0)}, "c=1|c=4"},
 		{"repeated runs: run id", []summary.Group{mk("r1", "latency", 1, 0), mk("r2", "latency", 1, 0)}, "r1|r2"},
+		{"genload's run ids: the suffix that differs", []summary.Group{mk("20261127T121942Z-6d2fe2", "latency", 1, 0), mk("20261127T121958Z-a1b2c3", "latency", 1, 0)}, "#6d2fe2|#a1b2c3"},
 		{"rates", []summary.Group{mk("r", "", 4, 2), mk("r", "", 4, 0)}, "2 req/s|unpaced"},
 		{"one group: its label", []summary.Group{mk("r", "latency", 1, 0)}, "latency"},
 		{"one unlabelled group: its run", []summary.Group{mk("r", "", 1, 0)}, "r"},

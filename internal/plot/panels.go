@@ -56,6 +56,8 @@ func cdf(title, xLabel string, series []Series, samples func(*Series) []float64)
 		p.X.Scale = gplot.LogScale{}
 		p.X.Tick.Marker = logTicks{}
 		p.X.Label.Text += ", log scale"
+	} else {
+		p.X.Min = 0 // 0.3 ms of spread looks like 0.3 ms, not like a cliff
 	}
 	return p, nil
 }
@@ -75,9 +77,9 @@ func xRange(series []Series, samples func(*Series) []float64) (lo, hi float64) {
 	return lo, hi
 }
 
-// Histogram layout: bins over the range every series shares, up to the
-// highest p99.5, so that a few long gaps do not squash the bulk into one
-// bar. The gaps beyond are counted in the axis label.
+// Histogram layout: bins from zero up to the highest p99.5, so that a few
+// long gaps do not squash the bulk into one bar. The gaps beyond are
+// counted in the axis label.
 const (
 	histBins       = 40
 	histPercentile = 99.5
@@ -100,6 +102,7 @@ func histogram(series []Series) (*gplot.Plot, error) {
 	if len(all) == 0 {
 		return nil, nil
 	}
+	lo = math.Min(lo, 0) // the axis starts at zero: a spread reads as its size
 	if hi <= lo {
 		hi = lo + 1
 	}
@@ -156,16 +159,17 @@ func sweep(title, yLabel string, curves []Curve, values func(Point) (p50, p99 fl
 	p := newPlot(title+" (p50 solid, p99 dashed)", "output throughput (tok/s)", yLabel)
 	p.Add(plotter.NewGrid())
 	drawn := 0
+	labels := newLabelPlacer(curves, values)
 	for i, c := range curves {
 		var p50s, p99s plotter.XYs
-		var labels []string
+		var names []string
 		for _, pt := range c.Points {
 			v50, v99 := values(pt)
 			if !finite(pt.OutputTokPerS) || !finite(v50) {
 				continue
 			}
 			p50s = append(p50s, plotter.XY{X: pt.OutputTokPerS, Y: v50})
-			labels = append(labels, pointLabel(pt))
+			names = append(names, labels.place(pt.OutputTokPerS, v50, pointLabel(pt)))
 			if finite(v99) {
 				p99s = append(p99s, plotter.XY{X: pt.OutputTokPerS, Y: v99})
 			}
@@ -194,23 +198,64 @@ func sweep(title, yLabel string, curves []Curve, values func(Point) (p50, p99 fl
 			p.Add(tail)
 			p.Legend.Add(legendName(strings.TrimSpace(c.Name+" p99")), tail)
 		}
-		names, err := plotter.NewLabels(plotter.XYLabels{XYs: p50s, Labels: labels})
+		marks, err := plotter.NewLabels(plotter.XYLabels{XYs: p50s, Labels: names})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", title, err)
 		}
-		names.Offset = vg.Point{X: vg.Points(5), Y: -vg.Points(11)}
-		for j := range names.TextStyle {
-			names.TextStyle[j].Font.Size = vg.Points(9)
-			names.TextStyle[j].Font.Variant = "Sans"
-			names.TextStyle[j].Color = colour(i)
+		marks.Offset = vg.Point{X: vg.Points(5), Y: -vg.Points(11)}
+		for j := range marks.TextStyle {
+			marks.TextStyle[j].Font.Size = vg.Points(9)
+			marks.TextStyle[j].Font.Variant = "Sans"
+			marks.TextStyle[j].Color = colour(i)
 		}
-		p.Add(names)
+		p.Add(marks)
 		drawn++
 	}
 	if drawn == 0 {
 		return nil, nil
 	}
+	p.X.Min, p.Y.Min = 0, 0
 	return p, nil
+}
+
+// labelPlacer leaves out the point labels of a sweep panel that would
+// print over one already placed: positions are compared as fractions of
+// the axes (which start at zero), a label being about 8% of the width and
+// 5% of the height of a panel.
+type labelPlacer struct {
+	xMax, yMax float64
+	placed     [][2]float64
+}
+
+func newLabelPlacer(curves []Curve, values func(Point) (p50, p99 float64)) *labelPlacer {
+	l := &labelPlacer{}
+	for _, c := range curves {
+		for _, pt := range c.Points {
+			v50, v99 := values(pt)
+			for _, v := range []float64{v50, v99} {
+				if finite(v) {
+					l.yMax = math.Max(l.yMax, v)
+				}
+			}
+			if finite(pt.OutputTokPerS) {
+				l.xMax = math.Max(l.xMax, pt.OutputTokPerS)
+			}
+		}
+	}
+	return l
+}
+
+// place returns label when it keeps clear of the labels placed (and
+// places it), else "".
+func (l *labelPlacer) place(x, y float64, label string) string {
+	fx, fy := x/math.Max(l.xMax, 1e-12), y/math.Max(l.yMax, 1e-12)
+	for _, q := range l.placed {
+		if math.Abs(q[0]-fx) < 0.08 && math.Abs(q[1]-fy) < 0.05 {
+			return ""
+		}
+	}
+	l.placed = append(l.placed, [2]float64{fx, fy})
+	return label
 }
 
 // maxLegend is the longest legend entry, in characters: run ids are long,

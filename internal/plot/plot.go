@@ -120,19 +120,25 @@ func Render(w io.Writer, format string, fig *Figure) error {
 		drawTitle(dc, fig.Title, title)
 		dc.Max.Y -= title
 	}
-	grid := make([][]*gplot.Plot, rows)
-	for i := range grid {
-		grid[i] = make([]*gplot.Plot, columns)
-	}
-	for i, p := range panels {
-		grid[i/columns][i%columns] = p
-	}
-	tiles := draw.Tiles{Rows: rows, Cols: columns, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
+	// A row at a time, so that a last row of one panel gets the whole
+	// width: no empty panel beside it.
+	tiles := draw.Tiles{Rows: 1, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
 		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 4}
-	canvases := gplot.Align(grid, tiles, dc)
-	strip := legendWidth(panels, canvases[0][0])
-	for i, p := range panels {
-		drawPanel(p, canvases[i/columns][i%columns], strip)
+	rowHeight := (dc.Max.Y - dc.Min.Y) / vg.Length(rows)
+	strip := vg.Length(-1)
+	for r := range rows {
+		row := panels[r*columns : min(len(panels), (r+1)*columns)]
+		sub := dc
+		sub.Max.Y = dc.Max.Y - vg.Length(r)*rowHeight
+		sub.Min.Y = sub.Max.Y - rowHeight
+		tiles.Cols = len(row)
+		canvases := gplot.Align([][]*gplot.Plot{row}, tiles, sub)
+		if strip < 0 {
+			strip = legendWidth(panels, canvases[0][0])
+		}
+		for i, p := range row {
+			drawPanel(p, canvases[0][i], strip)
+		}
 	}
 	_, err = canvas.WriteTo(w)
 	return err
@@ -251,7 +257,8 @@ func newPlot(title, x, y string) *gplot.Plot {
 	return p
 }
 
-// trimmedTicks writes tick labels without trailing zeros: 125, not 125.00.
+// trimmedTicks writes tick labels without trailing zeros (125, not
+// 125.00), and with enough decimals that no two read the same.
 type trimmedTicks struct{ gplot.Ticker }
 
 func (t trimmedTicks) Ticks(lo, hi float64) []gplot.Tick {
@@ -261,7 +268,35 @@ func (t trimmedTicks) Ticks(lo, hi float64) []gplot.Tick {
 			ticks[i].Label = strings.TrimSuffix(strings.TrimRight(ticks[i].Label, "0"), ".")
 		}
 	}
+	return distinctLabels(ticks)
+}
+
+// distinctLabels relabels the labelled ticks with as many decimals as it
+// takes for no two to read the same: gonum rounds labels to a few
+// significant digits, so that 13.49, 13.5 and 13.51 all read "14".
+func distinctLabels(ticks []gplot.Tick) []gplot.Tick {
+	for d := 1; !labelsDistinct(ticks) && d <= 12; d++ {
+		for i := range ticks {
+			if ticks[i].Label != "" {
+				ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'f', d, 64)
+			}
+		}
+	}
 	return ticks
+}
+
+func labelsDistinct(ticks []gplot.Tick) bool {
+	seen := make(map[string]bool, len(ticks))
+	for _, t := range ticks {
+		if t.Label == "" {
+			continue
+		}
+		if seen[t.Label] {
+			return false
+		}
+		seen[t.Label] = true
+	}
+	return true
 }
 
 // logTicks marks a logarithmic axis at 1, 2 and 5 times each power of ten

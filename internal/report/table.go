@@ -158,6 +158,9 @@ func pointName(g *summary.Group) string {
 	default:
 		pt = fmt.Sprintf("c=%d", g.Concurrency)
 	}
+	if g.Model != "" && g.Point.Model != "" { // a run that mixed models
+		pt += " " + g.Model
+	}
 	if g.Label == "" {
 		return pt
 	}

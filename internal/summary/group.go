@@ -12,11 +12,14 @@ import (
 	"servebench/internal/stats"
 )
 
-// groupKey identifies a load point of a run. Sweeps put several load points
-// in one run, so run_id alone is not enough.
+// groupKey identifies a load point of a run and the model it asked for.
+// Sweeps put several load points in one run, so run_id alone is not
+// enough; a run that mixes models (genload --model a,b) gets a group per
+// model, as each model is its own result.
 type groupKey struct {
 	runID string
 	Point
+	model string
 }
 
 // Lag thresholds for the client-lag warning of open-loop groups: warn when
@@ -143,7 +146,7 @@ func (a *Aggregator) Add(r *record.Record) {
 }
 
 func (a *Aggregator) group(r *record.Record) *group {
-	k := groupKey{r.RunID, Point{r.Label, r.Concurrency, r.Rate}}
+	k := groupKey{r.RunID, Point{Label: r.Label, Concurrency: r.Concurrency, Rate: r.Rate}, r.Model}
 	g := a.groups[k]
 	if g == nil {
 		first := identity{r.Model, r.Endpoint, r.URL, r.Stream, r.MaxTokens}
@@ -152,7 +155,6 @@ func (a *Aggregator) group(r *record.Record) *group {
 		a.order = append(a.order, g)
 		return g
 	}
-	g.noteVariation("model", g.first.model != r.Model)
 	g.noteVariation("endpoint", g.first.endpoint != r.Endpoint)
 	g.noteVariation("url", g.first.url != r.URL)
 	g.noteVariation("stream", g.first.stream != r.Stream)
@@ -263,8 +265,12 @@ func (a *Aggregator) summaries(ps []float64, withSamples bool) []Group {
 	}
 	stats.SortAll(sets) // on every core at once; summarize then only reads them
 	out := make([]Group, len(order))
+	mixed := mixedPoints(order)
 	for i, g := range order {
 		out[i] = g.summarize(ps, a.slo)
+		if mixed[groupKey{runID: g.key.runID, Point: g.key.Point}] {
+			out[i].Point.Model = g.key.model
+		}
 		if withSamples {
 			for m := range g.samples {
 				out[i].Samples[m] = g.samples[m].Sorted()
@@ -275,6 +281,24 @@ func (a *Aggregator) summaries(ps []float64, withSamples bool) []Group {
 		out[i].Warnings = append(out[i].Warnings, out[i].Alerts...)
 	}
 	return out
+}
+
+// mixedPoints are the load points of runs that asked for more than one
+// model there: their groups carry the model in their Point, so that a
+// comparison matches them model by model, while runs of one model each
+// still match whatever their models (an A/B of two models).
+func mixedPoints(groups []*group) map[groupKey]bool {
+	first := map[groupKey]string{}
+	mixed := map[groupKey]bool{}
+	for _, g := range groups {
+		k := groupKey{runID: g.key.runID, Point: g.key.Point}
+		if m, ok := first[k]; !ok {
+			first[k] = g.key.model
+		} else if m != g.key.model {
+			mixed[k] = true
+		}
+	}
+	return mixed
 }
 
 // start orders groups: the measured window's start, or for a group with no

@@ -1,6 +1,7 @@
 package summary
 
 import (
+	"maps"
 	"math"
 	"strings"
 	"testing"
@@ -234,5 +235,33 @@ func TestTotalsSaturate(t *testing.T) {
 	}
 	if g.TotalTokPerS <= 0 || g.OutputTokPerS <= 0 {
 		t.Errorf("throughput %v %v", g.TotalTokPerS, g.OutputTokPerS)
+	}
+}
+
+// TestModelsInOneRun: a run that mixed models has a group per model, each
+// named by its model in its Point; runs of one model each keep a Point
+// without one, so that an A/B of two models still matches.
+func TestModelsInOneRun(t *testing.T) {
+	a := NewAggregator()
+	for i, m := range []string{"a", "b", "a", "a"} {
+		r := okRecord("mix", i, 100)
+		r.Model = m
+		a.Add(&r)
+	}
+	for i, run := range []string{"solo1", "solo2"} {
+		r := okRecord(run, 10+i, 100)
+		r.Model = run
+		a.Add(&r)
+	}
+	got := map[string]int{}
+	for _, g := range a.Groups([]float64{50}) {
+		got[g.RunID+"/"+g.Point.String()] = g.Requests
+	}
+	want := map[string]int{
+		"mix/lab, concurrency 1, unpaced, model a": 3, "mix/lab, concurrency 1, unpaced, model b": 1,
+		"solo1/lab, concurrency 1, unpaced": 1, "solo2/lab, concurrency 1, unpaced": 1,
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("groups %v, want %v", got, want)
 	}
 }

@@ -31,6 +31,9 @@ type Point struct {
 	Label       string
 	Concurrency int
 	Rate        float64 // requests per second; 0 means unpaced
+	// Model is set only in runs that mixed models at this point (genload
+	// --model a,b): then each model's requests are a point of their own.
+	Model string
 }
 
 // String names the point for people: "latency, concurrency 1, unpaced".
@@ -42,6 +45,9 @@ func (p Point) String() string {
 	rate := "unpaced"
 	if p.Rate != 0 {
 		rate = strconv.FormatFloat(p.Rate, 'f', -1, 64) + " req/s"
+	}
+	if p.Model != "" {
+		return fmt.Sprintf("%s, concurrency %d, %s, model %s", label, p.Concurrency, rate, p.Model)
 	}
 	return fmt.Sprintf("%s, concurrency %d, %s", label, p.Concurrency, rate)
 }
