@@ -167,9 +167,17 @@ func runsOf(groups []summary.Group) [][]*summary.Group {
 func htmlHeadline(b *strings.Builder, s *HTMLSide) {
 	rep := s.Report
 	fmt.Fprintf(b, "<section class=\"headline\"><h2>Load points%s</h2>\n<table class=\"headline\">\n", esc(sideTitle(s)))
+	// TTFO joins TTFT when it is not a copy of it (a reasoning model), as
+	// in the text table.
+	metrics := []summary.Metric{summary.TTFT, summary.TPOT, summary.ITL, summary.Latency}
+	heads := "<th colspan=\"2\">TTFT ms</th>"
+	if cols, _ := columns(rep.Groups); len(cols) > len(tableColumns) {
+		metrics = slices.Insert(metrics, 1, summary.TTFO)
+		heads += "<th colspan=\"2\">TTFO ms</th>"
+	}
 	b.WriteString("<tr><th rowspan=\"2\">load point</th><th rowspan=\"2\">requests</th><th rowspan=\"2\">failures</th><th rowspan=\"2\">req/s</th><th rowspan=\"2\">output tok/s</th>" +
-		"<th colspan=\"2\">TTFT ms</th><th colspan=\"2\">TPOT ms</th><th colspan=\"2\">ITL ms</th><th colspan=\"2\">latency ms</th></tr>\n<tr>" +
-		strings.Repeat("<th>p50</th><th>p99</th>", 4) + "</tr>\n")
+		heads + "<th colspan=\"2\">TPOT ms</th><th colspan=\"2\">ITL ms</th><th colspan=\"2\">latency ms</th></tr>\n<tr>" +
+		strings.Repeat("<th>p50</th><th>p99</th>", len(metrics)) + "</tr>\n")
 	names := rowNames(rep.Groups)
 	for i := range rep.Groups {
 		g := &rep.Groups[i]
@@ -179,7 +187,7 @@ func htmlHeadline(b *strings.Builder, s *HTMLSide) {
 		}
 		fmt.Fprintf(b, "<tr%s><td title=\"%s\">%s</td><td class=\"n\">%d</td><td>%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>",
 			class, esc(g.String()), esc(names[i]), g.Requests, esc(failureText(g)), num(g.ReqPerS, 2), num(g.OutputTokPerS, 1))
-		for _, m := range []summary.Metric{summary.TTFT, summary.TPOT, summary.ITL, summary.Latency} {
+		for _, m := range metrics {
 			fmt.Fprintf(b, "<td class=\"n\">%s</td><td class=\"n\">%s</td>", pick(m, 50)(g, rep.Percentiles), pick(m, 99)(g, rep.Percentiles))
 		}
 		b.WriteString("</tr>\n")

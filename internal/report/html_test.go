@@ -140,3 +140,27 @@ func TestHTMLHistoryPooled(t *testing.T) {
 	}
 	checkTicks(t, page)
 }
+
+// TestHTMLHeadlineTTFO: the headline gets TTFO columns for a reasoning
+// model's group, and none when TTFO is a copy of TTFT.
+func TestHTMLHeadlineTTFO(t *testing.T) {
+	page := func(ttfoMedian float64) string {
+		g := htmlGroup(1, 10)
+		ttft := *g.Metrics[summary.TTFT]
+		ttfo := ttft
+		ttfo.Median = ttfoMedian
+		g.Metrics[summary.TTFO] = &ttfo
+		var b strings.Builder
+		rep := &summary.Report{Percentiles: []float64{50, 90, 95, 99}, Groups: []summary.Group{g}}
+		if err := WriteHTML(&b, &HTML{Generated: time.Unix(0, 0), Sides: []HTMLSide{{Report: rep}}}); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	if p := page(61.5); !strings.Contains(p, "TTFO ms") || !strings.Contains(p, ">61.50<") {
+		t.Error("a reasoning model's headline lacks TTFO")
+	}
+	if p := page(20); strings.Contains(p, "TTFO ms") {
+		t.Error("TTFO columns for a TTFO that is a copy of TTFT")
+	}
+}
