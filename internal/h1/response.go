@@ -17,12 +17,16 @@ type Response struct {
 	Status           int
 	body             body
 	keepAlive        bool
+	location         string // the Location of a 3xx answer
 	conn             *conn
 	deadline, readBy time.Time // the request's; readBy: the first-token deadline
 }
 
 // Read reads the body.
 func (r *Response) Read(p []byte) (int, error) { return r.body.Read(p) }
+
+// Location is the Location header of a redirect (3xx), else "".
+func (r *Response) Location() string { return r.location }
 
 // FirstContent lifts the first-token deadline: the rest of the response
 // has until the request's deadline.
@@ -42,17 +46,33 @@ func (r *Response) FirstContent() {
 // response was read to its end, the server allows it, and, with drain, when
 // what is left arrives within DrainWait (a stream's last chunk after its
 // [DONE] event); otherwise it is closed.
+//
+// The wait for the end never holds up the caller: unless the end is
+// already in the connection's buffer, it is awaited on a goroutine of its
+// own, so that a server slow to send its last chunk does not slow a
+// closed loop down (the connection is simply not in the pool meanwhile).
 func (r *Response) Close(drain bool) {
 	conn := r.conn
-	done := r.body.done
-	if !done && drain && r.keepAlive {
-		done = r.body.drain(earlier(r.deadline, time.Now().Add(DrainWait)))
-	}
-	if done && r.keepAlive {
+	switch {
+	case r.body.done && r.keepAlive:
 		conn.client.put(conn)
+	case !drain || !r.keepAlive:
+		conn.close()
+	case r.body.bufferedEnd():
+		r.finish(earlier(r.deadline, time.Now().Add(DrainWait)))
+	default:
+		go r.finish(earlier(r.deadline, time.Now().Add(DrainWait)))
+	}
+}
+
+// finish waits for the end of the body until by, then pools or closes
+// the connection.
+func (r *Response) finish(by time.Time) {
+	if r.body.drain(by) {
+		r.conn.client.put(r.conn)
 		return
 	}
-	conn.close()
+	r.conn.close()
 }
 
 func earlier(a, b time.Time) time.Time {
@@ -118,6 +138,21 @@ func (b *body) drain(by time.Time) bool {
 	return false
 }
 
+// bufferedEnd tells whether the connection's buffer holds the body's end,
+// so that reading it takes no wait (and no system call): the bytes left with Content-Length, or, chunked,
+// the last chunk and an empty trailer (what a stream sends after [DONE]).
+func (b *body) bufferedEnd() bool {
+	br := b.conn.br
+	if br.Buffered() == 0 {
+		return false
+	}
+	if b.chunked == nil {
+		return b.length >= 0 && int64(br.Buffered()) >= b.length
+	}
+	buf, _ := br.Peek(br.Buffered())
+	return bytes.HasSuffix(buf, []byte("0\r\n\r\n")) || bytes.HasSuffix(buf, []byte("0\n\n"))
+}
+
 // skipTrailer reads the trailer after the last chunk, up to the blank line.
 func (conn *conn) skipTrailer() error {
 	for n := 0; n < maxHeaderBytes; {
@@ -134,14 +169,20 @@ func (conn *conn) skipTrailer() error {
 }
 
 // readResponse reads the status line and headers, skipping 1xx
-// informational responses as net/http does, with net/http's errors: a
-// failure to read the first byte (the server closed the connection, or
-// reset it) as it is, anything after that as a broken connection.
+// informational responses (100 Continue, 103 Early Hints) as net/http
+// does, with net/http's errors: a failure to read the first byte (the
+// server closed the connection, or reset it) as it is, anything after
+// that as a broken connection. An unrequested 101 Switching Protocols is
+// final: the exchange ends there and the connection is not reused.
 func (conn *conn) readResponse(resp *Response) error {
 	if _, err := conn.br.Peek(1); err != nil {
 		return err
 	}
-	for {
+	conn.answered = true
+	for n1xx := 0; ; n1xx++ {
+		if n1xx > max1xx {
+			return errors.New("net/http: too many 1xx informational responses")
+		}
 		if err := conn.readHead(resp); err != nil {
 			return fmt.Errorf("net/http: HTTP/1.x transport connection broken: %w", err)
 		}
@@ -150,6 +191,10 @@ func (conn *conn) readResponse(resp *Response) error {
 		}
 	}
 }
+
+// max1xx is how many informational answers may precede the final one, as
+// with net/http.
+const max1xx = 5
 
 func (conn *conn) readHead(resp *Response) error {
 	total := 0
@@ -176,7 +221,9 @@ func (conn *conn) readHead(resp *Response) error {
 	if !ok {
 		return fmt.Errorf("malformed HTTP version %q", proto)
 	}
-	resp.keepAlive = major == 1 && minor >= 1 || major > 1
+	http11 := major == 1 && minor >= 1 || major > 1
+	resp.keepAlive = http11
+	resp.location = ""
 	resp.body = body{conn: conn, length: -1}
 	chunked, lengthSeen := false, false
 	for {
@@ -201,7 +248,11 @@ func (conn *conn) readHead(resp *Response) error {
 		switch {
 		case asciiEqualFold(name, "content-length"):
 			n, err := strconv.ParseInt(string(value), 10, 64)
-			if err != nil || n < 0 || (lengthSeen && n != resp.body.length) {
+			if lengthSeen && (err != nil || n != resp.body.length) { // net/http's words
+				return fmt.Errorf("http: message cannot contain multiple Content-Length headers; got %q",
+					[]string{strconv.FormatInt(resp.body.length, 10), string(value)})
+			}
+			if err != nil || n < 0 {
 				return fmt.Errorf("bad Content-Length %q", value)
 			}
 			resp.body.length, lengthSeen = n, true
@@ -210,6 +261,8 @@ func (conn *conn) readHead(resp *Response) error {
 				return fmt.Errorf("unsupported transfer encoding: %q", value)
 			}
 			chunked = true
+		case resp.Status >= 300 && resp.Status < 400 && asciiEqualFold(name, "location"):
+			resp.location = string(value) // allocates, on redirects only
 		case asciiEqualFold(name, "connection"):
 			for _, tok := range bytes.Split(value, []byte(",")) {
 				if asciiEqualFold(bytes.TrimSpace(tok), "close") {
@@ -218,11 +271,16 @@ func (conn *conn) readHead(resp *Response) error {
 			}
 		}
 	}
+	// RFC 9112 6.3: chunked framing wins over Content-Length, whatever
+	// Connection says; on HTTP/1.0 Transfer-Encoding is ignored, as
+	// net/http does.
 	switch {
+	case resp.Status == http.StatusSwitchingProtocols:
+		resp.body.length, resp.keepAlive = 0, false // the bytes that follow are not HTTP
 	case resp.Status == http.StatusNoContent || resp.Status == http.StatusNotModified ||
 		(resp.Status >= 100 && resp.Status < 200):
 		resp.body.length = 0
-	case chunked && resp.keepAlive: // chunked on HTTP/1.0 is ignored, as net/http does
+	case chunked && http11:
 		resp.body.chunked, resp.body.length = httputil.NewChunkedReader(conn.br), -1
 	case chunked:
 		resp.body.length = -1

@@ -3,8 +3,11 @@ package load
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
+	"net/http/httptrace"
+	"strings"
 	"time"
 
 	"servebench/internal/h1"
@@ -34,6 +37,8 @@ type Body interface {
 	// FirstContent says that the first content chunk arrived: the
 	// first-token deadline no longer applies.
 	FirstContent()
+	// Location is the Location header of a redirect (3xx), else "".
+	Location() string
 	// Close ends the exchange, once. drain says the response was read as
 	// far as it needs to be and its end may follow shortly (a stream's
 	// last chunk after [DONE]): reading it lets the connection be reused.
@@ -99,6 +104,8 @@ func (d *netHTTPDoer) Do(body []byte, deadline, readBy time.Time) (int, Body, er
 		ctx, cancel = context.WithCancel(ctx)
 		b.firstToken = time.AfterFunc(time.Until(readBy), cancel)
 	}
+	var reused bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(ci httptrace.GotConnInfo) { reused = ci.Reused }})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.url, bytes.NewReader(body))
 	if err != nil {
 		b.stop()
@@ -106,12 +113,31 @@ func (d *netHTTPDoer) Do(body []byte, deadline, readBy time.Time) (int, Body, er
 	}
 	req.Header = d.header
 	resp, err := d.hc.Do(req)
+	if err != nil && reused && req.Context().Err() == nil && staleConnError(err) {
+		// As h1.Client does: a request that failed on a reused
+		// connection before any answer came is sent once more.
+		req, _ = http.NewRequestWithContext(ctx, http.MethodPost, d.url, bytes.NewReader(body))
+		req.Header = d.header
+		resp, err = d.hc.Do(req)
+	}
 	if err != nil {
 		b.stop()
 		return 0, nil, err
 	}
 	b.resp = resp
 	return resp.StatusCode, b, nil
+}
+
+// staleConnError is how net/http words a connection that the server
+// closed before answering: EOF or a reset before the first byte. net/http
+// retries most of these itself (it sees an idle connection close), not
+// one that closes as the request is written.
+func staleConnError(err error) bool {
+	msg := err.Error()
+	return errors.Is(err, io.EOF) && !strings.Contains(msg, "transport connection broken") ||
+		strings.Contains(msg, "server closed idle connection") ||
+		strings.HasSuffix(msg, "connection reset by peer") && !strings.Contains(msg, "transport connection broken") ||
+		strings.HasSuffix(msg, "broken pipe")
 }
 
 // netHTTPBody is a net/http response body as a Body.
@@ -122,6 +148,13 @@ type netHTTPBody struct {
 }
 
 func (b *netHTTPBody) Read(p []byte) (int, error) { return b.resp.Body.Read(p) }
+
+func (b *netHTTPBody) Location() string {
+	if b.resp.StatusCode < 300 || b.resp.StatusCode > 399 {
+		return ""
+	}
+	return b.resp.Header.Get("Location")
+}
 
 func (b *netHTTPBody) FirstContent() {
 	if b.firstToken != nil {
