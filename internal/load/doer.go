@@ -58,7 +58,7 @@ var (
 func newDoer(cfg *Config, endpoint string, hc *http.Client, maxIdle int, run context.Context) (Doer, func(), error) {
 	header := requestHeader(cfg)
 	if cfg.netHTTP || !h1.UsableFor(endpoint) {
-		return &netHTTPDoer{hc: hc, run: run, url: endpoint, header: header}, func() {}, nil
+		return &netHTTPDoer{hc: hc, fresh: freshClient(hc), run: run, url: endpoint, header: header}, func() {}, nil
 	}
 	c, err := h1.New(endpoint, h1.Config{Header: header, ConnectTimeout: cfg.ConnectTimeout, TLS: cfg.TLS, MaxIdle: maxIdle}, run)
 	if err != nil {
@@ -92,6 +92,7 @@ func (d h1Doer) Do(body []byte, deadline, readBy time.Time) (int, Body, error) {
 // and the first-token timeout a timer that cancels it.
 type netHTTPDoer struct {
 	hc     *http.Client
+	fresh  *http.Client // a new connection for each request: for the one resend
 	run    context.Context
 	url    string
 	header http.Header // shared by the requests, read only
@@ -118,7 +119,7 @@ func (d *netHTTPDoer) Do(body []byte, deadline, readBy time.Time) (int, Body, er
 		// connection before any answer came is sent once more.
 		req, _ = http.NewRequestWithContext(ctx, http.MethodPost, d.url, bytes.NewReader(body))
 		req.Header = d.header
-		resp, err = d.hc.Do(req)
+		resp, err = d.fresh.Do(req)
 	}
 	if err != nil {
 		b.stop()
@@ -126,6 +127,21 @@ func (d *netHTTPDoer) Do(body []byte, deadline, readBy time.Time) (int, Body, er
 	}
 	b.resp = resp
 	return resp.StatusCode, b, nil
+}
+
+// freshClient is hc on connections that are never reused (each request
+// says Connection: close), so that a request resent after a stale
+// connection goes out on a new one, as h1.Client resends it.
+func freshClient(hc *http.Client) *http.Client {
+	tr, ok := hc.Transport.(*http.Transport)
+	if !ok {
+		return hc
+	}
+	tr = tr.Clone()
+	tr.DisableKeepAlives = true
+	fresh := *hc
+	fresh.Transport = tr
+	return &fresh
 }
 
 // staleConnError is how net/http words a connection that the server
