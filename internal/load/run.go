@@ -57,7 +57,7 @@ func NewHTTPClient(concurrency int, connectTimeout time.Duration, tlsCfg *tls.Co
 	}
 	// A redirect is never followed: a benchmark measures the server it
 	// was given, and the h1 client follows none either.
-	return &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &http.Client{Transport: tr, CheckRedirect: openai.NoRedirects}
 }
 
 // Run sends the warmup and then the measured requests with cfg.Concurrency
