@@ -80,7 +80,9 @@ func TestStaleConnections(t *testing.T) {
 		stream bool
 		rate   float64
 	}{
-		{"close without saying", func(t *testing.T) string { return faultServer(t, nil, true, answer(withLength("HTTP/1.1 200 OK\r\n", okJSON), true)) }, false, 0},
+		{"close without saying", func(t *testing.T) string {
+			return faultServer(t, nil, true, answer(withLength("HTTP/1.1 200 OK\r\n", okJSON), true))
+		}, false, 0},
 		{"close without saying, stream", func(t *testing.T) string {
 			return faultServer(t, nil, true, answer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"+chunk(okStream)+"0\r\n\r\n", true))
 		}, true, 0},
