@@ -97,8 +97,13 @@ func (b *body) Read(p []byte) (int, error) {
 	case b.chunked != nil:
 		n, err := b.chunked.Read(p)
 		if err == io.EOF {
-			if terr := b.conn.skipTrailer(); terr == nil {
+			switch terr := b.conn.skipTrailer(); terr {
+			case nil:
 				b.done = true
+			case io.EOF:
+				return n, errTrailerEOF
+			default:
+				return n, terr
 			}
 		}
 		return n, err
@@ -153,16 +158,55 @@ func (b *body) bufferedEnd() bool {
 	return bytes.HasSuffix(buf, []byte("0\r\n\r\n")) || bytes.HasSuffix(buf, []byte("0\n\n"))
 }
 
+// upcomingDoubleCRLF tells whether a CRLF CRLF ends the trailer within
+// net/http's buffer size, peeking one byte more at a time as net/http does
+// (a trailer is rare; this is not the hot path).
+func upcomingDoubleCRLF(br *bufio.Reader) bool {
+	for size := 4; size <= 4096; size++ {
+		buf, err := br.Peek(size)
+		if bytes.HasSuffix(buf, []byte("\r\n\r\n")) {
+			return true
+		}
+		if err != nil {
+			break
+		}
+	}
+	return false
+}
+
+// errTrailerEOF is net/http's error for a body cut in its trailer.
+var errTrailerEOF = errors.New("http: unexpected EOF reading trailer")
+
 // skipTrailer reads the trailer after the last chunk, up to the blank line.
 func (conn *conn) skipTrailer() error {
+	switch buf, _ := conn.br.Peek(2); {
+	case string(buf) == "\r\n": // no trailer: the common case
+		_, _ = conn.br.Discard(2)
+		return nil
+	case len(buf) < 2: // as net/http, which peeks at two bytes first
+		return io.EOF
+	case !upcomingDoubleCRLF(conn.br):
+		return errors.New("http: suspiciously long trailer after chunked body")
+	}
 	for n := 0; n < maxHeaderBytes; {
 		line, err := conn.br.ReadSlice('\n')
 		if err != nil {
 			return err
 		}
 		n += len(line)
-		if len(bytes.TrimRight(line, "\r\n")) == 0 {
+		line = trimEOL(line)
+		if len(line) == 0 {
 			return nil
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			continue
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			return fmt.Errorf("malformed MIME header: missing colon: %q", line)
+		}
+		if !validHeader(name, value) {
+			return fmt.Errorf("malformed MIME header line: %q", line)
 		}
 	}
 	return errors.New("trailer too long")
@@ -225,7 +269,7 @@ func (conn *conn) readHead(resp *Response) error {
 	resp.keepAlive = http11
 	resp.location = ""
 	resp.body = body{conn: conn, length: -1}
-	chunked, lengthSeen := false, false
+	chunked, lengthSeen, first := false, false, true
 	for {
 		line, err := conn.line(&total)
 		if err != nil {
@@ -238,11 +282,18 @@ func (conn *conn) readHead(resp *Response) error {
 			break
 		}
 		if line[0] == ' ' || line[0] == '\t' {
+			if first {
+				return fmt.Errorf("malformed MIME header initial line: %q", line)
+			}
 			continue // an obsolete folded continuation: none of ours
 		}
+		first = false
 		name, value, ok := bytes.Cut(line, []byte(":"))
 		if !ok {
-			return fmt.Errorf("malformed MIME header line: %s", line)
+			return fmt.Errorf("malformed MIME header: missing colon: %q", line)
+		}
+		if !validHeader(name, value) {
+			return fmt.Errorf("malformed MIME header line: %q", line)
 		}
 		value = bytes.TrimSpace(value)
 		switch {
@@ -256,7 +307,7 @@ func (conn *conn) readHead(resp *Response) error {
 				return fmt.Errorf("bad Content-Length %q", value)
 			}
 			resp.body.length, lengthSeen = n, true
-		case asciiEqualFold(name, "transfer-encoding"):
+		case asciiEqualFold(name, "transfer-encoding") && http11: // ignored before HTTP/1.1, as net/http does
 			if chunked || !asciiEqualFold(value, "chunked") {
 				return fmt.Errorf("unsupported transfer encoding: %q", value)
 			}
@@ -280,10 +331,8 @@ func (conn *conn) readHead(resp *Response) error {
 	case resp.Status == http.StatusNoContent || resp.Status == http.StatusNotModified ||
 		(resp.Status >= 100 && resp.Status < 200):
 		resp.body.length = 0
-	case chunked && http11:
-		resp.body.chunked, resp.body.length = httputil.NewChunkedReader(conn.br), -1
 	case chunked:
-		resp.body.length = -1
+		resp.body.chunked, resp.body.length = httputil.NewChunkedReader(conn.br), -1
 	}
 	if resp.body.length < 0 && resp.body.chunked == nil {
 		resp.keepAlive = false // the body ends when the server closes
@@ -311,8 +360,47 @@ func (conn *conn) line(total *int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return bytes.TrimRight(line, "\r\n"), nil
+	return trimEOL(line), nil
 }
+
+// trimEOL drops a line's LF and the one CR before it, as net/http does.
+func trimEOL(line []byte) []byte {
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	return bytes.TrimSuffix(line, []byte("\r"))
+}
+
+// validHeader checks a header line's name and value as net/http does
+// (textproto): a token, then visible ASCII, spaces, tabs and obs-text.
+func validHeader(name, value []byte) bool {
+	if len(name) == 0 {
+		return false
+	}
+	for _, c := range name {
+		if c >= 0x80 || !tokenByte[c] && c != ' ' { // net/http takes "Name :", as a name of its own
+			return false
+		}
+	}
+	for _, c := range value {
+		if c < 0x20 && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// tokenByte marks the bytes of an RFC 9110 token.
+var tokenByte = func() (t [128]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		t[c] = true
+	}
+	return t
+}()
 
 // asciiEqualFold compares b with the lowercase ASCII s, ignoring case.
 func asciiEqualFold(b []byte, s string) bool {

@@ -165,7 +165,7 @@ func conformanceCatalogue() []conformanceCase {
 	ok200 := "HTTP/1.1 200 OK\r\n"
 	sse := ok200 + "Content-Type: text/event-stream\r\n"
 	chunked := "Transfer-Encoding: chunked\r\n\r\n"
-	longValue := strings.Repeat("v", 200<<10) // past the buffers; heads up to 10 MiB: TestLongHeads
+	longValue := strings.Repeat("v", 200<<10) // past the buffers; heads up to 10 MiB: h1.TestLongHeads
 	return []conformanceCase{
 		{name: "content-length", h: answer(withLength(ok200, okJSON), false)},
 		{name: "lowercase headers, close", h: answer(withLength(ok200+"connection: close\r\n", okJSON), true)},
