@@ -71,7 +71,6 @@ func FuzzReadResponse(f *testing.F) {
 	})
 }
 
-
 // TestLongHeads: heads up to 10 MiB are read, longer ones refused, as
 // net/http's Transport does by default.
 func TestLongHeads(t *testing.T) {
