@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"servebench/internal/openai"
@@ -377,7 +378,8 @@ func scrubURL(err error) error {
 }
 
 // doFailure is the kind of a request that got no usable response head:
-// protocol when the server answered with something that is not an HTTP/1.x
+// client when the client itself ran out of something (file descriptors,
+// local ports: not the server's doing), protocol when the server answered with something that is not an HTTP/1.x
 // head (a garbage status line, a bad length, a TLS alert or an HTTP/2
 // frame), else "" (connect: no response), unless classify says otherwise.
 // Both clients word these failures alike (package h1 follows net/http).
@@ -385,6 +387,10 @@ func doFailure(err error) (string, error) {
 	err = scrubURL(err)
 	msg := err.Error()
 	switch {
+	case errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE):
+		return record.ErrClient, fmt.Errorf("%w (genload's own limit: raise ulimit -n, or lower the concurrency)", err)
+	case errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.ENOBUFS):
+		return record.ErrClient, fmt.Errorf("%w (genload's own limit: out of local ports or buffers; lower the concurrency, or let connections be reused)", err)
 	case strings.Contains(msg, "malformed HTTP response") || strings.Contains(msg, "malformed HTTP version"):
 		return record.ErrProtocol, fmt.Errorf("the server answered, but not HTTP/1.x (TLS? try https://; or HTTP/2 only): %w", err)
 	case strings.Contains(msg, "malformed HTTP"), strings.Contains(msg, "malformed MIME header"),
