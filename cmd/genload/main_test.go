@@ -14,6 +14,7 @@ import (
 
 	"servebench/e2e/e2etest"
 	"servebench/internal/cmdline"
+	"servebench/internal/load"
 	"servebench/internal/sim"
 )
 
@@ -154,5 +155,16 @@ func TestFailuresCannotBeMissed(t *testing.T) {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
+	}
+}
+
+func TestOpenFilesAdvice(t *testing.T) {
+	cfg := &load.Config{Concurrencies: []int{8, 200}}
+	if n := inFlight(cfg); n != 200 {
+		t.Errorf("in flight %d", n)
+	}
+	got := openFilesAdvice(232, 64, 64)
+	if !strings.Contains(got, "200 requests in flight need about 232 open files, and the limit is 64") || !strings.Contains(got, "ulimit -n 232") {
+		t.Errorf("got %q", got)
 	}
 }

@@ -3,10 +3,13 @@ package load
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -133,5 +136,23 @@ func TestNoFailureFlood(t *testing.T) {
 	lines := strings.Count(out.String(), "\n")
 	if lines > 4*12 || int64(lines) != res.Failed || lines == 0 {
 		t.Errorf("%d records, %d failed", lines, res.Failed)
+	}
+}
+
+// TestDoFailureKinds: genload's own limits are kind client, answers that
+// are not HTTP/1.x protocol, no answer connect ("").
+func TestDoFailureKinds(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		kind string
+	}{
+		{&net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("socket", syscall.EMFILE)}, record.ErrClient},
+		{&net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.EADDRNOTAVAIL)}, record.ErrClient},
+		{&net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, ""},
+		{errors.New(`net/http: HTTP/1.x transport connection broken: malformed HTTP response "\x15\x03"`), record.ErrProtocol},
+	} {
+		if kind, _ := doFailure(tt.err); kind != tt.kind {
+			t.Errorf("%v: kind %q, want %q", tt.err, kind, tt.kind)
+		}
 	}
 }
