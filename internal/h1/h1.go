@@ -19,7 +19,8 @@
 // dropped), checks an idle connection before reusing it, and sends again,
 // once and on a new connection, a request that failed on a reused
 // connection before any byte of an answer arrived: the server cannot have
-// processed it (net/http does the same). Package load's conformance suite
+// processed it (net/http does the same). It never waits for the end of a
+// body it no longer needs (Response.Close). Package load's conformance suite
 // runs both clients against a catalogue of framings and faults.
 package h1
 
@@ -74,10 +75,6 @@ const (
 	// maxHeaderBytes bounds a response head, as net/http's Transport
 	// does by default.
 	maxHeaderBytes = 10 << 20
-	// DrainWait: when a response is closed with drain, how long the end of
-	// it may take to arrive for the connection to be reused; otherwise it
-	// is closed.
-	DrainWait = 100 * time.Millisecond
 )
 
 // UsableFor tells whether requests to endpoint can bypass net/http: not

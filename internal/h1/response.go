@@ -43,43 +43,19 @@ func (r *Response) FirstContent() {
 }
 
 // Close ends the exchange. The connection carries another request when the
-// response was read to its end, the server allows it, and, with drain, when
-// what is left arrives within DrainWait (a stream's last chunk after its
-// [DONE] event); otherwise it is closed.
-//
-// The wait for the end never holds up the caller: unless the end is
-// already in the connection's buffer, it is awaited on a goroutine of its
-// own, so that a server slow to send its last chunk does not slow a
-// closed loop down (the connection is simply not in the pool meanwhile).
+// response was read to its end and the server allows it; with drain (a
+// stream's [DONE] came, its last chunk may follow), when what is left of
+// the body is already in the connection's buffer. Close never waits for
+// the server: a server slow to send its last chunk would otherwise slow a
+// closed loop down. Its connection is closed instead, as net/http closes
+// one whose body was not read to its end.
 func (r *Response) Close(drain bool) {
 	conn := r.conn
-	switch {
-	case r.body.done && r.keepAlive:
+	if r.keepAlive && (r.body.done || drain && r.body.drainBuffered()) {
 		conn.client.put(conn)
-	case !drain || !r.keepAlive:
-		conn.close()
-	case r.body.bufferedEnd():
-		r.finish(earlier(r.deadline, time.Now().Add(DrainWait)))
-	default:
-		go r.finish(earlier(r.deadline, time.Now().Add(DrainWait)))
-	}
-}
-
-// finish waits for the end of the body until by, then pools or closes
-// the connection.
-func (r *Response) finish(by time.Time) {
-	if r.body.drain(by) {
-		r.conn.client.put(r.conn)
 		return
 	}
-	r.conn.close()
-}
-
-func earlier(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
+	conn.close()
 }
 
 // body frames a response body on its connection.
@@ -125,13 +101,15 @@ func (b *body) Read(p []byte) (int, error) {
 	return b.conn.br.Read(p) // until the server closes: never reused
 }
 
-// drain reads what is left of the body, within wait, so that the
-// connection can be reused; false if it cannot.
-func (b *body) drain(by time.Time) bool {
+// drainBuffered reads what is left of the body from the connection's
+// buffer, with a read deadline in the past: no system call, no wait. It
+// reports whether the body ended; if not, the connection is of no more
+// use (the deadline failed a read).
+func (b *body) drainBuffered() bool {
 	if b.done {
 		return true
 	}
-	_ = b.conn.nc.SetReadDeadline(by)
+	_ = b.conn.nc.SetReadDeadline(pastDeadline)
 	var scratch [512]byte
 	for n := 0; n < 64<<10; {
 		k, err := b.Read(scratch[:])
@@ -141,21 +119,6 @@ func (b *body) drain(by time.Time) bool {
 		}
 	}
 	return false
-}
-
-// bufferedEnd tells whether the connection's buffer holds the body's end,
-// so that reading it takes no wait (and no system call): the bytes left with Content-Length, or, chunked,
-// the last chunk and an empty trailer (what a stream sends after [DONE]).
-func (b *body) bufferedEnd() bool {
-	br := b.conn.br
-	if br.Buffered() == 0 {
-		return false
-	}
-	if b.chunked == nil {
-		return b.length >= 0 && int64(br.Buffered()) >= b.length
-	}
-	buf, _ := br.Peek(br.Buffered())
-	return bytes.HasSuffix(buf, []byte("0\r\n\r\n")) || bytes.HasSuffix(buf, []byte("0\n\n"))
 }
 
 // upcomingDoubleCRLF tells whether a CRLF CRLF ends the trailer within

@@ -200,7 +200,7 @@ func (s *StreamReader) readLine() ([]byte, error) {
 				continue
 			}
 		}
-		i := bytes.IndexAny(buf, "\r\n")
+		i := lineEnd(buf)
 		if i < 0 {
 			// No line end buffered: keep what came and read more.
 			s.long = append(s.long, buf...)
@@ -225,6 +225,19 @@ func (s *StreamReader) readLine() ([]byte, error) {
 		}
 		return line, nil // still in the buffer: Discard does not reuse it
 	}
+}
+
+// lineEnd is the index of buf's first CR or LF, or -1: two vectorized
+// scans (IndexAny is a byte-at-a-time loop), the CR one only up to the LF.
+func lineEnd(buf []byte) int {
+	lf := bytes.IndexByte(buf, '\n')
+	if lf < 0 {
+		return bytes.IndexByte(buf, '\r')
+	}
+	if cr := bytes.IndexByte(buf[:lf], '\r'); cr >= 0 {
+		return cr
+	}
+	return lf
 }
 
 // fill waits until n bytes are buffered; false when the stream ends first.
