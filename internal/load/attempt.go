@@ -233,7 +233,7 @@ func (a *attempter) readStream(rec *record.Record, rd *reader, sent time.Time, t
 			finishTokens(rec, usage, chunks)
 			switch {
 			case errors.Is(err, io.EOF) && events == 0:
-				return protocolErr("no server-sent events in the response: does this server stream? It said: %s", openai.ErrorMessage(rd.body.start()))
+				return protocolErr("no server-sent events in the response: does this server stream? It said: %s", said(rd.body.start()))
 			case errors.Is(err, io.EOF):
 				return errors.New("stream ended before [DONE]")
 			case errors.Is(err, openai.ErrMalformed):
@@ -375,6 +375,16 @@ func scrubURL(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// said is what a body that should have been a stream began with, as a
+// message: the server's error from any of the usual shapes, its text, or
+// what the bytes are (gzip: compressed, though genload never asks for it).
+func said(start []byte) string {
+	if bytes.HasPrefix(start, []byte("\x1f\x8b")) {
+		return "gzip-compressed bytes (Content-Encoding: gzip, which genload does not ask for)"
+	}
+	return openai.ErrorMessage(start)
 }
 
 // doFailure is the kind of a request that got no usable response head:

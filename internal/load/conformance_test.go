@@ -215,6 +215,7 @@ func conformanceCatalogue() []conformanceCase {
 		{name: "no header end", kind: record.ErrProtocol, h: answer(ok200+"Content-Length: 5\r\n", true)},
 		{name: "closed at once", kind: record.ErrConnect, h: func(net.Conn, *bufio.Reader, *http.Request, int) bool { return false }},
 		{name: "HTML to a stream", stream: true, kind: record.ErrProtocol, msg: "<title>Bad Gateway</title>", h: answer(withLength(ok200+"Content-Type: text/html\r\n", "<html><head><title>Bad Gateway</title></head></html>"), false)},
+		{name: "gzip to a stream", stream: true, kind: record.ErrProtocol, msg: "It said: gzip-compressed bytes", h: answer(withLength(sse+"Content-Encoding: gzip\r\n", "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"), false)},
 		{name: "JSON error to a stream", stream: true, kind: record.ErrProtocol, msg: "model is loading", h: answer(withLength(ok200+"Content-Type: application/json\r\n", `{"error":{"message":"model is loading"}}`), false)},
 	}
 }
