@@ -291,3 +291,35 @@ func TestConformance(t *testing.T) {
 		}
 	}
 }
+
+// TestFaultsEndOnInterrupt: whatever the server does (an unasked 101 that
+// holds the connection, a stream that never ends, one that stalls), an
+// interrupt ends the run promptly on both clients, long before the
+// --timeout of 30 s: the first signal stops sending, the second (abort)
+// cancels the requests in flight.
+func TestFaultsEndOnInterrupt(t *testing.T) {
+	faults := map[string]handler{
+		"101":                 hold("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n"),
+		"never-ending stream": endless("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", chunk(":\n\n"), 10*time.Millisecond),
+		"stall":               hold("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"),
+	}
+	for name, h := range faults {
+		url := faultServer(t, nil, true, h)
+		bothPaths(t, func(t *testing.T, path func(*Config)) {
+			cfg := &Config{URL: url, Model: "m", Requests: 50, Concurrencies: []int{2}, Stream: true, Timeout: 30 * time.Second, Grace: 100 * time.Millisecond}
+			path(cfg)
+			if err := cfg.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			stop, stopNow := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer stopNow()
+			abort, abortNow := context.WithTimeout(context.Background(), 400*time.Millisecond)
+			defer abortNow()
+			start := time.Now()
+			Run(stop, abort, cfg, record.NewWriter(io.Discard), io.Discard)
+			if took := time.Since(start); took > 2*time.Second {
+				t.Errorf("%s: the run took %v after an interrupt at 200 ms", name, took)
+			}
+		})
+	}
+}
