@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -163,4 +164,30 @@ func TestSlowEndAfterDone(t *testing.T) {
 			t.Errorf("10 requests took %v: the worker waited for the end after [DONE]", took)
 		}
 	})
+}
+
+// TestReusesTLSConnections: the liveness check looks at the socket under
+// TLS without mistaking what TLS itself sends (session tickets) for an
+// unasked answer: a worker keeps its one connection.
+func TestReusesTLSConnections(t *testing.T) {
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(&openaitest.Server{Tokens: 3})
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	clientTLS := srv.Client().Transport.(*http.Transport).TLSClientConfig
+	for _, stream := range []bool{true, false} {
+		conns.Store(0)
+		cfg := &Config{URL: srv.URL, Model: "fake-model", Requests: 20, Stream: stream, Timeout: 5 * time.Second, TLS: clientTLS}
+		if f := failures(runCounted(t, cfg)); len(f) > 0 {
+			t.Fatal(f)
+		}
+		if n := conns.Load(); n != 1 {
+			t.Errorf("stream=%v: %d TLS connections for 1 worker", stream, n)
+		}
+	}
 }
