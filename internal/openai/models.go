@@ -3,6 +3,7 @@ package openai
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -91,6 +92,10 @@ func Unanswered(resp *http.Response, url string) error {
 // redirect is the answer.
 func NoRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
+// ErrNotModelList is a 2xx /v1/models answer that is not a model list (an
+// HTML page, a proxy's own answer): the server answers, but not as the API.
+var ErrNotModelList = errors.New("not a model list")
+
 // ListModels returns the models the server serves, in its order.
 func ListModels(ctx context.Context, hc *http.Client, t Target, apiKey string) ([]Model, error) {
 	body, err := Get(ctx, hc, t.ModelsURL(), apiKey)
@@ -101,7 +106,7 @@ func ListModels(ctx context.Context, hc *http.Client, t Target, apiKey string) (
 		Data []Model `json:"data"`
 	}
 	if err := json.Unmarshal(body, &list); err != nil {
-		return nil, fmt.Errorf("%s: not a model list: %w", t.ModelsURL(), err)
+		return nil, fmt.Errorf("%s: %w: %v: %s", t.ModelsURL(), ErrNotModelList, err, Clip(string(body[:min(len(body), 80)])))
 	}
 	return list.Data, nil
 }

@@ -276,6 +276,9 @@ func classify(err error, url string) (Outcome, string, Advice, bool) {
 		}
 		return NotReady, fmt.Sprintf("%v: the server is up but unhealthy", he), NoAdvice, true
 	}
+	if errors.Is(err, openai.ErrNotModelList) {
+		return NotReady, fmt.Sprintf("%v: the server answers, but not as an OpenAI-compatible API: is the URL right?", err), NoAdvice, true
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return NotReady, fmt.Sprintf("%s: no answer within the timeout: overloaded or stuck?", url), WaitOrLonger, true
 	}

@@ -172,6 +172,7 @@ func TestOddAnswers(t *testing.T) {
 			"/v1/completions": "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"choices\""}, SmokeFailed, "smoke completion failed"},
 		{"101 on /health", map[string]string{"/health": "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"}, NotReady, "switched protocols unasked"},
 		{"redirect to https", map[string]string{"/health": length("HTTP/1.1 301 Moved Permanently\r\nLocation: https://example.invalid/health\r\n", "")}, NotReady, "use an https:// URL"},
+		{"HTML model list", map[string]string{"/health": health, "/v1/models": length("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n", "<html>login</html>")}, NotReady, "not as an OpenAI-compatible API"},
 		{"TLS alert", map[string]string{"/health": "\x15\x03\x01\x00\x02\x02\x46"}, Unreachable, "answered, but not HTTP: TLS? try https://"},
 		{"HTTPS port", map[string]string{"/health": "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n"}, NotReady, "use an https:// URL"},
 	}
