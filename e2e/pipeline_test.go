@@ -230,3 +230,16 @@ func TestBadLinesInPipe(t *testing.T) {
 		t.Errorf("--strict exit %d, want 8 (bad input)", code)
 	}
 }
+
+// TestGenloadIntoHead: `genload | head` ends genload at its first write
+// after head has gone, by SIGPIPE as any Unix filter (the shell's 141),
+// as docs/genload.md says; the lines head read are whole records.
+func TestGenloadIntoHead(t *testing.T) {
+	url := startSim(t, "--ttft", "5ms", "--itl", "1ms")
+	out, stderr, _ := sh(t, time.Minute,
+		"genload --url "+url+" -n 100 --max-tokens 4 -q | head -n 1; echo \"genload ${PIPESTATUS[0]}\"")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || lines[1] != "genload 141" || !strings.HasPrefix(lines[0], `{"schema":`) {
+		t.Fatalf("stdout %q, stderr %q", out, stderr)
+	}
+}

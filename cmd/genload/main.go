@@ -207,6 +207,7 @@ func genload(ctx context.Context, cfg *load.Config, least float64, stdout, stder
 	})()
 	out := record.NewWriter(stdout)
 	out.SetFlushInterval(flushInterval)
+	checkOpenFiles(stderr, cfg)
 	res, err := load.Run(ctx, abort, cfg, out, stderr)
 	err = worded(err, cfg)
 	if !cfg.Quiet && res.Model != "" {

@@ -18,6 +18,7 @@ import (
 
 	"servebench/e2e/e2etest"
 	"servebench/internal/cmdline"
+	"servebench/internal/load"
 	"servebench/internal/sim"
 )
 
@@ -61,6 +62,8 @@ func TestRun(t *testing.T) {
 		{"stray argument", []string{"--url", url, "extra"}, cmdline.ExitUsage, 0, "unexpected arguments"},
 		{"unknown flag", []string{"--nope"}, cmdline.ExitUsage, 0, "see --help"},
 		{"two keys", []string{"--url", url, "--api-key", "a", "--api-key-file", "/nonexistent"}, cmdline.ExitUsage, 0, "give --api-key or --api-key-file, not both"},
+		{"key with a line break", []string{"--url", url, "--api-key", "sk-a\r\nX-Injected: 1"}, cmdline.ExitUsage, 0, "--api-key (or OPENAI_API_KEY): the API key has a control character"},
+		{"port out of range", []string{"--url", "http://127.0.0.1:99999"}, cmdline.ExitUsage, 0, "port 99999 is not 1-65535"},
 		{"two prompt sources", []string{"--url", url, "--prompt", "hi", "--input-tokens", "5"}, cmdline.ExitUsage, 0, "--prompt and --input-tokens cannot be used together: choose one of --prompt, --prompt-file, --sharegpt and --input-tokens"},
 		{"range without length", []string{"--url", url, "--output-tokens-range", "0.5"}, cmdline.ExitUsage, 0, "--output-tokens-range needs --output-tokens"},
 		{"missing prompt file", []string{"--url", url, "--prompt-file", "/nonexistent/p.txt"}, cmdline.ExitUsage, 0, "genload: --prompt-file: open /nonexistent/p.txt: no such file"},
@@ -228,5 +231,16 @@ func TestExtraBody(t *testing.T) {
 		if code != cmdline.ExitUsage || !strings.Contains(errOut, tt.stderr) {
 			t.Errorf("%v: exit %d, stderr %q", tt.args, code, errOut)
 		}
+	}
+}
+
+func TestOpenFilesAdvice(t *testing.T) {
+	cfg := &load.Config{Concurrencies: []int{8, 200}}
+	if n := inFlight(cfg); n != 200 {
+		t.Errorf("in flight %d", n)
+	}
+	got := openFilesAdvice(232, 64, 64)
+	if !strings.Contains(got, "200 requests in flight need about 232 open files, and the limit is 64") || !strings.Contains(got, "ulimit -n 232") {
+		t.Errorf("got %q", got)
 	}
 }

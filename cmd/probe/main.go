@@ -102,7 +102,8 @@ func config(c *cli.Context) (probe.Config, error) {
 // report probes and writes one human line to stderr and, with asJSON, the
 // report as JSON on stdout. The error carries the outcome's exit code.
 func report(ctx context.Context, cfg probe.Config, asJSON, colored bool, stdout, stderr io.Writer) error {
-	hc := &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, TLSClientConfig: cfg.TLS}}
+	hc := &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, TLSClientConfig: cfg.TLS},
+		CheckRedirect: openai.NoRedirects}
 	cfg.Waiting = waiting(stderr, cmdline.IsTerminal(stderr), time.Now)
 	rep := probe.Run(ctx, hc, cfg)
 	if next, ok := advice[rep.Advice]; ok {

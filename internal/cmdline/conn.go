@@ -33,6 +33,8 @@ func ConnFrom(c *cli.Context) (Conn, error) {
 	switch {
 	case errors.Is(err, openai.ErrTwoKeys):
 		return Conn{}, Usagef("give --api-key or --api-key-file, not both")
+	case errors.Is(err, openai.ErrKeyControl) && c.String("api-key-file") == "":
+		return Conn{}, Usagef("--api-key (or OPENAI_API_KEY): %w", err)
 	case err != nil:
 		return Conn{}, Usagef("--api-key-file: %w", err)
 	}

@@ -17,6 +17,9 @@ import (
 // newlines fails with a message instead of eating memory.
 const maxLineBytes = 16 << 20
 
+// errUTF16 says what to do with a prompt file that is not UTF-8.
+var errUTF16 = errors.New("prompts are read as UTF-8: convert it (iconv -f UTF-16 -t UTF-8 FILE)")
+
 // readPromptFile reads the whole prompt file up front: prompt files are
 // written by hand or by script and are small next to the run they drive, and
 // an error on line 900 must stop the run before its first request.
@@ -32,17 +35,23 @@ func readPromptFile(path string) ([]Item, error) {
 // readPrompts reads a prompt file from r; name is the file's name in errors,
 // which read "prompt file NAME:LINE: what is wrong".
 func readPrompts(r io.Reader, name string) ([]Item, error) {
-	sc := bufio.NewScanner(r)
+	br := bufio.NewReader(r)
+	if start, _ := br.Peek(2); string(start) == "\xff\xfe" || string(start) == "\xfe\xff" {
+		return nil, fmt.Errorf("prompt file %s is UTF-16: %w", name, errUTF16)
+	}
+	sc := bufio.NewScanner(br)
 	sc.Buffer(make([]byte, 0, 64<<10), maxLineBytes)
 	var items []Item
 	line := 0
 	for sc.Scan() {
 		line++
 		text := sc.Text()
-		if line == 1 {
-			// A byte order mark (Windows editors write one) would make a
-			// JSON first line look like a plain prompt.
-			text = strings.TrimPrefix(text, "\uFEFF")
+		// A byte order mark (Windows editors write one, and files
+		// concatenated with cat keep theirs) would make a JSON line look
+		// like a plain prompt.
+		text = strings.TrimPrefix(text, "\uFEFF")
+		if strings.IndexByte(text, 0) >= 0 {
+			return nil, fmt.Errorf("prompt file %s:%d: a NUL byte: %w", name, line, errUTF16)
 		}
 		it, ok, err := parseLine(text)
 		if err != nil {

@@ -87,13 +87,27 @@ func TestReadPromptsErrors(t *testing.T) {
 }
 
 func TestReadPromptsByteOrderMark(t *testing.T) {
-	items, err := readPrompts(strings.NewReader("\uFEFF{\"prompt\":\"x\"}\r\n\uFEFFy\r\n"), "bom.jsonl")
+	// Files joined with cat keep each one's byte order mark: it is
+	// stripped at any line's start (issue 13: a mid-file one sent the JSON
+	// line as a plain prompt).
+	items, err := readPrompts(strings.NewReader("\uFEFF{\"prompt\":\"x\"}\r\n\uFEFFy\r\n\uFEFF{\"prompt\":\"z\"}\n"), "bom.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Only the file's first bytes can be a byte order mark.
-	if len(items) != 2 || items[0].Prompt != "x" || items[1].Prompt != "\uFEFFy" {
+	if len(items) != 3 || items[0].Prompt != "x" || items[1].Prompt != "y" || items[2].Prompt != "z" {
 		t.Errorf("items = %+v", items)
+	}
+}
+
+// TestReadPromptsUTF16: a UTF-16 file (with its byte order mark, or
+// without: NUL bytes) is refused with what to do, not sent as NUL-laden
+// text.
+func TestReadPromptsUTF16(t *testing.T) {
+	for _, in := range []string{"\xff\xfeh\x00i\x00\n\x00", "\xfe\xff\x00h\x00i", "h\x00i\x00\n\x00"} {
+		_, err := readPrompts(strings.NewReader(in), "u16.txt")
+		if err == nil || !strings.Contains(err.Error(), "iconv -f UTF-16 -t UTF-8") {
+			t.Errorf("%q: %v", in, err)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -21,6 +22,12 @@ type conn struct {
 	idleSince time.Time
 	unwatch   func() bool
 	client    *Client
+	// answered: a byte of an answer to this request arrived.
+	answered bool
+	// raw, peek and open check an idle connection (peerOpen).
+	raw  syscall.RawConn
+	peek func(fd uintptr) bool
+	open bool
 }
 
 // dial opens a connection (TCP, then TLS for https://) as net/http does:
@@ -38,6 +45,11 @@ func (c *Client) dial(deadline time.Time) (*conn, error) {
 		}
 	}
 	conn := &conn{nc: nc, br: bufio.NewReaderSize(nc, readBuffer), client: c}
+	if tc, ok := nc.(*tls.Conn); ok {
+		conn.watchPeer(tc.NetConn())
+	} else {
+		conn.watchPeer(nc)
+	}
 	conn.resp.conn = conn
 	conn.unwatch = context.AfterFunc(c.run, func() { _ = nc.SetDeadline(pastDeadline) })
 	return conn, nil

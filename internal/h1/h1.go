@@ -13,11 +13,15 @@
 // depend on the client that carried the request: the tests here and
 // package load's differential tests compare the two.
 //
-// Known gaps, left for issue 13: a chunked response that also says
-// Connection: close is read raw until the connection closes, its chunk
-// framing not decoded; a pooled connection that the server closes as it
-// is reused fails its request, where net/http may retry; a 101 Switching
-// Protocols answer is taken as the final response.
+// It frames responses as RFC 9112 says (chunked wins over Content-Length
+// and Connection: close; HTTP/1.0 and bodies that end at the close; 1xx
+// interim answers skipped, an unrequested 101 final and the connection
+// dropped), checks an idle connection before reusing it, and sends again,
+// once and on a new connection, a request that failed on a reused
+// connection before any byte of an answer arrived: the server cannot have
+// processed it (net/http does the same). It never waits for the end of a
+// body it no longer needs (Response.Close). Package load's conformance suite
+// runs both clients against a catalogue of framings and faults.
 package h1
 
 import (
@@ -68,21 +72,9 @@ const (
 	readBuffer = 8 << 10
 	// copyBody: a body up to this size is copied after the head.
 	copyBody = 4 << 10
-	// maxHeaderBytes bounds a response head.
-	maxHeaderBytes = 1 << 20
-	// freshIdle: a connection idle for less than this is reused without
-	// checking that the server still holds it open (a system call): in a
-	// busy closed loop connections are idle for microseconds, and no
-	// server closes them that fast. As with net/http, a server closing a
-	// connection at the very moment it is reused fails that request.
-	freshIdle = time.Millisecond
-	// tlsMaxIdle: a TLS connection idle longer is not reused (its
-	// liveness cannot be checked without reading through TLS).
-	tlsMaxIdle = 2 * time.Second
-	// DrainWait: when a response is closed with drain, how long the end of
-	// it may take to arrive for the connection to be reused; otherwise it
-	// is closed.
-	DrainWait = 100 * time.Millisecond
+	// maxHeaderBytes bounds a response head, as net/http's Transport
+	// does by default.
+	maxHeaderBytes = 10 << 20
 )
 
 // UsableFor tells whether requests to endpoint can bypass net/http: not
@@ -149,60 +141,64 @@ func canonicalAddr(u *url.URL) string {
 // Errors read as net/http's do for the same failure. The Response is
 // valid until its Close, which must be called.
 func (c *Client) Do(body []byte, deadline, readBy time.Time) (*Response, error) {
-	conn, err := c.get(deadline)
+	conn, reused, err := c.get(deadline)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.exchange(conn, body, deadline, readBy); err != nil {
+	err = c.exchange(conn, body, deadline, readBy)
+	if err != nil && reused && !conn.answered && c.run.Err() == nil && time.Now().Before(readBy) {
+		// The server closed the connection as it was reused, before
+		// answering: it cannot have processed the request. Once more, on
+		// a connection of its own.
+		conn.close()
+		if conn, err = c.dial(deadline); err != nil {
+			return nil, err
+		}
+		err = c.exchange(conn, body, deadline, readBy)
+	}
+	if err != nil {
 		conn.close()
 		return nil, err
 	}
 	return &conn.resp, nil
 }
 
-// exchange sends the request on conn and reads the response head.
+// exchange sends the request on conn and reads the response head. When
+// the request cannot be written whole, an answer the server sent before
+// closing (an early 413 for a body it would not read) is still read.
 func (c *Client) exchange(conn *conn, body []byte, deadline, readBy time.Time) error {
+	conn.answered = false
 	if !c.setDeadlines(conn, deadline, readBy) {
 		return context.Canceled
 	}
-	if err := c.send(conn, body); err != nil {
-		return err
-	}
 	conn.resp.deadline, conn.resp.readBy = deadline, readBy
+	if err := c.send(conn, body); err != nil {
+		if conn.readResponse(&conn.resp) != nil {
+			return err
+		}
+		conn.resp.keepAlive = false // the request was not sent whole
+		return nil
+	}
 	return conn.readResponse(&conn.resp)
 }
 
-// get returns an idle connection that is still open, or dials one.
-func (c *Client) get(deadline time.Time) (*conn, error) {
+// get returns an idle connection that is still open (and true), or dials
+// one.
+func (c *Client) get(deadline time.Time) (*conn, bool, error) {
 	c.mu.Lock()
 	for n := len(c.idle); n > 0; n = len(c.idle) {
 		conn := c.idle[n-1]
 		c.idle = c.idle[:n-1]
 		c.mu.Unlock()
-		if c.reusable(conn) {
-			return conn, nil
+		if conn.br.Buffered() == 0 && conn.peerOpen() { // else the server closed it, or said something unasked
+			return conn, true, nil
 		}
 		conn.close()
 		c.mu.Lock()
 	}
 	c.mu.Unlock()
-	return c.dial(deadline)
-}
-
-// reusable checks an idle connection before a request goes out on it: a
-// server closes idle connections after its own keep-alive time (uvicorn,
-// under vLLM, after 5 s).
-func (c *Client) reusable(conn *conn) bool {
-	idle := time.Since(conn.idleSince)
-	switch {
-	case conn.br.Buffered() > 0: // the server said something unasked
-		return false
-	case idle < freshIdle:
-		return true
-	case c.tls != nil:
-		return idle < tlsMaxIdle
-	}
-	return peerOpen(conn.nc)
+	conn, err := c.dial(deadline)
+	return conn, false, err
 }
 
 // put returns a connection whose response was read to its end.

@@ -4,6 +4,8 @@ package h1
 
 import "net"
 
+func (conn *conn) watchPeer(net.Conn) {}
+
 // peerOpen cannot look at the socket here: an idle connection is not
-// reused after freshIdle, a new one is dialled.
-func peerOpen(net.Conn) bool { return false }
+// reused, a new one is dialled.
+func (conn *conn) peerOpen() bool { return false }

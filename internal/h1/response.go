@@ -17,12 +17,16 @@ type Response struct {
 	Status           int
 	body             body
 	keepAlive        bool
+	location         string // the Location of a 3xx answer
 	conn             *conn
 	deadline, readBy time.Time // the request's; readBy: the first-token deadline
 }
 
 // Read reads the body.
 func (r *Response) Read(p []byte) (int, error) { return r.body.Read(p) }
+
+// Location is the Location header of a redirect (3xx), else "".
+func (r *Response) Location() string { return r.location }
 
 // FirstContent lifts the first-token deadline: the rest of the response
 // has until the request's deadline.
@@ -39,27 +43,19 @@ func (r *Response) FirstContent() {
 }
 
 // Close ends the exchange. The connection carries another request when the
-// response was read to its end, the server allows it, and, with drain, when
-// what is left arrives within DrainWait (a stream's last chunk after its
-// [DONE] event); otherwise it is closed.
+// response was read to its end and the server allows it; with drain (a
+// stream's [DONE] came, its last chunk may follow), when what is left of
+// the body is already in the connection's buffer. Close never waits for
+// the server: a server slow to send its last chunk would otherwise slow a
+// closed loop down. Its connection is closed instead, as net/http closes
+// one whose body was not read to its end.
 func (r *Response) Close(drain bool) {
 	conn := r.conn
-	done := r.body.done
-	if !done && drain && r.keepAlive {
-		done = r.body.drain(earlier(r.deadline, time.Now().Add(DrainWait)))
-	}
-	if done && r.keepAlive {
+	if r.keepAlive && (r.body.done || drain && r.body.drainBuffered()) {
 		conn.client.put(conn)
 		return
 	}
 	conn.close()
-}
-
-func earlier(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
 }
 
 // body frames a response body on its connection.
@@ -77,8 +73,13 @@ func (b *body) Read(p []byte) (int, error) {
 	case b.chunked != nil:
 		n, err := b.chunked.Read(p)
 		if err == io.EOF {
-			if terr := b.conn.skipTrailer(); terr == nil {
+			switch terr := b.conn.skipTrailer(); terr {
+			case nil:
 				b.done = true
+			case io.EOF:
+				return n, errTrailerEOF
+			default:
+				return n, terr
 			}
 		}
 		return n, err
@@ -100,13 +101,15 @@ func (b *body) Read(p []byte) (int, error) {
 	return b.conn.br.Read(p) // until the server closes: never reused
 }
 
-// drain reads what is left of the body, within wait, so that the
-// connection can be reused; false if it cannot.
-func (b *body) drain(by time.Time) bool {
+// drainBuffered reads what is left of the body from the connection's
+// buffer, with a read deadline in the past: no system call, no wait. It
+// reports whether the body ended; if not, the connection is of no more
+// use (the deadline failed a read).
+func (b *body) drainBuffered() bool {
 	if b.done {
 		return true
 	}
-	_ = b.conn.nc.SetReadDeadline(by)
+	_ = b.conn.nc.SetReadDeadline(pastDeadline)
 	var scratch [512]byte
 	for n := 0; n < 64<<10; {
 		k, err := b.Read(scratch[:])
@@ -118,30 +121,75 @@ func (b *body) drain(by time.Time) bool {
 	return false
 }
 
+// upcomingDoubleCRLF tells whether a CRLF CRLF ends the trailer within
+// net/http's buffer size, peeking one byte more at a time as net/http does
+// (a trailer is rare; this is not the hot path).
+func upcomingDoubleCRLF(br *bufio.Reader) bool {
+	for size := 4; size <= 4096; size++ {
+		buf, err := br.Peek(size)
+		if bytes.HasSuffix(buf, []byte("\r\n\r\n")) {
+			return true
+		}
+		if err != nil {
+			break
+		}
+	}
+	return false
+}
+
+// errTrailerEOF is net/http's error for a body cut in its trailer.
+var errTrailerEOF = errors.New("http: unexpected EOF reading trailer")
+
 // skipTrailer reads the trailer after the last chunk, up to the blank line.
 func (conn *conn) skipTrailer() error {
+	switch buf, _ := conn.br.Peek(2); {
+	case string(buf) == "\r\n": // no trailer: the common case
+		_, _ = conn.br.Discard(2)
+		return nil
+	case len(buf) < 2: // as net/http, which peeks at two bytes first
+		return io.EOF
+	case !upcomingDoubleCRLF(conn.br):
+		return errors.New("http: suspiciously long trailer after chunked body")
+	}
 	for n := 0; n < maxHeaderBytes; {
 		line, err := conn.br.ReadSlice('\n')
 		if err != nil {
 			return err
 		}
 		n += len(line)
-		if len(bytes.TrimRight(line, "\r\n")) == 0 {
+		line = trimEOL(line)
+		if len(line) == 0 {
 			return nil
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			continue
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			return fmt.Errorf("malformed MIME header: missing colon: %q", line)
+		}
+		if !validHeader(name, value) {
+			return fmt.Errorf("malformed MIME header line: %q", line)
 		}
 	}
 	return errors.New("trailer too long")
 }
 
 // readResponse reads the status line and headers, skipping 1xx
-// informational responses as net/http does, with net/http's errors: a
-// failure to read the first byte (the server closed the connection, or
-// reset it) as it is, anything after that as a broken connection.
+// informational responses (100 Continue, 103 Early Hints) as net/http
+// does, with net/http's errors: a failure to read the first byte (the
+// server closed the connection, or reset it) as it is, anything after
+// that as a broken connection. An unrequested 101 Switching Protocols is
+// final: the exchange ends there and the connection is not reused.
 func (conn *conn) readResponse(resp *Response) error {
 	if _, err := conn.br.Peek(1); err != nil {
 		return err
 	}
-	for {
+	conn.answered = true
+	for n1xx := 0; ; n1xx++ {
+		if n1xx > max1xx {
+			return errors.New("net/http: too many 1xx informational responses")
+		}
 		if err := conn.readHead(resp); err != nil {
 			return fmt.Errorf("net/http: HTTP/1.x transport connection broken: %w", err)
 		}
@@ -150,6 +198,10 @@ func (conn *conn) readResponse(resp *Response) error {
 		}
 	}
 }
+
+// max1xx is how many informational answers may precede the final one, as
+// with net/http.
+const max1xx = 5
 
 func (conn *conn) readHead(resp *Response) error {
 	total := 0
@@ -176,9 +228,11 @@ func (conn *conn) readHead(resp *Response) error {
 	if !ok {
 		return fmt.Errorf("malformed HTTP version %q", proto)
 	}
-	resp.keepAlive = major == 1 && minor >= 1 || major > 1
+	http11 := major == 1 && minor >= 1 || major > 1
+	resp.keepAlive = http11
+	resp.location = ""
 	resp.body = body{conn: conn, length: -1}
-	chunked, lengthSeen := false, false
+	chunked, lengthSeen, first := false, false, true
 	for {
 		line, err := conn.line(&total)
 		if err != nil {
@@ -191,25 +245,38 @@ func (conn *conn) readHead(resp *Response) error {
 			break
 		}
 		if line[0] == ' ' || line[0] == '\t' {
+			if first {
+				return fmt.Errorf("malformed MIME header initial line: %q", line)
+			}
 			continue // an obsolete folded continuation: none of ours
 		}
+		first = false
 		name, value, ok := bytes.Cut(line, []byte(":"))
 		if !ok {
-			return fmt.Errorf("malformed MIME header line: %s", line)
+			return fmt.Errorf("malformed MIME header: missing colon: %q", line)
+		}
+		if !validHeader(name, value) {
+			return fmt.Errorf("malformed MIME header line: %q", line)
 		}
 		value = bytes.TrimSpace(value)
 		switch {
 		case asciiEqualFold(name, "content-length"):
 			n, err := strconv.ParseInt(string(value), 10, 64)
-			if err != nil || n < 0 || (lengthSeen && n != resp.body.length) {
+			if lengthSeen && (err != nil || n != resp.body.length) { // net/http's words
+				return fmt.Errorf("http: message cannot contain multiple Content-Length headers; got %q",
+					[]string{strconv.FormatInt(resp.body.length, 10), string(value)})
+			}
+			if err != nil || n < 0 {
 				return fmt.Errorf("bad Content-Length %q", value)
 			}
 			resp.body.length, lengthSeen = n, true
-		case asciiEqualFold(name, "transfer-encoding"):
+		case asciiEqualFold(name, "transfer-encoding") && http11: // ignored before HTTP/1.1, as net/http does
 			if chunked || !asciiEqualFold(value, "chunked") {
 				return fmt.Errorf("unsupported transfer encoding: %q", value)
 			}
 			chunked = true
+		case resp.Status >= 300 && resp.Status < 400 && asciiEqualFold(name, "location"):
+			resp.location = string(value) // allocates, on redirects only
 		case asciiEqualFold(name, "connection"):
 			for _, tok := range bytes.Split(value, []byte(",")) {
 				if asciiEqualFold(bytes.TrimSpace(tok), "close") {
@@ -218,14 +285,17 @@ func (conn *conn) readHead(resp *Response) error {
 			}
 		}
 	}
+	// RFC 9112 6.3: chunked framing wins over Content-Length, whatever
+	// Connection says; on HTTP/1.0 Transfer-Encoding is ignored, as
+	// net/http does.
 	switch {
+	case resp.Status == http.StatusSwitchingProtocols:
+		resp.body.length, resp.keepAlive = 0, false // the bytes that follow are not HTTP
 	case resp.Status == http.StatusNoContent || resp.Status == http.StatusNotModified ||
 		(resp.Status >= 100 && resp.Status < 200):
 		resp.body.length = 0
-	case chunked && resp.keepAlive: // chunked on HTTP/1.0 is ignored, as net/http does
-		resp.body.chunked, resp.body.length = httputil.NewChunkedReader(conn.br), -1
 	case chunked:
-		resp.body.length = -1
+		resp.body.chunked, resp.body.length = httputil.NewChunkedReader(conn.br), -1
 	}
 	if resp.body.length < 0 && resp.body.chunked == nil {
 		resp.keepAlive = false // the body ends when the server closes
@@ -253,8 +323,47 @@ func (conn *conn) line(total *int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return bytes.TrimRight(line, "\r\n"), nil
+	return trimEOL(line), nil
 }
+
+// trimEOL drops a line's LF and the one CR before it, as net/http does.
+func trimEOL(line []byte) []byte {
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	return bytes.TrimSuffix(line, []byte("\r"))
+}
+
+// validHeader checks a header line's name and value as net/http does
+// (textproto): a token, then visible ASCII, spaces, tabs and obs-text.
+func validHeader(name, value []byte) bool {
+	if len(name) == 0 {
+		return false
+	}
+	for _, c := range name {
+		if c >= 0x80 || !tokenByte[c] && c != ' ' { // net/http takes "Name :", as a name of its own
+			return false
+		}
+	}
+	for _, c := range value {
+		if c < 0x20 && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// tokenByte marks the bytes of an RFC 9110 token.
+var tokenByte = func() (t [128]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		t[c] = true
+	}
+	return t
+}()
 
 // asciiEqualFold compares b with the lowercase ASCII s, ignoring case.
 func asciiEqualFold(b []byte, s string) bool {

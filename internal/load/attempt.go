@@ -1,6 +1,7 @@
 package load
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"servebench/internal/openai"
@@ -44,7 +46,14 @@ type limitedBody struct {
 	r   io.Reader
 	n   int64
 	max int64
+	// first holds the first bytes read: what the server said, when a
+	// stream turns out to be no stream (an HTML page, a JSON error).
+	first  [256]byte
+	nfirst int
 }
+
+// start is the first bytes read.
+func (l *limitedBody) start() []byte { return l.first[:l.nfirst] }
 
 func (l *limitedBody) Read(p []byte) (int, error) {
 	if left := l.max - l.n + 1; left <= 0 {
@@ -53,6 +62,9 @@ func (l *limitedBody) Read(p []byte) (int, error) {
 		p = p[:left]
 	}
 	n, err := l.r.Read(p)
+	if l.nfirst < len(l.first) {
+		l.nfirst += copy(l.first[l.nfirst:], p[:n])
+	}
 	l.n += int64(n)
 	if l.n > l.max {
 		return n, fmt.Errorf("%w (over %d bytes)", errTooLarge, l.max)
@@ -71,14 +83,22 @@ func (a *attempter) do(abort context.Context, j job) *record.Record {
 
 	status, resp, err := a.doer.Do(j.prompt.Body, t.deadline, t.readBy)
 	if err != nil {
-		return a.failTry(rec, &t, record.ErrConnect, err)
+		kind, err := doFailure(err)
+		return a.failTry(rec, &t, kind, err)
 	}
 	rec.Status = status
 	drain := false
 	defer func() { resp.Close(drain) }()
-	if status < 200 || status > 299 {
+	switch {
+	case status < 200:
+		// An unrequested 101 Switching Protocols: what follows is not
+		// HTTP, and is not read (it may never end).
+		return a.failTry(rec, &t, record.ErrHTTP, fmt.Errorf("HTTP %d: the server switched protocols unasked; the connection is dropped", status))
+	case status >= 300 && status < 400:
+		return a.failTry(rec, &t, record.ErrHTTP, redirectError(status, resp.Location(), a.url))
+	case status > 299:
 		msg, _ := io.ReadAll(io.LimitReader(resp, 64<<10))
-		return a.failTry(rec, &t, record.ErrHTTP, fmt.Errorf("HTTP %d: %s", status, openai.ErrorMessage(msg)))
+		return a.failTry(rec, &t, record.ErrHTTP, fmt.Errorf("HTTP %d: %s%s", status, openai.ErrorMessage(msg), httpsHint(msg)))
 	}
 	t.resp = resp
 	if err := a.read(rec, &t, sent); err != nil {
@@ -150,7 +170,7 @@ func (a *attempter) read(rec *record.Record, t *try, sent time.Time) error {
 	rd := getReader(t.resp, a.maxBytes)
 	defer putReader(rd)
 	if a.cfg.Stream {
-		return a.readStream(rec, rd.sr, sent, t)
+		return a.readStream(rec, rd, sent, t)
 	}
 	return a.readBody(rec, &rd.body, sent)
 }
@@ -174,13 +194,13 @@ var readers = sync.Pool{New: func() any {
 
 func getReader(r io.Reader, maxBytes int64) *reader {
 	rd := readers.Get().(*reader)
-	rd.body = limitedBody{r: r, max: maxBytes}
+	rd.body.r, rd.body.n, rd.body.max, rd.body.nfirst = r, 0, maxBytes, 0
 	rd.sr.Reset(&rd.body)
 	return rd
 }
 
 func putReader(rd *reader) {
-	rd.body = limitedBody{}
+	rd.body.r = nil
 	readers.Put(rd)
 }
 
@@ -200,7 +220,8 @@ func protocolErr(format string, args ...any) error {
 // chunk that carries generated text (not vLLM's empty role chunk), one ITL
 // sample per gap between content chunks, latency at the end of the stream.
 // The first content chunk lifts t's first-token deadline.
-func (a *attempter) readStream(rec *record.Record, sr *openai.StreamReader, sent time.Time, t *try) error {
+func (a *attempter) readStream(rec *record.Record, rd *reader, sent time.Time, t *try) error {
+	sr := rd.sr
 	var last time.Time
 	chunks, events := 0, 0
 	var usage *openai.Usage
@@ -214,7 +235,7 @@ func (a *attempter) readStream(rec *record.Record, sr *openai.StreamReader, sent
 			out.finish(rec, usage, chunks)
 			switch {
 			case errors.Is(err, io.EOF) && events == 0:
-				return protocolErr("no server-sent events in the response: does this server stream?")
+				return protocolErr("no server-sent events in the response: does this server stream? It said: %s", said(rd.body.start()))
 			case errors.Is(err, io.EOF):
 				return errors.New("stream ended before [DONE]")
 			case errors.Is(err, openai.ErrMalformed):
@@ -393,6 +414,9 @@ func (a *attempter) readBody(rec *record.Record, body io.Reader, sent time.Time)
 // where the error was found (a kindError), else kind, unless a limit or the
 // run's end explains it (classify).
 func (a *attempter) failTry(rec *record.Record, t *try, kind string, err error) *record.Record {
+	if kind == "" {
+		kind = record.ErrConnect
+	}
 	var kindErr *kindError
 	if errors.As(err, &kindErr) {
 		kind, err = kindErr.kind, kindErr.err
@@ -442,6 +466,66 @@ func scrubURL(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// said is what a body that should have been a stream began with, as a
+// message: the server's error from any of the usual shapes, its text, or
+// what the bytes are (gzip: compressed, though genload never asks for it).
+func said(start []byte) string {
+	if bytes.HasPrefix(start, []byte("\x1f\x8b")) {
+		return "gzip-compressed bytes (Content-Encoding: gzip, which genload does not ask for)"
+	}
+	return openai.ErrorMessage(start)
+}
+
+// doFailure is the kind of a request that got no usable response head:
+// client when the client itself ran out of something (file descriptors,
+// local ports: not the server's doing), protocol when the server answered with something that is not an HTTP/1.x
+// head (a garbage status line, a bad length, a TLS alert or an HTTP/2
+// frame), else "" (connect: no response), unless classify says otherwise.
+// Both clients word these failures alike (package h1 follows net/http).
+func doFailure(err error) (string, error) {
+	err = scrubURL(err)
+	msg := err.Error()
+	switch {
+	case errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE):
+		return record.ErrClient, fmt.Errorf("%w (genload's own limit: raise ulimit -n, or lower the concurrency)", err)
+	case errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.ENOBUFS):
+		return record.ErrClient, fmt.Errorf("%w (genload's own limit: out of local ports or buffers; lower the concurrency, or let connections be reused)", err)
+	case strings.Contains(msg, "malformed HTTP response") || strings.Contains(msg, "malformed HTTP version"):
+		return record.ErrProtocol, fmt.Errorf("the server answered, but not HTTP/1.x (TLS? try https://; or HTTP/2 only): %w", err)
+	case strings.Contains(msg, "malformed HTTP"), strings.Contains(msg, "malformed MIME header"),
+		strings.Contains(msg, "bad Content-Length"), strings.Contains(msg, "multiple Content-Length"),
+		strings.Contains(msg, "unsupported transfer encoding"),
+		strings.Contains(msg, "headers exceeded"), strings.Contains(msg, "too many 1xx"),
+		strings.Contains(msg, "transport connection broken: unexpected EOF"):
+		return record.ErrProtocol, err
+	}
+	return "", err
+}
+
+// redirectError is the failure of a redirect: never followed, since a
+// benchmark measures the server it was given, with where it points and,
+// from http:// to https://, what to do.
+func redirectError(status int, location, from string) error {
+	if location == "" {
+		return fmt.Errorf("HTTP %d: a redirect without a Location, not followed", status)
+	}
+	hint := "measure the server it points to by giving its URL"
+	if strings.HasPrefix(from, "http://") && strings.HasPrefix(strings.ToLower(location), "https://") {
+		hint = "the server wants https: use an https:// URL"
+	}
+	return fmt.Errorf("HTTP %d: redirect to %s, not followed (%s)", status, location, hint)
+}
+
+// httpsHint is a hint for an error body that says the request should have
+// gone over TLS (Go's "Client sent an HTTP request to an HTTPS server",
+// nginx's "The plain HTTP request was sent to HTTPS port").
+func httpsHint(body []byte) string {
+	if bytes.Contains(body, []byte("HTTP request to an HTTPS server")) || bytes.Contains(body, []byte("plain HTTP request was sent to HTTPS port")) {
+		return " (use an https:// URL)"
+	}
+	return ""
 }
 
 // stampSent records when the attempt was scheduled and sent, and the

@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -127,103 +126,6 @@ func TestReusesConnectionsPerWorker(t *testing.T) {
 		}
 		if n := conns.Load(); n != 2 {
 			t.Errorf("stream=%v: %d connections for 2 workers", stream, n)
-		}
-	}
-}
-
-// rawServer answers every request on a connection with answer(n), n
-// counting the requests it read, until answer returns ""; with closeAfter
-// it closes the connection after each answer.
-func rawServer(t *testing.T, closeAfter bool, answer func(n int) string) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	var mu sync.Mutex
-	n := 0
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					io.Copy(io.Discard, req.Body)
-					mu.Lock()
-					n++
-					a := answer(n)
-					mu.Unlock()
-					if a == "" {
-						return
-					}
-					if _, err := io.WriteString(c, a); err != nil || closeAfter {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return "http://" + ln.Addr().String()
-}
-
-// TestBothPathsResponseFraming: well-framed answers of every kind succeed,
-// and broken ones fail with the same kind and message on both clients.
-func TestBothPathsResponseFraming(t *testing.T) {
-	const ok = `{"choices":[{"text":"a b","finish_reason":"length"}],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}`
-	chunk := func(s string) string { return fmt.Sprintf("%x\r\n%s\r\n", len(s), s) }
-	stream := "data: " + `{"choices":[{"text":"a"}]}` + "\n\ndata: [DONE]\n\n"
-	tests := []struct {
-		name, answer string
-		close        bool // the server closes the connection after answering
-		stream       bool
-		kind         string // "": success
-	}{
-		{"content-length", "HTTP/1.1 200 OK\r\nContent-Length: " + fmt.Sprint(len(ok)) + "\r\n\r\n" + ok, false, false, ""},
-		{"lowercase headers, close", "HTTP/1.1 200 OK\r\ncontent-length: " + fmt.Sprint(len(ok)) + "\r\nconnection: close\r\n\r\n" + ok, true, false, ""},
-		{"HTTP/1.0 until close", "HTTP/1.0 200 OK\r\n\r\n" + ok, true, false, ""},
-		{"100 Continue first", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: " + fmt.Sprint(len(ok)) + "\r\n\r\n" + ok, false, false, ""},
-		{"chunked with trailer", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk(ok[:10]) + chunk(ok[10:]) + "0\r\nX-T: 1\r\n\r\n", false, false, ""},
-		{"short body", "HTTP/1.1 200 OK\r\nContent-Length: 999\r\n\r\n" + ok, true, false, record.ErrStream},
-		{"stream", "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk(stream) + "0\r\n\r\n", false, true, ""},
-		{"stream cut", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk(stream[:20]), true, true, record.ErrStream},
-		{"stream stalls", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk(stream[:20]), false, true, record.ErrTimeout},
-		{"bad chunking", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", true, true, record.ErrStream},
-		{"gzip encoding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", true, false, record.ErrConnect},
-		{"bad status line", "HTTP/1.1 2000 OK\r\n\r\n", true, false, record.ErrConnect},
-		{"no header end", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n", true, false, record.ErrConnect},
-		{"closed at once", "", true, false, record.ErrConnect},
-	}
-	for _, tt := range tests {
-		url := rawServer(t, tt.close, func(int) string { return tt.answer })
-		var got [2][]string
-		for i, netHTTP := range []bool{false, true} {
-			cfg := &Config{URL: url, Model: "m", Requests: 3, Stream: tt.stream, Timeout: 300 * time.Millisecond, netHTTP: netHTTP}
-			if err := cfg.Validate(); err != nil {
-				t.Fatal(err)
-			}
-			var out bytes.Buffer
-			if _, err := Run(context.Background(), context.Background(), cfg, record.NewWriter(&out), io.Discard); err != nil {
-				t.Fatal(err)
-			}
-			rd := record.NewReader(&out, "out")
-			for rd.Scan() {
-				r := rd.Record()
-				got[i] = append(got[i], fmt.Sprintf("%d %s %q tokens=%d", r.Status, r.ErrorKind, r.Error, r.OutputTokens))
-				if r.ErrorKind != tt.kind || (tt.kind == "" && r.OutputTokens == 0) {
-					t.Errorf("%s (net/http %v): seq %d kind %q error %q tokens %d, want kind %q", tt.name, netHTTP, r.Seq, r.ErrorKind, r.Error, r.OutputTokens, tt.kind)
-				}
-			}
-		}
-		if strings.Join(got[0], "\n") != strings.Join(got[1], "\n") {
-			t.Errorf("%s:\nh1:\n%s\nnet/http:\n%s", tt.name, strings.Join(got[0], "\n"), strings.Join(got[1], "\n"))
 		}
 	}
 }

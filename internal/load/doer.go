@@ -3,8 +3,11 @@ package load
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
+	"net/http/httptrace"
+	"strings"
 	"time"
 
 	"servebench/internal/h1"
@@ -34,6 +37,8 @@ type Body interface {
 	// FirstContent says that the first content chunk arrived: the
 	// first-token deadline no longer applies.
 	FirstContent()
+	// Location is the Location header of a redirect (3xx), else "".
+	Location() string
 	// Close ends the exchange, once. drain says the response was read as
 	// far as it needs to be and its end may follow shortly (a stream's
 	// last chunk after [DONE]): reading it lets the connection be reused.
@@ -53,7 +58,7 @@ var (
 func newDoer(cfg *Config, endpoint string, hc *http.Client, maxIdle int, run context.Context) (Doer, func(), error) {
 	header := requestHeader(cfg)
 	if cfg.netHTTP || !h1.UsableFor(endpoint) {
-		return &netHTTPDoer{hc: hc, run: run, url: endpoint, header: header}, func() {}, nil
+		return &netHTTPDoer{hc: hc, fresh: freshClient(hc), run: run, url: endpoint, header: header}, func() {}, nil
 	}
 	c, err := h1.New(endpoint, h1.Config{Header: header, ConnectTimeout: cfg.ConnectTimeout, TLS: cfg.TLS, MaxIdle: maxIdle}, run)
 	if err != nil {
@@ -87,6 +92,7 @@ func (d h1Doer) Do(body []byte, deadline, readBy time.Time) (int, Body, error) {
 // and the first-token timeout a timer that cancels it.
 type netHTTPDoer struct {
 	hc     *http.Client
+	fresh  *http.Client // a new connection for each request: for the one resend
 	run    context.Context
 	url    string
 	header http.Header // shared by the requests, read only
@@ -99,6 +105,8 @@ func (d *netHTTPDoer) Do(body []byte, deadline, readBy time.Time) (int, Body, er
 		ctx, cancel = context.WithCancel(ctx)
 		b.firstToken = time.AfterFunc(time.Until(readBy), cancel)
 	}
+	var reused bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(ci httptrace.GotConnInfo) { reused = ci.Reused }})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.url, bytes.NewReader(body))
 	if err != nil {
 		b.stop()
@@ -106,12 +114,46 @@ func (d *netHTTPDoer) Do(body []byte, deadline, readBy time.Time) (int, Body, er
 	}
 	req.Header = d.header
 	resp, err := d.hc.Do(req)
+	if err != nil && reused && req.Context().Err() == nil && staleConnError(err) {
+		// As h1.Client does: a request that failed on a reused
+		// connection before any answer came is sent once more.
+		req, _ = http.NewRequestWithContext(ctx, http.MethodPost, d.url, bytes.NewReader(body))
+		req.Header = d.header
+		resp, err = d.fresh.Do(req)
+	}
 	if err != nil {
 		b.stop()
 		return 0, nil, err
 	}
 	b.resp = resp
 	return resp.StatusCode, b, nil
+}
+
+// freshClient is hc on connections that are never reused (each request
+// says Connection: close), so that a request resent after a stale
+// connection goes out on a new one, as h1.Client resends it.
+func freshClient(hc *http.Client) *http.Client {
+	tr, ok := hc.Transport.(*http.Transport)
+	if !ok {
+		return hc
+	}
+	tr = tr.Clone()
+	tr.DisableKeepAlives = true
+	fresh := *hc
+	fresh.Transport = tr
+	return &fresh
+}
+
+// staleConnError is how net/http words a connection that the server
+// closed before answering: EOF or a reset before the first byte. net/http
+// retries most of these itself (it sees an idle connection close), not
+// one that closes as the request is written.
+func staleConnError(err error) bool {
+	msg := err.Error()
+	return errors.Is(err, io.EOF) && !strings.Contains(msg, "transport connection broken") ||
+		strings.Contains(msg, "server closed idle connection") ||
+		strings.HasSuffix(msg, "connection reset by peer") && !strings.Contains(msg, "transport connection broken") ||
+		strings.HasSuffix(msg, "broken pipe")
 }
 
 // netHTTPBody is a net/http response body as a Body.
@@ -122,6 +164,13 @@ type netHTTPBody struct {
 }
 
 func (b *netHTTPBody) Read(p []byte) (int, error) { return b.resp.Body.Read(p) }
+
+func (b *netHTTPBody) Location() string {
+	if b.resp.StatusCode < 300 || b.resp.StatusCode > 399 {
+		return ""
+	}
+	return b.resp.Header.Get("Location")
+}
 
 func (b *netHTTPBody) FirstContent() {
 	if b.firstToken != nil {

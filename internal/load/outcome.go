@@ -110,15 +110,22 @@ func kindList(kinds map[string]int) string {
 // reportFailures says on stderr, in red on a terminal, when most of a load
 // point's measured requests failed: their kinds and first messages. A run
 // of 404s must not pass for a benchmark.
+//
+// Failures on the client's own limits (kind client) are said whatever
+// their share: they measure genload, not the server.
 func reportFailures(stderr io.Writer, res PointResult, colored bool) {
-	if res.Attempts == 0 || res.Failed*2 <= res.Attempts {
-		return
-	}
 	red := color.New(color.FgRed, color.Bold)
 	if colored {
 		red.EnableColor()
 	} else {
 		red.DisableColor()
+	}
+	if n := res.Kinds[record.ErrClient]; n > 0 {
+		fmt.Fprintf(stderr, "genload: %s %s: %d requests failed on genload's own limits (kind client: out of file descriptors or local ports): raise ulimit -n, or lower the concurrency\n",
+			red.Sprint("CLIENT LIMIT"), res.Point, n)
+	}
+	if res.Attempts == 0 || res.Failed*2 <= res.Attempts {
+		return
 	}
 	quoted := make([]string, len(res.Messages))
 	for i, m := range res.Messages {

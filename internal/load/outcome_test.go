@@ -1,7 +1,15 @@
 package load
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -77,5 +85,74 @@ func TestProgressLine(t *testing.T) {
 	c.done.Store(20)
 	if got := p.line(start.Add(12 * time.Second)); !strings.Contains(got, ", 5.0 req/s,") {
 		t.Errorf("the rate is the last seconds', not the run's: %q", got)
+	}
+}
+
+func TestReportClientLimits(t *testing.T) {
+	var b strings.Builder
+	reportFailures(&b, PointResult{Point: Point{Concurrency: 200}, Attempts: 10, Failed: 1, Kinds: map[string]int{record.ErrClient: 1}}, false)
+	if !strings.Contains(b.String(), "CLIENT LIMIT concurrency 200: 1 requests failed on genload's own limits") {
+		t.Errorf("got %q", b.String())
+	}
+}
+
+// TestBackoff: a closed-loop worker's pause after attempts that got no
+// connection doubles from 10 ms to 1 s; any other outcome resets it.
+func TestBackoff(t *testing.T) {
+	var d time.Duration
+	var got []time.Duration
+	for _, kind := range []string{record.ErrConnect, record.ErrConnect, record.ErrClient, "", record.ErrConnect, record.ErrHTTP} {
+		d = nextBackoff(d, kind)
+		got = append(got, d)
+	}
+	want := []time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 40 * time.Millisecond, 0, 10 * time.Millisecond, 0}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	for range 10 {
+		d = nextBackoff(d, record.ErrConnect)
+	}
+	if d != time.Second {
+		t.Errorf("capped at %v", d)
+	}
+}
+
+// TestNoFailureFlood: a closed loop against a port nobody listens on
+// backs off: a 1 s run at concurrency 4 makes tens of attempts, not tens
+// of thousands, and still one record each.
+func TestNoFailureFlood(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	cfg := &Config{URL: "http://" + addr, Model: "m", Duration: time.Second, Concurrencies: []int{4}, Timeout: time.Second}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	res, err := Run(context.Background(), context.Background(), cfg, record.NewWriter(&out), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Count(out.String(), "\n")
+	if lines > 4*12 || int64(lines) != res.Failed || lines == 0 {
+		t.Errorf("%d records, %d failed", lines, res.Failed)
+	}
+}
+
+// TestDoFailureKinds: genload's own limits are kind client, answers that
+// are not HTTP/1.x protocol, no answer connect ("").
+func TestDoFailureKinds(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		kind string
+	}{
+		{&net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("socket", syscall.EMFILE)}, record.ErrClient},
+		{&net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.EADDRNOTAVAIL)}, record.ErrClient},
+		{&net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, ""},
+		{errors.New(`net/http: HTTP/1.x transport connection broken: malformed HTTP response "\x15\x03"`), record.ErrProtocol},
+	} {
+		if kind, _ := doFailure(tt.err); kind != tt.kind {
+			t.Errorf("%v: kind %q, want %q", tt.err, kind, tt.kind)
+		}
 	}
 }

@@ -55,9 +55,10 @@ func (r *runner) newJob(phase string, pt Point) (job, error) {
 }
 
 // exec makes one attempt and writes its record.
-func (r *runner) exec(j job) {
+func (r *runner) exec(j job) (kind string) {
 	r.c.sent.Add(1)
 	rec := r.a.do(r.reqCtx, j)
+	kind = rec.ErrorKind
 	r.c.done.Add(1)
 	if !rec.OK {
 		r.c.failed.Add(1)
@@ -71,16 +72,50 @@ func (r *runner) exec(j job) {
 		}
 		r.mu.Unlock()
 	}
+	return kind
+}
+
+// Backoff of a closed-loop worker whose requests get no connection: a
+// down server would otherwise be sent tens of thousands of attempts a
+// second, each a record. The pause starts at backoffMin and doubles to
+// backoffMax; any attempt that got a connection resets it.
+const (
+	backoffMin = 10 * time.Millisecond
+	backoffMax = time.Second
+)
+
+// nextBackoff is the pause after an attempt of kind, given the last pause.
+func nextBackoff(last time.Duration, kind string) time.Duration {
+	if kind != record.ErrConnect && kind != record.ErrClient {
+		return 0
+	}
+	return min(max(2*last, backoffMin), backoffMax)
+}
+
+// pause waits d, or less when the run stops or the phase's time is up.
+func (r *runner) pause(d time.Duration, deadline <-chan struct{}) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.stop.Done():
+	case <-r.reqCtx.Done():
+	case <-deadline:
+	}
 }
 
 // phase sends n requests (0 = no limit) or for dur (0 = no limit),
 // whichever ends first, and waits for all of them.
 func (r *runner) phase(name string, pt Point, n int, dur time.Duration, seed uint64) error {
-	var deadline <-chan time.Time
+	var deadline <-chan struct{} // closed when dur is up: every worker sees it
 	if dur > 0 {
-		t := time.NewTimer(dur)
+		up := make(chan struct{})
+		t := time.AfterFunc(dur, func() { close(up) })
 		defer t.Stop()
-		deadline = t.C
+		deadline = up
 	}
 	if pt.Rate > 0 {
 		return r.openLoop(name, pt, n, dur, seed)
@@ -94,7 +129,7 @@ func (r *runner) phase(name string, pt Point, n int, dur time.Duration, seed uin
 // overhead. Workers take their jobs themselves, in turn under a lock (the
 // order of seq and prompts is the order they are taken): no dispatcher
 // goroutine has to be woken for every request.
-func (r *runner) closedLoop(name string, pt Point, n int, deadline <-chan time.Time) error {
+func (r *runner) closedLoop(name string, pt Point, n int, deadline <-chan struct{}) error {
 	var (
 		mu    sync.Mutex
 		taken int
@@ -136,13 +171,15 @@ func (r *runner) closedLoop(name string, pt Point, n int, deadline <-chan time.T
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var backoff time.Duration
 			for {
 				j, ok := take()
 				if !ok {
 					return
 				}
 				j.scheduledAt = time.Now()
-				r.exec(j)
+				backoff = nextBackoff(backoff, r.exec(j))
+				r.pause(backoff, deadline)
 			}
 		}()
 	}

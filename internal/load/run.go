@@ -56,7 +56,9 @@ func NewHTTPClient(concurrency int, connectTimeout time.Duration, tlsCfg *tls.Co
 		DisableCompression:  true,
 		ForceAttemptHTTP2:   false,
 	}
-	return &http.Client{Transport: tr}
+	// A redirect is never followed: a benchmark measures the server it
+	// was given, and the h1 client follows none either.
+	return &http.Client{Transport: tr, CheckRedirect: openai.NoRedirects}
 }
 
 // Run sends the warmup and then the measured requests with cfg.Concurrency

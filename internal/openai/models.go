@@ -3,6 +3,7 @@ package openai
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -54,6 +55,9 @@ func Get(ctx context.Context, hc *http.Client, url, apiKey string) ([]byte, erro
 		return nil, err
 	}
 	defer resp.Body.Close()
+	if err := Unanswered(resp, url); err != nil {
+		return nil, err
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxSmallBody))
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading body: %w", url, err)
@@ -63,6 +67,34 @@ func Get(ctx context.Context, hc *http.Client, url, apiKey string) ([]byte, erro
 	}
 	return body, nil
 }
+
+// Unanswered is the *HTTPError of a response that is no answer and whose
+// body must not be read: an unrequested 101 Switching Protocols (what
+// follows is not HTTP and may never end; net/http hands the raw connection
+// over as the body, beyond the request's context) or a redirect, which a
+// benchmark never follows (the client must not follow it either:
+// http.ErrUseLastResponse). nil for any other response.
+func Unanswered(resp *http.Response, url string) error {
+	switch {
+	case resp.StatusCode < 200:
+		return &HTTPError{URL: url, Status: resp.StatusCode, Message: "the server switched protocols unasked"}
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		msg := "redirect to " + resp.Header.Get("Location") + ", not followed"
+		if strings.HasPrefix(url, "http://") && strings.HasPrefix(strings.ToLower(resp.Header.Get("Location")), "https://") {
+			msg += ": the server wants https, use an https:// URL"
+		}
+		return &HTTPError{URL: url, Status: resp.StatusCode, Message: msg}
+	}
+	return nil
+}
+
+// NoRedirects is an http.Client's CheckRedirect that follows none: the
+// redirect is the answer.
+func NoRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// ErrNotModelList is a 2xx /v1/models answer that is not a model list (an
+// HTML page, a proxy's own answer): the server answers, but not as the API.
+var ErrNotModelList = errors.New("not a model list")
 
 // ListModels returns the models the server serves, in its order.
 func ListModels(ctx context.Context, hc *http.Client, t Target, apiKey string) ([]Model, error) {
@@ -74,7 +106,7 @@ func ListModels(ctx context.Context, hc *http.Client, t Target, apiKey string) (
 		Data []Model `json:"data"`
 	}
 	if err := json.Unmarshal(body, &list); err != nil {
-		return nil, fmt.Errorf("%s: not a model list: %w", t.ModelsURL(), err)
+		return nil, fmt.Errorf("%s: %w: %v: %s", t.ModelsURL(), ErrNotModelList, err, Clip(string(body[:min(len(body), 80)])))
 	}
 	return list.Data, nil
 }

@@ -51,11 +51,22 @@ type Event struct {
 // ErrMalformed wraps a chunk or body that is not the JSON it should be.
 var ErrMalformed = errors.New("malformed")
 
-// StreamReader reads the events of an SSE completion stream. It reuses its
-// buffers: an Event's Usage is valid until the next call to Next.
+// StreamReader reads the events of an SSE completion stream, as the
+// WHATWG HTML standard's event-stream parser does: lines end with CR, LF
+// or CRLF; a leading BOM is dropped; lines starting with ":" are comments;
+// the data lines of an event are joined with LF and the event is
+// dispatched at the blank line that ends it (or, unlike the standard, at
+// the end of the stream). It reuses its buffers: an Event's Usage is
+// valid until the next call to Next.
 type StreamReader struct {
 	br    *bufio.Reader
 	usage Usage
+	data  []byte // the data lines of the event being read, joined with LF
+	long  []byte // a line longer than the buffer, assembled
+	// hasData: a data line was read for the event; started: the first
+	// line was read (a BOM can only come first); skipLF: the last line
+	// ended with a CR at the end of the buffer, and an LF may follow.
+	hasData, started, skipLF bool
 }
 
 // NewStreamReader reads events from r.
@@ -74,10 +85,11 @@ func NewStreamReaderSize(r io.Reader, size int) *StreamReader {
 func (s *StreamReader) Reset(r io.Reader) {
 	s.br.Reset(r)
 	s.usage = Usage{}
+	s.data, s.long = s.data[:0], s.long[:0]
+	s.hasData, s.started, s.skipLF = false, false, false
 }
 
 var (
-	dataPrefix  = []byte("data:")
 	errorPrefix = []byte("error:")
 	doneData    = []byte("[DONE]")
 )
@@ -85,42 +97,146 @@ var (
 // Next returns the next event. At the end of the body it returns io.EOF if
 // no [DONE] came: a stream that stops early is an error, not a short answer.
 func (s *StreamReader) Next() (Event, error) {
+	data, errLine, err := s.nextData()
+	if err != nil {
+		return Event{}, err
+	}
+	if errLine != nil {
+		// Some llama.cpp server builds send a failure as an "error:"
+		// line instead of a data event; it is an error all the same.
+		msg := ErrorMessage(bytes.TrimSpace(errLine))
+		if msg == "" {
+			msg = "error line in stream"
+		}
+		return Event{Err: msg}, nil
+	}
+	return s.parse(bytes.TrimSpace(data))
+}
+
+// nextData returns the data of the next event, or the rest of an
+// llama.cpp "error:" line (errLine, not nil).
+func (s *StreamReader) nextData() (data, errLine []byte, err error) {
 	for {
-		line, err := s.br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			line, err = s.readLong(line)
-		}
+		line, err := s.readLine()
 		if err != nil && (err != io.EOF || len(line) == 0) {
-			return Event{}, err
-		}
-		line = bytes.TrimRight(line, "\r\n")
-		if bytes.HasPrefix(line, errorPrefix) {
-			// Some llama.cpp server builds send a failure as an "error:"
-			// line instead of a data event; it is an error all the same.
-			msg := ErrorMessage(bytes.TrimSpace(line[len(errorPrefix):]))
-			if msg == "" {
-				msg = "error line in stream"
+			if err == io.EOF && s.hasData {
+				s.hasData = false
+				return s.data, nil, nil // see the end of the loop
 			}
-			return Event{Err: msg}, nil
+			return nil, nil, err
 		}
-		if !bytes.HasPrefix(line, dataPrefix) {
-			continue // blank separator, comment (":"), event: or id: field
+		if len(line) == 0 { // the end of an event
+			if !s.hasData {
+				continue
+			}
+			s.hasData = false
+			return s.data, nil, nil
 		}
-		return s.parse(bytes.TrimSpace(line[len(dataPrefix):]))
+		if bytes.HasPrefix(line, errorPrefix) {
+			return nil, line[len(errorPrefix):], nil
+		}
+		field, value, _ := bytes.Cut(line, []byte(":"))
+		if !bytes.Equal(field, dataField) {
+			continue // a comment (":..."), event:, id:, retry:, or unknown
+		}
+		value = bytes.TrimPrefix(value, []byte(" "))
+		if s.hasData {
+			s.data = append(s.data, '\n')
+		} else {
+			s.data = s.data[:0]
+		}
+		s.data = append(s.data, value...)
+		s.hasData = true
+		if err == io.EOF {
+			// The spec drops an event that the end of the stream cuts
+			// off; it is taken here, so that a server ending with
+			// "data: [DONE]" and no blank line is not failed.
+			s.hasData = false
+			return s.data, nil, nil
+		}
 	}
 }
 
-// readLong assembles a line longer than the reader's buffer.
-func (s *StreamReader) readLong(first []byte) ([]byte, error) {
-	line := append([]byte(nil), first...)
+// readLine returns the next line without its end (CR, LF or CRLF); it is
+// valid until the next read. A last line without an end comes with io.EOF.
+func (s *StreamReader) readLine() ([]byte, error) {
+	s.long = s.long[:0]
 	for {
-		frag, err := s.br.ReadSlice('\n')
-		line = append(line, frag...)
-		if err != bufio.ErrBufferFull {
-			return line, err
+		buf, err := s.br.Peek(1)
+		if err != nil {
+			if len(s.long) > 0 && err == io.EOF {
+				return s.long, io.EOF
+			}
+			return nil, err
 		}
+		buf, _ = s.br.Peek(s.br.Buffered())
+		if s.skipLF {
+			s.skipLF = false
+			if buf[0] == '\n' {
+				_, _ = s.br.Discard(1)
+				continue
+			}
+		}
+		if !s.started {
+			s.started = true
+			if bytes.HasPrefix(buf, bom) {
+				_, _ = s.br.Discard(len(bom))
+				continue
+			} else if len(buf) < len(bom) && bytes.HasPrefix(bom, buf) && s.fill(len(bom)) {
+				s.started = false // maybe a BOM: look again with more bytes
+				continue
+			}
+		}
+		i := lineEnd(buf)
+		if i < 0 {
+			// No line end buffered: keep what came and read more.
+			s.long = append(s.long, buf...)
+			_, _ = s.br.Discard(len(buf))
+			continue
+		}
+		line := buf[:i]
+		n := i + 1
+		if buf[i] == '\r' {
+			if i+1 < len(buf) {
+				if buf[i+1] == '\n' {
+					n++
+				}
+			} else {
+				s.skipLF = true
+			}
+		}
+		_, _ = s.br.Discard(n)
+		if len(s.long) > 0 {
+			s.long = append(s.long, line...)
+			return s.long, nil
+		}
+		return line, nil // still in the buffer: Discard does not reuse it
 	}
 }
+
+// lineEnd is the index of buf's first CR or LF, or -1: two vectorized
+// scans (IndexAny is a byte-at-a-time loop), the CR one only up to the LF.
+func lineEnd(buf []byte) int {
+	lf := bytes.IndexByte(buf, '\n')
+	if lf < 0 {
+		return bytes.IndexByte(buf, '\r')
+	}
+	if cr := bytes.IndexByte(buf[:lf], '\r'); cr >= 0 {
+		return cr
+	}
+	return lf
+}
+
+// fill waits until n bytes are buffered; false when the stream ends first.
+func (s *StreamReader) fill(n int) bool {
+	buf, _ := s.br.Peek(n)
+	return len(buf) == n
+}
+
+var (
+	dataField = []byte("data")
+	bom       = []byte("\xef\xbb\xbf")
+)
 
 func (s *StreamReader) parse(data []byte) (Event, error) {
 	if bytes.Equal(data, doneData) {

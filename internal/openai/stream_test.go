@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // vllmChat is a chat stream as vLLM sends it with include_usage: an opening
@@ -177,4 +178,105 @@ func FuzzErrorMessage(f *testing.F) {
 			t.Fatalf("message of %d bytes", len(msg))
 		}
 	})
+}
+
+// refEvents is the WHATWG event-stream parser, written plainly: the data
+// of each event, and "error:" lines (llama.cpp's) as "ERR:" + the rest.
+// Like StreamReader, and unlike the standard, it keeps an event that the
+// end of the stream cuts off.
+func refEvents(in string) []string {
+	in = strings.TrimPrefix(in, "\ufeff")
+	var lines []string
+	for len(in) > 0 {
+		i := strings.IndexAny(in, "\r\n")
+		if i < 0 {
+			lines = append(lines, in)
+			break
+		}
+		lines = append(lines, in[:i])
+		if strings.HasPrefix(in[i:], "\r\n") {
+			i++
+		}
+		in = in[i+1:]
+	}
+	var out, data []string
+	has := false
+	for _, line := range lines {
+		switch field, value, _ := strings.Cut(line, ":"); {
+		case line == "":
+			if has {
+				out = append(out, strings.Join(data, "\n"))
+			}
+			data, has = nil, false
+		case strings.HasPrefix(line, "error:"):
+			out = append(out, "ERR:"+line[len("error:"):])
+		case field == "data":
+			data, has = append(data, strings.TrimPrefix(value, " ")), true
+		}
+	}
+	if has {
+		out = append(out, strings.Join(data, "\n"))
+	}
+	return out
+}
+
+// readData is what StreamReader finds in in, read through r's wrapper.
+func readData(in string, wrap func(io.Reader) io.Reader) ([]string, error) {
+	s := NewStreamReaderSize(wrap(strings.NewReader(in)), 16)
+	var out []string
+	for {
+		data, errLine, err := s.nextData()
+		switch {
+		case err == io.EOF:
+			return out, nil
+		case err != nil:
+			return out, err
+		case errLine != nil:
+			out = append(out, "ERR:"+string(errLine))
+		default:
+			out = append(out, string(data))
+		}
+	}
+}
+
+// FuzzStreamLines: StreamReader splits any input into events as the
+// reference parser does, whatever the reads' sizes.
+func FuzzStreamLines(f *testing.F) {
+	for _, seed := range []string{
+		"data: a\r\rdata: b\n\ndata: c\r\n\r\n",
+		"\ufeffdata: first\n\n",
+		"data: {\"a\":\ndata: 1}\n\n: comment\nid: 1\nevent: x\nretry: 5\n\ndata\n\n",
+		"data:x\rdata:y\r\r",
+		"error: {\"message\":\"x\"}\n\ndata: [DONE]",
+		strings.Repeat("x", 40) + "\r\n\n",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		want := refEvents(in)
+		for _, wrap := range []func(io.Reader) io.Reader{func(r io.Reader) io.Reader { return r }, iotest.OneByteReader} {
+			got, err := readData(in, wrap)
+			if err != nil || strings.Join(got, "\x00|") != strings.Join(want, "\x00|") {
+				t.Fatalf("%q:\ngot  %q %v\nwant %q", in, got, err, want)
+			}
+		}
+	})
+}
+
+// TestStreamWHATWG: line ends, multi-line data, comments and a BOM, as the
+// standard has them, give the events they should (issue 13: a BOM lost
+// the first event, CR line ends and multi-line data failed).
+func TestStreamWHATWG(t *testing.T) {
+	chunkA := `{"choices":[{"text":"a"}]}`
+	for _, in := range []string{
+		"\ufeffdata: " + chunkA + "\n\ndata: [DONE]\n\n",
+		"data: " + chunkA + "\r\rdata: [DONE]\r\r",
+		"data: " + chunkA + "\r\n\r\ndata: [DONE]\r\n\r\n",
+		"data: {\"choices\":\ndata: [{\"text\":\"a\"}]}\n\n: keep-alive\n\ndata: [DONE]\n\n",
+	} {
+		evs, err := readAll(t, in)
+		if err != nil || len(evs) != 2 || evs[0].ContentBytes != 1 || !evs[1].Done {
+			t.Errorf("%q: events %+v, err %v", in, evs, err)
+		}
+	}
 }

@@ -7,6 +7,7 @@ package openai
 import (
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -47,6 +48,14 @@ func ParseTarget(raw string) (Target, error) {
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return Target{}, fmt.Errorf("bad URL %q: no query or fragment please", raw)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return Target{}, fmt.Errorf("bad URL %q: port %s is not 1-65535", raw, p)
+		}
+	}
+	if strings.Contains(u.Hostname(), "%") {
+		return Target{}, fmt.Errorf("bad URL %q: an IPv6 zone (%%...) cannot be used; give the address without it, or a host name", raw)
 	}
 	if u.User != nil {
 		return Target{}, fmt.Errorf("bad URL: credentials in the URL would be logged; give the API key on its own")

@@ -24,6 +24,9 @@ func TestParseTarget(t *testing.T) {
 		{in: "http://h/v1?x=1", bad: true},      // query would be dropped
 		{in: "http://u:secret@h/v1", bad: true}, // credentials would be logged
 		{in: "http://", bad: true},
+		{in: "http://h:99999/v1", bad: true},            // no such port
+		{in: "http://h:0", bad: true},                   // nor this one
+		{in: "http://[fe80::1%25eth0]:8000", bad: true}, // a zone: issue 13
 	}
 	for _, tt := range tests {
 		got, err := ParseTarget(tt.in)

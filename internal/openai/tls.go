@@ -43,7 +43,7 @@ var ErrTwoKeys = errors.New("two API keys given")
 // unless the value is only the environment's.
 func APIKey(value, keyFile string) (string, error) {
 	if keyFile == "" {
-		return value, nil
+		return checkKey(strings.TrimSpace(value))
 	}
 	if value != "" && os.Getenv("OPENAI_API_KEY") != value {
 		return "", ErrTwoKeys
@@ -56,6 +56,21 @@ func APIKey(value, keyFile string) (string, error) {
 	key = strings.TrimSpace(key)
 	if key == "" {
 		return "", fmt.Errorf("%s is empty", keyFile)
+	}
+	return checkKey(key)
+}
+
+// ErrKeyControl is a key with a control character inside: written into a
+// request head, a CR or LF would end the header (and inject the rest as
+// headers of its own).
+var ErrKeyControl = errors.New("the API key has a control character in it (a line break pasted with it?)")
+
+// checkKey refuses a key with control characters, once trimmed.
+func checkKey(key string) (string, error) {
+	for _, c := range []byte(key) {
+		if c < 0x20 || c == 0x7f {
+			return "", ErrKeyControl
+		}
 	}
 	return key, nil
 }

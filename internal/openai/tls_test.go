@@ -3,6 +3,7 @@ package openai
 import (
 	"context"
 	"encoding/pem"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -68,5 +69,18 @@ func TestAPIKey(t *testing.T) {
 	os.WriteFile(empty, nil, 0o600)
 	if _, err := APIKey("", empty); err == nil {
 		t.Error("empty key file accepted")
+	}
+}
+
+// TestAPIKeyChecked: a key is trimmed; one with a control character inside
+// (a CR or LF would end the Authorization header) is refused.
+func TestAPIKeyChecked(t *testing.T) {
+	if k, err := APIKey("  sk-abc\r\n", ""); err != nil || k != "sk-abc" {
+		t.Errorf("got %q %v", k, err)
+	}
+	for _, bad := range []string{"sk-a\r\nX-Injected: 1", "sk\x00a", "sk\x7fa"} {
+		if _, err := APIKey(bad, ""); !errors.Is(err, ErrKeyControl) {
+			t.Errorf("%q: %v", bad, err)
+		}
 	}
 }

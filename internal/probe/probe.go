@@ -170,11 +170,13 @@ func once(ctx context.Context, hc *http.Client, cfg Config) *Report {
 	if cfg.Smoke {
 		ms, err = timed(ctx, cfg.SmokeTimeout, func(ctx context.Context) error { return smoke(ctx, hc, cfg, rep.Model) })
 		if err != nil {
-			if o, msg, next, _ := classify(err, t.EndpointURL(cfg.Endpoint)); o == AuthFailed || o == Unreachable {
+			// /health and /v1/models just answered: whatever broke the
+			// completion, waiting for the server will not mend it.
+			if o, msg, next, _ := classify(err, t.EndpointURL(cfg.Endpoint)); o == AuthFailed {
 				rep.Advice = next
 				return verdict(o, "%s", msg)
 			}
-			return verdict(SmokeFailed, "smoke completion failed: %v", err)
+			return verdict(SmokeFailed, "smoke completion failed: %v%s", err, httpsHint(err))
 		}
 		rep.SmokeMs = record.Float(ms)
 	}
@@ -206,6 +208,9 @@ func smoke(ctx context.Context, hc *http.Client, cfg Config, model string) error
 		return err
 	}
 	defer resp.Body.Close()
+	if err := openai.Unanswered(resp, url); err != nil {
+		return err
+	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", url, err)
@@ -237,6 +242,17 @@ func isStatus(err error, status int) bool {
 	return errors.As(err, &he) && he.Status == status
 }
 
+// httpsHint is a hint for an answer that says the request should have
+// gone over TLS (Go's "Client sent an HTTP request to an HTTPS server",
+// nginx's "The plain HTTP request was sent to HTTPS port").
+func httpsHint(err error) string {
+	msg := err.Error()
+	if strings.Contains(msg, "HTTP request to an HTTPS server") || strings.Contains(msg, "plain HTTP request was sent to HTTPS port") {
+		return ": the server speaks https, use an https:// URL"
+	}
+	return ""
+}
+
 // classify turns a check's error into an outcome, a message and what to
 // try next.
 func classify(err error, url string) (Outcome, string, Advice, bool) {
@@ -252,13 +268,24 @@ func classify(err error, url string) (Outcome, string, Advice, bool) {
 			return NotReady, fmt.Sprintf("%v: the server is still starting or loading the model", he), Wait, true
 		case he.Status == http.StatusNotFound:
 			return NotReady, fmt.Sprintf("%v: is this an OpenAI-compatible server, and is the URL's path right?", he), NoAdvice, true
+		case he.Status >= 300 && he.Status < 400 || he.Status < 200:
+			return NotReady, he.Error(), NoAdvice, true
+		}
+		if hint := httpsHint(err); hint != "" {
+			return NotReady, he.Error() + hint, NoAdvice, true
 		}
 		return NotReady, fmt.Sprintf("%v: the server is up but unhealthy", he), NoAdvice, true
+	}
+	if errors.Is(err, openai.ErrNotModelList) {
+		return NotReady, fmt.Sprintf("%v: the server answers, but not as an OpenAI-compatible API: is the URL right?", err), NoAdvice, true
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return NotReady, fmt.Sprintf("%s: no answer within the timeout: overloaded or stuck?", url), WaitOrLonger, true
 	}
 	msg := err.Error()
+	if strings.Contains(msg, "malformed HTTP") {
+		return Unreachable, "the server answered, but not HTTP: TLS? try https://: " + msg, NoAdvice, true
+	}
 	if strings.Contains(msg, "certificate") || strings.Contains(msg, "tls:") {
 		return Unreachable, "TLS failed: check the certificate: " + msg, TrustCert, true
 	}

@@ -1,8 +1,11 @@
 package probe
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -98,6 +101,97 @@ func TestOutcomes(t *testing.T) {
 			}
 			if tt.want == Ready && (rep.HealthMs == nil || rep.ModelsMs == nil || rep.HealthMs == rep.ModelsMs) {
 				t.Errorf("timings must be separate values: %v %v", rep.HealthMs, rep.ModelsMs)
+			}
+		})
+	}
+}
+
+// rawServer answers each request with answers[path] (raw bytes; "" closes
+// the connection at once), holding the connection open after a 101 and
+// closing it after an answer without a Content-Length.
+func rawServer(t *testing.T, answers map[string]string) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					io.Copy(io.Discard, req.Body)
+					a := answers[req.URL.Path]
+					if a == "" {
+						return
+					}
+					io.WriteString(c, a)
+					if strings.Contains(a, " 101 ") {
+						time.Sleep(5 * time.Second)
+						return
+					}
+					if !strings.Contains(a, "Content-Length") {
+						return // the end of the answer is the close
+					}
+				}
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String()
+}
+
+// TestOddAnswers: answers that are not the API's end the probe with the
+// right outcome and hint, at once: a broken smoke completion is a smoke
+// failure (exit 7) even with --wait, an unasked 101 does not hang, a
+// non-HTTP answer or a TLS port says to use https.
+func TestOddAnswers(t *testing.T) {
+	length := func(head, body string) string {
+		return fmt.Sprintf("%sContent-Length: %d\r\n\r\n%s", head, len(body), body)
+	}
+	health := length("HTTP/1.1 200 OK\r\n", "")
+	models := length("HTTP/1.1 200 OK\r\n", `{"object":"list","data":[{"id":"m1"}]}`)
+	tests := []struct {
+		name    string
+		answers map[string]string
+		want    Outcome
+		inMsg   string
+	}{
+		{"smoke answered HTML", map[string]string{"/health": health, "/v1/models": models,
+			"/v1/completions": length("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n", "<html>hi</html>")}, SmokeFailed, "malformed"},
+		{"smoke connection closed", map[string]string{"/health": health, "/v1/models": models}, SmokeFailed, "smoke completion failed"},
+		{"smoke truncated", map[string]string{"/health": health, "/v1/models": models,
+			"/v1/completions": "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"choices\""}, SmokeFailed, "smoke completion failed"},
+		{"101 on /health", map[string]string{"/health": "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"}, NotReady, "switched protocols unasked"},
+		{"redirect to https", map[string]string{"/health": length("HTTP/1.1 301 Moved Permanently\r\nLocation: https://example.invalid/health\r\n", "")}, NotReady, "use an https:// URL"},
+		{"HTML model list", map[string]string{"/health": health, "/v1/models": length("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n", "<html>login</html>")}, NotReady, "not as an OpenAI-compatible API"},
+		{"TLS alert", map[string]string{"/health": "\x15\x03\x01\x00\x02\x02\x46"}, Unreachable, "answered, but not HTTP: TLS? try https://"},
+		{"HTTPS port", map[string]string{"/health": "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n"}, NotReady, "use an https:// URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			target, _ := openai.ParseTarget(rawServer(t, tt.answers) + "/v1")
+			cfg := Config{Target: target, Endpoint: openai.EndpointCompletions, Smoke: true, Timeout: time.Second,
+				SmokeTimeout: time.Second, Interval: 50 * time.Millisecond}
+			if tt.want == SmokeFailed {
+				cfg.Wait = 10 * time.Second // not waited for: the smoke's failure is final
+			}
+			hc := &http.Client{Transport: &http.Transport{}, CheckRedirect: openai.NoRedirects}
+			start := time.Now()
+			rep := Run(context.Background(), hc, cfg)
+			if rep.Outcome() != tt.want || !strings.Contains(rep.Message, tt.inMsg) {
+				t.Errorf("outcome %v %q, want %v containing %q", rep.Outcome(), rep.Message, tt.want, tt.inMsg)
+			}
+			if took := time.Since(start); took > 2*time.Second {
+				t.Errorf("took %v", took)
 			}
 		})
 	}

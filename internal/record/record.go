@@ -44,12 +44,13 @@ const (
 	ErrTimeout  = "timeout"  // the request (or a phase of it) exceeded its timeout
 	ErrHTTP     = "http"     // a non-2xx status
 	ErrStream   = "stream"   // the stream broke or carried an error event after a 200
-	ErrProtocol = "protocol" // the body could not be understood (bad JSON, no content)
+	ErrProtocol = "protocol" // the answer could not be understood (not an HTTP/1.x head, bad JSON, no content)
 	ErrCanceled = "canceled" // the run was interrupted before the attempt finished
+	ErrClient   = "client"   // the client's own limits: out of file descriptors or local ports
 )
 
 // ErrorKinds lists every kind in the order reports print them.
-var ErrorKinds = []string{ErrConnect, ErrTimeout, ErrHTTP, ErrStream, ErrProtocol, ErrCanceled}
+var ErrorKinds = []string{ErrConnect, ErrTimeout, ErrHTTP, ErrStream, ErrProtocol, ErrCanceled, ErrClient}
 
 // Record is one request attempt. Durations are float milliseconds measured on
 // the monotonic clock by the writer; they are computed before encoding because

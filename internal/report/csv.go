@@ -53,6 +53,7 @@ type row struct {
 	ErrorsStream     int     `csv:"errors_stream" json:"errors_stream"`
 	ErrorsProtocol   int     `csv:"errors_protocol" json:"errors_protocol"`
 	ErrorsCanceled   int     `csv:"errors_canceled" json:"errors_canceled"`
+	ErrorsClient     int     `csv:"errors_client" json:"errors_client"`
 	ErrorsOther      int     `csv:"errors_other" json:"errors_other"`
 	Warmup           int     `csv:"warmup" json:"warmup"`
 	DurationS        fixed3  `csv:"duration_s" json:"duration_s"`
@@ -75,7 +76,7 @@ type row struct {
 // errorColumns are the row's per-kind error counts in record.ErrorKinds
 // order; a test keeps the two lists in step.
 func (r *row) errorColumns() []*int {
-	return []*int{&r.ErrorsConnect, &r.ErrorsTimeout, &r.ErrorsHTTP, &r.ErrorsStream, &r.ErrorsProtocol, &r.ErrorsCanceled}
+	return []*int{&r.ErrorsConnect, &r.ErrorsTimeout, &r.ErrorsHTTP, &r.ErrorsStream, &r.ErrorsProtocol, &r.ErrorsCanceled, &r.ErrorsClient}
 }
 
 func newRow(g *summary.Group) row {
