@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -121,4 +122,59 @@ func extraBody(c *cli.Context) (map[string]any, error) {
 		return nil, nil
 	}
 	return extra, nil
+}
+
+// framingHeaders are the headers genload's HTTP clients write themselves:
+// a --header cannot replace them without breaking the request.
+var framingHeaders = []string{"Host", "Content-Length", "Transfer-Encoding", "Connection", "Te", "Trailer", "Upgrade"}
+
+// headers reads --header 'Name: value' (repeatable). A value with CR, LF
+// or another control character would split the request: a usage error,
+// never sent.
+func headers(specs []string) (http.Header, error) {
+	if len(specs) == 0 {
+		return nil, nil
+	}
+	h := http.Header{}
+	for _, spec := range specs {
+		name, value, ok := strings.Cut(spec, ":")
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		switch {
+		case !ok || name == "":
+			return nil, cmdline.Usagef("--header %q: want 'Name: value'", spec)
+		case !validHeaderName(name):
+			return nil, cmdline.Usagef("--header %q: %q is not a header name", spec, name)
+		case !validHeaderValue(value):
+			return nil, cmdline.Usagef("--header %s: the value has a control character (CR or LF would split the request): not sent", name)
+		case slices.Contains(framingHeaders, http.CanonicalHeaderKey(name)):
+			return nil, cmdline.Usagef("--header %s: genload's HTTP client sets it itself", name)
+		}
+		h.Add(name, value)
+	}
+	return h, nil
+}
+
+// validHeaderName: a token of RFC 9110's tchar, as net/http checks it.
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= 0x80 || !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// validHeaderValue: no control character but a tab, as net/http checks it
+// (obs-text, bytes 0x80 and up, is allowed).
+func validHeaderValue(value string) bool {
+	for i := 0; i < len(value); i++ {
+		if c := value[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }

@@ -56,6 +56,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			&cli.IntFlag{Name: "max-tokens", Value: 128, Usage: "max_tokens of each request (0: not sent)"},
 			&cli.BoolFlag{Name: "ignore-eos", Usage: "ask the server to generate exactly max-tokens (vLLM's ignore_eos)"},
 			&cli.BoolFlag{Name: "stream", Value: true, Usage: "stream the responses (--stream=false for whole responses)"},
+			&cli.StringSliceFlag{Name: "header", Usage: "'Name: value' sent with every request (repeatable); an X-Request-Id here replaces genload's per-request one"},
 			&cli.StringFlag{Name: "extra-body", Usage: "JSON object (or @FILE) deep-merged into every request body, e.g. '{\"chat_template_kwargs\":{\"enable_thinking\":false}}'"},
 			&cli.Float64Flag{Name: "temperature", Usage: "the requests' temperature (not sent unless given)"},
 			&cli.Float64Flag{Name: "top-p", Usage: "the requests' top_p (not sent unless given)"},
@@ -137,6 +138,9 @@ func config(c *cli.Context, stderr io.Writer) (*load.Config, error) {
 	}
 	cfg.APIKey, cfg.TLS = conn.APIKey, conn.TLS
 	if cfg.ExtraBody, err = extraBody(c); err != nil {
+		return nil, err
+	}
+	if cfg.Headers, err = headers(c.StringSlice("header")); err != nil {
 		return nil, err
 	}
 	if c.IsSet("duration") && !c.IsSet("requests") {

@@ -100,9 +100,13 @@ func (c *Client) setDeadlines(conn *conn, by, readBy time.Time) bool {
 
 // send writes the request, its head and body in one system call: copied
 // together when the body is small, else with writev.
-func (c *Client) send(conn *conn, body []byte) error {
+func (c *Client) send(conn *conn, body []byte, requestID string) error {
 	conn.head = append(conn.head[:0], c.prefix...)
 	conn.head = strconv.AppendInt(conn.head, int64(len(body)), 10)
+	if requestID != "" {
+		conn.head = append(conn.head, "\r\nX-Request-Id: "...)
+		conn.head = append(conn.head, requestID...)
+	}
 	conn.head = append(conn.head, "\r\n\r\n"...)
 	if len(body) <= copyBody || c.tls != nil {
 		conn.head = append(conn.head, body...)

@@ -116,8 +116,12 @@ func New(endpoint string, cfg Config, run context.Context) (*Client, error) {
 // the Content-Length value.
 func requestPrefix(u *url.URL, header http.Header) []byte {
 	var h bytes.Buffer
-	fmt.Fprintf(&h, "POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: Go-http-client/1.1\r\n", u.RequestURI(), u.Host)
-	_ = header.Write(&h) // a bytes.Buffer does not fail
+	agent := header.Get("User-Agent")
+	if agent == "" {
+		agent = "Go-http-client/1.1"
+	}
+	fmt.Fprintf(&h, "POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n", u.RequestURI(), u.Host, agent)
+	_ = header.WriteSubset(&h, map[string]bool{"User-Agent": true}) // a bytes.Buffer does not fail
 	h.WriteString("Content-Length: ")
 	return h.Bytes()
 }
@@ -134,18 +138,19 @@ func canonicalAddr(u *url.URL) string {
 	return net.JoinHostPort(u.Hostname(), port)
 }
 
-// Do sends body and reads the response head. The request must end by
-// deadline; until readBy (no later than deadline), the response must
-// arrive and, once Response.FirstContent is called, by deadline.
+// Do sends body, with an X-Request-Id header when requestID is not "",
+// and reads the response head. The request must end by deadline; until
+// readBy (no later than deadline), the response must arrive and, once
+// Response.FirstContent is called, by deadline.
 //
 // Errors read as net/http's do for the same failure. The Response is
 // valid until its Close, which must be called.
-func (c *Client) Do(body []byte, deadline, readBy time.Time) (*Response, error) {
+func (c *Client) Do(body []byte, requestID string, deadline, readBy time.Time) (*Response, error) {
 	conn, reused, err := c.get(deadline)
 	if err != nil {
 		return nil, err
 	}
-	err = c.exchange(conn, body, deadline, readBy)
+	err = c.exchange(conn, body, requestID, deadline, readBy)
 	if err != nil && reused && !conn.answered && c.run.Err() == nil && time.Now().Before(readBy) {
 		// The server closed the connection as it was reused, before
 		// answering: it cannot have processed the request. Once more, on
@@ -154,7 +159,7 @@ func (c *Client) Do(body []byte, deadline, readBy time.Time) (*Response, error) 
 		if conn, err = c.dial(deadline); err != nil {
 			return nil, err
 		}
-		err = c.exchange(conn, body, deadline, readBy)
+		err = c.exchange(conn, body, requestID, deadline, readBy)
 	}
 	if err != nil {
 		conn.close()
@@ -166,13 +171,13 @@ func (c *Client) Do(body []byte, deadline, readBy time.Time) (*Response, error) 
 // exchange sends the request on conn and reads the response head. When
 // the request cannot be written whole, an answer the server sent before
 // closing (an early 413 for a body it would not read) is still read.
-func (c *Client) exchange(conn *conn, body []byte, deadline, readBy time.Time) error {
+func (c *Client) exchange(conn *conn, body []byte, requestID string, deadline, readBy time.Time) error {
 	conn.answered = false
 	if !c.setDeadlines(conn, deadline, readBy) {
 		return context.Canceled
 	}
 	conn.resp.deadline, conn.resp.readBy = deadline, readBy
-	if err := c.send(conn, body); err != nil {
+	if err := c.send(conn, body, requestID); err != nil {
 		if conn.readResponse(&conn.resp) != nil {
 			return err
 		}

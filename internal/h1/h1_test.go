@@ -48,8 +48,13 @@ func newClient(t *testing.T, url string, cfg Config) *Client {
 
 // roundTrip sends one request and reads the whole response.
 func roundTrip(c *Client, stream bool) (int, string, error) {
+	return roundTripID(c, stream, "")
+}
+
+// roundTripID is roundTrip with an X-Request-Id.
+func roundTripID(c *Client, stream bool, requestID string) (int, string, error) {
 	deadline := time.Now().Add(5 * time.Second)
-	resp, err := c.Do(requestBody(stream), deadline, deadline)
+	resp, err := c.Do(requestBody(stream), requestID, deadline, deadline)
 	if err != nil {
 		return 0, "", err
 	}
@@ -59,32 +64,45 @@ func roundTrip(c *Client, stream bool) (int, string, error) {
 }
 
 // TestSendsWhatNetHTTPSends compares the requests of Client and net/http
-// (without compression, as genload uses it), given the same header.
+// (without compression, as genload uses it), given the same header and
+// request id: genload's own header, and one with --header's kind of
+// additions (a User-Agent of the user's, a gateway's key header).
 func TestSendsWhatNetHTTPSends(t *testing.T) {
-	var heads [2]string
-	for i := range heads {
-		got := make(chan string, 1)
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		go captureRequest(ln, got)
-		url := "http://" + ln.Addr().String() + "/v1/completions"
-		if i == 0 {
-			roundTrip(newClient(t, url, Config{}), true)
-		} else {
-			req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(requestBody(true)))
-			req.Header = header()
-			hc := &http.Client{Transport: &http.Transport{DisableCompression: true}} // as genload's
-			if resp, err := hc.Do(req); err == nil {
-				resp.Body.Close()
+	extra := header()
+	extra.Set("User-Agent", "bench/1.0")
+	extra.Set("Api-Key", "k")
+	for _, tt := range []struct {
+		header    http.Header
+		requestID string
+	}{{header(), ""}, {header(), "20261201T120000Z-ab12cd-7"}, {extra, "r-1"}} {
+		var heads [2]string
+		for i := range heads {
+			got := make(chan string, 1)
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
 			}
+			go captureRequest(ln, got)
+			url := "http://" + ln.Addr().String() + "/v1/completions"
+			if i == 0 {
+				roundTripID(newClient(t, url, Config{Header: tt.header}), true, tt.requestID)
+			} else {
+				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(requestBody(true)))
+				req.Header = tt.header.Clone()
+				if tt.requestID != "" {
+					req.Header.Set("X-Request-Id", tt.requestID)
+				}
+				hc := &http.Client{Transport: &http.Transport{DisableCompression: true}} // as genload's
+				if resp, err := hc.Do(req); err == nil {
+					resp.Body.Close()
+				}
+			}
+			heads[i] = <-got
+			ln.Close()
 		}
-		heads[i] = <-got
-		ln.Close()
-	}
-	if heads[0] != heads[1] {
-		t.Errorf("h1:\n%s\nnet/http:\n%s", heads[0], heads[1])
+		if heads[0] != heads[1] {
+			t.Errorf("h1:\n%s\nnet/http:\n%s", heads[0], heads[1])
+		}
 	}
 }
 
@@ -156,7 +174,7 @@ func TestRunEndCancels(t *testing.T) {
 	time.AfterFunc(50*time.Millisecond, cancel)
 	start := time.Now()
 	deadline := start.Add(10 * time.Second)
-	if resp, err := c.Do(requestBody(true), deadline, deadline); err == nil {
+	if resp, err := c.Do(requestBody(true), "", deadline, deadline); err == nil {
 		_, err = io.ReadAll(resp)
 		resp.Close(false)
 		if err == nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -81,7 +82,7 @@ func (a *attempter) do(abort context.Context, j job) *record.Record {
 	sent := stampSent(rec, j.scheduledAt)
 	defer latencyToFailure(rec, sent)
 
-	status, resp, err := a.doer.Do(j.prompt.Body, t.deadline, t.readBy)
+	status, resp, err := a.doer.Do(j.prompt.Body, a.sendRequestID(rec), t.deadline, t.readBy)
 	if err != nil {
 		kind, err := doFailure(err)
 		return a.failTry(rec, &t, kind, err)
@@ -107,6 +108,21 @@ func (a *attempter) do(abort context.Context, j job) *record.Record {
 	drain = true // after [DONE]: the rest of the response, for the connection's sake
 	rec.OK = true
 	return rec
+}
+
+// sendRequestID names the attempt in its record and returns the
+// X-Request-Id to send with it: <run_id>-<seq>, so that a record joins the
+// server's logs; "" when --header gave a fixed X-Request-Id, which is then
+// sent (with every request) and recorded instead.
+func (a *attempter) sendRequestID(rec *record.Record) string {
+	if fixed := a.cfg.Headers.Get("X-Request-Id"); fixed != "" {
+		rec.RequestID = fixed
+		return ""
+	}
+	var buf [96]byte // one allocation, the string's
+	id := append(append(buf[:0], rec.RunID...), '-')
+	rec.RequestID = string(strconv.AppendInt(id, int64(rec.Seq), 10))
+	return rec.RequestID
 }
 
 func (a *attempter) newRecord(j job) *record.Record {

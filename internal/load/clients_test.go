@@ -92,7 +92,7 @@ func TestBothPathsSendTheSameRequest(t *testing.T) {
 				io.WriteString(c, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
 			}()
 			cfg := &Config{URL: "http://" + ln.Addr().String(), Model: "m", Requests: 1, Stream: stream, MaxTokens: 5,
-				APIKey: "sk-k", Timeout: 5 * time.Second, netHTTP: netHTTP}
+				APIKey: "sk-k", Timeout: 5 * time.Second, netHTTP: netHTTP, RunID: "r1"}
 			if err := cfg.Validate(); err != nil {
 				t.Fatal(err)
 			}

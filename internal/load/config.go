@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
+	"net/http"
 	"time"
 
 	"servebench/internal/dataset"
@@ -43,6 +44,9 @@ type Config struct {
 	MaxTokens int // 0 = not sent: the server's default
 	IgnoreEOS bool
 	Stream    bool
+	// Headers are sent with every request, after genload's own (which
+	// they override; an X-Request-Id here replaces the per-request one).
+	Headers http.Header
 	// ExtraBody is deep-merged into every request body after genload's own
 	// fields (sampling parameters, chat_template_kwargs, ...); a prompt
 	// line's own extra fields merge after it. nil when none.

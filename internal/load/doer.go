@@ -28,7 +28,7 @@ import (
 // in flight. Errors are returned as the client saw them; the attempter
 // decides what they mean (classify).
 type Doer interface {
-	Do(body []byte, deadline, readBy time.Time) (status int, resp Body, err error)
+	Do(body []byte, requestID string, deadline, readBy time.Time) (status int, resp Body, err error)
 }
 
 // Body is a response being read.
@@ -67,21 +67,25 @@ func newDoer(cfg *Config, endpoint string, hc *http.Client, maxIdle int, run con
 	return h1Doer{c}, c.CloseIdle, nil
 }
 
-// requestHeader is the header of every request of the run.
+// requestHeader is the header of every request of the run: genload's,
+// then cfg.Headers (--header), which win.
 func requestHeader(cfg *Config) http.Header {
 	req := &http.Request{Header: http.Header{"Content-Type": {"application/json"}}}
 	if cfg.Stream {
 		req.Header.Set("Accept", "text/event-stream")
 	}
 	openai.SetAuth(req, cfg.APIKey)
+	for name, values := range cfg.Headers {
+		req.Header[http.CanonicalHeaderKey(name)] = values
+	}
 	return req.Header
 }
 
 // h1Doer is h1.Client as a Doer.
 type h1Doer struct{ c *h1.Client }
 
-func (d h1Doer) Do(body []byte, deadline, readBy time.Time) (int, Body, error) {
-	resp, err := d.c.Do(body, deadline, readBy)
+func (d h1Doer) Do(body []byte, requestID string, deadline, readBy time.Time) (int, Body, error) {
+	resp, err := d.c.Do(body, requestID, deadline, readBy)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -98,7 +102,7 @@ type netHTTPDoer struct {
 	header http.Header // shared by the requests, read only
 }
 
-func (d *netHTTPDoer) Do(body []byte, deadline, readBy time.Time) (int, Body, error) {
+func (d *netHTTPDoer) Do(body []byte, requestID string, deadline, readBy time.Time) (int, Body, error) {
 	ctx, cancel := context.WithDeadline(d.run, deadline)
 	b := &netHTTPBody{cancel: cancel}
 	if readBy.Before(deadline) {
@@ -112,13 +116,13 @@ func (d *netHTTPDoer) Do(body []byte, deadline, readBy time.Time) (int, Body, er
 		b.stop()
 		return 0, nil, &kindError{kind: record.ErrProtocol, err: err}
 	}
-	req.Header = d.header
+	req.Header = d.requestHeader(requestID)
 	resp, err := d.hc.Do(req)
 	if err != nil && reused && req.Context().Err() == nil && staleConnError(err) {
 		// As h1.Client does: a request that failed on a reused
 		// connection before any answer came is sent once more.
 		req, _ = http.NewRequestWithContext(ctx, http.MethodPost, d.url, bytes.NewReader(body))
-		req.Header = d.header
+		req.Header = d.requestHeader(requestID)
 		resp, err = d.fresh.Do(req)
 	}
 	if err != nil {
@@ -127,6 +131,17 @@ func (d *netHTTPDoer) Do(body []byte, deadline, readBy time.Time) (int, Body, er
 	}
 	b.resp = resp
 	return resp.StatusCode, b, nil
+}
+
+// requestHeader is the run's header, with the request's id when it has
+// one (the shared header is never written to).
+func (d *netHTTPDoer) requestHeader(requestID string) http.Header {
+	if requestID == "" {
+		return d.header
+	}
+	h := d.header.Clone()
+	h["X-Request-Id"] = []string{requestID}
+	return h
 }
 
 // freshClient is hc on connections that are never reused (each request
