@@ -62,9 +62,10 @@ test-real: build
 	scripts/real_engine.sh -- $(GO) test -count=1 -v ./e2e/real
 
 # genload against vegeta and hey on a zero-delay llmsim (docs/perf.md);
-# ROUNDS, DURATION and CONCURRENCY override the defaults.
+# make perf ROUNDS=3 DURATION=2s CONCURRENCY=8 overrides the defaults (the
+# script reads them as SERVEBENCH_PERF_*).
 perf:
-	bench/perf.sh
+	SERVEBENCH_PERF_ROUNDS=$(ROUNDS) SERVEBENCH_PERF_DURATION=$(DURATION) SERVEBENCH_PERF_CONCURRENCY=$(CONCURRENCY) bench/perf.sh
 
 # One genload holding 5,000 streams; summarize over 1,000,000 records.
 perf-scale:

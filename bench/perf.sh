@@ -12,7 +12,7 @@
 # Output: a table on stderr and CSV on stdout. docs/perf.md explains it.
 #
 #   bench/perf.sh [perf peers flags]        e.g. --c 16 --duration 4s --rounds 5
-#   ROUNDS=3 DURATION=2s bench/perf.sh
+#   SERVEBENCH_PERF_ROUNDS=3 SERVEBENCH_PERF_DURATION=2s bench/perf.sh
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -40,4 +40,4 @@ install vegeta github.com/tsenart/vegeta/v12 "$vegeta_version"
 install hey github.com/rakyll/hey "$hey_version"
 
 "$work/perf" peers --bin "$bin" --peers "$work" \
-	${ROUNDS:+--rounds "$ROUNDS"} ${DURATION:+--duration "$DURATION"} ${CONCURRENCY:+--c "$CONCURRENCY"} "$@"
+	${SERVEBENCH_PERF_ROUNDS:+--rounds "$SERVEBENCH_PERF_ROUNDS"} ${SERVEBENCH_PERF_DURATION:+--duration "$SERVEBENCH_PERF_DURATION"} ${SERVEBENCH_PERF_CONCURRENCY:+--c "$SERVEBENCH_PERF_CONCURRENCY"} "$@"

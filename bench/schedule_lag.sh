@@ -8,12 +8,12 @@
 # target. Output: a table on stderr and CSV on stdout.
 #
 #   bench/schedule_lag.sh [RATE...]        default rates: 100 1000 5000
-#   DURATION=5s bench/schedule_lag.sh 100 1000
+#   SERVEBENCH_LAG_DURATION=5s bench/schedule_lag.sh 100 1000
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin=${SERVEBENCH_BIN:-$root/bin}
-duration=${DURATION:-5s}
+duration=${SERVEBENCH_LAG_DURATION:-5s}
 rates=("$@")
 [ "${#rates[@]}" -gt 0 ] || rates=(100 1000 5000)
 

@@ -64,6 +64,14 @@ var tools = map[string]tool{
 	}},
 	"vegeta": {name: "vegeta", mode: "completions", peer: true, run: runVegeta},
 	"hey":    {name: "hey", mode: "completions", peer: true, run: runHey},
+	// genload through net/http (the path of proxied targets): what the own
+	// client saves, in the same rounds.
+	"genload-nethttp": {name: "genload net/http", mode: "completions", run: func(c *peersConfig, s *sim, dir string) (runResult, error) {
+		return runGenload(c, s, dir, "--http-client", "net/http", "--stream=false", "--max-tokens", "2")
+	}},
+	"genload-nethttp-stream": {name: "genload net/http", mode: "stream", run: func(c *peersConfig, s *sim, dir string) (runResult, error) {
+		return runGenload(c, s, dir, "--http-client", "net/http", "--stream=true", "--max-tokens", strconv.Itoa(c.StreamTokens), "--ignore-eos")
+	}},
 	"genload-stream": {name: "genload", mode: "stream", run: func(c *peersConfig, s *sim, dir string) (runResult, error) {
 		return runGenload(c, s, dir, "--stream=true", "--max-tokens", strconv.Itoa(c.StreamTokens), "--ignore-eos")
 	}},
@@ -221,7 +229,7 @@ func peers(args []string) error {
 	fs := flag.NewFlagSet("peers", flag.ContinueOnError)
 	fs.StringVar(&c.Bin, "bin", "bin", "directory of genload and llmsim")
 	fs.StringVar(&c.Peers, "peers", "", "directory of vegeta and hey")
-	toolList := fs.String("tools", "genload,vegeta,hey,genload-stream", "tools to run, in this order (then reversed, alternately)")
+	toolList := fs.String("tools", "genload,genload-nethttp,vegeta,hey,genload-stream,genload-nethttp-stream", "tools to run, in this order (then reversed, alternately)")
 	fs.IntVar(&c.Concurrency, "c", 16, "requests in flight, for every tool")
 	fs.DurationVar(&c.Duration, "duration", 4*time.Second, "length of each run")
 	fs.IntVar(&c.Rounds, "rounds", 5, "runs of each tool; the order alternates (A B C, C B A, ...) so drift cancels")
@@ -296,7 +304,7 @@ func report(c *peersConfig, results map[string][]runResult) error {
 	for _, name := range c.Tools {
 		t, rs := tools[name], results[name]
 		mode := t.mode
-		if name == "genload-stream" {
+		if t.mode == "stream" {
 			mode = fmt.Sprintf("stream-%d", c.StreamTokens)
 		}
 		reqs := medianOf(rs, runResult.reqPerSec)

@@ -98,7 +98,7 @@ func BenchmarkAttempt(b *testing.B) {
 
 func benchAttempt(b *testing.B, netHTTP, stream bool) {
 	url := cannedServer(b, cannedAnswer(stream))
-	cfg := &Config{URL: url, Model: "m", Requests: 1, Stream: stream, MaxTokens: 16, Timeout: 5 * time.Second, netHTTP: netHTTP}
+	cfg := &Config{URL: url, Model: "m", Requests: 1, Stream: stream, MaxTokens: 16, Timeout: 5 * time.Second, NetHTTP: netHTTP}
 	if err := cfg.Validate(); err != nil {
 		b.Fatal(err)
 	}

@@ -31,7 +31,7 @@ func bothPaths(t *testing.T, f func(t *testing.T, mutate func(*Config))) {
 		name    string
 		netHTTP bool
 	}{{"h1", false}, {"net/http", true}} {
-		t.Run(p.name, func(t *testing.T) { f(t, func(c *Config) { c.netHTTP = p.netHTTP }) })
+		t.Run(p.name, func(t *testing.T) { f(t, func(c *Config) { c.NetHTTP = p.netHTTP }) })
 	}
 }
 
@@ -92,7 +92,7 @@ func TestBothPathsSendTheSameRequest(t *testing.T) {
 				io.WriteString(c, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
 			}()
 			cfg := &Config{URL: "http://" + ln.Addr().String(), Model: "m", Requests: 1, Stream: stream, MaxTokens: 5,
-				APIKey: "sk-k", Timeout: 5 * time.Second, netHTTP: netHTTP, RunID: "r1"}
+				APIKey: "sk-k", Timeout: 5 * time.Second, NetHTTP: netHTTP, RunID: "r1"}
 			if err := cfg.Validate(); err != nil {
 				t.Fatal(err)
 			}

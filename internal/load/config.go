@@ -86,7 +86,10 @@ type Config struct {
 	ProgressEvery time.Duration
 	Color         bool // colour stderr's warnings (a terminal, NO_COLOR unset)
 
-	netHTTP bool // send requests through net/http even without a proxy (tests)
+	// NetHTTP sends the requests through net/http even without a proxy:
+	// tests hold the two clients to the same records, and bench/perf
+	// measures what each costs.
+	NetHTTP bool
 }
 
 // Defaults used by genload's flags too.

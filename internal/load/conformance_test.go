@@ -227,7 +227,7 @@ const conformanceTimeout = 300 * time.Millisecond
 // say, one line each.
 func runRecords(t *testing.T, url string, stream, netHTTP bool, tlsCfg *tls.Config) ([]string, []record.Record) {
 	t.Helper()
-	cfg := &Config{URL: url, Model: "m", Requests: 3, Stream: stream, Timeout: conformanceTimeout, netHTTP: netHTTP, TLS: tlsCfg}
+	cfg := &Config{URL: url, Model: "m", Requests: 3, Stream: stream, Timeout: conformanceTimeout, NetHTTP: netHTTP, TLS: tlsCfg}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

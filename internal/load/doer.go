@@ -57,7 +57,7 @@ var (
 // environment names a proxy for it (or a test asks for net/http).
 func newDoer(cfg *Config, endpoint string, hc *http.Client, maxIdle int, run context.Context) (Doer, func(), error) {
 	header := requestHeader(cfg)
-	if cfg.netHTTP || !h1.UsableFor(endpoint) {
+	if cfg.NetHTTP || !h1.UsableFor(endpoint) {
 		return &netHTTPDoer{hc: hc, fresh: freshClient(hc), run: run, url: endpoint, header: header}, func() {}, nil
 	}
 	c, err := h1.New(endpoint, h1.Config{Header: header, ConnectTimeout: cfg.ConnectTimeout, TLS: cfg.TLS, MaxIdle: maxIdle}, run)

@@ -52,7 +52,7 @@ func TestOnePathSameRecords(t *testing.T) {
 		var got [2]string
 		for i, netHTTP := range []bool{false, true} {
 			cfg := &Config{URL: srv.URL, Model: "fake-model", Requests: 1, Stream: true, MaxTokens: tt.server.Tokens,
-				Timeout: 5 * time.Second, APIKey: "sk-k", netHTTP: netHTTP}
+				Timeout: 5 * time.Second, APIKey: "sk-k", NetHTTP: netHTTP}
 			if tt.mutate != nil {
 				tt.mutate(cfg)
 			}
@@ -77,7 +77,7 @@ func TestOnePathConnectRefused(t *testing.T) {
 	ln.Close()
 	var got [2]string
 	for i, netHTTP := range []bool{false, true} {
-		cfg := &Config{URL: "http://" + addr, Model: "m", Requests: 1, Timeout: time.Second, netHTTP: netHTTP}
+		cfg := &Config{URL: "http://" + addr, Model: "m", Requests: 1, Timeout: time.Second, NetHTTP: netHTTP}
 		got[i] = recordOutcome(doOnce(t, cfg, 0))
 	}
 	want := fmt.Sprintf("status=0 ok=false kind=connect error=%q", "dial tcp "+addr+": connect: connection refused")

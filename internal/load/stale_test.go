@@ -97,7 +97,7 @@ func TestStaleConnections(t *testing.T) {
 			url := tt.url(t)
 			for _, netHTTP := range []bool{false, true} {
 				cfg := &Config{URL: url, Model: "fake-model", Requests: 200, Concurrencies: []int{2}, Stream: tt.stream,
-					Timeout: 5 * time.Second, netHTTP: netHTTP, Seed: 1}
+					Timeout: 5 * time.Second, NetHTTP: netHTTP, Seed: 1}
 				if tt.rate > 0 {
 					cfg.Concurrencies, cfg.Rates = nil, []float64{tt.rate}
 				}
@@ -136,7 +136,7 @@ func TestEarlyAnswer(t *testing.T) {
 		netHTTP bool
 	}{{"h1, lingering close", true, false}, {"net/http, lingering close", true, true}, {"h1, close at once", false, false}} {
 		url := faultServer(t, nil, false, early(tt.linger))
-		cfg := &Config{URL: url, Model: "m", Requests: 3, Timeout: 5 * time.Second, netHTTP: tt.netHTTP,
+		cfg := &Config{URL: url, Model: "m", Requests: 3, Timeout: 5 * time.Second, NetHTTP: tt.netHTTP,
 			Dataset: dataset.Config{InputTokens: 1 << 20}}
 		for _, r := range runCounted(t, cfg) {
 			if r.ErrorKind != record.ErrHTTP || r.Status != 413 || r.Error != "HTTP 413: prompt too long for this gateway" {
