@@ -432,3 +432,44 @@ func TestSuite(t *testing.T) {
 	}
 	t.Logf("run_benchmarks.sh report:\n%s", out)
 }
+
+// TestToolsAndReasoning sends what agents and reasoning models send:
+// tools, and a reasoning effort. The generated tiny model's template has
+// neither, and Ollama says so with a 400 that genload records as an http
+// failure carrying Ollama's words; Ollama's `think` field is ignored by its
+// OpenAI-compatible endpoint (the answer is plain content).
+func TestToolsAndReasoning(t *testing.T) {
+	s := target(t)
+	tools := `{"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]}`
+	cases := []struct {
+		name, extra string
+		ok          bool
+		message     string
+	}{
+		{"tools", tools, false, "does not support tools"},
+		{"reasoning effort", `{"reasoning_effort":"high"}`, false, "does not support thinking"},
+		{"think", `{"think":true}`, true, ""},
+	}
+	for _, tt := range cases {
+		for _, stream := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s stream=%v", tt.name, stream), func(t *testing.T) {
+				raw := filepath.Join(t.TempDir(), "runs.jsonl")
+				script := fmt.Sprintf(`genload --url "$URL" --model "$MODEL" --endpoint chat --stream=%v -n 2 --max-tokens 8 --quiet --extra-body %s > %q`,
+					stream, shellQuote(tt.extra), raw)
+				if _, stderr, code := s.sh(t, time.Minute, script); code != 0 {
+					t.Fatalf("exit %d: %s", code, stderr)
+				}
+				for _, r := range readRecords(t, raw) {
+					if r.OK != tt.ok || (!tt.ok && (r.ErrorKind != record.ErrHTTP || r.Status != http.StatusBadRequest || !strings.Contains(r.Error, tt.message))) {
+						t.Errorf("seq %d: ok %v, %s %d %q; want ok %v, or http 400 %q", r.Seq, r.OK, r.ErrorKind, r.Status, r.Error, tt.ok, tt.message)
+					}
+					if tt.ok && (r.ToolCalls != 0 || r.ReasoningTokens != 0 || r.OutputTokens == 0) {
+						t.Errorf("seq %d: tool_calls %d, reasoning %d, output %d: want plain content", r.Seq, r.ToolCalls, r.ReasoningTokens, r.OutputTokens)
+					}
+				}
+			})
+		}
+	}
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
