@@ -1,7 +1,6 @@
 package h1
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/pem"
@@ -82,7 +81,7 @@ func TestSendsWhatNetHTTPSends(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			go captureRequest(ln, got)
+			go openaitest.CaptureRequest(ln, got)
 			url := "http://" + ln.Addr().String() + "/v1/completions"
 			if i == 0 {
 				roundTripID(newClient(t, url, Config{Header: tt.header}), true, tt.requestID)
@@ -104,27 +103,6 @@ func TestSendsWhatNetHTTPSends(t *testing.T) {
 			t.Errorf("h1:\n%s\nnet/http:\n%s", heads[0], heads[1])
 		}
 	}
-}
-
-// captureRequest sends the first request ln receives to got, in words.
-func captureRequest(ln net.Listener, got chan<- string) {
-	c, err := ln.Accept()
-	if err != nil {
-		return
-	}
-	defer c.Close()
-	req, err := http.ReadRequest(bufio.NewReader(c))
-	if err != nil {
-		got <- err.Error()
-		return
-	}
-	b, _ := io.ReadAll(req.Body)
-	var out bytes.Buffer
-	fmt.Fprintf(&out, "%s %s %s host-ok=%v len=%d\n", req.Method, req.RequestURI, req.Proto, req.Host == ln.Addr().String(), req.ContentLength)
-	req.Header.Write(&out)
-	out.Write(b)
-	got <- out.String()
-	io.WriteString(c, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
 }
 
 // TestReusesConnections: streams (whose [DONE] comes before the body's

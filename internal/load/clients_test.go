@@ -1,7 +1,6 @@
 package load
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -9,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -72,25 +70,7 @@ func TestBothPathsSendTheSameRequest(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			go func() {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				defer c.Close()
-				req, err := http.ReadRequest(bufio.NewReader(c))
-				if err != nil {
-					got <- err.Error()
-					return
-				}
-				body, _ := io.ReadAll(req.Body)
-				var b bytes.Buffer
-				fmt.Fprintf(&b, "%s %s %s host-ok=%v len=%d\n", req.Method, req.RequestURI, req.Proto, req.Host == ln.Addr().String(), req.ContentLength)
-				req.Header.Write(&b)
-				b.Write(body)
-				got <- b.String()
-				io.WriteString(c, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
-			}()
+			go openaitest.CaptureRequest(ln, got)
 			cfg := &Config{URL: "http://" + ln.Addr().String(), Model: "m", Requests: 1, Stream: stream, MaxTokens: 5,
 				APIKey: "sk-k", Timeout: 5 * time.Second, NetHTTP: netHTTP, RunID: "r1"}
 			if err := cfg.Validate(); err != nil {
