@@ -34,13 +34,17 @@ type tableColumn struct {
 	value func(g *summary.Group, ps []float64) string
 }
 
-// tokPerS is the output tokens per second, or for embeddings (which
-// generate nothing) the input tokens per second.
-func tokPerS(g *summary.Group, _ []float64) string {
+// tokPerS is the table's tok/s cell: tokPerSOf, rounded.
+func tokPerS(g *summary.Group, _ []float64) string { return num(tokPerSOf(g), 0) }
+
+// tokPerSOf is the throughput in tokens a report shows for g: output
+// tokens per second, or for embeddings (which generate nothing) input
+// tokens per second.
+func tokPerSOf(g *summary.Group) float64 {
 	if g.Endpoint == openai.EndpointEmbeddings {
-		return num(g.InputTokPerS, 0)
+		return g.InputTokPerS
 	}
-	return num(g.OutputTokPerS, 0)
+	return g.OutputTokPerS
 }
 
 // ttfoColumn joins the table, after TTFT's, when some group's TTFO is not
