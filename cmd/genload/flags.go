@@ -24,7 +24,7 @@ var fieldFlags = map[string]string{
 	"InputTokens": "--input-tokens", "InputTokensRange": "--input-tokens-range",
 	"OutputTokens": "--output-tokens", "OutputTokensRange": "--output-tokens-range",
 	"SharedPrefixTokens": "--shared-prefix-tokens",
-	"URL":                "--url", "Endpoint": "--endpoint", "Model": "--model", "Requests": "--requests", "Duration": "--duration",
+	"URL":                "--url", "Endpoint": "--endpoint", "BatchSize": "--batch-size", "Model": "--model", "Requests": "--requests", "Duration": "--duration",
 	"Warmup": "--warmup", "MaxTokens": "--max-tokens", "FirstTokenTimeout": "--first-token-timeout", "Grace": "--grace",
 	"Concurrencies": "--concurrency", "Rates": "--request-rate", "MaxConcurrency": "--max-concurrency",
 	"Arrival": "--arrival", "Burstiness": "--burstiness", "RampUp": "--ramp-up",

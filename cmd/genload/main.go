@@ -44,7 +44,8 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			&cli.StringFlag{Name: "model", Usage: "model id (default: the first one /v1/models lists), or a list a,b,c mixed by --model-mix; checked against /v1/models before sending"},
 			&cli.StringFlag{Name: "model-mix", Usage: "with several models: round-robin (default), random (seeded), or weights such as a=3,b=1 (exact shares)"},
 			&cli.BoolFlag{Name: "no-model-check", Usage: "send to --model even when /v1/models does not list it (a gateway's unlisted alias)"},
-			&cli.StringFlag{Name: "endpoint", Usage: "completions or chat (default: from --url, else completions)"},
+			&cli.StringFlag{Name: "endpoint", Usage: "completions, chat or embeddings (default: from --url, else completions)"},
+			&cli.IntFlag{Name: "batch-size", Value: 1, Usage: "embeddings: N consecutive prompts as the input of each request"},
 			&cli.StringFlag{Name: "prompt", Usage: "the prompt sent with every request"},
 			&cli.StringFlag{Name: "prompt-file", Usage: "prompts used in turn: one per line, plain text or JSON {\"prompt\":..} / {\"messages\":[..]} with optional \"max_tokens\""},
 			&cli.StringFlag{Name: "sharegpt", Usage: "ShareGPT JSON `FILE`: first human turn as prompt, first reply's length as max_tokens (filtered as vLLM does)"},
@@ -55,7 +56,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			&cli.IntFlag{Name: "shared-prefix-tokens", Usage: "the same N-token prefix before every prompt (prefix-cache studies)"},
 			&cli.IntFlag{Name: "max-tokens", Value: 128, Usage: "max_tokens of each request (0: not sent)"},
 			&cli.BoolFlag{Name: "ignore-eos", Usage: "ask the server to generate exactly max-tokens (vLLM's ignore_eos)"},
-			&cli.BoolFlag{Name: "stream", Value: true, Usage: "stream the responses (--stream=false for whole responses)"},
+			&cli.BoolFlag{Name: "stream", Value: true, Usage: "stream the responses (--stream=false for whole responses; embeddings are never streamed)"},
 			&cli.StringSliceFlag{Name: "header", Usage: "'Name: value' sent with every request (repeatable); an X-Request-Id here replaces genload's per-request one"},
 			&cli.StringFlag{Name: "extra-body", Usage: "JSON object (or @FILE) deep-merged into every request body, e.g. '{\"chat_template_kwargs\":{\"enable_thinking\":false}}'"},
 			&cli.Float64Flag{Name: "temperature", Usage: "the requests' temperature (not sent unless given)"},
@@ -115,7 +116,7 @@ func config(c *cli.Context, stderr io.Writer) (*load.Config, error) {
 		return nil, cmdline.Usagef("unexpected arguments %q", c.Args().Slice())
 	}
 	cfg := &load.Config{
-		URL: c.String("url"), Endpoint: c.String("endpoint"), CheckModel: !c.Bool("no-model-check"), ModelMix: c.String("model-mix"),
+		URL: c.String("url"), Endpoint: c.String("endpoint"), BatchSize: c.Int("batch-size"), CheckModel: !c.Bool("no-model-check"), ModelMix: c.String("model-mix"),
 		MaxTokens: c.Int("max-tokens"), IgnoreEOS: c.Bool("ignore-eos"), Stream: c.Bool("stream"),
 		Requests: c.Int("requests"), Duration: c.Duration("duration"), Warmup: c.Int("warmup"),
 		MaxConcurrency: c.Int("max-concurrency"), Arrival: c.String("arrival"), Burstiness: c.Float64("burstiness"),

@@ -62,6 +62,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			&cli.StringFlag{Name: "reasoning-tokens-range", Usage: "chat: reason for a seeded uniform number of tokens in `LO-HI` (instead of --reasoning-tokens)"},
 			&cli.StringFlag{Name: "reasoning-field", Value: sim.ReasoningField, Usage: "where reasoning goes: reasoning, reasoning_content, or both (the same text in both keys)"},
 			&cli.Float64Flag{Name: "tool-call-rate", Usage: "chat requests that offer tools: answer with a call of the first tool with probability `R` (seeded)"},
+			&cli.IntFlag{Name: "embedding-dim", Value: sim.DefaultEmbeddingDim, Usage: "length of the vectors POST /v1/embeddings answers with"},
 			&cli.StringFlag{Name: "log-requests", Usage: "append one JSON line per generation request (headers, Authorization redacted, and body) to `FILE`"},
 			&cli.BoolFlag{Name: "quiet", Usage: "print only the startup line and errors"},
 		},
@@ -92,7 +93,8 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			}
 			cfg := sim.Config{
 				Addr: c.String("addr"), Models: c.StringSlice("model"), ServedModelNames: c.StringSlice("served-model-name"),
-				TTFT: c.Duration("ttft"), ITL: c.Duration("itl"), ITLPerSeq: c.Duration("itl-per-seq"),
+				EmbeddingDim: c.Int("embedding-dim"),
+				TTFT:         c.Duration("ttft"), ITL: c.Duration("itl"), ITLPerSeq: c.Duration("itl-per-seq"),
 				MaxNumSeqs: c.Int("max-num-seqs"), MaxModelLen: c.Int("max-model-len"), StartupDelay: c.Duration("startup-delay"),
 				Seed: c.Int64("seed"), EOSProb: c.Float64("eos-prob"),
 				Stall: c.Duration("stall"), StallAfter: c.Duration("stall-after"), Quiet: c.Bool("quiet"),

@@ -46,7 +46,7 @@ func TestRun(t *testing.T) {
 		{"key rejected: the advice names the key flags", []string{"--url", locked.URL, "--json"}, cmdline.ExitAuth, "auth_rejected", "set it with --api-key, --api-key-file or OPENAI_API_KEY"},
 		{"ready", []string{"--url", ready.URL, "--json"}, cmdline.ExitOK, "ready", "probe: ready"},
 		{"model not served", []string{"--url", ready.URL, "--model", "other", "--json"}, cmdline.ExitNoModel, "model_not_served", "probe: model_not_served"},
-		{"bad endpoint", []string{"--url", ready.URL, "--endpoint", "embeddings"}, cmdline.ExitUsage, "", `--endpoint "embeddings"`},
+		{"bad endpoint", []string{"--url", ready.URL, "--endpoint", "images"}, cmdline.ExitUsage, "", `--endpoint "images"`},
 		{"stray argument", []string{"extra"}, cmdline.ExitUsage, "", "unexpected arguments"},
 		{"unknown flag", []string{"--nope"}, cmdline.ExitUsage, "", "see --help"},
 	}

@@ -79,6 +79,7 @@ func (l *limitedBody) Read(p []byte) (int, error) {
 func (a *attempter) do(abort context.Context, j job) *record.Record {
 	rec := a.newRecord(j)
 	t := a.newTry(abort)
+	t.inputs = j.prompt.Inputs
 	sent := stampSent(rec, j.scheduledAt)
 	defer latencyToFailure(rec, sent)
 
@@ -158,6 +159,7 @@ type try struct {
 	abort            context.Context
 	deadline, readBy time.Time // readBy: the first-token deadline while it applies
 	resp             Body
+	inputs           int // embeddings: the texts sent
 }
 
 // newTry starts the attempt's clock: the request timeout, and the
@@ -185,7 +187,10 @@ func (t *try) firstContent() {
 func (a *attempter) read(rec *record.Record, t *try, sent time.Time) error {
 	rd := getReader(t.resp, a.maxBytes)
 	defer putReader(rd)
-	if a.cfg.Stream {
+	switch {
+	case a.cfg.Endpoint == openai.EndpointEmbeddings:
+		return a.readEmbeddings(rec, &rd.body, sent, t.inputs)
+	case a.cfg.Stream:
 		return a.readStream(rec, rd, sent, t)
 	}
 	return a.readBody(rec, &rd.body, sent)
@@ -422,6 +427,28 @@ func (a *attempter) readBody(rec *record.Record, body io.Reader, sent time.Time)
 	}
 	if resp.ContentBytes == 0 && resp.ReasoningBytes == 0 && resp.ToolCalls == 0 {
 		return protocolErr("response carried no content, reasoning or tool call")
+	}
+	return checkCounts(rec)
+}
+
+// readEmbeddings reads a whole embeddings answer: its latency, and the
+// input tokens from usage.prompt_tokens. A success holds one embedding per
+// input sent; nothing is generated, so output_tokens stays 0.
+func (a *attempter) readEmbeddings(rec *record.Record, body io.Reader, sent time.Time, inputs int) error {
+	data, err := io.ReadAll(body)
+	rec.LatencyMs = record.Ms(time.Since(sent))
+	if err != nil {
+		if errors.Is(err, errTooLarge) {
+			return &kindError{kind: record.ErrProtocol, err: err}
+		}
+		return fmt.Errorf("reading body: %w", err)
+	}
+	e, err := openai.ParseEmbeddings(data, inputs)
+	if err != nil {
+		return &kindError{kind: record.ErrProtocol, err: err}
+	}
+	if e.UsageSet {
+		rec.PromptTokens, rec.TokensFrom = e.PromptTokens, record.TokensFromUsage
 	}
 	return checkCounts(rec)
 }

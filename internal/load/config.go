@@ -20,9 +20,13 @@ import (
 type Config struct {
 	URL      string
 	Target   openai.Target // resolved from URL by Validate
-	Endpoint string        // openai.EndpointCompletions or EndpointChat
-	Model    string        // "" = the first model the server lists
-	APIKey   string
+	Endpoint string        // openai.EndpointCompletions, EndpointChat or EndpointEmbeddings
+	// BatchSize is how many consecutive prompts one embeddings request
+	// sends as its input (0: 1). Embeddings are never streamed: Validate
+	// turns Stream off for them.
+	BatchSize int
+	Model     string // "" = the first model the server lists
+	APIKey    string
 	// Models and ModelMix make a run of several models: each request gets
 	// one of Models, chosen by the mix (MixRoundRobin, MixRandom or
 	// "a=3,b=1"; see modelPicker), and its record says which. Model is
@@ -113,10 +117,21 @@ func (c *Config) Validate() error {
 		if c.Endpoint == "" {
 			c.Endpoint = openai.EndpointCompletions
 		}
-	case c.Endpoint != openai.EndpointCompletions && c.Endpoint != openai.EndpointChat:
-		return setting.Errorf("{Endpoint} %q: want %s or %s", c.Endpoint, openai.EndpointCompletions, openai.EndpointChat)
+	case !openai.KnownEndpoint(c.Endpoint):
+		return setting.Errorf("{Endpoint} %q: want %s", c.Endpoint, openai.Endpoints)
 	case t.Endpoint != "" && t.Endpoint != c.Endpoint:
 		return setting.Errorf("{URL} names the %s endpoint but {Endpoint} says %s", t.Endpoint, c.Endpoint)
+	}
+	switch {
+	case c.BatchSize < 0:
+		return setting.Errorf("{BatchSize} %d: cannot be negative", c.BatchSize)
+	case c.BatchSize > 1 && c.Endpoint != openai.EndpointEmbeddings:
+		return setting.Errorf("{BatchSize} is for {Endpoint} embeddings")
+	case c.BatchSize == 0:
+		c.BatchSize = 1
+	}
+	if c.Endpoint == openai.EndpointEmbeddings {
+		c.Stream, c.IgnoreEOS = false, false
 	}
 	if c.Requests < 0 || c.Duration < 0 || (c.Requests == 0 && c.Duration == 0) {
 		return setting.Errorf("give {Requests} N (at least 1) or {Duration} D")

@@ -10,6 +10,7 @@ import (
 type Prompt struct {
 	Model     string
 	MaxTokens int
+	Inputs    int // embeddings: the texts sent, one embedding each to come
 	Body      []byte
 }
 
@@ -29,6 +30,9 @@ func (p *prompter) next() (*Prompt, error) {
 	model := p.cfg.Model
 	if p.cfg.picker != nil {
 		model = p.cfg.picker.pick()
+	}
+	if p.cfg.Endpoint == openai.EndpointEmbeddings {
+		return p.embeddings(it, model)
 	}
 	if !sameItem(it, p.last) {
 		clear(p.bodies)
@@ -69,4 +73,47 @@ func (p *prompter) next() (*Prompt, error) {
 func sameItem(a, b dataset.Item) bool {
 	return a.MaxTokens == b.MaxTokens && len(a.Messages) == 0 && len(b.Messages) == 0 && a.Extra == nil && b.Extra == nil &&
 		len(a.Prompt) == len(b.Prompt) && a.Prompt == b.Prompt
+}
+
+// embeddings builds an embeddings request of BatchSize consecutive
+// prompts, it first. max_tokens is neither sent nor recorded: nothing is
+// generated.
+func (p *prompter) embeddings(it dataset.Item, model string) (*Prompt, error) {
+	if p.cfg.BatchSize == 1 && sameItem(it, p.last) && p.bodies[model] != nil {
+		return p.bodies[model], nil
+	}
+	inputs := make([]string, 0, p.cfg.BatchSize)
+	var extras []map[string]any
+	if p.cfg.ExtraBody != nil {
+		extras = append(extras, p.cfg.ExtraBody)
+	}
+	for {
+		if it.Prompt == "" && len(it.Messages) > 0 {
+			return nil, setting.Errorf("the prompts include chat messages: {Endpoint} embeddings takes texts (prompt lines)")
+		}
+		inputs = append(inputs, it.Prompt)
+		if it.Extra != nil {
+			extras = append(extras, it.Extra)
+		}
+		if len(inputs) == p.cfg.BatchSize {
+			break
+		}
+		it = p.src.Next()
+	}
+	req := openai.Request{Endpoint: openai.EndpointEmbeddings, Model: model, Inputs: inputs, Extra: extras}
+	body, err := req.Body()
+	if err != nil {
+		return nil, err
+	}
+	prompt := &Prompt{Model: model, Inputs: len(inputs), Body: body}
+	if p.cfg.BatchSize == 1 {
+		if !sameItem(it, p.last) {
+			clear(p.bodies)
+		}
+		if p.bodies == nil {
+			p.bodies = map[string]*Prompt{}
+		}
+		p.last, p.bodies[model] = it, prompt
+	}
+	return prompt, nil
 }

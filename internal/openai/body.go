@@ -17,12 +17,16 @@ type Message struct {
 // Request is what genload asks for. One body is built per distinct prompt and
 // reused for every attempt, so nothing is encoded on the request path.
 type Request struct {
-	Endpoint  string
-	Model     string
-	Prompt    string    // completions
-	Messages  []Message // chat; built from Prompt when empty
-	MaxTokens int       // 0: not sent (the server's default applies)
-	IgnoreEOS bool      // vLLM's extension: generate exactly MaxTokens
+	Endpoint string
+	Model    string
+	Prompt   string    // completions
+	Messages []Message // chat; built from Prompt when empty
+	// Inputs are an embeddings request's texts (Prompt when empty); it
+	// sends neither max_tokens, ignore_eos nor stream: an embedding is
+	// one answer, never streamed.
+	Inputs    []string
+	MaxTokens int  // 0: not sent (the server's default applies)
+	IgnoreEOS bool // vLLM's extension: generate exactly MaxTokens
 	Stream    bool
 	// Extra are JSON objects deep-merged into the body after genload's own
 	// fields, in order, each winning over what came before (see Merge):
@@ -38,9 +42,10 @@ type body struct {
 	Model         string         `json:"model"`
 	Prompt        string         `json:"prompt,omitempty"`
 	Messages      []Message      `json:"messages,omitempty"`
+	Input         []string       `json:"input,omitempty"`
 	MaxTokens     int            `json:"max_tokens,omitempty"`
 	IgnoreEOS     bool           `json:"ignore_eos,omitempty"`
-	Stream        bool           `json:"stream"`
+	Stream        *bool          `json:"stream,omitempty"`
 	StreamOptions *streamOptions `json:"stream_options,omitempty"`
 }
 
@@ -49,8 +54,13 @@ type body struct {
 // the server's tokenizer, not from counting chunks. max_tokens is omitted
 // when zero because Ollama reads 0 as "unlimited".
 func (r Request) Body() ([]byte, error) {
-	b := body{Model: r.Model, MaxTokens: r.MaxTokens, IgnoreEOS: r.IgnoreEOS, Stream: r.Stream}
+	b := body{Model: r.Model, MaxTokens: r.MaxTokens, IgnoreEOS: r.IgnoreEOS, Stream: &r.Stream}
 	switch r.Endpoint {
+	case EndpointEmbeddings:
+		b = body{Model: r.Model, Input: r.Inputs}
+		if len(b.Input) == 0 {
+			b.Input = []string{r.Prompt}
+		}
 	case EndpointChat:
 		b.Messages = r.Messages
 		if len(b.Messages) == 0 {
@@ -59,9 +69,9 @@ func (r Request) Body() ([]byte, error) {
 	case EndpointCompletions:
 		b.Prompt = r.Prompt
 	default:
-		return nil, fmt.Errorf("unknown endpoint %q (want %s or %s)", r.Endpoint, EndpointCompletions, EndpointChat)
+		return nil, fmt.Errorf("unknown endpoint %q (want %s)", r.Endpoint, Endpoints)
 	}
-	if r.Stream {
+	if r.Stream && r.Endpoint != EndpointEmbeddings {
 		b.StreamOptions = &streamOptions{IncludeUsage: true}
 	}
 	data, err := json.Marshal(b)
@@ -79,11 +89,11 @@ func (r Request) Body() ([]byte, error) {
 }
 
 // OwnFields are the body fields genload sets from its own settings and
-// writes into the records (model, prompt or messages, max_tokens,
+// writes into the records (model, prompt, messages or input, max_tokens,
 // ignore_eos, stream): extras may add to a body, never change these, or
 // the records would say what was not sent. stream_options is not among
 // them: extras merge into it.
-var OwnFields = []string{"model", "prompt", "messages", "max_tokens", "ignore_eos", "stream"}
+var OwnFields = []string{"model", "prompt", "messages", "input", "max_tokens", "ignore_eos", "stream"}
 
 // Merge deep-merges over into dst: objects merge key by key, recursively;
 // anything else in over (a number, a string, an array, null) replaces

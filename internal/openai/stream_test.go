@@ -149,7 +149,15 @@ func TestBody(t *testing.T) {
 	if want := `{"model":"m","prompt":"hi","stream":false}`; string(b) != want {
 		t.Errorf("got  %s\nwant %s", b, want)
 	}
-	if _, err := (Request{Endpoint: "embeddings"}).Body(); err == nil {
+	b, _ = Request{Endpoint: EndpointEmbeddings, Model: "m", Inputs: []string{"a", "b"}, MaxTokens: 5, IgnoreEOS: true, Stream: true}.Body()
+	if want := `{"model":"m","input":["a","b"]}`; string(b) != want {
+		t.Errorf("embeddings: got  %s\nwant %s", b, want)
+	}
+	b, _ = Request{Endpoint: EndpointEmbeddings, Model: "m", Prompt: "hi", Extra: []map[string]any{{"dimensions": 4}}}.Body()
+	if want := `{"dimensions":4,"input":["hi"],"model":"m"}`; string(b) != want {
+		t.Errorf("embeddings with extra: got  %s\nwant %s", b, want)
+	}
+	if _, err := (Request{Endpoint: "images"}).Body(); err == nil {
 		t.Error("unknown endpoint accepted")
 	}
 }

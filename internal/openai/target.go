@@ -15,7 +15,20 @@ import (
 const (
 	EndpointCompletions = "completions"
 	EndpointChat        = "chat"
+	EndpointEmbeddings  = "embeddings"
 )
+
+// Endpoints lists them, as a usage message says them.
+const Endpoints = EndpointCompletions + ", " + EndpointChat + " or " + EndpointEmbeddings
+
+// KnownEndpoint says whether genload and probe can drive endpoint.
+func KnownEndpoint(endpoint string) bool {
+	switch endpoint {
+	case EndpointCompletions, EndpointChat, EndpointEmbeddings:
+		return true
+	}
+	return false
+}
 
 // Target is a server address resolved from what a user typed: a base URL
 // ("http://host:8000"), the API root ("http://host:8000/v1") or a full
@@ -65,6 +78,8 @@ func ParseTarget(raw string) (Target, error) {
 	switch {
 	case strings.HasSuffix(path, "/chat/completions"):
 		t.Endpoint, path = EndpointChat, strings.TrimSuffix(path, "/chat/completions")
+	case strings.HasSuffix(path, "/embeddings"):
+		t.Endpoint, path = EndpointEmbeddings, strings.TrimSuffix(path, "/embeddings")
 	case strings.HasSuffix(path, "/completions"):
 		t.Endpoint, path = EndpointCompletions, strings.TrimSuffix(path, "/completions")
 	}
@@ -85,10 +100,13 @@ func (t Target) HealthURL() string { return t.Root + "/health" }
 // ModelsURL lists the served models.
 func (t Target) ModelsURL() string { return t.API + "/models" }
 
-// EndpointURL is the URL of a completions or chat endpoint.
+// EndpointURL is the URL of a completions, chat or embeddings endpoint.
 func (t Target) EndpointURL(endpoint string) string {
-	if endpoint == EndpointChat {
+	switch endpoint {
+	case EndpointChat:
 		return t.API + "/chat/completions"
+	case EndpointEmbeddings:
+		return t.API + "/embeddings"
 	}
 	return t.API + "/completions"
 }

@@ -184,13 +184,17 @@ func once(ctx context.Context, hc *http.Client, cfg Config) *Report {
 	if rep.MaxModelLen > 0 {
 		msg += fmt.Sprintf(" (max_model_len %d)", rep.MaxModelLen)
 	}
-	if cfg.Smoke {
+	switch {
+	case cfg.Smoke && cfg.Endpoint == openai.EndpointEmbeddings:
+		msg += fmt.Sprintf("; an embedding took %.1f ms", *rep.SmokeMs)
+	case cfg.Smoke:
 		msg += fmt.Sprintf("; a 1-token completion took %.1f ms", *rep.SmokeMs)
 	}
 	return verdict(Ready, "%s", msg)
 }
 
-// smoke sends a real, non-streaming 1-token completion.
+// smoke sends a real, non-streaming 1-token completion, or for the
+// embeddings endpoint the embedding of one short text.
 func smoke(ctx context.Context, hc *http.Client, cfg Config, model string) error {
 	body, err := openai.Request{Endpoint: cfg.Endpoint, Model: model, Prompt: "Hello", MaxTokens: 1}.Body()
 	if err != nil {
@@ -217,6 +221,10 @@ func smoke(ctx context.Context, hc *http.Client, cfg Config, model string) error
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return &openai.HTTPError{URL: url, Status: resp.StatusCode, Message: openai.ErrorMessage(data)}
+	}
+	if cfg.Endpoint == openai.EndpointEmbeddings {
+		_, err := openai.ParseEmbeddings(data, 1)
+		return err
 	}
 	r, err := openai.ParseResponse(data)
 	if err != nil {

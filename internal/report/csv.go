@@ -60,6 +60,7 @@ type row struct {
 	ReqPerS          fixed3  `csv:"req_per_s" json:"req_per_s"`
 	OutputTokPerS    fixed3  `csv:"output_tok_per_s" json:"output_tok_per_s"`
 	TotalTokPerS     fixed3  `csv:"total_tok_per_s" json:"total_tok_per_s"`
+	InputTokPerS     fixed3  `csv:"input_tok_per_s" json:"input_tok_per_s"`
 	SLO              text    `csv:"slo" json:"slo"`
 	GoodputReqPerS   fixed3  `csv:"goodput_req_per_s" json:"goodput_req_per_s"`
 	SLOMetRatio      fixed3  `csv:"slo_met_ratio" json:"slo_met_ratio"`
@@ -87,7 +88,8 @@ func newRow(g *summary.Group) row {
 		Requests: g.Requests, OK: g.OK, Failed: g.Failed, ErrorsOther: g.ErrorsOther, Warmup: g.Warmup,
 		DurationS: fixed3(g.DurationS), ReqPerS: fixed3(g.ReqPerS),
 		OutputTokPerS: fixed3(g.OutputTokPerS), TotalTokPerS: fixed3(g.TotalTokPerS),
-		SLO: text(g.SLO), GoodputReqPerS: fixed3(g.GoodputReqPerS), SLOMetRatio: fixed3(g.SLOMetRatio),
+		InputTokPerS: fixed3(g.InputTokPerS),
+		SLO:          text(g.SLO), GoodputReqPerS: fixed3(g.GoodputReqPerS), SLOMetRatio: fixed3(g.SLOMetRatio),
 		PromptTokens: g.PromptTokens, OutputTokens: g.OutputTokens,
 		ReasoningTokens: g.ReasoningTokens, CachedTokens: g.CachedTokens, ToolCalls: g.ToolCalls,
 		MeanPromptTokens: fixed3(g.MeanPromptTokens), MeanOutputTokens: fixed3(g.MeanOutputTokens),

@@ -186,7 +186,7 @@ func htmlHeadline(b *strings.Builder, s *HTMLSide) {
 			class = ` class="failed"`
 		}
 		fmt.Fprintf(b, "<tr%s><td title=\"%s\">%s</td><td class=\"n\">%d</td><td>%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>",
-			class, esc(g.String()), esc(names[i]), g.Requests, esc(failureText(g)), num(g.ReqPerS, 2), num(g.OutputTokPerS, 1))
+			class, esc(g.String()), esc(names[i]), g.Requests, esc(failureText(g)), num(g.ReqPerS, 2), num(tokPerSOf(g), 1))
 		for _, m := range metrics {
 			fmt.Fprintf(b, "<td class=\"n\">%s</td><td class=\"n\">%s</td>", pick(m, 50)(g, rep.Percentiles), pick(m, 99)(g, rep.Percentiles))
 		}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"servebench/internal/openai"
 	"servebench/internal/summary"
 )
 
@@ -18,7 +19,7 @@ var tableColumns = []tableColumn{
 	{"req", 6, func(g *summary.Group, _ []float64) string { return strconv.Itoa(g.Requests) }},
 	{"fail", 5, func(g *summary.Group, _ []float64) string { return strconv.Itoa(g.Failed) }},
 	{"req/s", 8, func(g *summary.Group, _ []float64) string { return num(g.ReqPerS, 2) }},
-	{"tok/s", 8, func(g *summary.Group, _ []float64) string { return num(g.OutputTokPerS, 0) }},
+	{"tok/s", 8, tokPerS},
 	{"TTFT p50", 9, pick(summary.TTFT, 50)},
 	{"p99", 7, pick(summary.TTFT, 99)},
 	{"TPOT p50", 9, pick(summary.TPOT, 50)},
@@ -31,6 +32,19 @@ type tableColumn struct {
 	head  string
 	width int
 	value func(g *summary.Group, ps []float64) string
+}
+
+// tokPerS is the table's tok/s cell: tokPerSOf, rounded.
+func tokPerS(g *summary.Group, _ []float64) string { return num(tokPerSOf(g), 0) }
+
+// tokPerSOf is the throughput in tokens a report shows for g: output
+// tokens per second, or for embeddings (which generate nothing) input
+// tokens per second.
+func tokPerSOf(g *summary.Group) float64 {
+	if g.Endpoint == openai.EndpointEmbeddings {
+		return g.InputTokPerS
+	}
+	return g.OutputTokPerS
 }
 
 // ttfoColumn joins the table, after TTFT's, when some group's TTFO is not
@@ -108,6 +122,9 @@ func writeTable(buf *bytes.Buffer, rep *summary.Report, p palette) {
 		fmt.Fprintln(buf, " ITL between tokens, E2E whole request)")
 	} else {
 		fmt.Fprintln(buf, "(ms: TTFT to the first token, TPOT per output token after it, ITL between tokens, E2E whole request)")
+	}
+	if slices.ContainsFunc(rep.Groups, func(g summary.Group) bool { return g.Endpoint == openai.EndpointEmbeddings }) {
+		fmt.Fprintln(buf, "(embeddings: tok/s counts input tokens, since nothing is generated; TTFT, TPOT and ITL do not apply)")
 	}
 	fmt.Fprintln(buf)
 }

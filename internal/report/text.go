@@ -11,6 +11,7 @@ import (
 
 	"github.com/fatih/color"
 
+	"servebench/internal/openai"
 	"servebench/internal/record"
 	"servebench/internal/stats"
 	"servebench/internal/summary"
@@ -155,6 +156,9 @@ func writeGroup(buf *bytes.Buffer, g *summary.Group, ps []float64, p palette) {
 	}
 	line(nil, "Output token throughput (tok/s):", num2(g.OutputTokPerS))
 	line(nil, "Total token throughput (tok/s):", num2(g.TotalTokPerS))
+	if g.Endpoint == openai.EndpointEmbeddings { // nothing is generated: the input is the work
+		line(nil, "Input token throughput (tok/s):", num2(g.InputTokPerS))
+	}
 	line(nil, "Mean input tokens:", num2(g.MeanPromptTokens))
 	line(nil, "Mean generated tokens:", num2(g.MeanOutputTokens))
 	// Closed loop, a request is "scheduled" when a worker takes it: its

@@ -76,6 +76,10 @@ type Config struct {
 	// first tool, as vLLM streams one, instead of text.
 	ToolCallRate float64
 
+	// EmbeddingDim is the length of the vectors POST /v1/embeddings
+	// answers with; 0: DefaultEmbeddingDim.
+	EmbeddingDim int
+
 	// RequestLog, when set, gets one JSON line per generation request: its
 	// method, path, headers (Authorization redacted) and body, for tests
 	// that check what a client sent.
@@ -137,6 +141,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: reasoning-tokens range %d-%d is empty", ErrConfig, c.ReasoningTokens, c.ReasoningTokensMax)
 	case !slices.Contains([]string{"", ReasoningField, ReasoningContentField, ReasoningBoth}, c.ReasoningField):
 		return fmt.Errorf("%w: reasoning-field must be %s, %s or %s, got %q", ErrConfig, ReasoningField, ReasoningContentField, ReasoningBoth, c.ReasoningField)
+	case c.EmbeddingDim < 0 || c.EmbeddingDim > 1<<16:
+		return fmt.Errorf("%w: embedding-dim must be 1-65536, got %d", ErrConfig, c.EmbeddingDim)
 	case math.IsNaN(c.ToolCallRate) || c.ToolCallRate < 0 || c.ToolCallRate > 1:
 		return fmt.Errorf("%w: tool-call-rate must be in [0, 1], got %v", ErrConfig, c.ToolCallRate)
 	}
@@ -178,6 +184,9 @@ func (c Config) normalized() Config {
 	c.ReasoningTokens = max(c.ReasoningTokens, 0)
 	if c.ReasoningField != ReasoningContentField && c.ReasoningField != ReasoningBoth {
 		c.ReasoningField = ReasoningField
+	}
+	if c.EmbeddingDim <= 0 || c.EmbeddingDim > 1<<16 {
+		c.EmbeddingDim = DefaultEmbeddingDim
 	}
 	if c.OversizeBytes <= 0 {
 		c.OversizeBytes = DefaultOversizeBytes

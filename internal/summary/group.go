@@ -319,6 +319,7 @@ func (g *group) start() time.Time {
 //	req_per_s         = ok / duration_s
 //	output_tok_per_s  = sum(output_tokens of ok) / duration_s
 //	total_tok_per_s   = sum(prompt_tokens + output_tokens of ok) / duration_s
+//	input_tok_per_s   = sum(prompt_tokens of ok) / duration_s
 //
 // With an SLO (see SLO for what makes a request good), as vLLM's goodput
 // and the share of the measured requests, failures counting as not met:
@@ -332,7 +333,7 @@ func (g *group) summarize(ps []float64, slo SLO) Group {
 		Model: g.first.model, Server: Server(g.first.url), Endpoint: g.first.endpoint, Stream: g.first.stream, MaxTokens: g.first.maxTokens,
 		Requests: g.requests, OK: g.ok, Failed: g.requests - g.ok,
 		Errors: slices.Clone(g.errors), ErrorsOther: g.errorsOther, Warmup: g.warmup,
-		DurationS: nan, ReqPerS: nan, OutputTokPerS: nan, TotalTokPerS: nan,
+		DurationS: nan, ReqPerS: nan, OutputTokPerS: nan, TotalTokPerS: nan, InputTokPerS: nan,
 		PromptTokens: g.promptTokens, OutputTokens: g.outputTokens,
 		ReasoningTokens: g.reasoningTokens, CachedTokens: g.cachedTokens, ToolCalls: g.toolCalls,
 		MeanPromptTokens: nan, MeanOutputTokens: nan, TokensFromChunks: g.fromChunks,
@@ -345,6 +346,7 @@ func (g *group) summarize(ps []float64, slo SLO) Group {
 		out.ReqPerS = float64(g.ok) / out.DurationS
 		out.OutputTokPerS = float64(g.outputTokens) / out.DurationS
 		out.TotalTokPerS = (float64(g.promptTokens) + float64(g.outputTokens)) / out.DurationS
+		out.InputTokPerS = float64(g.promptTokens) / out.DurationS
 	}
 	if !slo.IsZero() {
 		out.SLO, out.SLOMet = slo.String(), g.good

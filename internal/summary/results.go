@@ -77,6 +77,7 @@ type Group struct {
 	ReqPerS          float64 // OK / DurationS
 	OutputTokPerS    float64 // OutputTokens / DurationS
 	TotalTokPerS     float64 // (PromptTokens + OutputTokens) / DurationS
+	InputTokPerS     float64 // PromptTokens / DurationS: an embeddings run's throughput
 	SLO              string  // the objectives (SLO.String); "" without an SLO
 	SLOMet           int     // measured requests that succeeded and met every objective
 	GoodputReqPerS   float64 // SLOMet / DurationS; NaN without an SLO

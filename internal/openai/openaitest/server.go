@@ -22,7 +22,7 @@ const (
 	FaultReset      = "reset"      // the connection is reset after the first token
 	FaultStall      = "stall"      // the stream stalls after the first token until the client leaves
 	FaultNoContent  = "nocontent"  // chunks carry empty text
-	FaultJSON200    = "json200"    // a plain JSON body although a stream was asked for
+	FaultJSON200    = "json200"    // a plain JSON body although a stream was asked for (embeddings: a completion)
 )
 
 // Server streams Tokens chunks, the first TTFT after the request and then
@@ -56,7 +56,11 @@ type Server struct {
 	// server whose counts are unusable.
 	UsageJSON string
 
+	// EmbeddingDim is the length of /v1/embeddings vectors (0: 3).
+	EmbeddingDim int
+
 	Completions atomic.Int64 // completion requests seen
+	Embeds      atomic.Int64 // embeddings requests seen
 	lastAuth    atomic.Value
 }
 
@@ -79,6 +83,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case "/v1/models":
 		fmt.Fprintf(w, `{"object":"list","data":[{"id":%q,"object":"model","owned_by":"test","max_model_len":2048}]}`, s.model())
+		return
+	case "/v1/embeddings":
+		s.embeddings(w, r)
 		return
 	case "/v1/completions", "/v1/chat/completions":
 	default:
