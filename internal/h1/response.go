@@ -151,7 +151,7 @@ func (conn *conn) skipTrailer() error {
 	case !upcomingDoubleCRLF(conn.br):
 		return errors.New("http: suspiciously long trailer after chunked body")
 	}
-	for n := 0; n < maxHeaderBytes; {
+	for n, first := 0, true; n < maxHeaderBytes; first = false {
 		line, err := conn.br.ReadSlice('\n')
 		if err != nil {
 			return err
@@ -162,7 +162,10 @@ func (conn *conn) skipTrailer() error {
 			return nil
 		}
 		if line[0] == ' ' || line[0] == '\t' {
-			continue
+			if first { // nothing to continue: textproto refuses it
+				return fmt.Errorf("malformed MIME header initial line: %q", line)
+			}
+			continue // an obsolete continuation, folded into the line before
 		}
 		name, value, ok := bytes.Cut(line, []byte(":"))
 		if !ok {
