@@ -76,13 +76,13 @@ func writeComparison(stdout, stderr io.Writer, res *compare.Result, cfg config, 
 		fig, warnings := plot.SidesFigure([2]string{p.sides[0].name, p.sides[1].name}, groups)
 		picture, err := renderPlot(stderr, cfg.Plot, fig, warnings)
 		if err == nil {
-			err = writePlot(cfg.Plot, picture)
+			err = writeRendered(cfg.Plot, picture)
 		}
 		if err != nil {
 			return err
 		}
 	}
-	if err := writeHTML(cfg.HTML, page); err != nil {
+	if err := writeRendered(cfg.HTML, page); err != nil {
 		return err
 	}
 	if cfg.LogFile != "" {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"slices"
 
 	"servebench/internal/compare"
@@ -44,12 +43,4 @@ func renderHTML(path string, sides []report.HTMLSide, res *compare.Result) ([]by
 		return nil, fmt.Errorf("--html %s: %w", path, err)
 	}
 	return buf.Bytes(), nil
-}
-
-// writeHTML writes a rendered page, if there is one.
-func writeHTML(path string, page []byte) error {
-	if page == nil {
-		return nil
-	}
-	return os.WriteFile(path, page, 0o644)
 }

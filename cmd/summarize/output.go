@@ -29,10 +29,10 @@ func write(stdout io.Writer, rep *summary.Report, format string, cfg config, pic
 			return err
 		}
 	}
-	if err := writePlot(cfg.Plot, picture); err != nil {
+	if err := writeRendered(cfg.Plot, picture); err != nil {
 		return err
 	}
-	if err := writeHTML(cfg.HTML, page); err != nil {
+	if err := writeRendered(cfg.HTML, page); err != nil {
 		return err
 	}
 	if cfg.LogFile != "" {
@@ -94,10 +94,10 @@ func renderPlot(stderr io.Writer, path string, fig *plot.Figure, warnings []stri
 	return buf.Bytes(), nil
 }
 
-// writePlot writes a rendered picture, if there is one.
-func writePlot(path string, picture []byte) error {
-	if picture == nil {
+// writeRendered writes a rendered file (--plot, --html), if there is one.
+func writeRendered(path string, data []byte) error {
+	if data == nil {
 		return nil
 	}
-	return os.WriteFile(path, picture, 0o644)
+	return os.WriteFile(path, data, 0o644)
 }

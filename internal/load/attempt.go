@@ -398,14 +398,25 @@ func checkCounts(rec *record.Record) error {
 	return nil
 }
 
-func (a *attempter) readBody(rec *record.Record, body io.Reader, sent time.Time) error {
+// readWhole reads a whole (not streamed) body and stamps its latency: an
+// answer over --max-response-bytes is a protocol failure, a broken read
+// the body's.
+func readWhole(rec *record.Record, body io.Reader, sent time.Time) ([]byte, error) {
 	data, err := io.ReadAll(body)
 	rec.LatencyMs = record.Ms(time.Since(sent))
+	switch {
+	case errors.Is(err, errTooLarge):
+		return nil, &kindError{kind: record.ErrProtocol, err: err}
+	case err != nil:
+		return nil, fmt.Errorf("reading body: %w", err)
+	}
+	return data, nil
+}
+
+func (a *attempter) readBody(rec *record.Record, body io.Reader, sent time.Time) error {
+	data, err := readWhole(rec, body, sent)
 	if err != nil {
-		if errors.Is(err, errTooLarge) {
-			return &kindError{kind: record.ErrProtocol, err: err}
-		}
-		return fmt.Errorf("reading body: %w", err)
+		return err
 	}
 	resp, err := openai.ParseResponse(data)
 	if err != nil {
@@ -435,13 +446,9 @@ func (a *attempter) readBody(rec *record.Record, body io.Reader, sent time.Time)
 // input tokens from usage.prompt_tokens. A success holds one embedding per
 // input sent; nothing is generated, so output_tokens stays 0.
 func (a *attempter) readEmbeddings(rec *record.Record, body io.Reader, sent time.Time, inputs int) error {
-	data, err := io.ReadAll(body)
-	rec.LatencyMs = record.Ms(time.Since(sent))
+	data, err := readWhole(rec, body, sent)
 	if err != nil {
-		if errors.Is(err, errTooLarge) {
-			return &kindError{kind: record.ErrProtocol, err: err}
-		}
-		return fmt.Errorf("reading body: %w", err)
+		return err
 	}
 	e, err := openai.ParseEmbeddings(data, inputs)
 	if err != nil {

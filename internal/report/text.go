@@ -211,12 +211,7 @@ func banner(s string, fill byte) string {
 
 // num2 writes a value with two decimals as vLLM's text report does; "-" when
 // there is none.
-func num2(v float64) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return "-"
-	}
-	return strconv.FormatFloat(v, 'f', 2, 64)
-}
+func num2(v float64) string { return num(v, 2) }
 
 // sloMetText is the share of measured requests that met the SLO, with the
 // counts: "60.00 (3 of 5)".
