@@ -49,6 +49,9 @@ func newModelPicker(models []string, mix string, seed uint64) (*modelPicker, []s
 	return p, p.models, nil
 }
 
+// maxWeight bounds one model's weight, so that the sum cannot overflow.
+const maxWeight = 1_000_000
+
 func (p *modelPicker) parseWeights(mix string) error {
 	weights := map[string]int{}
 	var named []string
@@ -56,8 +59,8 @@ func (p *modelPicker) parseWeights(mix string) error {
 		name, w, ok := strings.Cut(strings.TrimSpace(item), "=")
 		n, err := strconv.Atoi(w)
 		switch {
-		case !ok || name == "" || err != nil || n < 0:
-			return setting.Errorf("{ModelMix} %q: want round-robin, random or MODEL=WEIGHT,... with whole weights, such as a=3,b=1", mix)
+		case !ok || name == "" || err != nil || n < 0 || n > maxWeight:
+			return setting.Errorf("{ModelMix} %q: want round-robin, random or MODEL=WEIGHT,... with whole weights up to 1000000, such as a=3,b=1", mix)
 		case len(p.models) > 0 && !slices.Contains(p.models, name):
 			return setting.Errorf("{ModelMix} names %q, which {Model} does not (%s)", name, strings.Join(p.models, ","))
 		case slices.Contains(named, name):

@@ -51,3 +51,36 @@ func TestModelPicker(t *testing.T) {
 		}
 	}
 }
+
+// FuzzModelMix: any --model-mix text is refused or gives a picker whose
+// picks are among its models, in exact shares over one cycle of weights.
+func FuzzModelMix(f *testing.F) {
+	for _, s := range []string{"a=3,b=1", "random", "round-robin", "a=0,b=2", "a=1,a=2", "=3", "a=-1", "a=99999999999999999999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, mix string) {
+		p, models, err := newModelPicker(nil, mix, 1)
+		if err != nil {
+			return
+		}
+		if p.weights == nil {
+			return // random or round-robin over models the mix did not name: refused above
+		}
+		total := 0
+		for _, w := range p.weights {
+			total += w
+		}
+		if total > 1000 {
+			return
+		}
+		count := map[string]int{}
+		for range total {
+			count[p.pick()]++
+		}
+		for i, m := range models {
+			if count[m] != p.weights[i] {
+				t.Fatalf("%q: %s picked %d times in a cycle, weight %d", mix, m, count[m], p.weights[i])
+			}
+		}
+	})
+}

@@ -24,3 +24,18 @@ func TestNamed(t *testing.T) {
 		}
 	}
 }
+
+// FuzzNamed: any message is worded without losing text: with no field
+// known, Named gives the message back as it was written.
+func FuzzNamed(f *testing.F) {
+	for _, s := range []string{"{A} needs {B}", "{", "}{", "{{A}}", "a {b c} d"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, msg string) {
+		e := &Error{msg: msg}
+		if got := e.Named(func(string) (string, bool) { return "", false }); got != msg {
+			t.Fatalf("Named(%q) with no field known = %q", msg, got)
+		}
+		_ = e.Error()
+	})
+}
