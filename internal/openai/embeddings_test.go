@@ -53,8 +53,12 @@ func FuzzParseEmbeddings(f *testing.F) {
 		if err != nil {
 			return
 		}
+		// A struct, not a map: encoding/json matches keys without
+		// regard to case, as ParseEmbeddings' own decoding does.
 		var doc struct {
-			Data []map[string]any `json:"data"`
+			Data []struct {
+				Embedding any `json:"embedding"`
+			} `json:"data"`
 		}
 		if jerr := json.Unmarshal(data, &doc); jerr != nil {
 			t.Fatalf("accepted what encoding/json refuses (%v): %q", jerr, data)
@@ -63,7 +67,7 @@ func FuzzParseEmbeddings(f *testing.F) {
 			t.Fatalf("count %d, inputs %d, encoding/json sees %d items: %q", got.Count, inputs, len(doc.Data), data)
 		}
 		for i, d := range doc.Data {
-			switch v := d["embedding"].(type) {
+			switch v := d.Embedding.(type) {
 			case []any:
 				if len(v) == 0 {
 					t.Fatalf("data[%d]: empty vector accepted: %q", i, data)
