@@ -16,6 +16,10 @@ const (
 	EndpointCompletions = "completions"
 	EndpointChat        = "chat"
 	EndpointEmbeddings  = "embeddings"
+	// EndpointResponses is /v1/responses: its request body and event
+	// parser exist (responses.go), genload's reading of it not yet, so
+	// KnownEndpoint leaves it out.
+	EndpointResponses = "responses"
 )
 
 // Endpoints lists them, as a usage message says them.
