@@ -8,26 +8,40 @@ import (
 )
 
 // The events of a /v1/responses stream that a benchmark reads: output
-// deltas, and the three that end a stream (OpenAI's Responses API, as
-// vLLM serves it). Each event's data repeats its name in "type".
+// deltas, the opening of a function call, and the events that end a
+// stream (OpenAI's Responses API, as vLLM serves it). Each event's data
+// repeats its name in "type".
 const (
 	RespTextDelta      = "response.output_text.delta"
 	RespReasoningDelta = "response.reasoning_text.delta"
+	// RespSummaryDelta is a reasoning summary's text: OpenAI streams it
+	// for its reasoning models; it is reasoning all the same.
+	RespSummaryDelta   = "response.reasoning_summary_text.delta"
 	RespArgumentsDelta = "response.function_call_arguments.delta"
-	RespCompleted      = "response.completed"
-	RespFailed         = "response.failed"
-	RespIncomplete     = "response.incomplete"
-	RespError          = "error"
+	// RespItemAdded opens an output item: a function call's carries its
+	// name, the call's first token.
+	RespItemAdded  = "response.output_item.added"
+	RespCompleted  = "response.completed"
+	RespFailed     = "response.failed"
+	RespIncomplete = "response.incomplete"
+	RespError      = "error"
 )
 
-// ResponsesEvent is what one event of a /v1/responses stream says. It is
-// not wired into genload yet: the building block of --endpoint responses.
+// ResponsesEvent is what one event of a /v1/responses stream says.
 type ResponsesEvent struct {
-	// Type is the data's "type" (the event's name); "" when it has none.
+	// Type is the data's "type" (the event's name); "" when it has none,
+	// RespError for vLLM's {"error":{...}} without one.
 	Type string
 	// DeltaBytes is the unescaped length of "delta" in a delta event: the
 	// text, reasoning or tool-call arguments it adds, by Type.
 	DeltaBytes int
+	// Item is the added item's "type" in response.output_item.added
+	// ("message", "reasoning", "function_call", ...).
+	Item string
+	// Status is response.status of a terminal event: vLLM ends every
+	// stream with response.completed, whose status is "incomplete" (with
+	// incomplete_details) when max_output_tokens cut the answer.
+	Status string
 	// Usage is response.usage of a terminal event, in the chat endpoints'
 	// terms: input_tokens as PromptTokens, output_tokens as
 	// CompletionTokens, output_tokens_details.reasoning_tokens and
@@ -35,9 +49,9 @@ type ResponsesEvent struct {
 	// one whose counts are unusable.
 	Usage    *Usage
 	UsageBad bool
-	// Reason is why a stream failed: the error event's message,
-	// response.error.message of response.failed, or
-	// response.incomplete_details.reason of response.incomplete.
+	// Reason is why a stream failed or stopped short: the error event's
+	// message (or code), response.error.message (or code), else
+	// response.incomplete_details.reason.
 	Reason string
 	// Choices is set when the data is a chat or completions chunk (it has
 	// "choices"): a server answering /v1/responses in the wrong shape.
@@ -46,8 +60,8 @@ type ResponsesEvent struct {
 
 // ParseResponsesEvent reads one event's data. Delta events, nearly all
 // of a stream, are read by a scanner that does not allocate; anything it
-// does not handle (a terminal event, escapes in keys, duplicate keys)
-// goes to encoding/json, the reference both are fuzzed against.
+// does not handle (other events, escapes or capitals in keys, duplicate
+// keys) goes to encoding/json, the reference both are fuzzed against.
 func ParseResponsesEvent(data []byte) (ResponsesEvent, error) {
 	var ev ResponsesEvent
 	s := respScanner{Cursor: jsonscan.New(data)}
@@ -57,18 +71,45 @@ func ParseResponsesEvent(data []byte) (ResponsesEvent, error) {
 	return parseResponsesEventJSON(data)
 }
 
+// respError is an error object: OpenAI's {code, message} of a failed
+// response, or vLLM's ErrorResponse {message, type, param, code} whose
+// code is a number. Code stays raw so that either reads.
+type respError struct {
+	Message string          `json:"message"`
+	Type    string          `json:"type"`
+	Code    json.RawMessage `json:"code"`
+}
+
+// reason is the error's message, else its code, else its type.
+func (e *respError) reason() string {
+	switch {
+	case e.Message != "":
+		return e.Message
+	case len(e.Code) > 0 && string(e.Code) != "null":
+		var code string
+		if json.Unmarshal(e.Code, &code) == nil {
+			return code
+		}
+		return string(e.Code)
+	}
+	return e.Type
+}
+
 // responsesEventJSON is an event as encoding/json reads it.
 type responsesEventJSON struct {
-	Type     string          `json:"type"`
-	Delta    *string         `json:"delta"`
-	Message  string          `json:"message"`
-	Choices  json.RawMessage `json:"choices"`
+	Type    string          `json:"type"`
+	Delta   *string         `json:"delta"`
+	Message string          `json:"message"`
+	Code    json.RawMessage `json:"code"`
+	Choices json.RawMessage `json:"choices"`
+	Error   *respError      `json:"error"`
+	Item    *struct {
+		Type string `json:"type"`
+	} `json:"item"`
 	Response *struct {
-		Usage json.RawMessage `json:"usage"`
-		Error *struct {
-			Message string `json:"message"`
-			Code    string `json:"code"`
-		} `json:"error"`
+		Status            string          `json:"status"`
+		Usage             json.RawMessage `json:"usage"`
+		Error             *respError      `json:"error"`
 		IncompleteDetails *struct {
 			Reason string `json:"reason"`
 		} `json:"incomplete_details"`
@@ -84,10 +125,22 @@ func parseResponsesEventJSON(data []byte) (ResponsesEvent, error) {
 	if j.Delta != nil && isDelta(j.Type) {
 		ev.DeltaBytes = len(*j.Delta)
 	}
-	if j.Type == RespError {
-		ev.Reason = j.Message
+	if j.Item != nil && j.Type == RespItemAdded {
+		ev.Item = j.Item.Type
 	}
-	if r := j.Response; r != nil {
+	switch {
+	case j.Type == RespError:
+		// OpenAI's error event: {"type":"error","code","message","param"}
+		ev.Reason = (&respError{Message: j.Message, Code: j.Code}).reason()
+		if ev.Reason == "" && j.Error != nil {
+			ev.Reason = j.Error.reason()
+		}
+	case j.Type == "" && j.Error != nil:
+		// vLLM's ErrorResponse, as its stream generators send one
+		ev.Type, ev.Reason = RespError, j.Error.reason()
+	}
+	if r := j.Response; r != nil && isTerminal(j.Type) {
+		ev.Status = r.Status
 		if len(r.Usage) > 0 && string(r.Usage) != "null" {
 			u, bad := responsesUsage(r.Usage)
 			if bad {
@@ -97,11 +150,9 @@ func parseResponsesEventJSON(data []byte) (ResponsesEvent, error) {
 			}
 		}
 		switch {
-		case j.Type == RespFailed && r.Error != nil && r.Error.Message != "":
-			ev.Reason = r.Error.Message
-		case j.Type == RespFailed && r.Error != nil:
-			ev.Reason = r.Error.Code
-		case j.Type == RespIncomplete && r.IncompleteDetails != nil:
+		case r.Error != nil && r.Error.reason() != "":
+			ev.Reason = r.Error.reason()
+		case r.IncompleteDetails != nil:
 			ev.Reason = r.IncompleteDetails.Reason
 		}
 	}
@@ -109,7 +160,11 @@ func parseResponsesEventJSON(data []byte) (ResponsesEvent, error) {
 }
 
 func isDelta(typ string) bool {
-	return typ == RespTextDelta || typ == RespReasoningDelta || typ == RespArgumentsDelta
+	return typ == RespTextDelta || typ == RespReasoningDelta || typ == RespSummaryDelta || typ == RespArgumentsDelta
+}
+
+func isTerminal(typ string) bool {
+	return typ == RespCompleted || typ == RespFailed || typ == RespIncomplete
 }
 
 // responsesUsage reads the Responses API's usage object.
@@ -142,8 +197,8 @@ type respScanner struct {
 
 // delta reads a whole delta event: one object with a plain "type" naming
 // a delta, its "delta" string, and only keys it can skip (item_id,
-// output_index, content_index, sequence_number, logprobs, ...). Any other
-// event, or anything unusual, returns false.
+// output_index, content_index, sequence_number, logprobs, obfuscation,
+// ...). Any other event, or anything unusual, returns false.
 func (s *respScanner) delta(ev *ResponsesEvent) bool {
 	var keys seen
 	typ, n := "", -1
@@ -166,6 +221,8 @@ func (s *respScanner) delta(ev *ResponsesEvent) bool {
 				typ = RespReasoningDelta
 			case RespArgumentsDelta:
 				typ = RespArgumentsDelta
+			case RespSummaryDelta:
+				typ = RespSummaryDelta
 			default:
 				return false
 			}
@@ -174,7 +231,7 @@ func (s *respScanner) delta(ev *ResponsesEvent) bool {
 			if ok {
 				n, ok = s.StringLen()
 			}
-		case "choices", "response", "message":
+		case "choices", "response", "message", "error", "item":
 			return false // what encoding/json must see
 		default:
 			ok = s.Skip()
@@ -194,12 +251,23 @@ func (s *respScanner) delta(ev *ResponsesEvent) bool {
 type ResponsesBody struct {
 	Status         string // "completed", "incomplete", "failed", ...
 	TextBytes      int    // output_text content of the message items
-	ReasoningBytes int    // reasoning_text content of the reasoning items
+	ReasoningBytes int    // reasoning_text content (and summary_text) of the reasoning items
 	FunctionCalls  int    // function_call items
 	Usage          *Usage
 	UsageBad       bool
-	Reason         string // error.message, or incomplete_details.reason
-	Choices        bool   // a chat or completions body instead
+	// Reason is error.message (or its code), else
+	// incomplete_details.reason.
+	Reason string
+	// ErrorBody is set for an error answer ({"error":{...}} without a
+	// status): vLLM's ErrorResponse.
+	ErrorBody bool
+	Choices   bool // a chat or completions body instead
+}
+
+// respContent is a content or summary part of an output item.
+type respContent struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
 }
 
 // ParseResponsesBody reads a whole /v1/responses body.
@@ -208,16 +276,12 @@ func ParseResponsesBody(data []byte) (ResponsesBody, error) {
 		Status  string          `json:"status"`
 		Choices json.RawMessage `json:"choices"`
 		Output  []struct {
-			Type    string `json:"type"`
-			Content []struct {
-				Type string `json:"type"`
-				Text string `json:"text"`
-			} `json:"content"`
+			Type    string        `json:"type"`
+			Content []respContent `json:"content"`
+			Summary []respContent `json:"summary"`
 		} `json:"output"`
-		Usage json.RawMessage `json:"usage"`
-		Error *struct {
-			Message string `json:"message"`
-		} `json:"error"`
+		Usage             json.RawMessage `json:"usage"`
+		Error             *respError      `json:"error"`
 		IncompleteDetails *struct {
 			Reason string `json:"reason"`
 		} `json:"incomplete_details"`
@@ -231,11 +295,11 @@ func ParseResponsesBody(data []byte) (ResponsesBody, error) {
 		case "function_call":
 			b.FunctionCalls++
 		case "message", "reasoning":
-			for _, c := range item.Content {
+			for _, c := range append(item.Content, item.Summary...) {
 				switch c.Type {
 				case "output_text":
 					b.TextBytes += len(c.Text)
-				case "reasoning_text":
+				case "reasoning_text", "summary_text":
 					b.ReasoningBytes += len(c.Text)
 				}
 			}
@@ -249,10 +313,31 @@ func ParseResponsesBody(data []byte) (ResponsesBody, error) {
 		}
 	}
 	switch {
-	case j.Error != nil:
-		b.Reason = j.Error.Message
+	case j.Error != nil && j.Error.reason() != "":
+		b.Reason = j.Error.reason()
+		b.ErrorBody = j.Status == ""
 	case j.IncompleteDetails != nil:
 		b.Reason = j.IncompleteDetails.Reason
 	}
 	return b, nil
+}
+
+// Finish is how a Responses API answer ended, as a chat finish_reason:
+// "stop" for a completed answer ("tool_calls" when it called a tool),
+// "length" for one that max_output_tokens cut short (status incomplete,
+// reason max_output_tokens: what vLLM sends when the limit was reached,
+// the normal end of a benchmark's fixed-length answer). ok is false for
+// any other status: failed, cancelled, or incomplete for another reason
+// (content_filter); the reason then says why.
+func Finish(status, reason string, toolCalls int) (finish string, ok bool) {
+	switch {
+	case status == "completed" || status == "":
+		if toolCalls > 0 {
+			return "tool_calls", true
+		}
+		return "stop", true
+	case status == "incomplete" && (reason == "max_output_tokens" || reason == ""):
+		return "length", true
+	}
+	return "", false
 }

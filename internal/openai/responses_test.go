@@ -14,6 +14,9 @@ const (
 	respFailed         = `{"type":"response.failed","sequence_number":4,"response":{"status":"failed","error":{"code":"server_error","message":"engine died"},"usage":null}}`
 	respIncomplete     = `{"type":"response.incomplete","response":{"status":"incomplete","incomplete_details":{"reason":"max_output_tokens"}}}`
 	respErrorEvent     = `{"type":"error","code":"invalid_request","message":"bad things","param":null,"sequence_number":2}`
+	respCutShort       = `{"response":{"id":"resp_2","status":"incomplete","incomplete_details":{"reason":"max_output_tokens"},"usage":{"input_tokens":3,"input_tokens_details":{"cached_tokens":0},"output_tokens":4,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":7}},"sequence_number":12,"type":"response.completed"}`
+	respVLLMError      = `{"error":{"message":"Internal server error","type":"InternalServerError","param":null,"code":500}}`
+	respCallAdded      = `{"item":{"arguments":"","call_id":"call_1","name":"get_weather","type":"function_call","id":"fc_1","status":"in_progress"},"output_index":0,"sequence_number":2,"type":"response.output_item.added"}`
 )
 
 func TestParseResponsesEvent(t *testing.T) {
@@ -25,10 +28,21 @@ func TestParseResponsesEvent(t *testing.T) {
 		{"reasoning delta", respReasoningDelta, ResponsesEvent{Type: RespReasoningDelta, DeltaBytes: 3}},
 		// escaped quotes count once unescaped
 		{"arguments delta", respArgsDelta, ResponsesEvent{Type: RespArgumentsDelta, DeltaBytes: 8}},
-		{"completed", respCompleted, ResponsesEvent{Type: RespCompleted, Usage: &Usage{PromptTokens: 12, CompletionTokens: 8, TotalTokens: 20, ReasoningTokens: 3, ReasoningSet: true, CachedTokens: 4}}},
-		{"failed", respFailed, ResponsesEvent{Type: RespFailed, Reason: "engine died"}},
-		{"incomplete", respIncomplete, ResponsesEvent{Type: RespIncomplete, Reason: "max_output_tokens"}},
+		{"completed", respCompleted, ResponsesEvent{Type: RespCompleted, Status: "completed", Usage: &Usage{PromptTokens: 12, CompletionTokens: 8, TotalTokens: 20, ReasoningTokens: 3, ReasoningSet: true, CachedTokens: 4}}},
+		{"failed", respFailed, ResponsesEvent{Type: RespFailed, Status: "failed", Reason: "engine died"}},
+		{"incomplete", respIncomplete, ResponsesEvent{Type: RespIncomplete, Status: "incomplete", Reason: "max_output_tokens"}},
+		// vLLM ends a cut answer with response.completed, status incomplete
+		{"completed but incomplete", respCutShort, ResponsesEvent{Type: RespCompleted, Status: "incomplete", Reason: "max_output_tokens", Usage: &Usage{PromptTokens: 3, CompletionTokens: 4, TotalTokens: 7, ReasoningSet: true}}},
 		{"error event", respErrorEvent, ResponsesEvent{Type: RespError, Reason: "bad things"}},
+		// an error event with only a code; a failed response with only a code
+		{"error code", `{"type":"error","code":"rate_limit_exceeded","message":"","param":null}`, ResponsesEvent{Type: RespError, Reason: "rate_limit_exceeded"}},
+		{"failed code", `{"type":"response.failed","response":{"status":"failed","error":{"code":"server_error","message":""}}}`, ResponsesEvent{Type: RespFailed, Status: "failed", Reason: "server_error"}},
+		// vLLM's ErrorResponse in a stream, code a number
+		{"vllm error", respVLLMError, ResponsesEvent{Type: RespError, Reason: "Internal server error"}},
+		{"function call added", respCallAdded, ResponsesEvent{Type: RespItemAdded, Item: "function_call"}},
+		{"summary delta", `{"type":"response.reasoning_summary_text.delta","delta":"abc","item_id":"rs","output_index":0,"summary_index":0,"sequence_number":4}`, ResponsesEvent{Type: RespSummaryDelta, DeltaBytes: 3}},
+		// a delta with an obfuscation field, as OpenAI's newer servers send
+		{"obfuscation", `{"content_index":0,"delta":" w","item_id":"msg_1","logprobs":[],"obfuscation":"xyz","output_index":0,"sequence_number":3,"type":"response.output_text.delta"}`, ResponsesEvent{Type: RespTextDelta, DeltaBytes: 2}},
 		// a chat chunk where a Responses event should be
 		{"chat chunk", `{"object":"chat.completion.chunk","choices":[{"delta":{"content":"hi"}}]}`, ResponsesEvent{Choices: true}},
 		{"bad usage", `{"type":"response.completed","response":{"usage":{"input_tokens":1.5}}}`, ResponsesEvent{Type: RespCompleted, UsageBad: true}},
@@ -81,12 +95,43 @@ func TestParseResponsesBody(t *testing.T) {
 	if err != nil || !got.Choices {
 		t.Errorf("chat body: %+v (%v)", got, err)
 	}
+	got, err = ParseResponsesBody([]byte(respVLLMError))
+	if err != nil || !got.ErrorBody || got.Reason != "Internal server error" {
+		t.Errorf("error body: %+v (%v)", got, err)
+	}
+	// a summary is reasoning; a failed response is not an error body
+	got, err = ParseResponsesBody([]byte(`{"status":"failed","error":{"code":"server_error","message":"boom"},"output":[{"type":"reasoning","summary":[{"type":"summary_text","text":"abcd"}]}]}`))
+	if err != nil || got.ErrorBody || got.Reason != "boom" || got.ReasoningBytes != 4 || got.Status != "failed" {
+		t.Errorf("failed body: %+v (%v)", got, err)
+	}
+}
+
+func TestFinish(t *testing.T) {
+	for _, tc := range []struct {
+		status, reason string
+		calls          int
+		finish         string
+		ok             bool
+	}{
+		{"completed", "", 0, "stop", true},
+		{"completed", "", 2, "tool_calls", true},
+		{"", "", 0, "stop", true}, // a server that leaves status out
+		{"incomplete", "max_output_tokens", 0, "length", true},
+		{"incomplete", "content_filter", 0, "", false},
+		{"failed", "boom", 0, "", false},
+		{"cancelled", "", 0, "", false},
+	} {
+		if finish, ok := Finish(tc.status, tc.reason, tc.calls); finish != tc.finish || ok != tc.ok {
+			t.Errorf("Finish(%q, %q, %d) = %q, %v; want %q, %v", tc.status, tc.reason, tc.calls, finish, ok, tc.finish, tc.ok)
+		}
+	}
 }
 
 // FuzzParseResponsesEvent holds the delta scanner to encoding/json: the
 // same event, read either way, says the same.
 func FuzzParseResponsesEvent(f *testing.F) {
 	for _, s := range []string{respTextDelta, respReasoningDelta, respArgsDelta, respCompleted, respFailed, respIncomplete, respErrorEvent,
+		respCutShort, respVLLMError, respCallAdded, `{"type":"response.output_text.delta","delta":"a","Choices":[1],"Error":{}}`,
 		`{"type":"response.output_text.delta","delta":"\u00e9\ud800x","delta":"y"}`, `{"type":"response.output_text.delta","delta":"\xff"}`} {
 		f.Add([]byte(s))
 	}
