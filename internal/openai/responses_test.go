@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"encoding/json"
 	"reflect"
 	"testing"
 )
@@ -143,6 +144,25 @@ func FuzzParseResponsesEvent(f *testing.F) {
 		}
 		if err == nil && !reflect.DeepEqual(got, want) {
 			t.Fatalf("got %+v, encoding/json says %+v: %q", got, want, data)
+		}
+	})
+}
+
+// FuzzParseResponsesBody: any bytes are read without a panic, what is not
+// JSON is refused, and the counts are never negative.
+func FuzzParseResponsesBody(f *testing.F) {
+	for _, s := range []string{respVLLMError, `{"choices":[]}`,
+		`{"status":"completed","output":[{"type":"message","content":[{"type":"output_text","text":"hi"}]},{"type":"function_call"}],"usage":{"input_tokens":1,"output_tokens":2}}`,
+		`{"status":"incomplete","incomplete_details":{"reason":"max_output_tokens"},"output":[{"type":"reasoning","summary":[{"type":"summary_text","text":"x"}]}]}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b, err := ParseResponsesBody(data)
+		if err == nil && !json.Valid(data) {
+			t.Fatalf("not JSON, yet read as %+v: %q", b, data)
+		}
+		if b.TextBytes < 0 || b.ReasoningBytes < 0 || b.FunctionCalls < 0 || b.Usage != nil && (b.Usage.PromptTokens < 0 || b.Usage.CompletionTokens < 0) {
+			t.Fatalf("negative count %+v: %q", b, data)
 		}
 	})
 }
