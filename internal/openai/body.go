@@ -99,11 +99,11 @@ func (r Request) Body() ([]byte, error) {
 }
 
 // OwnFields are the body fields genload sets from its own settings and
-// writes into the records (model, prompt, messages or input, max_tokens,
-// ignore_eos, stream): extras may add to a body, never change these, or
-// the records would say what was not sent. stream_options is not among
-// them: extras merge into it.
-var OwnFields = []string{"model", "prompt", "messages", "input", "max_tokens", "ignore_eos", "stream"}
+// writes into the records (model, prompt, messages or input, max_tokens
+// or the Responses API's max_output_tokens, ignore_eos, stream): extras
+// may add to a body, never change these, or the records would say what
+// was not sent. stream_options is not among them: extras merge into it.
+var OwnFields = []string{"model", "prompt", "messages", "input", "max_tokens", "max_output_tokens", "ignore_eos", "stream"}
 
 // Merge deep-merges over into dst: objects merge key by key, recursively;
 // anything else in over (a number, a string, an array, null) replaces
