@@ -43,7 +43,9 @@ func TestResponses(t *testing.T) {
 					if r.TTFTMs == nil || r.TTFOMs == nil || len(r.ITLMs) != 5 || r.TPOTMs == nil {
 						t.Fatalf("%s: record %+v", name, r)
 					}
-					if d := *r.TTFOMs - *r.TTFTMs - 30; d < -3 || d > 10 {
+					// 30 ms on the server's schedule; a first read delayed by a
+					// busy machine shortens it a little, one token off would be 20
+					if d := *r.TTFOMs - *r.TTFTMs - 30; d < -6 || d > 10 {
 						t.Errorf("%s: ttfo - ttft = %.2f ms, want about 30", name, *r.TTFOMs-*r.TTFTMs)
 					}
 				}
