@@ -58,14 +58,16 @@ type ResponsesEvent struct {
 	Choices bool
 }
 
-// ParseResponsesEvent reads one event's data. Delta events, nearly all
-// of a stream, are read by a scanner that does not allocate; anything it
-// does not handle (other events, escapes or capitals in keys, duplicate
-// keys) goes to encoding/json, the reference both are fuzzed against.
+// ParseResponsesEvent reads one event's data. The events of a stream
+// that goes well (deltas, the item and part events, the terminal
+// response) are read by a scanner that allocates nothing for a delta;
+// anything it does not handle (errors, a chat chunk, escapes or capitals
+// in keys, duplicate keys, deep nesting) goes to encoding/json, the
+// reference both are fuzzed against.
 func ParseResponsesEvent(data []byte) (ResponsesEvent, error) {
 	var ev ResponsesEvent
 	s := respScanner{Cursor: jsonscan.New(data)}
-	if s.delta(&ev) {
+	if s.event(&ev) {
 		return ev, nil
 	}
 	return parseResponsesEventJSON(data)
@@ -190,18 +192,54 @@ func responsesUsage(raw json.RawMessage) (u Usage, bad bool) {
 	return u, false
 }
 
-// respScanner reads delta events without allocating.
+// respScanner reads events as parseResponsesEventJSON does.
 type respScanner struct {
 	jsonscan.Cursor
 }
 
-// delta reads a whole delta event: one object with a plain "type" naming
-// a delta, its "delta" string, and only keys it can skip (item_id,
-// output_index, content_index, sequence_number, logprobs, obfuscation,
-// ...). Any other event, or anything unusual, returns false.
-func (s *respScanner) delta(ev *ResponsesEvent) bool {
+// eventNames are the event types a stream carries, so that a scanned
+// event's Type is a constant rather than a new string.
+var eventNames = [...]string{RespTextDelta, RespReasoningDelta, RespSummaryDelta, RespArgumentsDelta, RespItemAdded,
+	RespCompleted, RespFailed, RespIncomplete, "response.created", "response.in_progress", "response.output_item.done",
+	"response.content_part.added", "response.content_part.done", "response.output_text.done", "response.reasoning_text.done",
+	"response.function_call_arguments.done", "response.reasoning_part.added", "response.reasoning_part.done"}
+
+// intern is raw as one of names, or a new string.
+func intern(raw []byte, names []string) string {
+	for _, n := range names {
+		if string(raw) == n {
+			return n
+		}
+	}
+	return string(raw)
+}
+
+var (
+	itemTypes = []string{"message", "reasoning", "function_call"}
+	statuses  = []string{"completed", "incomplete", "in_progress", "failed", "cancelled", "queued"}
+	reasons   = []string{"max_output_tokens", "content_filter"}
+)
+
+// respFields is what the scanner takes from a "response" object.
+type respFields struct {
+	set           bool   // an object, not null
+	status, usage []byte // status's text; usage's raw value
+	incomplete    bool   // incomplete_details is an object
+	incompleteWhy []byte // its reason
+}
+
+// event reads a whole event: one object whose keys are "type" (a plain
+// string), "delta" (a string), "item" (null, or an object with a plain
+// "type"), "response" (null, or an object with a plain "status", any
+// "usage" and "incomplete_details" of a plain "reason") and keys it can
+// skip (item_id, output_index, sequence_number, logprobs, part, text,
+// ...). An error event, any "message", "code", "choices" or "error", or
+// anything unusual, returns false.
+func (s *respScanner) event(ev *ResponsesEvent) bool {
 	var keys seen
-	typ, n := "", -1
+	var typ, item []byte
+	n := -1
+	var r respFields
 	more, ok := s.Open('{', '}')
 	for ok && more {
 		var k []byte
@@ -210,28 +248,19 @@ func (s *respScanner) delta(ev *ResponsesEvent) bool {
 		}
 		switch string(k) { // no allocation: only compared
 		case "type":
-			var raw []byte
 			var utf8ok bool
-			raw, utf8ok, ok = s.PlainString()
+			typ, utf8ok, ok = s.PlainString()
 			ok = ok && utf8ok && keys.first(0)
-			switch string(raw) {
-			case RespTextDelta:
-				typ = RespTextDelta
-			case RespReasoningDelta:
-				typ = RespReasoningDelta
-			case RespArgumentsDelta:
-				typ = RespArgumentsDelta
-			case RespSummaryDelta:
-				typ = RespSummaryDelta
-			default:
-				return false
-			}
 		case "delta":
 			ok = keys.first(1)
 			if ok {
 				n, ok = s.StringLen()
 			}
-		case "choices", "response", "message", "error", "item":
+		case "item":
+			ok = keys.first(2) && s.item(&item)
+		case "response":
+			ok = keys.first(3) && s.response(&r)
+		case "choices", "message", "error", "code":
 			return false // what encoding/json must see
 		default:
 			ok = s.Skip()
@@ -240,11 +269,132 @@ func (s *respScanner) delta(ev *ResponsesEvent) bool {
 			more, ok = s.Next('}')
 		}
 	}
-	if !ok || !s.End() || typ == "" || n < 0 {
+	if !ok || !s.End() {
 		return false
 	}
-	ev.Type, ev.DeltaBytes = typ, n
+	t := intern(typ, eventNames[:])
+	if t == RespError {
+		return false
+	}
+	ev.Type = t
+	if n >= 0 && isDelta(t) {
+		ev.DeltaBytes = n
+	}
+	if t == RespItemAdded {
+		ev.Item = intern(item, itemTypes)
+	}
+	if r.set && isTerminal(t) {
+		ev.Status = intern(r.status, statuses)
+		if len(r.usage) > 0 && string(r.usage) != "null" {
+			if u, bad := responsesUsage(r.usage); bad {
+				ev.UsageBad = true
+			} else {
+				ev.Usage = &u
+			}
+		}
+		if r.incomplete {
+			ev.Reason = intern(r.incompleteWhy, reasons)
+		}
+	}
 	return true
+}
+
+// plainOrNull reads a string field: null leaves it empty, as
+// encoding/json does; a string with escapes or invalid UTF-8 is not read.
+func (s *respScanner) plainOrNull(v *[]byte) bool {
+	if s.Null() {
+		return true
+	}
+	raw, utf8ok, ok := s.PlainString()
+	*v = raw
+	return ok && utf8ok
+}
+
+// item reads an output item (null or an object) for its type.
+func (s *respScanner) item(typ *[]byte) bool {
+	if s.Null() {
+		return true
+	}
+	var keys seen
+	more, ok := s.Open('{', '}')
+	for ok && more {
+		var k []byte
+		if k, ok = s.Key(); !ok {
+			return false
+		}
+		if string(k) == "type" {
+			ok = keys.first(0) && s.plainOrNull(typ)
+		} else {
+			ok = s.Skip()
+		}
+		if ok {
+			more, ok = s.Next('}')
+		}
+	}
+	return ok
+}
+
+// response reads a response object (or null): its status, usage and
+// incomplete_details; an error in it is left to encoding/json.
+func (s *respScanner) response(r *respFields) bool {
+	if s.Null() {
+		return true
+	}
+	r.set = true
+	var keys seen
+	more, ok := s.Open('{', '}')
+	for ok && more {
+		var k []byte
+		if k, ok = s.Key(); !ok {
+			return false
+		}
+		switch string(k) {
+		case "status":
+			ok = keys.first(0) && s.plainOrNull(&r.status)
+		case "usage":
+			if ok = keys.first(1); ok {
+				s.WS()
+				pos := s.Pos()
+				ok = s.Skip()
+				r.usage = s.Since(pos)
+			}
+		case "incomplete_details":
+			ok = keys.first(2) && s.details(r)
+		case "error":
+			return false
+		default:
+			ok = s.Skip()
+		}
+		if ok {
+			more, ok = s.Next('}')
+		}
+	}
+	return ok
+}
+
+// details reads incomplete_details (null or an object) for its reason.
+func (s *respScanner) details(r *respFields) bool {
+	if s.Null() {
+		return true
+	}
+	r.incomplete = true
+	var keys seen
+	more, ok := s.Open('{', '}')
+	for ok && more {
+		var k []byte
+		if k, ok = s.Key(); !ok {
+			return false
+		}
+		if string(k) == "reason" {
+			ok = keys.first(0) && s.plainOrNull(&r.incompleteWhy)
+		} else {
+			ok = s.Skip()
+		}
+		if ok {
+			more, ok = s.Next('}')
+		}
+	}
+	return ok
 }
 
 // ResponsesBody is what a whole (not streamed) /v1/responses answer says.

@@ -17,6 +17,9 @@ const (
 	respErrorEvent     = `{"type":"error","code":"invalid_request","message":"bad things","param":null,"sequence_number":2}`
 	respCutShort       = `{"response":{"id":"resp_2","status":"incomplete","incomplete_details":{"reason":"max_output_tokens"},"usage":{"input_tokens":3,"input_tokens_details":{"cached_tokens":0},"output_tokens":4,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":7}},"sequence_number":12,"type":"response.completed"}`
 	respVLLMError      = `{"error":{"message":"Internal server error","type":"InternalServerError","param":null,"code":500}}`
+	respCreated        = `{"response":{"id":"resp_1","created_at":1,"incomplete_details":null,"model":"m","object":"response","output":[],"status":"in_progress","usage":null,"user":null},"sequence_number":0,"type":"response.created"}`
+	respPartAdded      = `{"content_index":0,"item_id":"msg_1","output_index":1,"part":{"annotations":[],"text":"","type":"output_text","logprobs":[]},"sequence_number":10,"type":"response.content_part.added"}`
+	respTextDone       = `{"content_index":0,"item_id":"msg_1","logprobs":[],"output_index":1,"text":" in would had","sequence_number":14,"type":"response.output_text.done"}`
 	respCallAdded      = `{"item":{"arguments":"","call_id":"call_1","name":"get_weather","type":"function_call","id":"fc_1","status":"in_progress"},"output_index":0,"sequence_number":2,"type":"response.output_item.added"}`
 )
 
@@ -41,6 +44,9 @@ func TestParseResponsesEvent(t *testing.T) {
 		// vLLM's ErrorResponse in a stream, code a number
 		{"vllm error", respVLLMError, ResponsesEvent{Type: RespError, Reason: "Internal server error"}},
 		{"function call added", respCallAdded, ResponsesEvent{Type: RespItemAdded, Item: "function_call"}},
+		{"created", respCreated, ResponsesEvent{Type: "response.created"}},
+		{"part added", respPartAdded, ResponsesEvent{Type: "response.content_part.added"}},
+		{"text done", respTextDone, ResponsesEvent{Type: "response.output_text.done"}},
 		{"summary delta", `{"type":"response.reasoning_summary_text.delta","delta":"abc","item_id":"rs","output_index":0,"summary_index":0,"sequence_number":4}`, ResponsesEvent{Type: RespSummaryDelta, DeltaBytes: 3}},
 		// a delta with an obfuscation field, as OpenAI's newer servers send
 		{"obfuscation", `{"content_index":0,"delta":" w","item_id":"msg_1","logprobs":[],"obfuscation":"xyz","output_index":0,"sequence_number":3,"type":"response.output_text.delta"}`, ResponsesEvent{Type: RespTextDelta, DeltaBytes: 2}},
@@ -63,9 +69,12 @@ func TestParseResponsesEvent(t *testing.T) {
 }
 
 func TestParseResponsesEventDoesNotAllocate(t *testing.T) {
-	data := []byte(respTextDelta)
-	if n := testing.AllocsPerRun(100, func() { _, _ = ParseResponsesEvent(data) }); n != 0 {
-		t.Errorf("%v allocations per delta event, want 0", n)
+	// the deltas, and the item and part events around them
+	for _, ev := range []string{respTextDelta, respReasoningDelta, respArgsDelta, respCreated, respPartAdded, respTextDone, respCallAdded} {
+		data := []byte(ev)
+		if n := testing.AllocsPerRun(100, func() { _, _ = ParseResponsesEvent(data) }); n != 0 {
+			t.Errorf("%v allocations for %s, want 0", n, ev)
+		}
 	}
 }
 
@@ -133,6 +142,11 @@ func TestFinish(t *testing.T) {
 func FuzzParseResponsesEvent(f *testing.F) {
 	for _, s := range []string{respTextDelta, respReasoningDelta, respArgsDelta, respCompleted, respFailed, respIncomplete, respErrorEvent,
 		respCutShort, respVLLMError, respCallAdded, `{"type":"response.output_text.delta","delta":"a","Choices":[1],"Error":{}}`,
+		respCreated, respPartAdded, respTextDone,
+		`{"response":{"status":null,"usage":null,"incomplete_details":null},"type":"response.completed"}`,
+		`{"response":{"status":"incomplete","incomplete_details":{"reason":"content_filter","x":[1]}},"type":"response.incomplete","response":{}}`,
+		`{"item":null,"type":"response.output_item.added"}`, `{"item":{"type":"reasoning","type":"x"},"type":"response.output_item.added"}`,
+		`{"type":"response.completed","response":{"usage":{"input_tokens":1e2},"error":null}}`,
 		`{"type":"response.output_text.delta","delta":"\u00e9\ud800x","delta":"y"}`, `{"type":"response.output_text.delta","delta":"\xff"}`} {
 		f.Add([]byte(s))
 	}
