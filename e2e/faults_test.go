@@ -96,6 +96,19 @@ func bodyWants() map[string]faultWant {
 	return w
 }
 
+// responsesWants: the Responses API's faults are chat's, but for the
+// parser that names a malformed event or body, and the missing end of a
+// stream, which is response.completed.
+func responsesWants(w map[string]faultWant, stream bool) map[string]faultWant {
+	if stream {
+		w["malformed"] = faultWant{record.ErrProtocol, 200, "malformed responses event*", 2}
+		w["no-done"] = faultWant{record.ErrStream, 200, "stream ended before response.completed", faultTokens}
+	} else {
+		w["malformed"] = faultWant{record.ErrProtocol, 200, "malformed responses body*", 0}
+	}
+	return w
+}
+
 // TestFaultsThroughGenload runs genload against llmsim acting out every
 // fault in turn, twice, and checks that each attempt has one record whose
 // error kind and message name the fault's cause, and that the run ends
@@ -109,6 +122,8 @@ func TestFaultsThroughGenload(t *testing.T) {
 		{"completions stream", "--endpoint completions", streamWants()},
 		{"chat stream", "--endpoint chat", streamWants()},
 		{"chat body", "--endpoint chat --stream=false", bodyWants()},
+		{"responses stream", "--endpoint responses", responsesWants(streamWants(), true)},
+		{"responses body", "--endpoint responses --stream=false", responsesWants(bodyWants(), false)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -44,7 +44,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			&cli.StringFlag{Name: "model", Usage: "model id (default: the first one /v1/models lists), or a list a,b,c mixed by --model-mix; checked against /v1/models before sending"},
 			&cli.StringFlag{Name: "model-mix", Usage: "with several models: round-robin (default), random (seeded), or weights such as a=3,b=1 (exact shares)"},
 			&cli.BoolFlag{Name: "no-model-check", Usage: "send to --model even when /v1/models does not list it (a gateway's unlisted alias)"},
-			&cli.StringFlag{Name: "endpoint", Usage: "completions, chat or embeddings (default: from --url, else completions)"},
+			&cli.StringFlag{Name: "endpoint", Usage: "completions, chat, responses or embeddings (default: from --url, else completions)"},
 			&cli.IntFlag{Name: "batch-size", Value: 1, Usage: "embeddings: N consecutive prompts as the input of each request"},
 			&cli.StringFlag{Name: "prompt", Usage: "the prompt sent with every request"},
 			&cli.StringFlag{Name: "prompt-file", Usage: "prompts used in turn: one per line, plain text or JSON {\"prompt\":..} / {\"messages\":[..]} with optional \"max_tokens\""},

@@ -29,7 +29,8 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		Usage: "simulate a vLLM OpenAI-compatible server with exact latencies",
 		UsageText: "llmsim [options]\n\n" +
 			"Serves GET /health /v1/models /version /metrics and POST /v1/completions\n" +
-			"/v1/chat/completions like vLLM. Once listening it prints to stderr:\n" +
+			"/v1/chat/completions /v1/responses /v1/embeddings like vLLM. Once listening\n" +
+			"it prints to stderr:\n" +
 			"  llmsim: serving MODEL on http://HOST:PORT (ttft=.. itl=.. max-num-seqs=N max-model-len=N)\n\n" +
 			"Fault injection: --fault KIND=RATE (repeatable) gives each request KIND with\n" +
 			"probability RATE, seeded by --seed; --fault-cycle KIND,KIND,... makes the i-th\n" +
@@ -58,10 +59,10 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			&cli.IntFlag{Name: "fault-after", Value: d.FaultAfter, Usage: "tokens a stream sends before a mid-stream fault (reset, stream-error, malformed, stall, oversized)"},
 			&cli.DurationFlag{Name: "slow-headers", Value: d.SlowHeaders, Usage: "how late the slow-headers fault sends the status line"},
 			&cli.Int64Flag{Name: "oversize-mib", Value: d.OversizeBytes >> 20, Usage: "padding of the oversized fault, in MiB"},
-			&cli.IntFlag{Name: "reasoning-tokens", Usage: "chat: reason for `N` tokens (within max_tokens) before the answer, as a reasoning model"},
-			&cli.StringFlag{Name: "reasoning-tokens-range", Usage: "chat: reason for a seeded uniform number of tokens in `LO-HI` (instead of --reasoning-tokens)"},
+			&cli.IntFlag{Name: "reasoning-tokens", Usage: "chat and responses: reason for `N` tokens (within max_tokens) before the answer, as a reasoning model"},
+			&cli.StringFlag{Name: "reasoning-tokens-range", Usage: "chat and responses: reason for a seeded uniform number of tokens in `LO-HI` (instead of --reasoning-tokens)"},
 			&cli.StringFlag{Name: "reasoning-field", Value: sim.ReasoningField, Usage: "where reasoning goes: reasoning, reasoning_content, or both (the same text in both keys)"},
-			&cli.Float64Flag{Name: "tool-call-rate", Usage: "chat requests that offer tools: answer with a call of the first tool with probability `R` (seeded)"},
+			&cli.Float64Flag{Name: "tool-call-rate", Usage: "chat and responses requests that offer tools: answer with a call of the first tool with probability `R` (seeded)"},
 			&cli.IntFlag{Name: "embedding-dim", Value: sim.DefaultEmbeddingDim, Usage: "length of the vectors POST /v1/embeddings answers with"},
 			&cli.StringFlag{Name: "log-requests", Usage: "append one JSON line per generation request (headers, Authorization redacted, and body) to `FILE`"},
 			&cli.BoolFlag{Name: "quiet", Usage: "print only the startup line and errors"},

@@ -54,7 +54,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			&cli.DurationFlag{Name: "interval", Value: time.Second, Usage: "time between tries with --wait"},
 			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Second, Usage: "per HTTP check"},
 			&cli.BoolFlag{Name: "smoke", Usage: "also send a real 1-token completion"},
-			&cli.StringFlag{Name: "endpoint", Usage: "completions, chat or embeddings, for --smoke (default: from --url, else completions)"},
+			&cli.StringFlag{Name: "endpoint", Usage: "completions, chat, responses or embeddings, for --smoke (default: from --url, else completions)"},
 			&cli.DurationFlag{Name: "smoke-timeout", Value: 60 * time.Second, Usage: "for the smoke completion"},
 			&cli.BoolFlag{Name: "json", Usage: "write the report as JSON on stdout"},
 		}, cmdline.ConnFlags()...),

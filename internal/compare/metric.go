@@ -48,6 +48,10 @@ var Metrics = []Metric{
 	quantile("latency_p99_ms", summary.Latency, 99),
 	{Name: "req_per_s", Unit: "req/s", kind: kindThroughput, field: func(g *summary.Group) float64 { return g.ReqPerS }},
 	{Name: "output_tok_per_s", Unit: "tok/s", kind: kindThroughput, field: func(g *summary.Group) float64 { return g.OutputTokPerS }},
+	// input_tok_per_s is an embeddings run's throughput (it generates
+	// nothing): a row of embeddings tables, and of others when --fail-on
+	// names it.
+	{Name: "input_tok_per_s", Unit: "tok/s", kind: kindThroughput, field: func(g *summary.Group) float64 { return g.InputTokPerS }},
 	{Name: "error_rate", LowerIsBetter: true, kind: kindErrorRate},
 }
 

@@ -38,6 +38,7 @@ import (
 	"strconv"
 	"strings"
 
+	"servebench/internal/openai"
 	"servebench/internal/stats"
 	"servebench/internal/summary"
 )
@@ -224,6 +225,9 @@ func compareRuns(p summary.Point, old, new []summary.Group, opt Options) Table {
 		if ttfoCopy && m.kind == kindQuantile && m.latency == summary.TTFO && !named(opt.FailOn, m.Name) {
 			continue // a copy of the TTFT rows: neither side's model reasoned
 		}
+		if m.Name == "input_tok_per_s" && !embeddingRuns(old) && !embeddingRuns(new) && !named(opt.FailOn, m.Name) {
+			continue // output_tok_per_s is the throughput of what generates
+		}
 		if row, ok := compareMetric(m, old, new, t.PerRun, opt.Alpha); ok {
 			t.Rows = append(t.Rows, row)
 		}
@@ -236,6 +240,16 @@ func compareRuns(p summary.Point, old, new []summary.Group, opt Options) Table {
 func ttfoDiffers(runs []summary.Group) bool {
 	for i := range runs {
 		if runs[i].TTFODiffers() {
+			return true
+		}
+	}
+	return false
+}
+
+// embeddingRuns reports whether any run is of the embeddings endpoint.
+func embeddingRuns(runs []summary.Group) bool {
+	for i := range runs {
+		if runs[i].Endpoint == openai.EndpointEmbeddings {
 			return true
 		}
 	}

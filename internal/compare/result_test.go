@@ -409,3 +409,31 @@ func TestTTFO(t *testing.T) {
 		t.Error("a --fail-on limit on ttfo_p99_ms needs its row")
 	}
 }
+
+// TestInputTokPerS: embeddings runs get an input_tok_per_s row (their
+// throughput: they generate nothing) that --fail-on can gate; other runs
+// only when --fail-on names it.
+func TestInputTokPerS(t *testing.T) {
+	embed := func(runs []summary.Group) []summary.Group {
+		for i := range runs {
+			runs[i].Endpoint, runs[i].OutputTokPerS = "embeddings", 0
+			runs[i].InputTokPerS = runs[i].ReqPerS * 40
+		}
+		return runs
+	}
+	old := embed(mkRuns("o", 6, latencyPoint, shape{ttftMs: 50, requests: 5, reqPerS: 10}, 1))
+	new := embed(mkRuns("n", 6, latencyPoint, shape{ttftMs: 50, requests: 5, reqPerS: 8}, 2))
+	o := opts
+	o.FailOn = mustThresholds(t, "input_tok_per_s<-10%")
+	res := Compare(old, new, o)
+	in := row(t, &res.Tables[0], "input_tok_per_s")
+	if in.Verdict != Worse || len(in.Crossed) != 1 || len(res.Regressions) != 1 || res.Regressions[0].Row.Metric.Name != "input_tok_per_s" {
+		t.Errorf("row %+v, regressions %+v", in, res.Regressions)
+	}
+	plain := Compare(mkRuns("o", 6, latencyPoint, shape{ttftMs: 50, requests: 5, reqPerS: 10}, 1), mkRuns("n", 6, latencyPoint, shape{ttftMs: 50, requests: 5, reqPerS: 10}, 2), opts)
+	for _, r := range plain.Tables[0].Rows {
+		if r.Metric.Name == "input_tok_per_s" {
+			t.Error("an input_tok_per_s row for runs that generate")
+		}
+	}
+}

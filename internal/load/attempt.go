@@ -190,6 +190,10 @@ func (a *attempter) read(rec *record.Record, t *try, sent time.Time) error {
 	switch {
 	case a.cfg.Endpoint == openai.EndpointEmbeddings:
 		return a.readEmbeddings(rec, &rd.body, sent, t.inputs)
+	case a.cfg.Endpoint == openai.EndpointResponses && a.cfg.Stream:
+		return a.readResponsesStream(rec, rd, sent, t)
+	case a.cfg.Endpoint == openai.EndpointResponses:
+		return a.readResponsesBody(rec, &rd.body, sent)
 	case a.cfg.Stream:
 		return a.readStream(rec, rd, sent, t)
 	}
@@ -257,6 +261,8 @@ func (a *attempter) readStream(rec *record.Record, rd *reader, sent time.Time, t
 			switch {
 			case errors.Is(err, io.EOF) && events == 0:
 				return protocolErr("no server-sent events in the response: does this server stream? It said: %s", said(rd.body.start()))
+			case errors.Is(err, io.EOF) && chunks == 0 && responsesShaped(rd.body.start()):
+				return protocolErr("the server answered with Responses API events, not %s chunks (use --endpoint responses): %s", a.cfg.Endpoint, said(rd.body.start()))
 			case errors.Is(err, io.EOF):
 				return errors.New("stream ended before [DONE]")
 			case errors.Is(err, openai.ErrMalformed):
@@ -437,9 +443,19 @@ func (a *attempter) readBody(rec *record.Record, body io.Reader, sent time.Time)
 		}
 	}
 	if resp.ContentBytes == 0 && resp.ReasoningBytes == 0 && resp.ToolCalls == 0 {
+		if bytes.Contains(data, []byte(`"object":"response"`)) {
+			return protocolErr("the server answered with a Responses API body, not a %s completion (use --endpoint responses): %s", a.cfg.Endpoint, openai.Clip(string(data)))
+		}
 		return protocolErr("response carried no content, reasoning or tool call")
 	}
 	return checkCounts(rec)
+}
+
+// responsesShaped says whether a stream began as a Responses API stream
+// does ("event: response.created", or data whose type is a response
+// event): what a chat or completions request got instead of chunks.
+func responsesShaped(start []byte) bool {
+	return bytes.Contains(start, []byte("event: response.")) || bytes.Contains(start, []byte(`"type":"response.`))
 }
 
 // readEmbeddings reads a whole embeddings answer: its latency, and the

@@ -128,3 +128,53 @@ func benchAttempter(b *testing.B, cfg *Config) (*attempter, func()) {
 		hc.CloseIdleConnections()
 	}
 }
+
+// cannedResponses is a 200 /v1/responses stream of 16 text deltas in
+// vLLM's shape (its opening and closing events included), chunked an
+// event a chunk.
+func cannedResponses() []byte {
+	var b bytes.Buffer
+	b.WriteString("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+	seq := 0
+	event := func(typ, fields string) {
+		s := fmt.Sprintf("event: %s\ndata: {%s,\"sequence_number\":%d,\"type\":%q}\n\n", typ, fields, seq, typ)
+		seq++
+		fmt.Fprintf(&b, "%x\r\n%s\r\n", len(s), s)
+	}
+	response := `"response":{"id":"resp_1","object":"response","output":[],"status":"in_progress","usage":null}`
+	event("response.created", response)
+	event("response.in_progress", response)
+	event("response.output_item.added", `"item":{"id":"msg_1","content":[],"role":"assistant","status":"in_progress","type":"message"},"output_index":0`)
+	event("response.content_part.added", `"content_index":0,"item_id":"msg_1","output_index":0,"part":{"annotations":[],"text":"","type":"output_text","logprobs":[]}`)
+	for range 16 {
+		event("response.output_text.delta", `"content_index":0,"delta":" a","item_id":"msg_1","logprobs":[],"output_index":0`)
+	}
+	event("response.output_text.done", `"content_index":0,"item_id":"msg_1","output_index":0,"text":" a a a a a a a a a a a a a a a a"`)
+	event("response.completed", `"response":{"id":"resp_1","object":"response","status":"incomplete","incomplete_details":{"reason":"max_output_tokens"},"output":[],`+
+		`"usage":{"input_tokens":4,"input_tokens_details":{"cached_tokens":0},"output_tokens":16,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":20}}`)
+	b.WriteString("0\r\n\r\n")
+	return b.Bytes()
+}
+
+// BenchmarkAttemptResponses is BenchmarkAttempt's streamed attempt on
+// /v1/responses: its events are read by NextData and the responses
+// parser instead of the chunk parser.
+func BenchmarkAttemptResponses(b *testing.B) {
+	url := cannedServer(b, cannedResponses())
+	cfg := &Config{URL: url, Model: "m", Endpoint: "responses", Requests: 1, Stream: true, MaxTokens: 16, Timeout: 5 * time.Second}
+	if err := cfg.Validate(); err != nil {
+		b.Fatal(err)
+	}
+	a, done := benchAttempter(b, cfg)
+	defer done()
+	body := []byte(`{"model":"m","input":"hello","max_output_tokens":16,"stream":true}`)
+	j := job{phase: "measure", point: cfg.Points[0], prompt: &Prompt{MaxTokens: 16, Body: body}}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		j.scheduledAt = time.Now()
+		if rec := a.do(ctx, j); !rec.OK || rec.OutputTokens != 16 || rec.FinishReason != "length" {
+			b.Fatalf("record %+v", rec)
+		}
+	}
+}

@@ -40,8 +40,8 @@ func (p *prompter) next() (*Prompt, error) {
 	if body := p.bodies[model]; body != nil {
 		return body, nil
 	}
-	if it.Prompt == "" && len(it.Messages) > 0 && p.cfg.Endpoint != openai.EndpointChat {
-		return nil, setting.Errorf("the prompts include chat messages: use {Endpoint} chat")
+	if it.Prompt == "" && len(it.Messages) > 0 && p.cfg.Endpoint != openai.EndpointChat && p.cfg.Endpoint != openai.EndpointResponses {
+		return nil, setting.Errorf("the prompts include chat messages: use {Endpoint} chat (or responses)")
 	}
 	maxTokens := p.cfg.MaxTokens
 	if it.MaxTokens > 0 {

@@ -42,7 +42,8 @@ type body struct {
 	Model         string         `json:"model"`
 	Prompt        string         `json:"prompt,omitempty"`
 	Messages      []Message      `json:"messages,omitempty"`
-	Input         []string       `json:"input,omitempty"`
+	Input         any            `json:"input,omitempty"` // embeddings: []string; responses: string or []Message
+	MaxOutput     int            `json:"max_output_tokens,omitempty"`
 	MaxTokens     int            `json:"max_tokens,omitempty"`
 	IgnoreEOS     bool           `json:"ignore_eos,omitempty"`
 	Stream        *bool          `json:"stream,omitempty"`
@@ -57,9 +58,18 @@ func (r Request) Body() ([]byte, error) {
 	b := body{Model: r.Model, MaxTokens: r.MaxTokens, IgnoreEOS: r.IgnoreEOS, Stream: &r.Stream}
 	switch r.Endpoint {
 	case EndpointEmbeddings:
-		b = body{Model: r.Model, Input: r.Inputs}
-		if len(b.Input) == 0 {
-			b.Input = []string{r.Prompt}
+		inputs := r.Inputs
+		if len(inputs) == 0 {
+			inputs = []string{r.Prompt}
+		}
+		b = body{Model: r.Model, Input: inputs}
+	case EndpointResponses:
+		// The Responses API: input is the prompt, or the messages of a
+		// chat-style item; max_output_tokens; usage always comes in the
+		// final event, so there are no stream_options.
+		b = body{Model: r.Model, Input: r.Prompt, MaxOutput: r.MaxTokens, IgnoreEOS: r.IgnoreEOS, Stream: &r.Stream}
+		if len(r.Messages) > 0 {
+			b.Input = r.Messages
 		}
 	case EndpointChat:
 		b.Messages = r.Messages
@@ -71,7 +81,7 @@ func (r Request) Body() ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("unknown endpoint %q (want %s)", r.Endpoint, Endpoints)
 	}
-	if r.Stream && r.Endpoint != EndpointEmbeddings {
+	if r.Stream && (r.Endpoint == EndpointChat || r.Endpoint == EndpointCompletions) {
 		b.StreamOptions = &streamOptions{IncludeUsage: true}
 	}
 	data, err := json.Marshal(b)
@@ -89,11 +99,11 @@ func (r Request) Body() ([]byte, error) {
 }
 
 // OwnFields are the body fields genload sets from its own settings and
-// writes into the records (model, prompt, messages or input, max_tokens,
-// ignore_eos, stream): extras may add to a body, never change these, or
-// the records would say what was not sent. stream_options is not among
-// them: extras merge into it.
-var OwnFields = []string{"model", "prompt", "messages", "input", "max_tokens", "ignore_eos", "stream"}
+// writes into the records (model, prompt, messages or input, max_tokens
+// or the Responses API's max_output_tokens, ignore_eos, stream): extras
+// may add to a body, never change these, or the records would say what
+// was not sent. stream_options is not among them: extras merge into it.
+var OwnFields = []string{"model", "prompt", "messages", "input", "max_tokens", "max_output_tokens", "ignore_eos", "stream"}
 
 // Merge deep-merges over into dst: objects merge key by key, recursively;
 // anything else in over (a number, a string, an array, null) replaces

@@ -113,6 +113,26 @@ func (s *StreamReader) Next() (Event, error) {
 	return s.parse(bytes.TrimSpace(data))
 }
 
+// NextData returns the data of the next event unparsed, trimmed, for a
+// stream whose events are not completion chunks (the Responses API's
+// event:/data: pairs, which end without [DONE]): the lines are read as
+// Next reads them. errMsg is set, and data nil, for llama.cpp's "error:"
+// line. At the end of the body it returns io.EOF. data is valid until the
+// next call.
+func (s *StreamReader) NextData() (data []byte, errMsg string, err error) {
+	data, errLine, err := s.nextData()
+	if err != nil {
+		return nil, "", err
+	}
+	if errLine != nil {
+		if errMsg = ErrorMessage(bytes.TrimSpace(errLine)); errMsg == "" {
+			errMsg = "error line in stream"
+		}
+		return nil, errMsg, nil
+	}
+	return bytes.TrimSpace(data), "", nil
+}
+
 // nextData returns the data of the next event, or the rest of an
 // llama.cpp "error:" line (errLine, not nil).
 func (s *StreamReader) nextData() (data, errLine []byte, err error) {

@@ -288,3 +288,26 @@ func TestStreamWHATWG(t *testing.T) {
 		}
 	}
 }
+
+// TestNextData: the raw data of event:/data: pairs, read as Next reads
+// lines (CRLF, comments, multi-line data joined), with no [DONE] to end
+// them; llama.cpp's error: line as a message.
+func TestNextData(t *testing.T) {
+	in := "event: response.created\r\ndata: {\"type\":\"response.created\"}\r\n\r\n: keep-alive\n\nevent: x\ndata: {\"a\":\ndata: 1}\n\nerror: {\"error\":{\"message\":\"boom\"}}\n"
+	sr := NewStreamReader(strings.NewReader(in))
+	var got []string
+	for {
+		data, msg, err := sr.NextData()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(data)+"|"+msg)
+	}
+	want := []string{`{"type":"response.created"}|`, "{\"a\":\n1}|", "|boom"}
+	if strings.Join(got, ";") != strings.Join(want, ";") {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

@@ -16,15 +16,18 @@ const (
 	EndpointCompletions = "completions"
 	EndpointChat        = "chat"
 	EndpointEmbeddings  = "embeddings"
+	// EndpointResponses is /v1/responses, OpenAI's Responses API as vLLM
+	// serves it (responses.go).
+	EndpointResponses = "responses"
 )
 
 // Endpoints lists them, as a usage message says them.
-const Endpoints = EndpointCompletions + ", " + EndpointChat + " or " + EndpointEmbeddings
+const Endpoints = EndpointCompletions + ", " + EndpointChat + ", " + EndpointResponses + " or " + EndpointEmbeddings
 
 // KnownEndpoint says whether genload and probe can drive endpoint.
 func KnownEndpoint(endpoint string) bool {
 	switch endpoint {
-	case EndpointCompletions, EndpointChat, EndpointEmbeddings:
+	case EndpointCompletions, EndpointChat, EndpointResponses, EndpointEmbeddings:
 		return true
 	}
 	return false
@@ -78,6 +81,8 @@ func ParseTarget(raw string) (Target, error) {
 	switch {
 	case strings.HasSuffix(path, "/chat/completions"):
 		t.Endpoint, path = EndpointChat, strings.TrimSuffix(path, "/chat/completions")
+	case strings.HasSuffix(path, "/responses"):
+		t.Endpoint, path = EndpointResponses, strings.TrimSuffix(path, "/responses")
 	case strings.HasSuffix(path, "/embeddings"):
 		t.Endpoint, path = EndpointEmbeddings, strings.TrimSuffix(path, "/embeddings")
 	case strings.HasSuffix(path, "/completions"):
@@ -100,11 +105,14 @@ func (t Target) HealthURL() string { return t.Root + "/health" }
 // ModelsURL lists the served models.
 func (t Target) ModelsURL() string { return t.API + "/models" }
 
-// EndpointURL is the URL of a completions, chat or embeddings endpoint.
+// EndpointURL is the URL of a completions, chat, responses or embeddings
+// endpoint.
 func (t Target) EndpointURL(endpoint string) string {
 	switch endpoint {
 	case EndpointChat:
 		return t.API + "/chat/completions"
+	case EndpointResponses:
+		return t.API + "/responses"
 	case EndpointEmbeddings:
 		return t.API + "/embeddings"
 	}

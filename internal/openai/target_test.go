@@ -16,6 +16,7 @@ func TestParseTarget(t *testing.T) {
 		{in: "http://localhost:8000/v1/", root: "http://localhost:8000", api: "http://localhost:8000/v1"},
 		{in: "http://h/v1/completions", root: "http://h", api: "http://h/v1", endpoint: EndpointCompletions},
 		{in: "http://h/v1/chat/completions", root: "http://h", api: "http://h/v1", endpoint: EndpointChat},
+		{in: "http://h/v1/responses/", root: "http://h", api: "http://h/v1", endpoint: EndpointResponses},
 		// a proxy prefix in front of the API is kept
 		{in: "https://gw.example/llm/v1", root: "https://gw.example/llm", api: "https://gw.example/llm/v1"},
 		{in: "http://[::1]:8000", root: "http://[::1]:8000", api: "http://[::1]:8000/v1"},

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"servebench/internal/openai"
 	"servebench/internal/stats"
 	"servebench/internal/summary"
 )
@@ -99,13 +100,26 @@ func series(name string, g *summary.Group) Series {
 	return Series{Name: name, TTFT: g.Samples[summary.TTFT], Latency: g.Samples[summary.Latency], ITLs: g.Samples[summary.ITL]}
 }
 
-// point is a group as a point of a sweep: its output throughput and the
+// point is a group as a point of a sweep: its throughput (output tokens,
+// or input tokens for embeddings, as the report's table shows it) and the
 // median and p99 of its TTFT and TPOT, as the report computes them.
 func point(g *summary.Group) Point {
-	pt := Point{Point: g.Point, OutputTokPerS: g.OutputTokPerS}
+	pt := Point{Point: g.Point, OutputTokPerS: throughput(g), Input: embeddings(g)}
 	pt.TTFTP50, pt.TTFTP99 = medianP99(g.Samples[summary.TTFT])
 	pt.TPOTP50, pt.TPOTP99 = medianP99(g.Samples[summary.TPOT])
 	return pt
+}
+
+// embeddings says whether g is an embeddings group, which generates
+// nothing: its throughput is its input tokens'.
+func embeddings(g *summary.Group) bool { return g.Endpoint == openai.EndpointEmbeddings }
+
+// throughput is g's tokens per second: output, or input for embeddings.
+func throughput(g *summary.Group) float64 {
+	if embeddings(g) {
+		return g.InputTokPerS
+	}
+	return g.OutputTokPerS
 }
 
 func medianP99(sorted []float64) (float64, float64) {
@@ -133,14 +147,19 @@ func poolByPoint(groups []summary.Group) ([]summary.Group, []string) {
 		for m := range g.Samples {
 			out[j].Samples[m] = append(out[j].Samples[m], g.Samples[m]...)
 		}
-		tput[j] = append(tput[j], g.OutputTokPerS)
+		tput[j] = append(tput[j], throughput(g))
 	}
 	names := make([]string, len(out))
 	for j := range out {
 		for m := range out[j].Samples {
 			slices.Sort(out[j].Samples[m])
 		}
-		out[j].OutputTokPerS, _, _ = stats.MedianCI(tput[j])
+		median, _, _ := stats.MedianCI(tput[j])
+		if embeddings(&out[j]) {
+			out[j].InputTokPerS = median
+		} else {
+			out[j].OutputTokPerS = median
+		}
 		out[j].RunID = out[j].Label // a pooled group stands for its load point
 		names[j] = pointName(&out[j])
 	}

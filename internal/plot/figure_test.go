@@ -54,3 +54,30 @@ func TestPoolByPoint(t *testing.T) {
 		t.Errorf("the first group's samples changed: %v", got)
 	}
 }
+
+// TestEmbeddingsThroughput: an embeddings group's point is its input
+// throughput, pooled as such, and the axis is named for what it draws.
+func TestEmbeddingsThroughput(t *testing.T) {
+	g := summary.Group{RunID: "r", Endpoint: "embeddings", InputTokPerS: 300, OutputTokPerS: 0}
+	if pt := point(&g); pt.OutputTokPerS != 300 || !pt.Input {
+		t.Errorf("point %+v", pt)
+	}
+	pooled, _ := poolByPoint([]summary.Group{g, g})
+	if pooled[0].InputTokPerS != 300 {
+		t.Errorf("pooled %+v", pooled[0])
+	}
+	in := Curve{Points: []Point{{Input: true}}}
+	out := Curve{Points: []Point{{}}}
+	for _, tc := range []struct {
+		curves []Curve
+		want   string
+	}{
+		{[]Curve{in}, "input throughput (tok/s)"},
+		{[]Curve{out}, "output throughput (tok/s)"},
+		{[]Curve{in, out}, "throughput (tok/s: output, input for embeddings)"},
+	} {
+		if got := throughputLabel(tc.curves); got != tc.want {
+			t.Errorf("got %q, want %q", got, tc.want)
+		}
+	}
+}

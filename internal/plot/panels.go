@@ -151,12 +151,35 @@ func histogram(series []Series) (*gplot.Plot, error) {
 	return p, nil
 }
 
+// throughputLabel names the sweeps' x axis: output throughput, input
+// throughput when every point is an embeddings group's, both when they
+// are mixed.
+func throughputLabel(curves []Curve) string {
+	inputs, outputs := 0, 0
+	for _, c := range curves {
+		for _, pt := range c.Points {
+			if pt.Input {
+				inputs++
+			} else {
+				outputs++
+			}
+		}
+	}
+	switch {
+	case inputs > 0 && outputs == 0:
+		return "input throughput (tok/s)"
+	case inputs > 0:
+		return "throughput (tok/s: output, input for embeddings)"
+	}
+	return "output throughput (tok/s)"
+}
+
 // sweep draws output throughput (x) against a latency's p50 (solid, with
 // the load point's concurrency or rate beside each point) and p99
 // (dashed), one colour per curve: where the curve bends upwards, more load
 // buys latency rather than throughput.
 func sweep(title, yLabel string, curves []Curve, values func(Point) (p50, p99 float64)) (*gplot.Plot, error) {
-	p := newPlot(title+" (p50 solid, p99 dashed)", "output throughput (tok/s)", yLabel)
+	p := newPlot(title+" (p50 solid, p99 dashed)", throughputLabel(curves), yLabel)
 	p.Add(plotter.NewGrid())
 	drawn := 0
 	labels := newLabelPlacer(curves, values)

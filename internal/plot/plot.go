@@ -52,7 +52,11 @@ type Curve struct {
 // not stream).
 type Point struct {
 	summary.Point
+	// OutputTokPerS is the throughput drawn: output tokens per second, or
+	// with Input (an embeddings group, which generates nothing) input
+	// tokens per second.
 	OutputTokPerS    float64
+	Input            bool
 	TTFTP50, TTFTP99 float64
 	TPOTP50, TPOTP99 float64
 }

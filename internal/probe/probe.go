@@ -187,6 +187,8 @@ func once(ctx context.Context, hc *http.Client, cfg Config) *Report {
 	switch {
 	case cfg.Smoke && cfg.Endpoint == openai.EndpointEmbeddings:
 		msg += fmt.Sprintf("; an embedding took %.1f ms", *rep.SmokeMs)
+	case cfg.Smoke && cfg.Endpoint == openai.EndpointResponses:
+		msg += fmt.Sprintf("; a 1-token response took %.1f ms", *rep.SmokeMs)
 	case cfg.Smoke:
 		msg += fmt.Sprintf("; a 1-token completion took %.1f ms", *rep.SmokeMs)
 	}
@@ -226,11 +228,41 @@ func smoke(ctx context.Context, hc *http.Client, cfg Config, model string) error
 		_, err := openai.ParseEmbeddings(data, 1)
 		return err
 	}
+	if cfg.Endpoint == openai.EndpointResponses {
+		return smokeResponses(data)
+	}
 	r, err := openai.ParseResponse(data)
 	if err != nil {
 		return err
 	}
-	if r.ContentBytes == 0 && (r.Usage == nil || r.Usage.CompletionTokens == 0) {
+	// Generated output of any kind will do: text, reasoning (a reasoning
+	// model's one token is reasoning) or a tool call, else a usage that
+	// counts a generated token.
+	if r.ContentBytes == 0 && r.ReasoningBytes == 0 && r.ToolCalls == 0 && (r.Usage == nil || r.Usage.CompletionTokens == 0) {
+		return errors.New("the answer had no generated text")
+	}
+	return nil
+}
+
+// smokeResponses judges a /v1/responses answer as smoke does a completion:
+// any generated output (or usage counting it), and a status that is not a
+// failure; a 1-token answer is "incomplete" by max_output_tokens, which is
+// what was asked.
+func smokeResponses(data []byte) error {
+	b, err := openai.ParseResponsesBody(data)
+	if err != nil {
+		return err
+	}
+	switch {
+	case b.Choices:
+		return errors.New("the server answered /v1/responses with a chat or completions body: use --endpoint chat or completions")
+	case b.ErrorBody:
+		return fmt.Errorf("error body with a 2xx status: %s", b.Reason)
+	}
+	if _, ok := openai.Finish(b.Status, b.Reason, b.FunctionCalls); !ok {
+		return fmt.Errorf("the response is %s: %s", b.Status, b.Reason)
+	}
+	if b.TextBytes == 0 && b.ReasoningBytes == 0 && b.FunctionCalls == 0 && (b.Usage == nil || b.Usage.CompletionTokens == 0) {
 		return errors.New("the answer had no generated text")
 	}
 	return nil

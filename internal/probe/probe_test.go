@@ -23,6 +23,7 @@ type server struct {
 	ids                   []string
 	readyAfter            int32 // /health answers 503 this many times first
 	calls                 atomic.Int32
+	smokeBody             string // the smoke's 200 answer, when set
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -45,9 +46,11 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			data = append(data, fmt.Sprintf(`{"id":%q,"object":"model","max_model_len":4096}`, id))
 		}
 		fmt.Fprintf(w, `{"object":"list","data":[%s]}`, strings.Join(data, ","))
-	case "/v1/completions", "/v1/chat/completions":
+	case "/v1/completions", "/v1/chat/completions", "/v1/responses":
 		w.WriteHeader(s.smoke)
-		if s.smoke == 200 {
+		if s.smoke == 200 && s.smokeBody != "" {
+			fmt.Fprint(w, s.smokeBody)
+		} else if s.smoke == 200 {
 			fmt.Fprint(w, `{"choices":[{"text":" Hi","finish_reason":"length"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`)
 		} else {
 			fmt.Fprint(w, `{"error":{"message":"engine dead","type":"InternalServerError","code":500}}`)
@@ -194,5 +197,33 @@ func TestOddAnswers(t *testing.T) {
 				t.Errorf("took %v", took)
 			}
 		})
+	}
+}
+
+// TestSmokeAnswers: any generated output passes the smoke, with usage or
+// without: text, reasoning alone (a reasoning model's one token), a tool
+// call alone; /v1/responses answers are judged by their items and status.
+func TestSmokeAnswers(t *testing.T) {
+	for _, tt := range []struct {
+		name, endpoint, body string
+		want                 Outcome
+		inMsg                string
+	}{
+		{"reasoning only", openai.EndpointChat, `{"choices":[{"message":{"role":"assistant","content":null,"reasoning":"Hm"},"finish_reason":"length"}]}`, Ready, "1-token completion"},
+		{"tool call only", openai.EndpointChat, `{"choices":[{"message":{"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":""}}]},"finish_reason":"tool_calls"}]}`, Ready, "1-token completion"},
+		{"nothing", openai.EndpointChat, `{"choices":[{"message":{"role":"assistant","content":""},"finish_reason":"stop"}]}`, SmokeFailed, "no generated text"},
+		{"response cut at 1 token", openai.EndpointResponses, `{"object":"response","status":"incomplete","incomplete_details":{"reason":"max_output_tokens"},"output":[{"type":"message","content":[{"type":"output_text","text":" Hi"}]}],"usage":{"input_tokens":1,"output_tokens":1}}`, Ready, "1-token response"},
+		{"response reasoning only", openai.EndpointResponses, `{"object":"response","status":"incomplete","output":[{"type":"reasoning","summary":[],"content":[{"type":"reasoning_text","text":"Hm"}]}]}`, Ready, "1-token response"},
+		{"response failed", openai.EndpointResponses, `{"object":"response","status":"failed","error":{"code":"server_error","message":"engine died"},"output":[]}`, SmokeFailed, "engine died"},
+		{"chat body for responses", openai.EndpointResponses, `{"choices":[{"message":{"content":"hi"}}]}`, SmokeFailed, "use --endpoint chat"},
+	} {
+		srv := httptest.NewServer(&server{health: 200, models: 200, smoke: 200, ids: []string{"m1"}, smokeBody: tt.body})
+		target, _ := openai.ParseTarget(srv.URL)
+		cfg := Config{Target: target, Endpoint: tt.endpoint, Smoke: true, Timeout: time.Second, SmokeTimeout: time.Second, Interval: 50 * time.Millisecond}
+		rep := Run(context.Background(), srv.Client(), cfg)
+		srv.Close()
+		if rep.Outcome() != tt.want || !strings.Contains(rep.Message, tt.inMsg) {
+			t.Errorf("%s: outcome %v %q, want %v containing %q", tt.name, rep.Outcome(), rep.Message, tt.want, tt.inMsg)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"servebench/internal/compare"
+	"servebench/internal/openai"
 	"servebench/internal/record"
 	"servebench/internal/summary"
 )
@@ -416,6 +417,7 @@ func itlChart(all []htmlSeries) chart {
 // when no side swept.
 func sweepChart(h *HTML) (chart, bool) {
 	c := chart{id: "sweep", title: "Throughput against latency (median), one point per load point", xLabel: "output tok/s", yLabel: "latency p50 ms", markers: true}
+	inputs, outputs := 0, 0 // the points of embeddings groups (input tok/s), and the others
 	for i := range h.Sides {
 		s := &h.Sides[i]
 		byRun := map[string][]*summary.Group{}
@@ -435,18 +437,31 @@ func sweepChart(h *HTML) (chart, bool) {
 			if len(gs) < 2 {
 				continue
 			}
-			slices.SortFunc(gs, func(x, y *summary.Group) int { return compareFloat(x.OutputTokPerS, y.OutputTokPerS) })
+			slices.SortFunc(gs, func(x, y *summary.Group) int { return compareFloat(tokPerSOf(x), tokPerSOf(y)) })
 			name := strings.TrimSpace(s.Name + " " + runTail(id))
 			cs := chartSeries{name: name}
 			for _, g := range gs {
 				p50 := g.Metrics[summary.Latency].Median
-				cs.xs = append(cs.xs, g.OutputTokPerS)
+				unit := "tok/s"
+				if g.Endpoint == openai.EndpointEmbeddings {
+					inputs++
+					unit = "input tok/s"
+				} else {
+					outputs++
+				}
+				cs.xs = append(cs.xs, tokPerSOf(g))
 				cs.ys = append(cs.ys, p50)
 				cs.labels = append(cs.labels, strings.TrimPrefix(pointName(g), g.Label+" "))
-				cs.tips = append(cs.tips, fmt.Sprintf("%s %s: %.1f tok/s, latency p50 %.3f ms", name, pointName(g), g.OutputTokPerS, p50))
+				cs.tips = append(cs.tips, fmt.Sprintf("%s %s: %.1f %s, latency p50 %.3f ms", name, pointName(g), tokPerSOf(g), unit, p50))
 			}
 			c.series = append(c.series, cs)
 		}
+	}
+	switch {
+	case inputs > 0 && outputs == 0:
+		c.xLabel = "input tok/s"
+	case inputs > 0:
+		c.xLabel = "tok/s (input for embeddings)"
 	}
 	if n := len(seriesColours); len(c.series) > n {
 		c.series = c.series[len(c.series)-n:] // a history of sweeps: the newest

@@ -164,3 +164,23 @@ func TestHTMLHeadlineTTFO(t *testing.T) {
 		t.Error("TTFO columns for a TTFO that is a copy of TTFT")
 	}
 }
+
+// TestHTMLSweepEmbeddings: an embeddings sweep's curve is drawn against
+// input tok/s (its output tok/s is 0 everywhere), and its axis says so.
+func TestHTMLSweepEmbeddings(t *testing.T) {
+	rep := &summary.Report{Percentiles: []float64{50, 99}}
+	for _, c := range []int{1, 2, 4} {
+		g := htmlGroup(c, 100)
+		g.Endpoint, g.OutputTokPerS, g.InputTokPerS = "embeddings", 0, 1000*float64(c)
+		rep.Groups = append(rep.Groups, g)
+	}
+	var b strings.Builder
+	if err := WriteHTML(&b, &HTML{Generated: time.Unix(0, 0), Sides: []HTMLSide{{Report: rep}}}); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	if !strings.Contains(page, "input tok/s") || !strings.Contains(page, "4000.0 input tok/s") {
+		t.Error("the sweep of an embeddings run is not drawn against input tok/s")
+	}
+	checkTicks(t, page)
+}

@@ -23,6 +23,8 @@ func BenchmarkHandler(b *testing.B) {
 		{"completions-stream", "/v1/completions", `{"prompt":"a b c","max_tokens":16,"ignore_eos":true,"stream":true,"stream_options":{"include_usage":true}}`},
 		{"chat-stream", "/v1/chat/completions", `{"messages":[{"role":"user","content":"a b c"}],"max_tokens":16,"ignore_eos":true,"stream":true}`},
 		{"chat", "/v1/chat/completions", `{"messages":[{"role":"user","content":"a b c"}],"max_tokens":16,"ignore_eos":true}`},
+		{"responses-stream", "/v1/responses", `{"input":"a b c","max_output_tokens":16,"ignore_eos":true,"stream":true}`},
+		{"responses", "/v1/responses", `{"input":"a b c","max_output_tokens":16,"ignore_eos":true}`},
 	} {
 		b.Run(bm.name, func(b *testing.B) {
 			s := New(Config{})

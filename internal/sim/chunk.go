@@ -198,7 +198,7 @@ func appendUsageEvent(b, prefix []byte, p *plan) []byte {
 
 // appendBody is the whole non-streaming answer.
 func (s *Server) appendBody(b []byte, p *plan) []byte {
-	return appendBodyTail(s.appendBodyHead(b, p), p)
+	return s.appendBodyTail(s.appendBodyHead(b, p), p)
 }
 
 // appendBodyHead writes the answer through its generated text (a tool
@@ -207,6 +207,9 @@ func (s *Server) appendBody(b []byte, p *plan) []byte {
 // as it was generated, and written where vLLM puts it, after the content:
 // the words of the content skip past it.
 func (s *Server) appendBodyHead(b []byte, p *plan) []byte {
+	if p.ep == responses {
+		return s.appendRespBodyHead(b, p)
+	}
 	if p.ep != chat {
 		b = s.appendPrefix(b, p, "text_completion")
 		b = append(b, `{"index":0,"text":"`...)
@@ -273,7 +276,10 @@ func appendReasoning(b []byte, p *plan) []byte {
 	return text(b)
 }
 
-func appendBodyTail(b []byte, p *plan) []byte {
+func (s *Server) appendBodyTail(b []byte, p *plan) []byte {
+	if p.ep == responses {
+		return s.appendRespBodyTail(b, p)
+	}
 	if p.ep == chat {
 		if p.tool != "" {
 			b = append(b, `"}}]},"logprobs":null,"finish_reason":"`...)

@@ -280,7 +280,11 @@ func appendErrorEvent(b []byte, e *apiError) []byte {
 func (s *Server) endAnswer(w http.ResponseWriter, rc *http.ResponseController, p *plan, sc *scratch, done <-chan struct{}) outcome {
 	switch p.fault {
 	case FaultStreamError:
-		sc.buf = appendErrorEvent(sc.buf[:0], &generationFailed)
+		if p.ep == responses {
+			sc.buf = appendRespErrorEvent(sc.buf[:0], p, &generationFailed)
+		} else {
+			sc.buf = appendErrorEvent(sc.buf[:0], &generationFailed)
+		}
 		if _, err := w.Write(sc.buf); err == nil {
 			rc.Flush()
 		}
@@ -350,7 +354,7 @@ func (s *Server) writeFaultBody(w http.ResponseWriter, rc *http.ResponseControll
 	case FaultOversized:
 		b := s.appendBodyHead(sc.buf[:0], p)
 		split := len(b)
-		b = appendBodyTail(b, p)
+		b = s.appendBodyTail(b, p)
 		sc.buf = b
 		h.Set("Content-Type", "application/json")
 		h.Set("Content-Length", strconv.FormatInt(int64(len(b))+s.cfg.OversizeBytes, 10))

@@ -97,7 +97,16 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, p *plan, sc *s
 		if p.ep == chat {
 			object = "chat.completion.chunk"
 		}
-		sc.prefix = s.appendPrefix(sc.prefix[:0], p, object)
+		if p.ep == responses {
+			// response.created and response.in_progress come on
+			// acceptance, as vLLM's generator yields them first.
+			sc.buf = s.appendRespStart(sc.buf[:0], p)
+			if !s.send(w, rc, sc.buf) {
+				return aborted
+			}
+		} else {
+			sc.prefix = s.appendPrefix(sc.prefix[:0], p, object)
+		}
 	}
 	t0, ok := s.slots.acquire(done, arrived)
 	if !ok {
@@ -143,19 +152,30 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, p *plan, sc *s
 		if i == 0 && p.ep == chat {
 			b = appendRoleEvent(b, sc.prefix, p)
 		}
-		b = s.appendTokenHead(b, sc.prefix, p, i, p.rng.word())
+		tail := appendTokenTail
+		if p.ep == responses {
+			b = s.appendRespTokenHead(b, p, i, p.rng.word())
+			tail = s.appendRespTokenTail
+		} else {
+			b = s.appendTokenHead(b, sc.prefix, p, i, p.rng.word())
+		}
 		switch {
 		case i != strike:
-			b = appendTokenTail(b, p, i)
+			b = tail(b, p, i)
 		case p.fault == FaultMalformed:
 			b = append(b, "\n\n"...) // cut short in its text: not JSON
 		case p.fault == FaultOversized:
 			if !pad(w, b, s.cfg.OversizeBytes, done) {
 				return aborted
 			}
-			b = appendTokenTail(b[:0], p, i)
+			b = tail(b[:0], p, i)
 		}
-		if last {
+		switch {
+		case last && p.ep == responses:
+			if p.fault != FaultNoDone {
+				b = s.appendRespEnd(b, p)
+			}
+		case last:
 			if p.usage {
 				b = appendUsageEvent(b, sc.prefix, p)
 			}

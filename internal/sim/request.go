@@ -10,17 +10,21 @@ import (
 	"unicode/utf8"
 )
 
-// endpoint is one of the two generation APIs.
+// endpoint is one of the generation APIs.
 type endpoint int
 
 const (
 	completions endpoint = iota // POST /v1/completions
 	chat                        // POST /v1/chat/completions
+	responses                   // POST /v1/responses (responses.go)
 )
 
 func (e endpoint) path() string {
-	if e == chat {
+	switch e {
+	case chat:
 		return "/v1/chat/completions"
+	case responses:
+		return "/v1/responses"
 	}
 	return "/v1/completions"
 }
@@ -44,10 +48,16 @@ type genRequest struct {
 	} `json:"stream_options"`
 	IgnoreEOS bool       `json:"ignore_eos"`
 	Tools     []toolJSON `json:"tools"`
+	// The Responses API's: input (a string, or a list of message items)
+	// and max_output_tokens.
+	Input           json.RawMessage `json:"input"`
+	MaxOutputTokens *int            `json:"max_output_tokens"`
 }
 
-// toolJSON is a tool the request offers: llmsim calls the first one.
+// toolJSON is a tool the request offers: llmsim calls the first one. Chat
+// names it in function.name, the Responses API in name.
 type toolJSON struct {
+	Name     string `json:"name"`
 	Function struct {
 		Name string `json:"name"`
 	} `json:"function"`
@@ -85,6 +95,13 @@ type plan struct {
 	// for a text answer: the tokens after the reasoning are then the
 	// call's name and argument fragments.
 	tool string
+
+	// The Responses API's: maxOut is the max_output_tokens applied, first
+	// the rng at the first token (the closing events and the final
+	// response repeat the text), events the stream's sequence_number.
+	maxOut int
+	first  rng
+	events int
 }
 
 // parse validates a generation request in vLLM's order (body, model, then
@@ -108,18 +125,27 @@ func (s *Server) parse(w http.ResponseWriter, r *http.Request, ep endpoint) (pla
 		p.model = i
 	}
 	var aerr *apiError
-	if ep == chat {
+	switch ep {
+	case chat:
 		p.promptTokens, aerr = messageTokens(req.Messages)
-	} else {
+	case responses:
+		p.promptTokens, aerr = inputTokens(req.Input)
+	default:
 		p.promptTokens, aerr = promptTokens(req.Prompt)
 	}
 	if aerr != nil {
 		return plan{}, aerr
 	}
 	maxTokens := DefaultMaxTokens
-	if ep == chat && req.MaxCompletionTokens != nil {
+	switch {
+	case ep == chat && req.MaxCompletionTokens != nil:
 		maxTokens = *req.MaxCompletionTokens
-	} else if req.MaxTokens != nil {
+	case ep == responses:
+		if maxTokens, aerr = s.maxOutputTokens(req.MaxOutputTokens, p.promptTokens); aerr != nil {
+			return plan{}, aerr
+		}
+		p.maxOut = maxTokens
+	case req.MaxTokens != nil:
 		maxTokens = *req.MaxTokens
 	}
 	switch {
@@ -130,10 +156,10 @@ func (s *Server) parse(w http.ResponseWriter, r *http.Request, ep endpoint) (pla
 			s.cfg.MaxModelLen, p.promptTokens+maxTokens, p.promptTokens, maxTokens)
 	case req.N != nil && *req.N != 1:
 		return plan{}, badRequest("llmsim supports only n=1, got n=%d.", *req.N)
-	case req.StreamOptions != nil && !req.Stream:
+	case req.StreamOptions != nil && !req.Stream && ep != responses:
 		return plan{}, badRequest("Stream options can only be defined when `stream=True`.")
 	}
-	if req.StreamOptions != nil {
+	if req.StreamOptions != nil && ep != responses {
 		p.usage = req.StreamOptions.IncludeUsage
 		p.continuous = p.usage && req.StreamOptions.ContinuousUsageStats
 	}
@@ -147,9 +173,10 @@ func (s *Server) parse(w http.ResponseWriter, r *http.Request, ep endpoint) (pla
 			p.finish = "stop"
 		}
 	}
-	if ep == chat {
+	if ep != completions {
 		s.answerKind(&p, req.Tools)
 	}
+	p.first = p.rng
 	return p, nil
 }
 
@@ -173,6 +200,9 @@ func (s *Server) answerKind(p *plan, tools []toolJSON) {
 		return
 	}
 	name := tools[0].Function.Name
+	if tools[0].Name != "" {
+		name = tools[0].Name
+	}
 	if name == "" {
 		name = "tool"
 	}

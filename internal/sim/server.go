@@ -71,6 +71,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /metrics", s.handleMetrics)
 	s.mux.HandleFunc("POST /v1/completions", s.handleGenerate(completions))
 	s.mux.HandleFunc("POST /v1/chat/completions", s.handleGenerate(chat))
+	s.mux.HandleFunc("POST /v1/responses", s.handleGenerate(responses))
 	s.mux.HandleFunc("POST /v1/embeddings", s.handleEmbeddings)
 	return s
 }

@@ -22,7 +22,7 @@ const (
 	FaultReset      = "reset"      // the connection is reset after the first token
 	FaultStall      = "stall"      // the stream stalls after the first token until the client leaves
 	FaultNoContent  = "nocontent"  // chunks carry empty text
-	FaultJSON200    = "json200"    // a plain JSON body although a stream was asked for (embeddings: a completion)
+	FaultJSON200    = "json200"    // a plain JSON body although a stream was asked for (embeddings: a completion; responses: chat chunks or a chat body)
 )
 
 // Server streams Tokens chunks, the first TTFT after the request and then
@@ -43,6 +43,10 @@ type Server struct {
 	// completion_tokens_details. A whole body has them in its message.
 	Reasoning         int
 	BothReasoningKeys bool
+	// ReasoningSummary streams /v1/responses reasoning as
+	// reasoning_summary_text deltas (OpenAI's reasoning models) rather
+	// than reasoning_text ones (vLLM's).
+	ReasoningSummary bool
 	// ToolCalls makes chat answers, after any reasoning, that many calls
 	// of a "lookup" tool instead of text, OpenAI's way: each call's first
 	// delta has its index, id, type, name and empty arguments, and a second
@@ -59,7 +63,7 @@ type Server struct {
 	// EmbeddingDim is the length of /v1/embeddings vectors (0: 3).
 	EmbeddingDim int
 
-	Completions atomic.Int64 // completion requests seen
+	Completions atomic.Int64 // completion (and responses) requests seen
 	Embeds      atomic.Int64 // embeddings requests seen
 	lastAuth    atomic.Value
 }
@@ -86,6 +90,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case "/v1/embeddings":
 		s.embeddings(w, r)
+		return
+	case "/v1/responses":
+		s.responses(w, r)
 		return
 	case "/v1/completions", "/v1/chat/completions":
 	default:
