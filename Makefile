@@ -12,7 +12,7 @@ BENCH_FLAGS ?=
 # runs out mid-input (seen here on FuzzReadShareGPT), a false failure.
 FUZZTIME ?= 50000x
 
-.PHONY: all build test test-browser bench clean fuzz lint test-real perf perf-scale perf-go
+.PHONY: all build test test-browser bench clean fuzz lint test-real perf perf-floor perf-scale perf-go
 all: build
 
 build:
@@ -64,8 +64,15 @@ test-real: build
 # genload against vegeta and hey on a zero-delay llmsim (docs/perf.md);
 # make perf ROUNDS=3 DURATION=2s CONCURRENCY=8 overrides the defaults (the
 # script reads them as SERVEBENCH_PERF_*).
+# Then the streaming floor (bench/floor.sh): genload's CPU per token beside
+# the C and Go floor readers on the same pinned streams; make perf
+# FLOOR_STREAMS=256 FLOOR_WAVES=4 shortens it, make perf-floor runs it alone.
 perf:
 	SERVEBENCH_PERF_ROUNDS=$(ROUNDS) SERVEBENCH_PERF_DURATION=$(DURATION) SERVEBENCH_PERF_CONCURRENCY=$(CONCURRENCY) bench/perf.sh
+	SERVEBENCH_FLOOR_STREAMS=$(FLOOR_STREAMS) SERVEBENCH_FLOOR_WAVES=$(FLOOR_WAVES) bench/floor.sh
+
+perf-floor:
+	SERVEBENCH_FLOOR_STREAMS=$(FLOOR_STREAMS) SERVEBENCH_FLOOR_WAVES=$(FLOOR_WAVES) bench/floor.sh
 
 # One genload holding 5,000 streams; summarize over 1,000,000 records.
 perf-scale:

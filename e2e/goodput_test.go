@@ -54,6 +54,7 @@ func TestGoodputGate(t *testing.T) {
 	}
 
 	out, stderr, code = sh(t, time.Minute, "summarize --slo ttft=100ms --min-goodput-ratio 0.9 --format json "+quote(raw))
+	stderr = withoutReadLag(stderr) // a busy machine may keep genload from reading on time: not this test's subject
 	if code != 0 || stderr != "" {
 		t.Fatalf("ttft=100ms: exit %d, want 0 and nothing on stderr (llmsim honours ignore_eos); stderr: %s", code, stderr)
 	}
@@ -101,4 +102,17 @@ func TestGoodputRateShortfall(t *testing.T) {
 	if g := parseGoodput(t, out).Groups[0]; float64(g.Requests) > 0 && strings.Contains(strings.Join(g.Warnings, " "), "achieved rate") {
 		t.Errorf("uncapped: warnings %q", g.Warnings)
 	}
+}
+
+// withoutReadLag drops summarize's read-lag warnings from stderr: they say
+// the machine kept genload from reading on time, which tests of other
+// things do not judge (TestReadLag does).
+func withoutReadLag(stderr string) string {
+	var keep []string
+	for _, line := range strings.SplitAfter(stderr, "\n") {
+		if !strings.Contains(line, "genload read tokens late") {
+			keep = append(keep, line)
+		}
+	}
+	return strings.Join(keep, "")
 }

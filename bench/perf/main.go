@@ -8,6 +8,8 @@
 //	perf streams   [--streams 5000] ...                        genload's RSS at N concurrent streams
 //	perf summarize [--records 1000000] ...                     summarize's wall time and peak RSS
 //	perf records   [--records N] [--template FILE] > FILE      records for summarize, from a real run
+//	perf floor     [--streams 256,1024,2048] [--floor FILE]    CPU per streamed token: genload beside the C and Go floors
+//	perf goreader  HOST:PORT STREAMS WAVES BODY_FILE           the Go floor reader (run by perf floor)
 package main
 
 import (
@@ -17,11 +19,12 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: perf peers|streams|summarize|records [flags]")
+		fmt.Fprintln(os.Stderr, "usage: perf peers|streams|summarize|records|floor|goreader [flags]")
 		os.Exit(2)
 	}
 	cmds := map[string]func([]string) error{
 		"peers": peers, "streams": streams, "summarize": summarizeScale, "records": records,
+		"floor": floor, "goreader": goReader,
 	}
 	cmd, ok := cmds[os.Args[1]]
 	if !ok {

@@ -118,7 +118,13 @@ var simLine = regexp.MustCompile(`serving (\S+) on (http://\S+)`)
 
 // startSim starts llmsim with args and waits for its startup line.
 func startSim(llmsim string, args ...string) (*sim, error) {
-	cmd := exec.Command(llmsim, append([]string{"--addr", "127.0.0.1:0", "--quiet"}, args...)...)
+	return startSimCmd(exec.Command(llmsim, append([]string{"--addr", "127.0.0.1:0", "--quiet"}, args...)...))
+}
+
+// startSimCmd starts cmd, an llmsim command line (behind taskset, say),
+// and waits for its startup line.
+func startSimCmd(cmd *exec.Cmd) (*sim, error) {
+	llmsim := cmd.Path
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err

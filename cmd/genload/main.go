@@ -84,6 +84,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			&cli.BoolFlag{Name: "progress", Usage: "progress on stderr even when it is not a terminal: a plain line every --progress-every (cron logs)"},
 			&cli.DurationFlag{Name: "progress-every", Value: 10 * time.Second, Usage: "with --progress off a terminal: time between progress lines"},
 			&cli.Float64Flag{Name: "min-success-ratio", Usage: "exit 13 when a load point's share of successful measured requests is below `R` (0 < R <= 1), e.g. 0.99", DefaultText: "off"},
+			&cli.StringFlag{Name: "chunk-times", Hidden: true, Value: "kernel", Usage: "kernel (the kernel's receive times where it gives them) or read (when genload reads each chunk): for measuring the difference (bench/floor)"},
 			&cli.StringFlag{Name: "http-client", Hidden: true, Value: "auto", Usage: "auto (h1 for direct targets, net/http through a proxy) or net/http: for measuring what each costs (bench/perf)"},
 			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile of genload itself to `FILE` (for performance work)"},
 		},
@@ -151,6 +152,13 @@ func config(c *cli.Context, stderr io.Writer) (*load.Config, error) {
 		cfg.NetHTTP = true
 	default:
 		return nil, cmdline.Usagef("--http-client %q: want auto or net/http", c.String("http-client"))
+	}
+	switch c.String("chunk-times") {
+	case "kernel":
+	case "read":
+		cfg.ReadTimes = true
+	default:
+		return nil, cmdline.Usagef("--chunk-times %q: want kernel or read", c.String("chunk-times"))
 	}
 	if c.IsSet("duration") && !c.IsSet("requests") {
 		cfg.Requests = 0 // the duration alone ends each load point

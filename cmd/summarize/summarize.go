@@ -46,7 +46,29 @@ func summarizeRuns(stdout, stderr io.Writer, stdin io.Reader, cfg config, p *pla
 	if err := write(stdout, rep, p.format, cfg, picture, page); err != nil {
 		return err
 	}
-	return goodputGate(stderr, rep.Groups, p.minRatio)
+	if err := goodputGate(stderr, rep.Groups, p.minRatio); err != nil {
+		return err
+	}
+	return readLagGate(rep.Groups, cfg.Strict)
+}
+
+// readLagGate fails under --strict when genload read some group's tokens
+// late (summary.Group.ReadLate): its timings are not to be trusted, as
+// bad input lines are not.
+func readLagGate(groups []summary.Group, strict bool) error {
+	if !strict {
+		return nil
+	}
+	late := 0
+	for i := range groups {
+		if groups[i].ReadLate() {
+			late++
+		}
+	}
+	if late > 0 {
+		return &cmdline.CodeError{Code: cmdline.ExitBadInput, Err: fmt.Errorf("genload read tokens late in %d of %d %s (--strict)", late, len(groups), plural(len(groups), "group"))}
+	}
+	return nil
 }
 
 // alert repeats on stderr the warnings that question a run

@@ -25,7 +25,7 @@ const (
 	ExitNoModel     ExitCode = 5  // the model asked for is not served (or none is)
 	ExitAuth        ExitCode = 6  // the API key was rejected (401/403)
 	ExitSmoke       ExitCode = 7  // the server is ready but a real 1-token completion failed
-	ExitBadInput    ExitCode = 8  // --strict: some input lines were not records (nothing was written)
+	ExitBadInput    ExitCode = 8  // --strict: some input lines were not records (nothing was written), or genload read a group's tokens late (everything written)
 	ExitGoodput     ExitCode = 9  // a group's slo_met_ratio is below --min-goodput-ratio (everything was written)
 	ExitRegression  ExitCode = 10 // a comparison found a significant change past a --fail-on limit (everything was written)
 	ExitTestFailed  ExitCode = 11 // the suite: a test run failed (genload failed, or every request of a test failed)
@@ -48,7 +48,7 @@ var exitMeanings = []struct {
 	{ExitNoModel, "model not served"},
 	{ExitAuth, "API key rejected (401/403)"},
 	{ExitSmoke, "smoke completion failed"},
-	{ExitBadInput, "bad input lines with --strict (nothing written)"},
+	{ExitBadInput, "--strict: bad input lines (nothing written), or tokens genload read late (everything written)"},
 	{ExitGoodput, "goodput gate: slo_met_ratio below --min-goodput-ratio (everything written)"},
 	{ExitRegression, "regression past --fail-on (everything written)"},
 	{ExitTestFailed, "suite: a test failed"},

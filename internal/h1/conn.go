@@ -16,6 +16,7 @@ import (
 // allocates nothing.
 type conn struct {
 	nc        net.Conn
+	under     net.Conn // the TCP connection (under TLS, for https://)
 	br        *bufio.Reader
 	head      []byte // this request's head, and its body when small
 	resp      Response
@@ -39,12 +40,16 @@ func (c *Client) dial(deadline time.Time) (*conn, error) {
 	if err != nil {
 		return nil, err // dial tcp ADDR: connect: connection refused, as net/http says
 	}
+	if tc, ok := nc.(*net.TCPConn); ok && c.kernelTimes {
+		nc = stamped(tc)
+	}
+	under := nc
 	if c.tls != nil {
 		if nc, err = c.handshake(ctx, nc); err != nil {
 			return nil, err
 		}
 	}
-	conn := &conn{nc: nc, br: bufio.NewReaderSize(nc, readBuffer), client: c}
+	conn := &conn{nc: nc, under: under, br: bufio.NewReaderSize(nc, readBuffer), client: c}
 	if tc, ok := nc.(*tls.Conn); ok {
 		conn.watchPeer(tc.NetConn())
 	} else {

@@ -45,6 +45,8 @@ type Client struct {
 	connect time.Duration // dial, then TLS handshake, each
 	prefix  []byte        // the request head up to the Content-Length value
 	maxIdle int
+	// kernelTimes: reads carry the kernel's receive times (Linux).
+	kernelTimes bool
 	// run ends every request in flight when done: each connection's
 	// deadline is moved to the past (see dial).
 	run context.Context
@@ -62,6 +64,10 @@ type Config struct {
 	ConnectTimeout time.Duration // dial, then TLS handshake, each
 	TLS            *tls.Config   // for https://; nil: Go's defaults
 	MaxIdle        int           // idle connections kept for reuse
+	// KernelTimes asks the kernel when each read's bytes arrived
+	// (SO_TIMESTAMPNS, Linux): Response.Arrival. Elsewhere, or when the
+	// socket refuses, Arrival reports none.
+	KernelTimes bool
 }
 
 // Buffer sizes and times.
@@ -97,7 +103,7 @@ func New(endpoint string, cfg Config, run context.Context) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{addr: canonicalAddr(u), connect: cfg.ConnectTimeout, maxIdle: cfg.MaxIdle, run: run,
+	c := &Client{addr: canonicalAddr(u), connect: cfg.ConnectTimeout, maxIdle: cfg.MaxIdle, run: run, kernelTimes: cfg.KernelTimes,
 		dialer: net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}}
 	if u.Scheme == "https" {
 		c.tls = &tls.Config{}
@@ -109,6 +115,9 @@ func New(endpoint string, cfg Config, run context.Context) (*Client, error) {
 		}
 	}
 	c.prefix = requestPrefix(u, cfg.Header)
+	if cfg.KernelTimes {
+		warmTimestamps()
+	}
 	return c, nil
 }
 

@@ -25,6 +25,13 @@ type Response struct {
 // Read reads the body.
 func (r *Response) Read(p []byte) (int, error) { return r.body.Read(p) }
 
+// Arrival is when the bytes of the connection's latest read reached the
+// machine, the kernel's receive time on the monotonic clock, and how many
+// reads have returned data on the connection: a body read that needed no
+// new read (its bytes were buffered) leaves both as they were. ok is false
+// without kernel times (Config.KernelTimes off, not Linux, or none given).
+func (r *Response) Arrival() (at time.Time, reads uint64, ok bool) { return arrival(r.conn.under) }
+
 // Location is the Location header of a redirect (3xx), else "".
 func (r *Response) Location() string { return r.location }
 

@@ -29,7 +29,7 @@ func TestReasoningAnswers(t *testing.T) {
 				t.Fatalf("both keys %v: record %+v", both, r)
 			}
 			if d := *r.TTFOMs - *r.TTFTMs - 30; d < -3 || d > 10 {
-				t.Errorf("both keys %v: ttfo - ttft = %.2f ms, want about 30", both, *r.TTFOMs-*r.TTFTMs)
+				t.Errorf("both keys %v: ttfo - ttft = %.2f ms, want about 30 (ttft %.2f itl %v times %s coalesced %d)", both, *r.TTFOMs-*r.TTFTMs, *r.TTFTMs, r.ITLMs, r.TimesFrom, r.CoalescedEvents)
 			}
 		}
 	}

@@ -205,6 +205,7 @@ func (a *attempter) read(rec *record.Record, t *try, sent time.Time) error {
 type reader struct {
 	body limitedBody
 	sr   *openai.StreamReader
+	lags []float64 // read lags of the stream's output chunks (chunkClock)
 }
 
 // streamBuffer is the size of a stream reader's buffer: small enough for
@@ -247,8 +248,9 @@ func protocolErr(format string, args ...any) error {
 // The first content chunk lifts t's first-token deadline.
 func (a *attempter) readStream(rec *record.Record, rd *reader, sent time.Time, t *try) error {
 	sr := rd.sr
-	var last time.Time
+	var last, end time.Time
 	chunks, events := 0, 0
+	clock := newChunkClock(t.resp, rd)
 	var usage *openai.Usage
 	var usageBuf openai.Usage // usage points here: one copy, no allocation
 	var out outputCount       // the kinds of output among the chunks
@@ -256,6 +258,7 @@ func (a *attempter) readStream(rec *record.Record, rd *reader, sent time.Time, t
 		ev, err := sr.Next()
 		now := time.Now()
 		if err != nil {
+			clock.finish(rec)
 			finishTokens(rec, usage, chunks)
 			out.finish(rec, usage, chunks)
 			switch {
@@ -274,17 +277,20 @@ func (a *attempter) readStream(rec *record.Record, rd *reader, sent time.Time, t
 		}
 		events++
 		if ev.Err != "" {
+			clock.finish(rec)
 			finishTokens(rec, usage, chunks)
 			out.finish(rec, usage, chunks)
 			return fmt.Errorf("error event in stream: %s", ev.Err)
 		}
 		if ev.Done {
+			end = clock.at(now, false)
 			break
 		}
 		// Output of any kind is content here, for TTFT, ITL and the counted
 		// tokens: text, reasoning and tool-call deltas alike. TTFO waits
 		// for the answer: text or a tool call, after any reasoning.
 		if ev.ContentBytes > 0 || ev.ReasoningBytes > 0 || ev.ToolCalls > 0 {
+			now = clock.at(now, true)
 			if chunks == 0 {
 				t.firstContent()
 				rec.TTFTMs = record.Float(record.Ms(now.Sub(sent)))
@@ -306,7 +312,8 @@ func (a *attempter) readStream(rec *record.Record, rd *reader, sent time.Time, t
 			usage = &usageBuf
 		}
 	}
-	rec.LatencyMs = record.Ms(time.Since(sent))
+	rec.LatencyMs = record.Ms(end.Sub(sent)) // the [DONE] event's time
+	clock.finish(rec)
 	finishTokens(rec, usage, chunks)
 	out.finish(rec, usage, chunks)
 	if chunks == 0 {

@@ -94,6 +94,10 @@ type Config struct {
 	// tests hold the two clients to the same records, and bench/perf
 	// measures what each costs.
 	NetHTTP bool
+	// ReadTimes times stream chunks when genload reads them, never by the
+	// kernel's receive times: bench/floor and the tests measure the
+	// difference (genload's hidden --chunk-times read).
+	ReadTimes bool
 }
 
 // Defaults used by genload's flags too.

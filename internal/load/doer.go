@@ -60,7 +60,8 @@ func newDoer(cfg *Config, endpoint string, hc *http.Client, maxIdle int, run con
 	if cfg.NetHTTP || !h1.UsableFor(endpoint) {
 		return &netHTTPDoer{hc: hc, fresh: freshClient(hc), run: run, url: endpoint, header: header}, func() {}, nil
 	}
-	c, err := h1.New(endpoint, h1.Config{Header: header, ConnectTimeout: cfg.ConnectTimeout, TLS: cfg.TLS, MaxIdle: maxIdle}, run)
+	c, err := h1.New(endpoint, h1.Config{Header: header, ConnectTimeout: cfg.ConnectTimeout, TLS: cfg.TLS, MaxIdle: maxIdle,
+		KernelTimes: cfg.Stream && !cfg.ReadTimes}, run)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -34,6 +34,7 @@ const (
 	sModel
 	sURL
 	sEndpoint
+	sTimesFrom
 	sTokensFrom
 	sReasoningFrom
 	sFinishReason
@@ -66,6 +67,10 @@ const (
 	fLatencyMs
 	fITLMs
 	fTPOTMs
+	fTimesFrom
+	fReadLagP99Ms
+	fReadLagMaxMs
+	fCoalescedEvents
 	fPromptTokens
 	fOutputTokens
 	fTokensFrom
@@ -104,6 +109,7 @@ var fieldByKey = map[string]int{
 	"concurrency": fConcurrency, "rate": fRate, "max_tokens": fMaxTokens,
 	"scheduled_at": fScheduledAt, "sent_at": fSentAt, "queue_ms": fQueueMs, "ttft_ms": fTTFTMs, "ttfo_ms": fTTFOMs,
 	"latency_ms": fLatencyMs, "itl_ms": fITLMs, "tpot_ms": fTPOTMs,
+	"times_from": fTimesFrom, "read_lag_p99_ms": fReadLagP99Ms, "read_lag_max_ms": fReadLagMaxMs, "coalesced_events": fCoalescedEvents,
 	"prompt_tokens": fPromptTokens, "output_tokens": fOutputTokens, "tokens_from": fTokensFrom,
 	"reasoning_tokens": fReasoningTokens, "reasoning_from": fReasoningFrom, "cached_tokens": fCachedTokens, "tool_calls": fToolCalls,
 	"finish_reason": fFinishReason, "status": fStatus, "ok": fOK, "error_kind": fErrorKind, "error": fError,
@@ -348,6 +354,20 @@ func (d *decoder) field(s *scan, r *Record, f int) (ok bool) {
 		if v, ok = s.Float(); ok {
 			r.TPOTMs = d.floatPtr(v)
 		}
+	case fTimesFrom:
+		r.TimesFrom, ok = d.string(s, sTimesFrom)
+	case fReadLagP99Ms:
+		var v float64
+		if v, ok = s.Float(); ok {
+			r.ReadLagP99Ms = d.floatPtr(v)
+		}
+	case fReadLagMaxMs:
+		var v float64
+		if v, ok = s.Float(); ok {
+			r.ReadLagMaxMs = d.floatPtr(v)
+		}
+	case fCoalescedEvents:
+		r.CoalescedEvents, ok = s.Int()
 	case fPromptTokens:
 		r.PromptTokens, ok = s.Int()
 	case fOutputTokens:

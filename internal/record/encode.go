@@ -96,6 +96,26 @@ func AppendJSON(dst []byte, r *Record) (_ []byte, ok bool) {
 			return dst[:n0], false
 		}
 	}
+	if r.TimesFrom != "" {
+		b = append(b, `,"times_from":`...)
+		b = appendString(b, r.TimesFrom)
+	}
+	if r.ReadLagP99Ms != nil {
+		b = append(b, `,"read_lag_p99_ms":`...)
+		if b, ok = appendFloat(b, *r.ReadLagP99Ms); !ok {
+			return dst[:n0], false
+		}
+	}
+	if r.ReadLagMaxMs != nil {
+		b = append(b, `,"read_lag_max_ms":`...)
+		if b, ok = appendFloat(b, *r.ReadLagMaxMs); !ok {
+			return dst[:n0], false
+		}
+	}
+	if r.CoalescedEvents != 0 {
+		b = append(b, `,"coalesced_events":`...)
+		b = strconv.AppendInt(b, int64(r.CoalescedEvents), 10)
+	}
 	b = append(b, `,"prompt_tokens":`...)
 	b = strconv.AppendInt(b, int64(r.PromptTokens), 10)
 	b = append(b, `,"output_tokens":`...)

@@ -33,6 +33,13 @@ const (
 	TokensFromBadUsage = "chunks_bad_usage"
 )
 
+// Where a stream's chunk times came from (TimesFrom).
+const (
+	TimesFromKernel = "kernel"
+	TimesFromRead   = "read"
+	TimesFromMixed  = "mixed"
+)
+
 // MaxCount is the largest token count a record accepts from a server's
 // usage: more is a protocol failure, as is more output than max_tokens.
 const MaxCount = 1<<31 - 1
@@ -95,6 +102,23 @@ type Record struct {
 	ITLMs []float64 `json:"itl_ms,omitempty"`
 	// TPOTMs is (latency - ttft) / (output_tokens - 1) when output_tokens > 1.
 	TPOTMs *float64 `json:"tpot_ms,omitempty"`
+	// TimesFrom says where a stream's chunk times come from: "kernel" (the
+	// kernel's receive time of each chunk's bytes, SO_TIMESTAMPNS, on Linux
+	// over the own HTTP client), "read" (when genload read them: other
+	// platforms, net/http's path), or "mixed" (some of each, which warm-up
+	// should prevent). Empty when not streaming.
+	TimesFrom string `json:"times_from,omitempty"`
+	// ReadLagP99Ms and ReadLagMaxMs: how long after their arrival genload
+	// handled the request's output chunks (99th percentile and maximum),
+	// with kernel times only. The client's own lateness: with kernel times
+	// it no longer enters TTFT and ITL, but a client that is late reading
+	// is a client near its limit.
+	ReadLagP99Ms *float64 `json:"read_lag_p99_ms,omitempty"`
+	ReadLagMaxMs *float64 `json:"read_lag_max_ms,omitempty"`
+	// CoalescedEvents counts the output chunks that came out of the same
+	// read as the chunk before them (kernel times only): they arrived
+	// together, so the gap between them is not the server's.
+	CoalescedEvents int `json:"coalesced_events,omitempty"`
 
 	PromptTokens int    `json:"prompt_tokens"`
 	OutputTokens int    `json:"output_tokens"`

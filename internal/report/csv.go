@@ -72,6 +72,8 @@ type row struct {
 	MeanPromptTokens fixed3  `csv:"mean_prompt_tokens" json:"mean_prompt_tokens"`
 	MeanOutputTokens fixed3  `csv:"mean_output_tokens" json:"mean_output_tokens"`
 	TokensFromChunks int     `csv:"tokens_from_chunks" json:"tokens_from_chunks"`
+	ReadLagP99Ms     fixed3  `csv:"client_read_lag_p99_ms" json:"client_read_lag_p99_ms"`
+	ReadLagMaxMs     fixed3  `csv:"client_read_lag_max_ms" json:"client_read_lag_max_ms"`
 }
 
 // errorColumns are the row's per-kind error counts in record.ErrorKinds
@@ -94,6 +96,7 @@ func newRow(g *summary.Group) row {
 		ReasoningTokens: g.ReasoningTokens, CachedTokens: g.CachedTokens, ToolCalls: g.ToolCalls,
 		MeanPromptTokens: fixed3(g.MeanPromptTokens), MeanOutputTokens: fixed3(g.MeanOutputTokens),
 		TokensFromChunks: g.TokensFromChunks,
+		ReadLagP99Ms:     fixed3(g.ClientReadLagP99Ms), ReadLagMaxMs: fixed3(g.ClientReadLagMaxMs),
 	}
 	cols := r.errorColumns()
 	for i, n := range g.Errors {

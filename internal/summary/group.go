@@ -30,6 +30,16 @@ const (
 	lagShare   = 0.1
 )
 
+// readLagLimitMs: a group whose p99 read lag (how long after their
+// arrival genload handled its output chunks, per request's p99) exceeds it
+// is flagged: the client itself was near its limit.
+const readLagLimitMs = 1
+
+// coalescedShare: a group where more of its output chunks than this came
+// out of one read with the chunk before, although its server spaced them,
+// is flagged too.
+const coalescedShare = 0.05
+
 // rateShortfall is how far below its target rate an open-loop group's
 // achieved rate may fall before a warning: 5%.
 const rateShortfall = 0.05
@@ -71,6 +81,9 @@ type group struct {
 	toolCalls           int
 	fromChunks, noCount int
 	samples             [NumMetrics]stats.Samples
+	readLag             stats.Samples // the requests' read_lag_p99_ms
+	readLagMax          float64       // the largest read_lag_max_ms
+	coalesced, chunks   int           // coalesced_events, and the output chunks of the records with kernel times
 
 	good               int // measured requests that met the SLO
 	noTTFT, noTPOT     int // successes a TTFT or TPOT objective could not be checked on
@@ -224,6 +237,16 @@ func (g *group) addSuccess(r *record.Record, slo SLO) {
 		g.samples[TPOT].Add(*r.TPOTMs)
 	}
 	g.samples[ITL].AddAll(r.ITLMs)
+	if r.ReadLagP99Ms != nil {
+		g.readLag.Add(*r.ReadLagP99Ms)
+	}
+	if r.ReadLagMaxMs != nil && *r.ReadLagMaxMs > g.readLagMax {
+		g.readLagMax = *r.ReadLagMaxMs
+	}
+	if r.TimesFrom == record.TimesFromKernel && r.TTFTMs != nil {
+		g.coalesced += r.CoalescedEvents
+		g.chunks += len(r.ITLMs) + 1
+	}
 	g.samples[Latency].Add(r.LatencyMs)
 	g.samples[Queue].Add(r.QueueMs)
 	g.samples[SchedLatency].Add(r.SchedLatencyMs())
@@ -278,6 +301,7 @@ func (a *Aggregator) summaries(ps []float64, withSamples bool) []Group {
 			}
 		}
 		out[i].Alerts = g.alerts()
+		out[i].readLate = g.readLagWarning() != ""
 		out[i].Warnings = append(out[i].Warnings, out[i].Alerts...)
 	}
 	return out
@@ -337,7 +361,10 @@ func (g *group) summarize(ps []float64, slo SLO) Group {
 		PromptTokens: g.promptTokens, OutputTokens: g.outputTokens,
 		ReasoningTokens: g.reasoningTokens, CachedTokens: g.cachedTokens, ToolCalls: g.toolCalls,
 		MeanPromptTokens: nan, MeanOutputTokens: nan, TokensFromChunks: g.fromChunks,
-		GoodputReqPerS: nan, SLOMetRatio: nan,
+		GoodputReqPerS: nan, SLOMetRatio: nan, ClientReadLagP99Ms: nan, ClientReadLagMaxMs: nan,
+	}
+	if g.readLag.Len() > 0 {
+		out.ClientReadLagP99Ms, out.ClientReadLagMaxMs = g.readLag.Percentile(99), g.readLagMax
 	}
 	if !g.firstSched.IsZero() && !g.lastEnd.IsZero() {
 		out.DurationS = g.lastEnd.Sub(g.firstSched).Seconds()
@@ -409,6 +436,9 @@ func (g *group) warnings(out *Group) []string {
 // alerts are the warnings that question the run itself (see Group.Alerts).
 func (g *group) alerts() []string {
 	var ws []string
+	if w := g.readLagWarning(); w != "" {
+		ws = append(ws, w)
+	}
 	if w := g.rateWarning(); w != "" {
 		ws = append(ws, w)
 	}
@@ -416,6 +446,24 @@ func (g *group) alerts() []string {
 		ws = append(ws, fmt.Sprintf("%d of %d successful requests with ignore_eos have fewer output tokens than max_tokens (e.g. %s): the server may not honour ignore_eos, and per-token figures (TPOT, ITL, tok/s) then describe shorter outputs than the run asked for", g.eosShort, g.eosAsked, g.eosExample))
 	}
 	return ws
+}
+
+// readLagWarning says when genload read the group's tokens late: the p99
+// of the requests' read lag over readLagLimitMs, or more than
+// coalescedShare of the output chunks read together with the one before
+// although the server spaced them (ITL median over 1 ms): then genload was
+// a whole token gap behind, and TCP merged what waited (see record.md).
+func (g *group) readLagWarning() string {
+	const advice = "; ITL and TPOT of this run are not trustworthy; lower the concurrency or add a client (docs/record.md, read lag)"
+	if g.readLag.Len() > 0 {
+		if p99 := g.readLag.Percentile(99); p99 > readLagLimitMs {
+			return fmt.Sprintf("genload read tokens late: p99 read lag %.2f ms (over %d ms; worst %.2f ms), the client was near its limit", p99, readLagLimitMs, g.readLagMax) + advice
+		}
+	}
+	if g.chunks > 0 && float64(g.coalesced) > coalescedShare*float64(g.chunks) && g.samples[ITL].Len() > 0 && g.samples[ITL].Percentile(50) > 1 {
+		return fmt.Sprintf("genload read tokens late: %d of %d output chunks (%.0f%%) came out of one read with the chunk before although the server spaced them (ITL median %.2f ms): the client fell a token behind", g.coalesced, g.chunks, 100*float64(g.coalesced)/float64(g.chunks), g.samples[ITL].Percentile(50)) + advice
+	}
+	return ""
 }
 
 // rateWarning checks an open-loop group's achieved rate against its target

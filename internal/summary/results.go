@@ -90,8 +90,15 @@ type Group struct {
 	MeanPromptTokens float64
 	MeanOutputTokens float64
 	TokensFromChunks int // successes whose tokens were counted from chunks, not usage
-	Metrics          [NumMetrics]*stats.Summary
-	Warnings         []string // caveats that travel with the numbers
+	// ClientReadLagP99Ms is the 99th percentile of the successes'
+	// read_lag_p99_ms (how long after their arrival genload handled each
+	// request's output chunks), ClientReadLagMaxMs the worst single lag;
+	// NaN without kernel times.
+	ClientReadLagP99Ms float64
+	ClientReadLagMaxMs float64
+	readLate           bool
+	Metrics            [NumMetrics]*stats.Summary
+	Warnings           []string // caveats that travel with the numbers
 
 	// Samples are the samples of each metric, sorted, in milliseconds,
 	// kept only when asked for (Aggregator.Sampled): comparisons test
@@ -103,6 +110,11 @@ type Group struct {
 	// server ignored ignore_eos.
 	Alerts []string
 }
+
+// ReadLate reports whether genload handled the group's tokens late (its
+// read lag, or chunks that waited to be read together; see
+// readLagWarning): the group carries the warning that says so.
+func (g *Group) ReadLate() bool { return g.readLate }
 
 // TTFODiffers reports whether the group's TTFO is not a copy of its TTFT:
 // the model reasoned before answering (or some answers came later than

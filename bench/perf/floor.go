@@ -1,0 +1,365 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"servebench/internal/record"
+)
+
+// floorConfig is the streaming-cost benchmark of issue 15: at each number
+// of streams, the C floor reader, the Go floor reader and genload read the
+// same closed-loop streams from one llmsim, the server pinned to one core
+// and each client in turn to the other.
+type floorConfig struct {
+	Bin      string
+	Floor    string // the C floor binary ("" = not built: its rows are left out)
+	Streams  []int
+	Waves    int
+	Tokens   int
+	TTFT     time.Duration
+	ITL      time.Duration
+	SimCPU   string // taskset CPU lists ("" = not pinned)
+	ToolCPU  string
+	Clients  []string
+	Work     string
+	ExtraSim []string
+}
+
+// floorResult is one client's run at one number of streams.
+type floorResult struct {
+	usage
+	Answers, Tokens, Reads int64
+	TTFTp50, ITLp99        float64 // ms, genload only (the floors do not time)
+	SimCPU                 time.Duration
+}
+
+func (r floorResult) usPerToken() float64 {
+	return float64(r.CPU().Nanoseconds()) / 1e3 / float64(max(r.Tokens, 1))
+}
+
+// floor runs the benchmark: table on stderr, CSV on stdout.
+func floor(args []string) error {
+	c := &floorConfig{}
+	fs := flag.NewFlagSet("floor", flag.ContinueOnError)
+	fs.StringVar(&c.Bin, "bin", "bin", "directory of genload and llmsim")
+	fs.StringVar(&c.Floor, "floor", "", "the C floor reader (bench/floor/floor.c built); empty: its rows are left out")
+	streams := fs.String("streams", "256,1024,2048", "numbers of concurrent streams, one point each")
+	fs.IntVar(&c.Waves, "waves", 12, "answers per stream (closed loop): the length of each run")
+	fs.IntVar(&c.Tokens, "tokens", 64, "tokens per answer (max_tokens with ignore_eos)")
+	fs.DurationVar(&c.TTFT, "ttft", 100*time.Millisecond, "llmsim --ttft")
+	fs.DurationVar(&c.ITL, "itl", 20*time.Millisecond, "llmsim --itl")
+	fs.StringVar(&c.SimCPU, "sim-cpu", "0", "taskset CPU list for llmsim (empty: not pinned)")
+	fs.StringVar(&c.ToolCPU, "client-cpu", "1", "taskset CPU list for each client (empty: not pinned)")
+	clients := fs.String("clients", "c-floor,go-floor,genload", "clients to run at each point, in this order")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	for _, s := range strings.Split(*streams, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return fmt.Errorf("--streams: %q is not a positive number", s)
+		}
+		c.Streams = append(c.Streams, n)
+	}
+	c.Clients = strings.Split(*clients, ",")
+	if _, err := exec.LookPath("taskset"); err != nil && (c.SimCPU != "" || c.ToolCPU != "") {
+		fmt.Fprintln(os.Stderr, "perf floor: taskset not found: processes are not pinned (apt-get install util-linux)")
+		c.SimCPU, c.ToolCPU = "", ""
+	}
+	work, err := os.MkdirTemp("", "servebench-floor-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	c.Work = work
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+
+	results := map[string]map[int]floorResult{}
+	for _, n := range c.Streams {
+		simArgs := []string{"--addr", "127.0.0.1:0", "--quiet", "--ttft", c.TTFT.String(), "--itl", c.ITL.String(),
+			"--max-num-seqs", strconv.Itoa(n)}
+		s, err := startSimCmd(pinned(c.SimCPU, filepath.Join(c.Bin, "llmsim"), simArgs...))
+		if err != nil {
+			return err
+		}
+		u, err := url.Parse(s.URL)
+		if err != nil {
+			s.Stop()
+			return err
+		}
+		body := fmt.Sprintf(`{"model":%q,"prompt":"hi","max_tokens":%d,"ignore_eos":true,"stream":true}`, s.Model, c.Tokens)
+		bodyFile := filepath.Join(work, "body.json")
+		if err := os.WriteFile(bodyFile, []byte(body), 0o644); err != nil {
+			s.Stop()
+			return err
+		}
+		for _, client := range c.Clients {
+			var res floorResult
+			switch client {
+			case "c-floor":
+				if c.Floor == "" {
+					continue
+				}
+				res, err = runFloorReader(c, s, pinned(c.ToolCPU, c.Floor, u.Hostname(), u.Port(), strconv.Itoa(n), strconv.Itoa(c.Waves), bodyFile))
+			case "go-floor":
+				res, err = runFloorReader(c, s, pinned(c.ToolCPU, self, "goreader", u.Host, strconv.Itoa(n), strconv.Itoa(c.Waves), bodyFile))
+			case "genload":
+				res, err = runStreamsGenload(c, s, n)
+			default:
+				err = fmt.Errorf("unknown client %q (c-floor, go-floor, genload)", client)
+			}
+			if err != nil {
+				s.Stop()
+				return fmt.Errorf("%s at %d streams: %w", client, n, err)
+			}
+			if results[client] == nil {
+				results[client] = map[int]floorResult{}
+			}
+			results[client][n] = res
+			fmt.Fprintf(os.Stderr, "perf floor: %5d streams %-8s %6.2f µs CPU/token (%d tokens, %.2f reads/token, server %.2f µs/token)\n",
+				n, client, res.usPerToken(), res.Tokens, float64(res.Reads)/float64(max(res.Tokens, 1)),
+				float64(res.SimCPU.Nanoseconds())/1e3/float64(max(res.Tokens, 1)))
+		}
+		s.Stop()
+	}
+	return floorReport(c, results)
+}
+
+// pinned is name with args, behind taskset -c cpus when cpus is set.
+func pinned(cpus, name string, args ...string) *exec.Cmd {
+	if cpus == "" {
+		return exec.Command(name, args...)
+	}
+	return exec.Command("taskset", append([]string{"-c", cpus, name}, args...)...)
+}
+
+// runFloorReader runs a floor reader (C or Go) and reads its JSON line.
+func runFloorReader(c *floorConfig, s *sim, cmd *exec.Cmd) (floorResult, error) {
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, os.Stderr
+	var res floorResult
+	simBefore, _ := s.CPU()
+	u, err := measure(cmd)
+	if err != nil {
+		return res, err
+	}
+	simAfter, _ := s.CPU()
+	var line struct {
+		Answers, Reads int64
+	}
+	if err := json.Unmarshal(out.Bytes(), &line); err != nil {
+		return res, fmt.Errorf("its output %q: %w", out.String(), err)
+	}
+	res.usage, res.SimCPU = u, simAfter-simBefore
+	res.Answers, res.Reads = line.Answers, line.Reads
+	res.Tokens = line.Answers * int64(c.Tokens)
+	return res, nil
+}
+
+// runStreamsGenload runs genload closed loop at n streams for Waves
+// answers each, then reads TTFT p50 and ITL p99 from its records.
+func runStreamsGenload(c *floorConfig, s *sim, n int) (floorResult, error) {
+	path := filepath.Join(c.Work, "genload.jsonl")
+	f, err := os.Create(path)
+	if err != nil {
+		return floorResult{}, err
+	}
+	defer f.Close()
+	cmd := pinned(c.ToolCPU, filepath.Join(c.Bin, "genload"), "--url", s.URL, "--model", s.Model, "--prompt", "hi",
+		"-c", strconv.Itoa(n), "--requests", strconv.Itoa(n*c.Waves), "--max-tokens", strconv.Itoa(c.Tokens),
+		"--ignore-eos", "--stream", "--quiet", "--timeout", "10m")
+	cmd.Stdout, cmd.Stderr = f, os.Stderr
+	var res floorResult
+	simBefore, _ := s.CPU()
+	if res.usage, err = measure(cmd); err != nil {
+		return res, err
+	}
+	simAfter, _ := s.CPU()
+	res.SimCPU = simAfter - simBefore
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return res, err
+	}
+	var ttft, itl []float64
+	rd := record.NewReader(f, path)
+	for rd.Scan() {
+		r := rd.Record()
+		if r == nil {
+			return res, rd.BadLine()
+		}
+		if !r.OK {
+			continue
+		}
+		res.Answers++
+		res.Tokens += int64(r.OutputTokens)
+		if r.TTFTMs != nil {
+			ttft = append(ttft, *r.TTFTMs)
+		}
+		itl = append(itl, r.ITLMs...)
+	}
+	if err := rd.Err(); err != nil {
+		return res, err
+	}
+	res.Reads = -1 // genload does not count its reads
+	res.TTFTp50, res.ITLp99 = quantile(ttft, 0.5), quantile(itl, 0.99)
+	return res, nil
+}
+
+// floorReport prints each point's rows with genload's ratio to the floors
+// measured in the same run.
+func floorReport(c *floorConfig, results map[string]map[int]floorResult) error {
+	tw := tabwriter.NewWriter(os.Stderr, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "streams\tclient\tµs CPU/token\tuser µs\tsys µs\treads/token\tvs C floor\tTTFT p50 err ms\tITL p99 err ms\t\n")
+	fmt.Println("streams,client,us_cpu_per_token,us_user_per_token,us_sys_per_token,reads_per_token,ratio_to_c_floor,ttft_p50_err_ms,itl_p99_err_ms,server_us_per_token")
+	for _, n := range c.Streams {
+		cf, haveC := results["c-floor"][n]
+		for _, client := range c.Clients {
+			r, ok := results[client][n]
+			if !ok {
+				continue
+			}
+			tok := float64(max(r.Tokens, 1))
+			ratio, reads, ttftErr, itlErr := "", "", "", ""
+			if haveC {
+				ratio = fmt.Sprintf("%.2f", r.usPerToken()/cf.usPerToken())
+			}
+			if r.Reads >= 0 {
+				reads = fmt.Sprintf("%.2f", float64(r.Reads)/tok)
+			}
+			if client == "genload" {
+				ttftErr = fmt.Sprintf("%+.2f", r.TTFTp50-float64(c.TTFT.Microseconds())/1e3)
+				itlErr = fmt.Sprintf("%+.2f", r.ITLp99-float64(c.ITL.Microseconds())/1e3)
+			}
+			user := float64(r.User.Nanoseconds()) / 1e3 / tok
+			sys := float64(r.Sys.Nanoseconds()) / 1e3 / tok
+			fmt.Fprintf(tw, "%d\t%s\t%.2f\t%.2f\t%.2f\t%s\t%s\t%s\t%s\t\n", n, client, r.usPerToken(), user, sys, reads, ratio, ttftErr, itlErr)
+			fmt.Printf("%d,%s,%.3f,%.3f,%.3f,%s,%s,%s,%s,%.3f\n", n, client, r.usPerToken(), user, sys, reads, ratio, ttftErr, itlErr,
+				float64(r.SimCPU.Nanoseconds())/1e3/tok)
+		}
+	}
+	return tw.Flush()
+}
+
+// quantile is the q-quantile of xs by linear interpolation (xs is sorted
+// in place); 0 for none.
+func quantile(xs []float64, q float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	slices.Sort(xs)
+	pos := q * float64(len(xs)-1)
+	i := int(pos)
+	if i+1 >= len(xs) {
+		return xs[len(xs)-1]
+	}
+	return xs[i] + (pos-float64(i))*(xs[i+1]-xs[i])
+}
+
+// goReader is the Go floor: a goroutine per connection, each reading with
+// plain conn.Read into its own buffer and finding the chunked answer's end,
+// nothing else: what the Go runtime costs per token before genload adds
+// its own work.
+//
+//	perf goreader HOST:PORT STREAMS WAVES BODY_FILE
+func goReader(args []string) error {
+	if len(args) != 4 {
+		return fmt.Errorf("usage: perf goreader HOST:PORT STREAMS WAVES BODY_FILE")
+	}
+	streams, err1 := strconv.Atoi(args[1])
+	waves, err2 := strconv.Atoi(args[2])
+	body, err3 := os.ReadFile(args[3])
+	if err := firstErr(err1, err2, err3); err != nil {
+		return err
+	}
+	req := []byte(fmt.Sprintf("POST /v1/completions HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+		args[0], len(body), body))
+	var answers, reads atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, streams)
+	conns := make([]net.Conn, 0, streams)
+	for range streams {
+		conn, err := net.Dial("tcp", args[0])
+		if err != nil {
+			return err
+		}
+		conns = append(conns, conn)
+	}
+	for _, conn := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer conn.Close()
+			buf := make([]byte, 64<<10)
+			var tail []byte
+			for range waves {
+				if _, err := conn.Write(req); err != nil {
+					errs <- err
+					return
+				}
+				tail = tail[:0]
+				for {
+					n, err := conn.Read(buf)
+					reads.Add(1)
+					if err != nil {
+						errs <- err
+						return
+					}
+					tail = keepTail(tail, buf[:n])
+					if bytes.Equal(tail, chunkedEnd) {
+						answers.Add(1)
+						break
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	fmt.Printf("{\"answers\":%d,\"reads\":%d}\n", answers.Load(), reads.Load())
+	return nil
+}
+
+var chunkedEnd = []byte("\r\n0\r\n\r\n")
+
+// keepTail is the last len(chunkedEnd) bytes of tail followed by p.
+func keepTail(tail, p []byte) []byte {
+	L := len(chunkedEnd)
+	if len(p) >= L {
+		return append(tail[:0], p[len(p)-L:]...)
+	}
+	tail = append(tail, p...)
+	if len(tail) > L {
+		tail = append(tail[:0], tail[len(tail)-L:]...)
+	}
+	return tail
+}
+
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,82 @@
+package e2e
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestReadLag: genload times stream chunks by the kernel's receive times
+// and measures how late it handled them. A genload stopped for 150 ms in
+// the middle of a run (SIGSTOP, as an overloaded client is kept from
+// running) reads those chunks late: its records say so, summarize warns,
+// and --strict fails with exit 8. A light run is not flagged, unless the
+// machine itself wakes processes late (measured beside it).
+func TestReadLag(t *testing.T) {
+	url := startSim(t, "--ttft", "20ms", "--itl", "5ms")
+	dir := t.TempDir()
+	out, stderr, code := sh(t, time.Minute, `
+genload --url `+url+` -c 8 --requests 32 --max-tokens 40 --ignore-eos -q > `+dir+`/late.jsonl &
+pid=$!
+sleep 0.3
+kill -STOP $pid
+sleep 0.15
+kill -CONT $pid
+wait $pid
+summarize --strict `+dir+`/late.jsonl`)
+	if code != 8 || !strings.Contains(stderr, "genload read tokens late") {
+		t.Fatalf("summarize --strict exit %d, want 8 with the read-lag warning; stderr:\n%s", code, stderr)
+	}
+	if !strings.Contains(out, "TTFT") {
+		t.Errorf("--strict wrote no report before failing:\n%s", out)
+	}
+	late, err := os.ReadFile(dir + "/late.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := readRecords(t, bytes.NewReader(late))
+	var worst float64
+	coalesced, chunks := 0, 0
+	for _, r := range recs {
+		if !r.OK || r.TimesFrom != "kernel" || r.ReadLagMaxMs == nil || r.ReadLagP99Ms == nil {
+			t.Fatalf("seq %d: ok %v, times_from %q, read lag %v/%v: want kernel times and lags on every record", r.Seq, r.OK, r.TimesFrom, r.ReadLagP99Ms, r.ReadLagMaxMs)
+		}
+		worst = max(worst, *r.ReadLagMaxMs)
+		coalesced += r.CoalescedEvents
+		chunks += len(r.ITLMs) + 1
+	}
+	// The chunks that arrived while genload was stopped waited for it, in
+	// the socket, where TCP merged them: they come out of one read (a
+	// stream of 5 ms gaps stopped 150 ms has about 30 such chunks).
+	t.Logf("worst read lag %.2f ms; %d of %d chunks coalesced", worst, coalesced, chunks)
+	if coalesced < 8*10 {
+		t.Errorf("%d coalesced chunks, want about 8 streams x 30 that waited while genload was stopped", coalesced)
+	}
+
+	// The same run read by read times: no lag fields, times_from read.
+	out, stderr, code = sh(t, time.Minute, "genload --url "+url+" -c 2 --requests 4 --max-tokens 10 --ignore-eos -q --chunk-times read")
+	if code != 0 {
+		t.Fatalf("--chunk-times read: exit %d: %s", code, stderr)
+	}
+	for _, r := range readRecords(t, strings.NewReader(out)) {
+		if r.TimesFrom != "read" || r.ReadLagP99Ms != nil {
+			t.Errorf("--chunk-times read: times_from %q, read lag %v", r.TimesFrom, r.ReadLagP99Ms)
+		}
+	}
+
+	// A light run: no warning, where the machine wakes processes on time.
+	stop := make(chan struct{})
+	floor := make(chan float64)
+	go func() { floor <- wakeUpLateness(stop, 5*time.Millisecond) }()
+	_, stderr, code = sh(t, time.Minute, "genload --url "+url+" -c 2 --requests 10 --max-tokens 20 --ignore-eos -q | summarize --strict")
+	close(stop)
+	noise := <-floor
+	switch {
+	case noise > 0.5:
+		t.Logf("the machine woke a plain timer %.2f ms late (p99) during the light run: its silence is not judged", noise)
+	case code != 0 || strings.Contains(stderr, "read tokens late"):
+		t.Errorf("a light run was flagged (exit %d; the machine's wake-up lateness p99 %.2f ms): %s", code, noise, stderr)
+	}
+}
