@@ -25,12 +25,14 @@ import (
 // terminal event are stream failures.
 func (a *attempter) readResponsesStream(rec *record.Record, rd *reader, sent time.Time, t *try) error {
 	sr := rd.sr
-	var last time.Time
+	var last, endAt time.Time
 	chunks, events := 0, 0
 	var usage *openai.Usage
 	var usageBuf openai.Usage
 	var out outputCount
+	clock := newChunkClock(t.resp, rd)
 	fail := func(err error) error {
+		clock.finish(rec)
 		finishTokens(rec, usage, chunks)
 		out.finish(rec, usage, chunks)
 		return err
@@ -88,6 +90,7 @@ func (a *attempter) readResponsesStream(rec *record.Record, rd *reader, sent tim
 			end = ev
 		}
 		if output {
+			now = clock.at(now, true)
 			if chunks == 0 {
 				t.firstContent()
 				rec.TTFTMs = record.Float(record.Ms(now.Sub(sent)))
@@ -106,10 +109,12 @@ func (a *attempter) readResponsesStream(rec *record.Record, rd *reader, sent tim
 			usage = &usageBuf
 		}
 		if end.Type != "" {
+			endAt = clock.at(now, false)
 			break
 		}
 	}
-	rec.LatencyMs = record.Ms(time.Since(sent))
+	rec.LatencyMs = record.Ms(endAt.Sub(sent)) // the terminal event's time
+	clock.finish(rec)
 	finishTokens(rec, usage, chunks)
 	out.finish(rec, usage, chunks)
 	status := end.Status
