@@ -187,6 +187,9 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, p *plan, sc *s
 		if !s.send(w, rc, b) {
 			return aborted
 		}
+		if s.timed {
+			s.late.add(mono() - s.clock.toReal(e))
+		}
 	}
 	if p.stream && (p.fault == FaultMalformed || p.fault == FaultNoDone) {
 		return cut

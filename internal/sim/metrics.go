@@ -73,6 +73,7 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 			sample("llmsim_faults_injected_total", `kind="`+f.String()+`"`, st.faults[f].Load())
 		}
 	}
+	b = s.late.appendMetric(b)
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	w.Write(b)
 }

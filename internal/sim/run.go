@@ -63,6 +63,9 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) error {
 	if err := hs.Shutdown(sctx); errors.Is(err, context.DeadlineExceeded) {
 		hs.Close()
 	}
+	if line := s.late.line(); line != "" && !cfg.Quiet {
+		fmt.Fprintln(stderr, line)
+	}
 	return nil
 }
 

@@ -23,6 +23,7 @@ type Server struct {
 	faulty   bool           // faults configured
 	slots    *slots         // --max-num-seqs
 	stats    stats          // /metrics counters
+	late     lateness       // how late timed tokens left
 	mux      *http.ServeMux // routes once ready
 	idTag    string         // 16 hex digits: response ids differ across runs
 	seq      atomic.Uint64  // arrival numbers
