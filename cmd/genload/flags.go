@@ -29,6 +29,7 @@ var fieldFlags = map[string]string{
 	"Concurrencies": "--concurrency", "Rates": "--request-rate", "MaxConcurrency": "--max-concurrency",
 	"Arrival": "--arrival", "Burstiness": "--burstiness", "RampUp": "--ramp-up",
 	"Models": "--model", "ModelMix": "--model-mix",
+	"Shard": "--shard", "StartAt": "--start-at", "RunID": "--run-id", "Seed": "--seed",
 }
 
 // models reads --model: one id, or a comma-separated list to mix.

@@ -106,6 +106,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			return genload(ctx, cfg, least, stdout, stderr)
 		},
 	}
+	app.Flags = append(app.Flags, shardFlags()...)
 	app.Flags = append(app.Flags, cmdline.ConnFlags()...)
 	return cmdline.Run(app, args, stdout, stderr)
 }
@@ -166,6 +167,9 @@ func config(c *cli.Context, stderr io.Writer) (*load.Config, error) {
 	}
 	if c.IsSet("prompt") {
 		cfg.Dataset.Prompts = []string{c.String("prompt")}
+	}
+	if err := shardConfig(c, cfg, stderr); err != nil {
+		return nil, err
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, cmdline.Usage(worded(err, cfg))

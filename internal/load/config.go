@@ -82,6 +82,15 @@ type Config struct {
 	RunID string
 	Label string
 
+	// Shard is this process's part of a run split across processes
+	// (see Shard); StartAt, when set, is the instant the first phase's
+	// clock starts in every shard (see ResolveStartAt). A sharded run
+	// needs a RunID common to all shards: given, or derived from StartAt
+	// and Seed.
+	Shard     Shard
+	StartAt   time.Time
+	shardName string // Shard.String(), once
+
 	Quiet    bool // no progress, no final line
 	Progress bool // show a progress line (genload sets it when stderr is a terminal, or on --progress)
 	// ProgressLines writes the progress as a plain line every
@@ -172,6 +181,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxResponseBytes <= 0 {
 		c.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	if err := c.validateShard(); err != nil {
+		return err
 	}
 	if c.RunID == "" {
 		c.RunID = NewRunID(time.Now())

@@ -117,7 +117,7 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 		return res, err
 	}
 	defer closeIdle()
-	r := &runner{a: a, out: out, prompts: prompts, c: &c, stop: stop, reqCtx: reqCtx, cancel: cancelReqs, stderr: stderr}
+	r := &runner{a: a, out: out, prompts: prompts, c: &c, stop: stop, reqCtx: reqCtx, cancel: cancelReqs, stderr: stderr, startAt: cfg.StartAt}
 	for i, pt := range cfg.Points {
 		for _, ph := range []struct {
 			name string

@@ -39,6 +39,8 @@ const (
 	sFinishReason
 	sErrorKind
 	sError
+	sShard
+	sHost
 	numStringFields
 )
 
@@ -78,6 +80,10 @@ const (
 	fOK
 	fErrorKind
 	fError
+	fShard
+	fHost
+	fClockSkewMs
+	fClockSkewErrMs
 )
 
 // fieldNames are the keys in the order writers put them, by field index.
@@ -107,6 +113,7 @@ var fieldByKey = map[string]int{
 	"prompt_tokens": fPromptTokens, "output_tokens": fOutputTokens, "tokens_from": fTokensFrom,
 	"reasoning_tokens": fReasoningTokens, "reasoning_from": fReasoningFrom, "cached_tokens": fCachedTokens, "tool_calls": fToolCalls,
 	"finish_reason": fFinishReason, "status": fStatus, "ok": fOK, "error_kind": fErrorKind, "error": fError,
+	"shard": fShard, "host": fHost, "clock_skew_ms": fClockSkewMs, "clock_skew_err_ms": fClockSkewErrMs,
 }
 
 // scan is a position in a line.
@@ -372,6 +379,20 @@ func (d *decoder) field(s *scan, r *Record, f int) (ok bool) {
 		r.ErrorKind, ok = d.string(s, sErrorKind)
 	case fError:
 		r.Error, ok = d.string(s, sError)
+	case fShard:
+		r.Shard, ok = d.string(s, sShard)
+	case fHost:
+		r.Host, ok = d.string(s, sHost)
+	case fClockSkewMs:
+		var v float64
+		if v, ok = s.Float(); ok {
+			r.ClockSkewMs = d.floatPtr(v)
+		}
+	case fClockSkewErrMs:
+		var v float64
+		if v, ok = s.Float(); ok {
+			r.ClockSkewErrMs = d.floatPtr(v)
+		}
 	}
 	return ok
 }

@@ -77,6 +77,7 @@ type group struct {
 	noTTFO             int // successes a TTFO objective could not be checked on
 	eosAsked, eosShort int // successes with ignore_eos and a token count; those short of max_tokens
 	eosExample         string
+	shards             map[string]shardClock // genload --shard: by "K/N"
 }
 
 // identity is what a load point asked for, beyond its key.
@@ -104,6 +105,7 @@ func (a *Aggregator) Records() int { return a.records }
 func (a *Aggregator) Add(r *record.Record) {
 	a.records++
 	g := a.group(r)
+	g.noteShard(r)
 	start := r.ScheduledAt
 	if start.IsZero() {
 		start = r.SentAt // a writer that had no schedule
@@ -394,6 +396,7 @@ func (g *group) warnings(out *Group) []string {
 			ws = append(ws, fmt.Sprintf("requests left late: p99 client queue delay %.2f ms; the client or a full concurrency limit fell behind the schedule, see sched_latency", p99))
 		}
 	}
+	ws = append(ws, g.shardWarnings()...)
 	if g.noTTFT > 0 {
 		ws = append(ws, fmt.Sprintf("%d successful requests have no TTFT (not streamed?): the ttft objective cannot be checked on them and counts them as not met", g.noTTFT))
 	}
