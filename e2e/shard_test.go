@@ -3,10 +3,13 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -169,5 +172,82 @@ func TestShardsMergeIntoOneRun(t *testing.T) {
 	}
 	if ws, _ := m["warnings"].([]any); slices.ContainsFunc(ws, func(w any) bool { return strings.Contains(fmt.Sprint(w), "shard") }) {
 		t.Errorf("warnings about the shards: %v", ws)
+	}
+}
+
+// simCompletions is how many completions llmsim at url answered, from its
+// /metrics.
+func simCompletions(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	const series = `llmsim_http_requests_total{endpoint="/v1/completions",code="200"} `
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, series); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(v))
+			return n
+		}
+	}
+	return 0
+}
+
+// TestShardsOverReplicas: genload --url a,b over two llmsims, as one
+// process and as three shards: round-robin sends request i to replica i
+// mod 2 in both (the index is the run's, so the shards split alike), every
+// record names the replica it went to, and each llmsim answered the
+// requests its records say.
+func TestShardsOverReplicas(t *testing.T) {
+	a := startSim(t, "--ttft", "5ms", "--itl", "1ms")
+	b := startSim(t, "--ttft", "5ms", "--itl", "1ms")
+	dir := t.TempDir()
+	flags := fmt.Sprintf("--url %s,%s --url-mix round-robin %s", a, b, shardFlags)
+	single := filepath.Join(dir, "single.jsonl")
+	if _, errOut, code := sh(t, 60*time.Second, fmt.Sprintf("genload %s --run-id single > %s", flags, single)); code != 0 {
+		t.Fatalf("single run: exit %d: %s", code, errOut)
+	}
+	shards, _ := runShards(t, dir, flags)
+	f, err := os.Open(single)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := readRecords(t, f)
+	f.Close()
+	bySeq := func(recs []record.Record) map[int]string {
+		m := map[int]string{}
+		for _, r := range recs {
+			m[r.Seq] = r.URL
+		}
+		return m
+	}
+	var merged []record.Record
+	for _, recs := range shards {
+		merged = append(merged, recs...)
+	}
+	urls := []string{a + "/v1/completions", b + "/v1/completions"}
+	for name, recs := range map[string][]record.Record{"one process": whole, "three shards": merged} {
+		if len(recs) != 45 {
+			t.Fatalf("%s: %d records, want 45", name, len(recs))
+		}
+		count := map[string]int{}
+		for seq, u := range bySeq(recs) {
+			if u != urls[seq%2] {
+				t.Errorf("%s: seq %d went to %s, want %s", name, seq, u, urls[seq%2])
+			}
+			count[u]++
+		}
+		if count[urls[0]] != 23 || count[urls[1]] != 22 {
+			t.Errorf("%s: split %v, want 23 and 22", name, count)
+		}
+	}
+	// Each llmsim answered what the records say: 23 + 23 and 22 + 22.
+	if na, nb := simCompletions(t, a), simCompletions(t, b); na != 46 || nb != 44 {
+		t.Errorf("llmsims answered %d and %d completions, want 46 and 44", na, nb)
+	}
+	if gs := summaryGroups(t, filepath.Join(dir, "shard0.jsonl"), filepath.Join(dir, "shard1.jsonl"), filepath.Join(dir, "shard2.jsonl")); len(gs) != 1 || gs[0]["requests"] != float64(45) {
+		t.Errorf("summarize made %d groups of the shards", len(gs))
 	}
 }

@@ -18,9 +18,15 @@ import (
 
 // Config is one genload run. Zero values are filled by Defaults.
 type Config struct {
-	URL      string
-	Target   openai.Target // resolved from URL by Validate
-	Endpoint string        // openai.EndpointCompletions, EndpointChat or EndpointEmbeddings
+	URL    string
+	Target openai.Target // resolved from URL by Validate
+	// URLs are several replicas to send to without a router (URL is the
+	// first of them); URLMix picks each request's (URLRoundRobin,
+	// URLLeastInflight, URLRandom). Each record's url is its replica's.
+	URLs     []string
+	URLMix   string
+	targets  []openai.Target
+	Endpoint string // openai.EndpointCompletions, EndpointChat or EndpointEmbeddings
 	// BatchSize is how many consecutive prompts one embeddings request
 	// sends as its input (0: 1). Embeddings are never streamed: Validate
 	// turns Stream off for them.
@@ -130,6 +136,9 @@ func (c *Config) Validate() error {
 		return setting.Errorf("{Endpoint} %q: want %s", c.Endpoint, openai.Endpoints)
 	case t.Endpoint != "" && t.Endpoint != c.Endpoint:
 		return setting.Errorf("{URL} names the %s endpoint but {Endpoint} says %s", t.Endpoint, c.Endpoint)
+	}
+	if err := c.validateURLs(); err != nil {
+		return err
 	}
 	switch {
 	case c.BatchSize < 0:

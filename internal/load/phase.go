@@ -22,16 +22,17 @@ type Point struct {
 
 // runner holds what the workers of a run share.
 type runner struct {
-	a       *attempter
-	out     *record.Writer
-	prompts *prompter
-	c       *counters
-	stop    context.Context
-	reqCtx  context.Context
-	cancel  context.CancelFunc
-	stderr  io.Writer
-	seq     int       // next request index; only the dispatcher touches it
-	startAt time.Time // the first phase's start (Config.StartAt), zero once used
+	a        *attempter
+	replicas *replicas // several --url: which sends each request (nil: a)
+	out      *record.Writer
+	prompts  *prompter
+	c        *counters
+	stop     context.Context
+	reqCtx   context.Context
+	cancel   context.CancelFunc
+	stderr   io.Writer
+	seq      int       // next request index; only the dispatcher touches it
+	startAt  time.Time // the first phase's start (Config.StartAt), zero once used
 
 	mu   sync.Mutex
 	werr error
@@ -58,7 +59,9 @@ func (r *runner) newJob(phase string, pt Point) (job, error) {
 // exec makes one attempt and writes its record.
 func (r *runner) exec(j job) (kind string) {
 	r.c.sent.Add(1)
-	rec := r.a.do(r.reqCtx, j)
+	a, done := r.attempterFor(j)
+	rec := a.do(r.reqCtx, j)
+	done()
 	kind = rec.ErrorKind
 	r.c.done.Add(1)
 	if !rec.OK {

@@ -219,8 +219,9 @@ func TestShardsSendTheWholeRun(t *testing.T) {
 		// Offsets from the start: one process's first request is at 0,
 		// the shards' schedule counts from StartAt.
 		at := map[int]time.Duration{}
+		first := whole[slices.IndexFunc(whole, func(r record.Record) bool { return r.Seq == 0 })].ScheduledAt
 		for _, r := range whole {
-			at[r.Seq] = r.ScheduledAt.Sub(whole[0].ScheduledAt)
+			at[r.Seq] = r.ScheduledAt.Sub(first)
 		}
 		for _, r := range merged {
 			if got := r.ScheduledAt.Sub(start); got != at[r.Seq] {
