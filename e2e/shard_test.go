@@ -110,6 +110,7 @@ func TestShardsMergeIntoOneRun(t *testing.T) {
 		t.Logf("a shard started late (a busy machine): %s", errs)
 	}
 
+	host, _ := os.Hostname()
 	var merged []record.Record
 	runIDs := map[string]bool{}
 	for k, recs := range shards {
@@ -121,7 +122,14 @@ func TestShardsMergeIntoOneRun(t *testing.T) {
 				t.Errorf("shard %d wrote shard %q, ok %v", k, r.Shard, r.OK)
 			}
 			runIDs[r.RunID] = true
+			// One machine, one clock: the check against llmsim's Date
+			// finds no skew beyond its precision.
+			if r.Host != host || r.ClockSkewMs == nil || r.ClockSkewErrMs == nil ||
+				math.Abs(*r.ClockSkewMs) > *r.ClockSkewErrMs+1 || *r.ClockSkewErrMs > 510 {
+				t.Fatalf("shard %d: host %q (want %q), clock %v ± %v ms", k, r.Host, host, r.ClockSkewMs, r.ClockSkewErrMs)
+			}
 		}
+		t.Logf("shard %d: clock %+.2f ± %.2f ms against llmsim's Date", k, *recs[0].ClockSkewMs, *recs[0].ClockSkewErrMs)
 		merged = append(merged, recs...)
 	}
 	if len(runIDs) != 1 {

@@ -97,6 +97,12 @@ type Config struct {
 	StartAt   time.Time
 	shardName string // Shard.String(), once
 
+	// What every record says of this process: its host, and its clock
+	// against the server's (Run fills them; see checkClock). The
+	// pointers are shared by the records, which only read them.
+	host                    string
+	clockSkewMs, clockErrMs *float64
+
 	Quiet    bool // no progress, no final line
 	Progress bool // show a progress line (genload sets it when stderr is a terminal, or on --progress)
 	// ProgressLines writes the progress as a plain line every

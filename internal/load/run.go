@@ -94,6 +94,7 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 	if len(cfg.Models) > 1 {
 		res.Model = strings.Join(cfg.Models, ",")
 	}
+	noteHostAndClock(stop, hc, cfg, stderr)
 	prompts := &prompter{cfg: cfg, src: cfg.source}
 
 	reqCtx, cancelReqs := context.WithCancel(abort)

@@ -263,3 +263,47 @@ func httptestServer(t *testing.T, f *openaitest.Server) string {
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
+
+// FuzzParseShard: whatever the input, no panic; an accepted K/N is in
+// range and reads back as itself.
+func FuzzParseShard(f *testing.F) {
+	for _, s := range []string{"0/3", "2/3", "3/3", "-1/2", "1/0", " 1/2 ", "1/2/3", "+1/2", "01/02", "9223372036854775807/9223372036854775807"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		s, err := ParseShard(in)
+		if err != nil {
+			return
+		}
+		if s.K < 0 || s.K >= s.N {
+			t.Fatalf("%q: accepted %+v", in, s)
+		}
+		if s.On() {
+			if back, err := ParseShard(s.String()); err != nil || back != s {
+				t.Fatalf("%q: %+v reads back as %+v, %v", in, s, back, err)
+			}
+		}
+	})
+}
+
+// FuzzResolveStartAt: no panic; an accepted time is UTC, and a relative
+// one is its base (or the next minute) plus a non-negative duration.
+func FuzzResolveStartAt(f *testing.F) {
+	for _, s := range []string{"+30s", "+0s", "+-1s", "+1h2m", "2026-12-01T12:00:00Z", "2026-12-01T12:00:00.5+01:00", "+", "", "+9999999h"} {
+		f.Add(s, "")
+		f.Add(s, "2026-12-01T11:00:00Z")
+	}
+	now := time.Date(2026, 12, 1, 12, 0, 30, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, spec, base string) {
+		at, err := ResolveStartAt(spec, base, now)
+		if err != nil {
+			return
+		}
+		if at.Location() != time.UTC {
+			t.Fatalf("%q: %v is not UTC", spec, at)
+		}
+		if strings.HasPrefix(strings.TrimSpace(spec), "+") && base == "" && at.Before(now) {
+			t.Fatalf("%q: %v is before now without a base", spec, at)
+		}
+	})
+}

@@ -396,7 +396,6 @@ func (g *group) warnings(out *Group) []string {
 			ws = append(ws, fmt.Sprintf("requests left late: p99 client queue delay %.2f ms; the client or a full concurrency limit fell behind the schedule, see sched_latency", p99))
 		}
 	}
-	ws = append(ws, g.shardWarnings()...)
 	if g.noTTFT > 0 {
 		ws = append(ws, fmt.Sprintf("%d successful requests have no TTFT (not streamed?): the ttft objective cannot be checked on them and counts them as not met", g.noTTFT))
 	}
@@ -415,6 +414,7 @@ func (g *group) alerts() []string {
 	if w := g.rateWarning(); w != "" {
 		ws = append(ws, w)
 	}
+	ws = append(ws, g.shardWarnings()...)
 	if g.eosShort > 0 {
 		ws = append(ws, fmt.Sprintf("%d of %d successful requests with ignore_eos have fewer output tokens than max_tokens (e.g. %s): the server may not honour ignore_eos, and per-token figures (TPOT, ITL, tok/s) then describe shorter outputs than the run asked for", g.eosShort, g.eosAsked, g.eosExample))
 	}

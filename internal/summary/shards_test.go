@@ -55,7 +55,7 @@ func TestShardsMergeIntoOneGroup(t *testing.T) {
 		if len(gs) != 1 || gs[0].Requests != len(tt.recs) {
 			t.Fatalf("%s: %d groups", tt.name, len(gs))
 		}
-		got := strings.Join(gs[0].Warnings, "\n")
+		got := strings.Join(gs[0].Alerts, "\n") // they question the run: on stderr too
 		for _, w := range tt.warns {
 			if !strings.Contains(got, w) {
 				t.Errorf("%s: warnings %q lack %q", tt.name, got, w)
