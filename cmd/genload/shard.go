@@ -16,6 +16,11 @@ import (
 // from, when set: an RFC 3339 time every shard is given alike.
 const startBaseEnv = "SERVEBENCH_START_BASE"
 
+// maxStartLate is how far in the past --start-at may be: a shard that
+// starts some minutes late (an image pulled slowly) still runs, and says
+// so; a start hours ago is a stale value, not a late shard.
+const maxStartLate = 10 * time.Minute
+
 // shardFlags split one run across several genload processes (docs/genload.md,
 // "Several processes").
 func shardFlags() []cli.Flag {
@@ -39,19 +44,12 @@ func shardConfig(c *cli.Context, cfg *load.Config, stderr io.Writer) error {
 		if err != nil {
 			return cmdline.Usage(worded(err, cfg))
 		}
-		cfg.StartAt = at
-		if !cfg.Quiet {
-			fmt.Fprintf(stderr, "genload: %sstarting at %s (in %v)\n", shardPrefix(cfg.Shard), at.Format(time.RFC3339Nano), time.Until(at).Round(time.Millisecond))
+		if late := time.Since(at); late > maxStartLate {
+			return cmdline.Usagef("--start-at %s was %v ago: a stale value (a manifest's placeholder?); give a time ahead, the same to every shard", at.Format(time.RFC3339), late.Round(time.Second))
 		}
+		cfg.StartAt = at
 	} else if cfg.Shard.On() && !cfg.Quiet {
 		fmt.Fprintf(stderr, "genload: warning: shard %s without --start-at: its clock starts when this process does, so the merged schedule is only as aligned as the launches\n", cfg.Shard)
 	}
 	return nil
-}
-
-func shardPrefix(s load.Shard) string {
-	if !s.On() {
-		return ""
-	}
-	return "shard " + s.String() + ": "
 }

@@ -149,6 +149,9 @@ func (r *runner) startClock() time.Time {
 		}
 		return at
 	}
+	if !r.a.cfg.Quiet {
+		fmt.Fprintf(r.stderr, "genload: %swaiting %v for --start-at %s\n", shardWords(r.a.cfg.Shard), wait.Round(time.Millisecond), at.Format(time.RFC3339Nano))
+	}
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
