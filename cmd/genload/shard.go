@@ -25,7 +25,7 @@ const maxStartLate = 10 * time.Minute
 // "Several processes").
 func shardFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "shard", Usage: "`K/N`: this process sends shard K (0-based) of the N into which the run's schedule is split; every shard gets the same flags and --seed"},
+		&cli.StringFlag{Name: "shard", Usage: "send shard K (0-based) of the N into which the run's schedule is split (`K/N`); every shard gets the same flags and --seed"},
 		&cli.StringFlag{Name: "start-at", Usage: "start the run's clock at `TIME`: RFC 3339, or +30s after $" + startBaseEnv + " (else after the next whole minute), so that shards start together"},
 	}
 }

@@ -307,3 +307,16 @@ func FuzzResolveStartAt(f *testing.F) {
 		}
 	})
 }
+
+// TestShardProgressTotal: a shard's progress counts its share of each
+// phase, not the whole run's.
+func TestShardProgressTotal(t *testing.T) {
+	cfg := &Config{Requests: 10, Warmup: 2, Points: []Point{{Concurrency: 3}, {Concurrency: 6}}, Shard: Shard{1, 3}}
+	if got := (&progress{cfg: cfg}).requests(); got != (3+1)*2 {
+		t.Errorf("shard 1/3 of 2 points of 2+10 requests: total %d, want 8", got)
+	}
+	cfg.Shard = Shard{}
+	if got := (&progress{cfg: cfg}).requests(); got != 24 {
+		t.Errorf("the whole run: total %d, want 24", got)
+	}
+}
