@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -19,7 +20,27 @@ import (
 
 // The shards run as separate processes on loopback, not in network
 // namespaces: the tests send traffic to 127.0.0.1 only, and processes in
-// namespaces of their own would reach llmsim over other addresses.
+// network namespaces of their own would reach llmsim over other
+// addresses. Where the test may (root, with unshare), each shard runs in
+// a UTS namespace of its own with its own host name, genload-shard-K, as
+// on separate machines; elsewhere they share the machine's.
+
+// ownHostnames is true when shards can be given host names of their own.
+func ownHostnames() bool {
+	if os.Geteuid() != 0 {
+		return false
+	}
+	return exec.Command("unshare", "-u", "true").Run() == nil
+}
+
+// shardHost is the host name shard k's records should carry.
+func shardHost(k int) string {
+	if ownHostnames() {
+		return fmt.Sprintf("genload-shard-%d", k)
+	}
+	h, _ := os.Hostname()
+	return h
+}
 
 // shardFlags is the run every test below sends once whole and once in 3
 // shards: open loop, Poisson arrivals, prompt and output lengths drawn
@@ -32,8 +53,12 @@ const shardFlags = "-r 40 -n 45 --seed 7 --input-tokens 20 --input-tokens-range 
 func runShards(t *testing.T, dir, flags string) ([][]record.Record, string) {
 	t.Helper()
 	start := time.Now().Add(1500 * time.Millisecond).UTC().Format(time.RFC3339Nano)
-	script := fmt.Sprintf(`for k in 0 1 2; do genload %s --shard $k/3 --start-at %s > %s/shard$k.jsonl 2>> %s/shards.err & done; wait`,
-		flags, start, dir, dir)
+	run := "genload"
+	if ownHostnames() {
+		run = `unshare -u sh -c 'hostname genload-shard-'$k' && exec genload "$@"' genload`
+	}
+	script := fmt.Sprintf(`for k in 0 1 2; do %s %s --shard $k/3 --start-at %s > %s/shard$k.jsonl 2>> %s/shards.err & done; wait`,
+		run, flags, start, dir, dir)
 	if _, errOut, code := sh(t, 60*time.Second, script); code != 0 {
 		t.Fatalf("shards: exit %d: %s", code, errOut)
 	}
@@ -110,7 +135,6 @@ func TestShardsMergeIntoOneRun(t *testing.T) {
 		t.Logf("a shard started late (a busy machine): %s", errs)
 	}
 
-	host, _ := os.Hostname()
 	var merged []record.Record
 	runIDs := map[string]bool{}
 	for k, recs := range shards {
@@ -124,12 +148,12 @@ func TestShardsMergeIntoOneRun(t *testing.T) {
 			runIDs[r.RunID] = true
 			// One machine, one clock: the check against llmsim's Date
 			// finds no skew beyond its precision.
-			if r.Host != host || r.ClockSkewMs == nil || r.ClockSkewErrMs == nil ||
+			if r.Host != shardHost(k) || r.ClockSkewMs == nil || r.ClockSkewErrMs == nil ||
 				math.Abs(*r.ClockSkewMs) > *r.ClockSkewErrMs+1 || *r.ClockSkewErrMs > 510 {
-				t.Fatalf("shard %d: host %q (want %q), clock %v ± %v ms", k, r.Host, host, r.ClockSkewMs, r.ClockSkewErrMs)
+				t.Fatalf("shard %d: host %q (want %q), clock %v ± %v ms", k, r.Host, shardHost(k), r.ClockSkewMs, r.ClockSkewErrMs)
 			}
 		}
-		t.Logf("shard %d: clock %+.2f ± %.2f ms against llmsim's Date", k, *recs[0].ClockSkewMs, *recs[0].ClockSkewErrMs)
+		t.Logf("shard %d on %s: clock %+.2f ± %.2f ms against llmsim's Date", k, recs[0].Host, *recs[0].ClockSkewMs, *recs[0].ClockSkewErrMs)
 		merged = append(merged, recs...)
 	}
 	if len(runIDs) != 1 {
