@@ -29,6 +29,7 @@ var fieldFlags = map[string]string{
 	"Concurrencies": "--concurrency", "Rates": "--request-rate", "MaxConcurrency": "--max-concurrency",
 	"Arrival": "--arrival", "Burstiness": "--burstiness", "RampUp": "--ramp-up",
 	"Models": "--model", "ModelMix": "--model-mix",
+	"URLs": "--url", "URLMix": "--url-mix", "Shard": "--shard", "StartAt": "--start-at", "RunID": "--run-id", "Seed": "--seed",
 }
 
 // models reads --model: one id, or a comma-separated list to mix.
@@ -48,6 +49,22 @@ func models(s string) ([]string, error) {
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// urls reads --url: one base URL, or several replicas (repeated, or a
+// comma-separated list).
+func urls(list []string) (string, []string, error) {
+	var out []string
+	for _, u := range list {
+		if u = strings.TrimSpace(u); u == "" {
+			return "", nil, cmdline.Usagef("--url %q: an empty URL in the list", strings.Join(list, ","))
+		}
+		out = append(out, u)
+	}
+	if len(out) == 0 {
+		return "", nil, cmdline.Usagef("--url: give the server's URL")
+	}
+	return out[0], out, nil
 }
 
 // parseList reads a comma-separated list of load points ("1,2,4,8") given

@@ -40,7 +40,8 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		UsageText: "genload [flags] > runs.jsonl\n\n" + cmdline.ExitHelp(cmdline.ExitOK, cmdline.ExitFailure, cmdline.ExitUsage, cmdline.ExitNoModel, cmdline.ExitFailedReqs, cmdline.ExitSIGINT, cmdline.ExitSIGTERM) +
 			"\nFailed requests are data: they are written as records and change the exit code only with --min-success-ratio.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "url", Value: "http://localhost:8000", Usage: "server base URL; a trailing /v1 or a full endpoint path is accepted", EnvVars: []string{"SERVEBENCH_URL"}},
+			&cli.StringSliceFlag{Name: "url", Value: cli.NewStringSlice("http://localhost:8000"), Usage: "server base URL; a trailing /v1 or a full endpoint path is accepted; several (repeated, or a,b) are replicas sent to by --url-mix", EnvVars: []string{"SERVEBENCH_URL"}},
+			&cli.StringFlag{Name: "url-mix", Usage: "with several --url: round-robin (default: by request index), least-inflight, or random (seeded)"},
 			&cli.StringFlag{Name: "model", Usage: "model id (default: the first one /v1/models lists), or a list a,b,c mixed by --model-mix; checked against /v1/models before sending"},
 			&cli.StringFlag{Name: "model-mix", Usage: "with several models: round-robin (default), random (seeded), or weights such as a=3,b=1 (exact shares)"},
 			&cli.BoolFlag{Name: "no-model-check", Usage: "send to --model even when /v1/models does not list it (a gateway's unlisted alias)"},
@@ -107,6 +108,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			return genload(ctx, cfg, least, stdout, stderr)
 		},
 	}
+	app.Flags = append(app.Flags, shardFlags()...)
 	app.Flags = append(app.Flags, cmdline.ConnFlags()...)
 	return cmdline.Run(app, args, stdout, stderr)
 }
@@ -117,7 +119,7 @@ func config(c *cli.Context, stderr io.Writer) (*load.Config, error) {
 		return nil, cmdline.Usagef("unexpected arguments %q", c.Args().Slice())
 	}
 	cfg := &load.Config{
-		URL: c.String("url"), Endpoint: c.String("endpoint"), BatchSize: c.Int("batch-size"), CheckModel: !c.Bool("no-model-check"), ModelMix: c.String("model-mix"),
+		URLMix: c.String("url-mix"), Endpoint: c.String("endpoint"), BatchSize: c.Int("batch-size"), CheckModel: !c.Bool("no-model-check"), ModelMix: c.String("model-mix"),
 		MaxTokens: c.Int("max-tokens"), IgnoreEOS: c.Bool("ignore-eos"), Stream: c.Bool("stream"),
 		Requests: c.Int("requests"), Duration: c.Duration("duration"), Warmup: c.Int("warmup"),
 		MaxConcurrency: c.Int("max-concurrency"), Arrival: c.String("arrival"), Burstiness: c.Float64("burstiness"),
@@ -129,6 +131,9 @@ func config(c *cli.Context, stderr io.Writer) (*load.Config, error) {
 		ProgressEvery: c.Duration("progress-every"), Color: cmdline.UseColor(stderr),
 	}
 	var err error
+	if cfg.URL, cfg.URLs, err = urls(c.StringSlice("url")); err != nil {
+		return nil, err
+	}
 	if cfg.Models, err = models(c.String("model")); err != nil {
 		return nil, err
 	}
@@ -174,6 +179,9 @@ func config(c *cli.Context, stderr io.Writer) (*load.Config, error) {
 	}
 	if c.IsSet("prompt") {
 		cfg.Dataset.Prompts = []string{c.String("prompt")}
+	}
+	if err := shardConfig(c, cfg, stderr); err != nil {
+		return nil, err
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, cmdline.Usage(worded(err, cfg))

@@ -133,6 +133,7 @@ func (a *attempter) newRecord(j job) *record.Record {
 		Model: j.prompt.Model, URL: a.url, Endpoint: cfg.Endpoint, Stream: cfg.Stream, IgnoreEOS: cfg.IgnoreEOS,
 		Concurrency: j.point.Concurrency, Rate: j.point.Rate, MaxTokens: j.prompt.MaxTokens, TokensFrom: record.TokensFromNone,
 		ITLMs: itlBuffer(cfg.Stream, j.prompt.MaxTokens),
+		Shard: cfg.shardName, Host: cfg.host, ClockSkewMs: cfg.clockSkewMs, ClockSkewErrMs: cfg.clockErrMs,
 	}
 }
 

@@ -18,9 +18,15 @@ import (
 
 // Config is one genload run. Zero values are filled by Defaults.
 type Config struct {
-	URL      string
-	Target   openai.Target // resolved from URL by Validate
-	Endpoint string        // openai.EndpointCompletions, EndpointChat or EndpointEmbeddings
+	URL    string
+	Target openai.Target // resolved from URL by Validate
+	// URLs are several replicas to send to without a router (URL is the
+	// first of them); URLMix picks each request's (URLRoundRobin,
+	// URLLeastInflight, URLRandom). Each record's url is its replica's.
+	URLs     []string
+	URLMix   string
+	targets  []openai.Target
+	Endpoint string // openai.EndpointCompletions, EndpointChat or EndpointEmbeddings
 	// BatchSize is how many consecutive prompts one embeddings request
 	// sends as its input (0: 1). Embeddings are never streamed: Validate
 	// turns Stream off for them.
@@ -82,6 +88,21 @@ type Config struct {
 	RunID string
 	Label string
 
+	// Shard is this process's part of a run split across processes
+	// (see Shard); StartAt, when set, is the instant the first phase's
+	// clock starts in every shard (see ResolveStartAt). A sharded run
+	// needs a RunID common to all shards: given, or derived from StartAt
+	// and Seed.
+	Shard     Shard
+	StartAt   time.Time
+	shardName string // Shard.String(), once
+
+	// What every record says of this process: its host, and its clock
+	// against the server's (Run fills them; see checkClock). The
+	// pointers are shared by the records, which only read them.
+	host                    string
+	clockSkewMs, clockErrMs *float64
+
 	Quiet    bool // no progress, no final line
 	Progress bool // show a progress line (genload sets it when stderr is a terminal, or on --progress)
 	// ProgressLines writes the progress as a plain line every
@@ -125,6 +146,9 @@ func (c *Config) Validate() error {
 		return setting.Errorf("{Endpoint} %q: want %s", c.Endpoint, openai.Endpoints)
 	case t.Endpoint != "" && t.Endpoint != c.Endpoint:
 		return setting.Errorf("{URL} names the %s endpoint but {Endpoint} says %s", t.Endpoint, c.Endpoint)
+	}
+	if err := c.validateURLs(); err != nil {
+		return err
 	}
 	switch {
 	case c.BatchSize < 0:
@@ -176,6 +200,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxResponseBytes <= 0 {
 		c.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	if err := c.validateShard(); err != nil {
+		return err
 	}
 	if c.RunID == "" {
 		c.RunID = NewRunID(time.Now())

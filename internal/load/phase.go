@@ -22,15 +22,17 @@ type Point struct {
 
 // runner holds what the workers of a run share.
 type runner struct {
-	a       *attempter
-	out     *record.Writer
-	prompts *prompter
-	c       *counters
-	stop    context.Context
-	reqCtx  context.Context
-	cancel  context.CancelFunc
-	stderr  io.Writer
-	seq     int // next request index; only the dispatcher touches it
+	a        *attempter
+	replicas *replicas // several --url: which sends each request (nil: a)
+	out      *record.Writer
+	prompts  *prompter
+	c        *counters
+	stop     context.Context
+	reqCtx   context.Context
+	cancel   context.CancelFunc
+	stderr   io.Writer
+	seq      int       // next request index; only the dispatcher touches it
+	startAt  time.Time // the first phase's start (Config.StartAt), zero once used
 
 	mu   sync.Mutex
 	werr error
@@ -57,7 +59,9 @@ func (r *runner) newJob(phase string, pt Point) (job, error) {
 // exec makes one attempt and writes its record.
 func (r *runner) exec(j job) (kind string) {
 	r.c.sent.Add(1)
-	rec := r.a.do(r.reqCtx, j)
+	a, done := r.attempterFor(j)
+	rec := a.do(r.reqCtx, j)
+	done()
 	kind = rec.ErrorKind
 	r.c.done.Add(1)
 	if !rec.OK {
@@ -110,17 +114,18 @@ func (r *runner) pause(d time.Duration, deadline <-chan struct{}) {
 // phase sends n requests (0 = no limit) or for dur (0 = no limit),
 // whichever ends first, and waits for all of them.
 func (r *runner) phase(name string, pt Point, n int, dur time.Duration, seed uint64) error {
+	start := r.startClock()      // the common start of shards (--start-at) for the first phase
 	var deadline <-chan struct{} // closed when dur is up: every worker sees it
 	if dur > 0 {
 		up := make(chan struct{})
-		t := time.AfterFunc(dur, func() { close(up) })
+		t := time.AfterFunc(time.Until(start.Add(dur)), func() { close(up) })
 		defer t.Stop()
 		deadline = up
 	}
 	if pt.Rate > 0 {
-		return r.openLoop(name, pt, n, dur, seed)
+		return r.openLoop(name, pt, n, dur, seed, start)
 	}
-	return r.closedLoop(name, pt, n, deadline)
+	return r.closedLoop(name, pt, n, deadline, start)
 }
 
 // closedLoop runs pt.Concurrency workers, each sending its next request as
@@ -129,17 +134,17 @@ func (r *runner) phase(name string, pt Point, n int, dur time.Duration, seed uin
 // overhead. Workers take their jobs themselves, in turn under a lock (the
 // order of seq and prompts is the order they are taken): no dispatcher
 // goroutine has to be woken for every request.
-func (r *runner) closedLoop(name string, pt Point, n int, deadline <-chan struct{}) error {
+func (r *runner) closedLoop(name string, pt Point, n int, deadline <-chan struct{}, start time.Time) error {
 	var (
 		mu    sync.Mutex
-		taken int
 		ended bool // no more jobs: stopped, time is up, or n taken
 		err   error
 	)
+	jobs := &ownedJobs{r: r, name: name, pt: pt, shard: r.a.cfg.Shard} // this shard's of the phase's n
 	take := func() (job, bool) {
 		mu.Lock()
 		defer mu.Unlock()
-		if ended || (n > 0 && taken >= n) {
+		if ended {
 			return job{}, false
 		}
 		select {
@@ -154,17 +159,16 @@ func (r *runner) closedLoop(name string, pt Point, n int, deadline <-chan struct
 		if ended {
 			return job{}, false
 		}
-		j, jerr := r.newJob(name, pt)
-		if jerr != nil {
+		j, ok, jerr := jobs.next(n)
+		if jerr != nil || !ok {
 			err, ended = jerr, true
 			return job{}, false
 		}
-		taken++
 		return j, true
 	}
-	workers := pt.Concurrency
+	workers := r.a.cfg.Shard.Share(pt.Concurrency)
 	if n > 0 {
-		workers = min(workers, n)
+		workers = min(workers, r.a.cfg.Shard.Share(n))
 	}
 	var wg sync.WaitGroup
 	for range workers {
@@ -172,18 +176,24 @@ func (r *runner) closedLoop(name string, pt Point, n int, deadline <-chan struct
 		go func() {
 			defer wg.Done()
 			var backoff time.Duration
-			for {
+			for first := true; ; first = false {
 				j, ok := take()
 				if !ok {
 					return
 				}
 				j.scheduledAt = time.Now()
+				if first {
+					j.scheduledAt = start // a late start (--start-at) shows in queue_ms
+				}
 				backoff = nextBackoff(backoff, r.exec(j))
 				r.pause(backoff, deadline)
 			}
 		}()
 	}
 	wg.Wait()
+	if err == nil && r.stop.Err() == nil && r.reqCtx.Err() == nil {
+		err = jobs.drawRest(n) // a shard whose share ended first: the others' jobs, drawn
+	}
 	return err
 }
 
@@ -196,20 +206,19 @@ const lagWarnMs = 5.0
 // later. With pt.Concurrency > 0 at most that many are in flight; the others
 // wait for a slot with their schedule time kept, so the wait shows in
 // queue_ms and sched_latency instead of disappearing (coordinated omission).
-func (r *runner) openLoop(name string, pt Point, n int, dur time.Duration, seed uint64) error {
+func (r *runner) openLoop(name string, pt Point, n int, dur time.Duration, seed uint64, start time.Time) error {
 	sched, err := NewSchedule(pt.Rate, r.a.cfg.Arrival, r.a.cfg.Burstiness, r.a.cfg.RampUp, seed)
 	if err != nil {
 		return err
 	}
 	var slots chan struct{}
 	if pt.Concurrency > 0 {
-		slots = make(chan struct{}, pt.Concurrency)
+		slots = make(chan struct{}, r.a.cfg.Shard.Share(pt.Concurrency))
 	}
 	var wg sync.WaitGroup
 	var lags []float64 // how late the dispatcher released each request, ms
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	start := time.Now()
 send:
 	for i := 0; n == 0 || i < n; i++ {
 		off := sched.Next()
@@ -223,6 +232,9 @@ send:
 			return err
 		}
 		j.scheduledAt = at
+		if !r.a.cfg.Shard.Owns(i) {
+			continue // another shard's: drawn all the same, so the draws stay the same
+		}
 		if wait := time.Until(at); wait > 0 {
 			timer.Reset(wait)
 			select {

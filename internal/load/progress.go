@@ -143,7 +143,8 @@ func (p *progress) requests() int64 {
 	if p.cfg.Requests == 0 || p.cfg.Duration > 0 {
 		return 0
 	}
-	return int64((p.cfg.Warmup + p.cfg.Requests) * len(p.cfg.Points))
+	sh := p.cfg.Shard // a shard makes its share of each phase
+	return int64((sh.Share(p.cfg.Warmup) + sh.Share(p.cfg.Requests)) * len(p.cfg.Points))
 }
 
 // rate is the completion rate over the last rateWindow: the current

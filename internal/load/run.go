@@ -86,11 +86,15 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 			return res, err
 		}
 		cfg.Model = model
+		if err := checkReplicas(stop, hc, cfg, stderr); err != nil {
+			return res, err
+		}
 	}
 	res.Model = cfg.Model
 	if len(cfg.Models) > 1 {
 		res.Model = strings.Join(cfg.Models, ",")
 	}
+	noteHostAndClock(stop, hc, cfg, stderr)
 	prompts := &prompter{cfg: cfg, src: cfg.source}
 
 	reqCtx, cancelReqs := context.WithCancel(abort)
@@ -117,7 +121,12 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 		return res, err
 	}
 	defer closeIdle()
-	r := &runner{a: a, out: out, prompts: prompts, c: &c, stop: stop, reqCtx: reqCtx, cancel: cancelReqs, stderr: stderr}
+	reps, closeReplicas, err := newReplicas(cfg, hc, reqCtx)
+	if err != nil {
+		return res, err
+	}
+	defer closeReplicas()
+	r := &runner{a: a, replicas: reps, out: out, prompts: prompts, c: &c, stop: stop, reqCtx: reqCtx, cancel: cancelReqs, stderr: stderr, startAt: cfg.StartAt}
 	for i, pt := range cfg.Points {
 		for _, ph := range []struct {
 			name string

@@ -30,7 +30,8 @@ func sampleRecords() []Record {
 			Concurrency: 16, Rate: 0, MaxTokens: 128, ScheduledAt: at, SentAt: at.Add(1500 * time.Nanosecond),
 			QueueMs: 0.0015, TTFTMs: Float(12.345678), LatencyMs: 100.25, ITLMs: []float64{1, 2.5, 0.000123, 1e-7, 123456789},
 			TPOTMs: Float(0.0028213999999999887), PromptTokens: 15, OutputTokens: 16, TokensFrom: TokensFromUsage,
-			FinishReason: "length", Status: 200, OK: true},
+			FinishReason: "length", Status: 200, OK: true,
+			Shard: "1/3", Host: "genload-0", ClockSkewMs: Float(-12.5), ClockSkewErrMs: Float(1000)},
 		{Schema: Schema, RunID: "r", Seq: 7, Phase: PhaseMeasure, RequestID: "r-7", Endpoint: "chat", Stream: true,
 			TTFTMs: Float(20.5), TTFOMs: Float(60.25), LatencyMs: 90, OutputTokens: 12, TokensFrom: TokensFromBadUsage,
 			ReasoningTokens: 8, ReasoningFrom: TokensFromChunks, CachedTokens: 64, ToolCalls: 2, FinishReason: "tool_calls", OK: true,
@@ -42,6 +43,7 @@ func sampleRecords() []Record {
 			Rate: 1e21, QueueMs: -1e-7, LatencyMs: 1e20, ITLMs: []float64{}, TokensFrom: TokensFromNone,
 			ScheduledAt: at.Truncate(time.Second), SentAt: time.Date(9999, 12, 31, 23, 59, 59, 1, time.UTC)},
 		{Schema: 1, RunID: "r", Rate: 0.5, QueueMs: math.Copysign(0, -1), LatencyMs: 5e-324, TTFTMs: Float(math.MaxFloat64),
+			Shard: "\xff\u2028", Host: "h\"\n", ClockSkewMs: Float(1e-7), ClockSkewErrMs: Float(0),
 			ITLMs: []float64{math.SmallestNonzeroFloat64, 1e-6, 9.999999e-7, 1e21, 999999999999999999999}},
 	}
 }
@@ -95,7 +97,7 @@ func FuzzAppendJSON(f *testing.F) {
 	f.Add("\xff", "\u2028", "", -0.0, 5e-324, math.MaxFloat64, 1e300, int64(0), false)
 	f.Fuzz(func(t *testing.T, runID, label, msg string, a, b, c, d float64, nanos int64, ok bool) {
 		at := time.Unix(0, nanos).UTC()
-		r := Record{Schema: 1, RunID: runID, Label: label, Error: msg, ErrorKind: label, FinishReason: runID,
+		r := Record{Schema: 1, RunID: runID, Label: label, Error: msg, ErrorKind: label, FinishReason: runID, Shard: label, Host: msg, ClockSkewMs: Float(a), ClockSkewErrMs: Float(d),
 			Rate: a, QueueMs: b, LatencyMs: c, ITLMs: []float64{a, b, c, d}, TTFTMs: Float(d), TPOTMs: Float(b),
 			ScheduledAt: at, SentAt: at.Add(time.Duration(nanos % 1000)), OK: ok, Stream: !ok, Seq: int(nanos)}
 		want, err := encodingJSON(t, &r)
@@ -149,6 +151,8 @@ func TestDecodeMatchesEncodingJSON(t *testing.T) {
 		[]byte(`{"schema":1,"run_id":"a"} x`),
 		[]byte(`{"schema":1,"run_id":"a",}`),
 		[]byte(`{}`),
+		[]byte(`{"schema":1,"run_id":"a","shard":"0/3","host":"h","clock_skew_ms":-0.5,"clock_skew_err_ms":1000}`),
+		[]byte(`{"schema":1,"run_id":"a","clock_skew_ms":null,"shard":"0/3","host":"h","shard":"1/3"}`),
 	}...)
 	tookAny := 0
 	for _, line := range lines {

@@ -40,6 +40,8 @@ const (
 	sFinishReason
 	sErrorKind
 	sError
+	sShard
+	sHost
 	numStringFields
 )
 
@@ -83,6 +85,10 @@ const (
 	fOK
 	fErrorKind
 	fError
+	fShard
+	fHost
+	fClockSkewMs
+	fClockSkewErrMs
 )
 
 // fieldNames are the keys in the order writers put them, by field index.
@@ -113,6 +119,7 @@ var fieldByKey = map[string]int{
 	"prompt_tokens": fPromptTokens, "output_tokens": fOutputTokens, "tokens_from": fTokensFrom,
 	"reasoning_tokens": fReasoningTokens, "reasoning_from": fReasoningFrom, "cached_tokens": fCachedTokens, "tool_calls": fToolCalls,
 	"finish_reason": fFinishReason, "status": fStatus, "ok": fOK, "error_kind": fErrorKind, "error": fError,
+	"shard": fShard, "host": fHost, "clock_skew_ms": fClockSkewMs, "clock_skew_err_ms": fClockSkewErrMs,
 }
 
 // scan is a position in a line.
@@ -392,6 +399,20 @@ func (d *decoder) field(s *scan, r *Record, f int) (ok bool) {
 		r.ErrorKind, ok = d.string(s, sErrorKind)
 	case fError:
 		r.Error, ok = d.string(s, sError)
+	case fShard:
+		r.Shard, ok = d.string(s, sShard)
+	case fHost:
+		r.Host, ok = d.string(s, sHost)
+	case fClockSkewMs:
+		var v float64
+		if v, ok = s.Float(); ok {
+			r.ClockSkewMs = d.floatPtr(v)
+		}
+	case fClockSkewErrMs:
+		var v float64
+		if v, ok = s.Float(); ok {
+			r.ClockSkewErrMs = d.floatPtr(v)
+		}
 	}
 	return ok
 }

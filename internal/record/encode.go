@@ -154,6 +154,26 @@ func AppendJSON(dst []byte, r *Record) (_ []byte, ok bool) {
 		b = append(b, `,"error":`...)
 		b = appendString(b, r.Error)
 	}
+	if r.Shard != "" {
+		b = append(b, `,"shard":`...)
+		b = appendString(b, r.Shard)
+	}
+	if r.Host != "" {
+		b = append(b, `,"host":`...)
+		b = appendString(b, r.Host)
+	}
+	if r.ClockSkewMs != nil {
+		b = append(b, `,"clock_skew_ms":`...)
+		if b, ok = appendFloat(b, *r.ClockSkewMs); !ok {
+			return dst[:n0], false
+		}
+	}
+	if r.ClockSkewErrMs != nil {
+		b = append(b, `,"clock_skew_err_ms":`...)
+		if b, ok = appendFloat(b, *r.ClockSkewErrMs); !ok {
+			return dst[:n0], false
+		}
+	}
 	return append(b, '}'), true
 }
 

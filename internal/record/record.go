@@ -140,6 +140,21 @@ type Record struct {
 	OK        bool   `json:"ok"`
 	ErrorKind string `json:"error_kind,omitempty"`
 	Error     string `json:"error,omitempty"`
+
+	// Shard is "K/N" when the run was split across N genload processes
+	// (genload --shard): which one sent the attempt. The load point
+	// (concurrency, rate) is the whole run's, so the shards of a run merge
+	// into one group.
+	Shard string `json:"shard,omitempty"`
+	// Host is the name of the machine genload ran on (os.Hostname).
+	Host string `json:"host,omitempty"`
+	// ClockSkewMs is the genload host's wall clock minus the server's, as
+	// its Date header tells, sampled once at the start of the run; within
+	// ClockSkewErrMs either way (1000 ms when only whole seconds were
+	// seen, a few ms when a second's tick was caught). A sanity check,
+	// not NTP.
+	ClockSkewMs    *float64 `json:"clock_skew_ms,omitempty"`
+	ClockSkewErrMs *float64 `json:"clock_skew_err_ms,omitempty"`
 }
 
 // EndAt is when the attempt finished: sent_at plus its latency.

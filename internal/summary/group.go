@@ -90,6 +90,7 @@ type group struct {
 	noTTFO             int // successes a TTFO objective could not be checked on
 	eosAsked, eosShort int // successes with ignore_eos and a token count; those short of max_tokens
 	eosExample         string
+	shards             map[string]shardClock // genload --shard: by "K/N"
 }
 
 // identity is what a load point asked for, beyond its key.
@@ -117,6 +118,7 @@ func (a *Aggregator) Records() int { return a.records }
 func (a *Aggregator) Add(r *record.Record) {
 	a.records++
 	g := a.group(r)
+	g.noteShard(r)
 	start := r.ScheduledAt
 	if start.IsZero() {
 		start = r.SentAt // a writer that had no schedule
@@ -442,6 +444,7 @@ func (g *group) alerts() []string {
 	if w := g.rateWarning(); w != "" {
 		ws = append(ws, w)
 	}
+	ws = append(ws, g.shardWarnings()...)
 	if g.eosShort > 0 {
 		ws = append(ws, fmt.Sprintf("%d of %d successful requests with ignore_eos have fewer output tokens than max_tokens (e.g. %s): the server may not honour ignore_eos, and per-token figures (TPOT, ITL, tok/s) then describe shorter outputs than the run asked for", g.eosShort, g.eosAsked, g.eosExample))
 	}
