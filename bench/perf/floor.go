@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,6 +49,7 @@ type floorResult struct {
 	Answers, Tokens, Reads int64
 	TTFTp50, ITLp99        float64 // ms, genload only (the floors do not time)
 	SimCPU                 time.Duration
+	SimLateP99             float64 // ms: llmsim's own send lateness during the run
 }
 
 func (r floorResult) usPerToken() float64 {
@@ -95,53 +98,83 @@ func floor(args []string) error {
 
 	results := map[string]map[int]floorResult{}
 	for _, n := range c.Streams {
-		simArgs := []string{"--addr", "127.0.0.1:0", "--quiet", "--ttft", c.TTFT.String(), "--itl", c.ITL.String(),
-			"--max-num-seqs", strconv.Itoa(n)}
-		s, err := startSimCmd(pinned(c.SimCPU, filepath.Join(c.Bin, "llmsim"), simArgs...))
-		if err != nil {
-			return err
-		}
-		u, err := url.Parse(s.URL)
-		if err != nil {
-			s.Stop()
-			return err
-		}
-		body := fmt.Sprintf(`{"model":%q,"prompt":"hi","max_tokens":%d,"ignore_eos":true,"stream":true}`, s.Model, c.Tokens)
-		bodyFile := filepath.Join(work, "body.json")
-		if err := os.WriteFile(bodyFile, []byte(body), 0o644); err != nil {
-			s.Stop()
-			return err
-		}
 		for _, client := range c.Clients {
-			var res floorResult
-			switch client {
-			case "c-floor":
-				if c.Floor == "" {
-					continue
-				}
-				res, err = runFloorReader(c, s, pinned(c.ToolCPU, c.Floor, u.Hostname(), u.Port(), strconv.Itoa(n), strconv.Itoa(c.Waves), bodyFile))
-			case "go-floor":
-				res, err = runFloorReader(c, s, pinned(c.ToolCPU, self, "goreader", u.Host, strconv.Itoa(n), strconv.Itoa(c.Waves), bodyFile))
-			case "genload":
-				res, err = runStreamsGenload(c, s, n)
-			default:
-				err = fmt.Errorf("unknown client %q (c-floor, go-floor, genload)", client)
+			if client == "c-floor" && c.Floor == "" {
+				continue
 			}
+			res, err := floorPoint(c, self, client, n)
 			if err != nil {
-				s.Stop()
 				return fmt.Errorf("%s at %d streams: %w", client, n, err)
 			}
 			if results[client] == nil {
 				results[client] = map[int]floorResult{}
 			}
 			results[client][n] = res
-			fmt.Fprintf(os.Stderr, "perf floor: %5d streams %-8s %6.2f µs CPU/token (%d tokens, %.2f reads/token, server %.2f µs/token)\n",
+			fmt.Fprintf(os.Stderr, "perf floor: %5d streams %-8s %6.2f µs CPU/token (%d tokens, %.2f reads/token, server %.2f µs/token, late p99 %.2f ms)\n",
 				n, client, res.usPerToken(), res.Tokens, float64(res.Reads)/float64(max(res.Tokens, 1)),
-				float64(res.SimCPU.Nanoseconds())/1e3/float64(max(res.Tokens, 1)))
+				float64(res.SimCPU.Nanoseconds())/1e3/float64(max(res.Tokens, 1)), res.SimLateP99)
 		}
-		s.Stop()
 	}
 	return floorReport(c, results)
+}
+
+// floorPoint runs one client at n streams against an llmsim of its own
+// (started afresh, so that its send lateness is this run's alone).
+func floorPoint(c *floorConfig, self, client string, n int) (floorResult, error) {
+	simArgs := []string{"--addr", "127.0.0.1:0", "--quiet", "--ttft", c.TTFT.String(), "--itl", c.ITL.String(),
+		"--max-num-seqs", strconv.Itoa(n)}
+	s, err := startSimCmd(pinned(c.SimCPU, filepath.Join(c.Bin, "llmsim"), simArgs...))
+	if err != nil {
+		return floorResult{}, err
+	}
+	defer s.Stop()
+	u, err := url.Parse(s.URL)
+	if err != nil {
+		return floorResult{}, err
+	}
+	body := fmt.Sprintf(`{"model":%q,"prompt":"hi","max_tokens":%d,"ignore_eos":true,"stream":true}`, s.Model, c.Tokens)
+	bodyFile := filepath.Join(c.Work, "body.json")
+	if err := os.WriteFile(bodyFile, []byte(body), 0o644); err != nil {
+		return floorResult{}, err
+	}
+	var res floorResult
+	switch client {
+	case "c-floor":
+		res, err = runFloorReader(c, s, pinned(c.ToolCPU, c.Floor, u.Hostname(), u.Port(), strconv.Itoa(n), strconv.Itoa(c.Waves), bodyFile))
+	case "go-floor":
+		res, err = runFloorReader(c, s, pinned(c.ToolCPU, self, "goreader", u.Host, strconv.Itoa(n), strconv.Itoa(c.Waves), bodyFile))
+	case "genload":
+		res, err = runStreamsGenload(c, s, n)
+	default:
+		err = fmt.Errorf("unknown client %q (c-floor, go-floor, genload)", client)
+	}
+	if err != nil {
+		return res, err
+	}
+	res.SimLateP99, err = simLateness(s.URL)
+	return res, err
+}
+
+var lateP99 = regexp.MustCompile(`(?m)^llmsim_send_lateness_seconds\{quantile="0.99"\} (\S+)$`)
+
+// simLateness is llmsim's own send lateness p99 in ms, from /metrics:
+// how far its truth held during the run.
+func simLateness(base string) (float64, error) {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	m := lateP99.FindSubmatch(body)
+	if m == nil {
+		return 0, fmt.Errorf("llmsim's /metrics has no llmsim_send_lateness_seconds")
+	}
+	v, err := strconv.ParseFloat(string(m[1]), 64)
+	return v * 1000, err
 }
 
 // pinned is name with args, behind taskset -c cpus when cpus is set.
@@ -227,8 +260,8 @@ func runStreamsGenload(c *floorConfig, s *sim, n int) (floorResult, error) {
 // measured in the same run.
 func floorReport(c *floorConfig, results map[string]map[int]floorResult) error {
 	tw := tabwriter.NewWriter(os.Stderr, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "streams\tclient\tµs CPU/token\tuser µs\tsys µs\treads/token\tvs C floor\tTTFT p50 err ms\tITL p99 err ms\t\n")
-	fmt.Println("streams,client,us_cpu_per_token,us_user_per_token,us_sys_per_token,reads_per_token,ratio_to_c_floor,ttft_p50_err_ms,itl_p99_err_ms,server_us_per_token")
+	fmt.Fprintf(tw, "streams\tclient\tµs CPU/token\tuser µs\tsys µs\treads/token\tvs C floor\tTTFT p50 err ms\tITL p99 err ms\tllmsim late p99 ms\t\n")
+	fmt.Println("streams,client,us_cpu_per_token,us_user_per_token,us_sys_per_token,reads_per_token,ratio_to_c_floor,ttft_p50_err_ms,itl_p99_err_ms,server_us_per_token,server_late_p99_ms")
 	for _, n := range c.Streams {
 		cf, haveC := results["c-floor"][n]
 		for _, client := range c.Clients {
@@ -250,9 +283,9 @@ func floorReport(c *floorConfig, results map[string]map[int]floorResult) error {
 			}
 			user := float64(r.User.Nanoseconds()) / 1e3 / tok
 			sys := float64(r.Sys.Nanoseconds()) / 1e3 / tok
-			fmt.Fprintf(tw, "%d\t%s\t%.2f\t%.2f\t%.2f\t%s\t%s\t%s\t%s\t\n", n, client, r.usPerToken(), user, sys, reads, ratio, ttftErr, itlErr)
-			fmt.Printf("%d,%s,%.3f,%.3f,%.3f,%s,%s,%s,%s,%.3f\n", n, client, r.usPerToken(), user, sys, reads, ratio, ttftErr, itlErr,
-				float64(r.SimCPU.Nanoseconds())/1e3/tok)
+			fmt.Fprintf(tw, "%d\t%s\t%.2f\t%.2f\t%.2f\t%s\t%s\t%s\t%s\t%.2f\t\n", n, client, r.usPerToken(), user, sys, reads, ratio, ttftErr, itlErr, r.SimLateP99)
+			fmt.Printf("%d,%s,%.3f,%.3f,%.3f,%s,%s,%s,%s,%.3f,%.3f\n", n, client, r.usPerToken(), user, sys, reads, ratio, ttftErr, itlErr,
+				float64(r.SimCPU.Nanoseconds())/1e3/tok, r.SimLateP99)
 		}
 	}
 	return tw.Flush()
