@@ -29,6 +29,7 @@ var fieldFlags = map[string]string{
 	"Concurrencies": "--concurrency", "Rates": "--request-rate", "MaxConcurrency": "--max-concurrency",
 	"Arrival": "--arrival", "Burstiness": "--burstiness", "RampUp": "--ramp-up",
 	"Models": "--model", "ModelMix": "--model-mix",
+	"Tokenize": "--tokenize",
 }
 
 // models reads --model: one id, or a comma-separated list to mix.

@@ -91,7 +91,13 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 	if len(cfg.Models) > 1 {
 		res.Model = strings.Join(cfg.Models, ",")
 	}
-	prompts := &prompter{cfg: cfg, src: cfg.source}
+	calibrating, stopCalibrating := context.WithCancel(abort)
+	defer stopCalibrating()
+	src, calibrated, err := calibrate(calibrating, hc, cfg, stderr)
+	if err != nil {
+		return res, err
+	}
+	prompts := &prompter{cfg: cfg, src: src}
 
 	reqCtx, cancelReqs := context.WithCancel(abort)
 	defer cancelReqs()
@@ -119,6 +125,11 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 	defer closeIdle()
 	r := &runner{a: a, out: out, prompts: prompts, c: &c, stop: stop, reqCtx: reqCtx, cancel: cancelReqs, stderr: stderr}
 	for i, pt := range cfg.Points {
+		if cfg.ResetPrefixCache && stop.Err() == nil {
+			if err := resetPrefixCache(stop, hc, cfg); err != nil {
+				return res, err
+			}
+		}
 		for _, ph := range []struct {
 			name string
 			n    int
@@ -145,6 +156,7 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 		}
 	}
 	progressDone()
+	calibrated()
 	res.Sent, res.Failed, res.Elapsed = c.sent.Load(), c.failed.Load(), time.Since(start)
 	if err := out.Flush(); err != nil {
 		return res, fmt.Errorf("writing records: %w", err)

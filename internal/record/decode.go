@@ -72,6 +72,7 @@ const (
 	fReasoningTokens
 	fReasoningFrom
 	fCachedTokens
+	fInputTokensRequested
 	fToolCalls
 	fFinishReason
 	fStatus
@@ -105,7 +106,8 @@ var fieldByKey = map[string]int{
 	"scheduled_at": fScheduledAt, "sent_at": fSentAt, "queue_ms": fQueueMs, "ttft_ms": fTTFTMs, "ttfo_ms": fTTFOMs,
 	"latency_ms": fLatencyMs, "itl_ms": fITLMs, "tpot_ms": fTPOTMs,
 	"prompt_tokens": fPromptTokens, "output_tokens": fOutputTokens, "tokens_from": fTokensFrom,
-	"reasoning_tokens": fReasoningTokens, "reasoning_from": fReasoningFrom, "cached_tokens": fCachedTokens, "tool_calls": fToolCalls,
+	"reasoning_tokens": fReasoningTokens, "reasoning_from": fReasoningFrom, "cached_tokens": fCachedTokens,
+	"input_tokens_requested": fInputTokensRequested, "tool_calls": fToolCalls,
 	"finish_reason": fFinishReason, "status": fStatus, "ok": fOK, "error_kind": fErrorKind, "error": fError,
 }
 
@@ -360,6 +362,8 @@ func (d *decoder) field(s *scan, r *Record, f int) (ok bool) {
 		r.ReasoningFrom, ok = d.string(s, sReasoningFrom)
 	case fCachedTokens:
 		r.CachedTokens, ok = s.Int()
+	case fInputTokensRequested:
+		r.InputTokensRequested, ok = s.Int()
 	case fToolCalls:
 		r.ToolCalls, ok = s.Int()
 	case fFinishReason:
