@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -181,5 +182,34 @@ func TestPrefillPerToken(t *testing.T) {
 	}
 	if cold < 5*time.Millisecond+161*per {
 		t.Errorf("cold TTFT %v below the model's %v", cold, 5*time.Millisecond+161*per)
+	}
+}
+
+// BenchmarkPromptCache: what the prefix cache costs a request with a
+// 1000-word prompt (tokenizing and hashing it, one cache admission), with
+// each tokenizer, against no cache.
+func BenchmarkPromptCache(b *testing.B) {
+	q, _ := json.Marshal(words(1000, "w"))
+	body := `{"prompt":` + string(q) + `,"max_tokens":1}`
+	for _, bm := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"no-cache", Config{}},
+		{"words", Config{CacheBlocks: DefaultCacheBlocks}},
+		{"pieces", Config{CacheBlocks: DefaultCacheBlocks, Tokenizer: TokenizerPieces}},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			s := New(bm.cfg)
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				w := &discardWriter{h: http.Header{}}
+				for pb.Next() {
+					r := httptest.NewRequest("POST", "/v1/completions", strings.NewReader(body))
+					clear(w.h)
+					s.ServeHTTP(w, r)
+				}
+			})
+		})
 	}
 }
