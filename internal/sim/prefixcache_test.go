@@ -166,7 +166,7 @@ func TestPrefixCacheLRU(t *testing.T) {
 // token the cache did not serve.
 func TestPrefillPerToken(t *testing.T) {
 	const per = 200 * time.Microsecond
-	_, ts := newTestServer(t, Config{CacheBlocks: 100, TTFT: 5 * time.Millisecond, PrefillPerToken: per})
+	s, ts := newTestServer(t, Config{CacheBlocks: 100, TTFT: 5 * time.Millisecond, PrefillPerToken: per})
 	prompt := words(161, "p") // 10 full blocks before the last token
 	ttft := func() time.Duration {
 		q, _ := json.Marshal(prompt)
@@ -174,14 +174,21 @@ func TestPrefillPerToken(t *testing.T) {
 			fmt.Sprintf(`{"prompt":%s,"max_tokens":1,"stream":true}`, q))
 		return contentTimes(t, events)[0]
 	}
-	cold := ttft()
-	warm := ttft()
-	want := 160 * per // 161 tokens cold, 1 warm
-	if got := cold - warm; abs(got-want) > 2*time.Millisecond {
-		t.Errorf("cold %v - warm %v = %v, want %v within 2ms", cold, warm, got, want)
+	// Five cold-warm pairs, judged at the median: a busy machine delays
+	// single requests by milliseconds.
+	var colds, falls []time.Duration
+	for range 5 {
+		s.cache.reset()
+		cold := ttft()
+		warm := ttft()
+		colds, falls = append(colds, cold), append(falls, cold-warm)
 	}
-	if cold < 5*time.Millisecond+161*per {
-		t.Errorf("cold TTFT %v below the model's %v", cold, 5*time.Millisecond+161*per)
+	want := 160 * per // 161 tokens cold, 1 warm
+	if got := median(falls); abs(got-want) > 2*time.Millisecond {
+		t.Errorf("cold - warm TTFT = %v at the median (%v), want %v within 2ms", got, falls, want)
+	}
+	if c := median(colds); c < 5*time.Millisecond+161*per {
+		t.Errorf("cold TTFT %v below the model's %v", c, 5*time.Millisecond+161*per)
 	}
 }
 
