@@ -51,6 +51,10 @@ type tokenizer struct {
 	apiKey string
 	header http.Header
 	chat   bool
+	// template holds the run's --extra-body fields that shape a chat
+	// template (chat_template, chat_template_kwargs), sent to /tokenize
+	// too, as vLLM's TokenizeChatRequest takes them.
+	template map[string]any
 
 	calls    atomic.Int64
 	spent    atomic.Int64 // nanoseconds in calls
@@ -62,15 +66,17 @@ type tokenizer struct {
 
 // count is the server's token count of text.
 func (t *tokenizer) count(ctx context.Context, text string) (int, error) {
-	req := struct {
-		Model    string           `json:"model,omitempty"`
-		Prompt   *string          `json:"prompt,omitempty"`
-		Messages []openai.Message `json:"messages,omitempty"`
-	}{Model: t.model}
+	req := map[string]any{}
+	if t.model != "" {
+		req["model"] = t.model
+	}
 	if t.chat {
-		req.Messages = []openai.Message{{Role: "user", Content: text}}
+		req["messages"] = []openai.Message{{Role: "user", Content: text}}
+		for k, v := range t.template {
+			req[k] = v
+		}
 	} else {
-		req.Prompt = &text
+		req["prompt"] = text
 	}
 	body, err := json.Marshal(req)
 	if err != nil {
@@ -140,6 +146,14 @@ func calibrate(ctx context.Context, hc *http.Client, cfg *Config, stderr io.Writ
 	}
 	t := &tokenizer{hc: hc, url: cfg.Target.Root + "/tokenize", model: cfg.Model, apiKey: cfg.APIKey,
 		header: cfg.Headers, chat: cfg.Endpoint == openai.EndpointChat}
+	for _, k := range []string{"chat_template", "chat_template_kwargs"} {
+		if v, ok := cfg.ExtraBody[k]; ok {
+			if t.template == nil {
+				t.template = map[string]any{}
+			}
+			t.template[k] = v
+		}
+	}
 	if _, err := t.count(ctx, "hello"); err != nil {
 		if cfg.Tokenize == TokenizeOn {
 			return nil, nil, fmt.Errorf("%w: POST %v", ErrCannotTokenize, err)

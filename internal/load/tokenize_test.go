@@ -191,3 +191,30 @@ func TestCalibrateModes(t *testing.T) {
 		t.Errorf("Tokenize yes: %v", err)
 	}
 }
+
+// TestTokenizeSendsTheTemplateFields: chat_template_kwargs from the
+// run's extra body reach /tokenize, which renders the template with them.
+func TestTokenizeSendsTheTemplateFields(t *testing.T) {
+	var got atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		json.NewDecoder(r.Body).Decode(&body)
+		got.Store(body)
+		w.Write([]byte(`{"count":3,"max_model_len":9,"tokens":[1,2,3]}`))
+	}))
+	defer srv.Close()
+	cfg := &Config{URL: srv.URL, Model: "m", Requests: 1, Endpoint: "chat", Dataset: dataset.Config{InputTokens: 3},
+		ExtraBody: map[string]any{"chat_template_kwargs": map[string]any{"enable_thinking": false}, "temperature": 0.5}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, _, err := calibrate(ctx, srv.Client(), cfg, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := got.Load().(map[string]any)
+	if kw, ok := body["chat_template_kwargs"].(map[string]any); !ok || kw["enable_thinking"] != false || body["temperature"] != nil || body["model"] != "m" || body["messages"] == nil {
+		t.Errorf("/tokenize got %v", body)
+	}
+}
