@@ -201,7 +201,7 @@ func TestSeedReproducesPrompts(t *testing.T) {
 	var bodies []string
 	fake := &openaitest.Server{Model: "m", Tokens: 2}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost {
+		if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/v1/") { // not genload's POST /tokenize
 			b, _ := io.ReadAll(r.Body)
 			mu.Lock()
 			bodies = append(bodies, string(b))

@@ -30,6 +30,7 @@ var fieldFlags = map[string]string{
 	"Arrival": "--arrival", "Burstiness": "--burstiness", "RampUp": "--ramp-up",
 	"Models": "--model", "ModelMix": "--model-mix",
 	"URLs": "--url", "URLMix": "--url-mix", "Shard": "--shard", "StartAt": "--start-at", "RunID": "--run-id", "Seed": "--seed",
+	"Tokenize": "--tokenize",
 }
 
 // models reads --model: one id, or a comma-separated list to mix.

@@ -55,6 +55,8 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			&cli.IntFlag{Name: "output-tokens", Usage: "per-request max_tokens (overrides --max-tokens and ShareGPT lengths)"},
 			&cli.Float64Flag{Name: "output-tokens-range", Usage: "spread --output-tokens uniformly over N(1-R)..N(1+R)"},
 			&cli.IntFlag{Name: "shared-prefix-tokens", Usage: "the same N-token prefix before every prompt (prefix-cache studies)"},
+			&cli.StringFlag{Name: "tokenize", Value: "auto", Usage: "fit synthetic prompts to exactly --input-tokens with the server's POST /tokenize: auto (when it answers), on (fail when it cannot), off (N words)"},
+			&cli.BoolFlag{Name: "reset-prefix-cache", Usage: "POST /reset_prefix_cache before each load point, for a cold cache (vLLM: VLLM_SERVER_DEV_MODE=1)"},
 			&cli.IntFlag{Name: "max-tokens", Value: 128, Usage: "max_tokens of each request (0: not sent)"},
 			&cli.BoolFlag{Name: "ignore-eos", Usage: "ask the server to generate exactly max-tokens (vLLM's ignore_eos)"},
 			&cli.BoolFlag{Name: "stream", Value: true, Usage: "stream the responses (--stream=false for whole responses; embeddings are never streamed)"},
@@ -171,6 +173,7 @@ func config(c *cli.Context, stderr io.Writer) (*load.Config, error) {
 	if err := loadPoints(c, cfg); err != nil {
 		return nil, err
 	}
+	cfg.Tokenize, cfg.ResetPrefixCache = c.String("tokenize"), c.Bool("reset-prefix-cache")
 	cfg.Dataset = dataset.Config{
 		PromptFile: c.String("prompt-file"), ShareGPTFile: c.String("sharegpt"),
 		InputTokens: c.Int("input-tokens"), InputTokensRange: c.Float64("input-tokens-range"),
@@ -242,6 +245,12 @@ func genload(ctx context.Context, cfg *load.Config, least float64, stdout, stder
 	if !cfg.Quiet && res.Model != "" {
 		fmt.Fprintf(stderr, "genload: run %s (%s): %d requests, %d failed, %.2fs\n",
 			res.RunID, res.Model, res.Sent, res.Failed, res.Elapsed.Seconds())
+	}
+	if errors.Is(err, load.ErrCannotTokenize) {
+		return cmdline.Usage(fmt.Errorf("--tokenize on: %w: nothing sent (--tokenize off sends N words)", err))
+	}
+	if errors.Is(err, load.ErrNoResetPrefixCache) && res.Sent == 0 {
+		return cmdline.Usage(fmt.Errorf("--reset-prefix-cache: %w: nothing sent", err))
 	}
 	var notServed *openai.ModelNotServedError
 	if errors.As(err, &notServed) {

@@ -77,6 +77,9 @@ func TestRun(t *testing.T) {
 		{"success gate passes", []string{"--url", url, "-n", "3", "--max-tokens", "2", "--min-success-ratio", "1"}, cmdline.ExitOK, 3, "3 requests, 0 failed"},
 		{"bad success ratio", []string{"--url", url, "--min-success-ratio", "1.5"}, cmdline.ExitUsage, 0, "--min-success-ratio 1.5: want a share"},
 		{"dead server", []string{"--url", "http://127.0.0.1:1", "-n", "1"}, cmdline.ExitFailure, 0, "cannot list the served models"},
+		{"bad tokenize", []string{"--url", url, "--tokenize", "maybe"}, cmdline.ExitUsage, 0, `genload: --tokenize "maybe": want auto, on or off`},
+		{"tokenize on, llmsim tokenizes", []string{"--url", url, "-n", "2", "--input-tokens", "20", "--tokenize", "on", "--max-tokens", "1"}, cmdline.ExitOK, 2, "2 requests, 0 failed"},
+		{"reset prefix cache", []string{"--url", url, "-n", "2", "--max-tokens", "1", "--reset-prefix-cache"}, cmdline.ExitOK, 2, "2 requests, 0 failed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -29,8 +29,8 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		Usage: "simulate a vLLM OpenAI-compatible server with exact latencies",
 		UsageText: "llmsim [options]\n\n" +
 			"Serves GET /health /v1/models /version /metrics and POST /v1/completions\n" +
-			"/v1/chat/completions /v1/responses /v1/embeddings like vLLM. Once listening\n" +
-			"it prints to stderr:\n" +
+			"/v1/chat/completions /v1/responses /v1/embeddings /tokenize /detokenize\n" +
+			"/reset_prefix_cache like vLLM. Once listening it prints to stderr:\n" +
 			"  llmsim: serving MODEL on http://HOST:PORT (ttft=.. itl=.. max-num-seqs=N max-model-len=N)\n\n" +
 			"Fault injection: --fault KIND=RATE (repeatable) gives each request KIND with\n" +
 			"probability RATE, seeded by --seed; --fault-cycle KIND,KIND,... makes the i-th\n" +
@@ -63,6 +63,10 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			&cli.StringFlag{Name: "reasoning-tokens-range", Usage: "chat and responses: reason for a seeded uniform number of tokens in `LO-HI` (instead of --reasoning-tokens)"},
 			&cli.StringFlag{Name: "reasoning-field", Value: sim.ReasoningField, Usage: "where reasoning goes: reasoning, reasoning_content, or both (the same text in both keys)"},
 			&cli.Float64Flag{Name: "tool-call-rate", Usage: "chat and responses requests that offer tools: answer with a call of the first tool with probability `R` (seeded)"},
+			&cli.IntFlag{Name: "block-tokens", Value: d.BlockTokens, Usage: "prefix cache: tokens per block, hashed with everything before them (vLLM's --block-size)"},
+			&cli.IntFlag{Name: "cache-blocks", Value: d.CacheBlocks, Usage: "prefix cache: blocks kept, least recently used evicted first (0: no prefix cache)"},
+			&cli.DurationFlag{Name: "prefill-per-token", Usage: "added to the TTFT for each prompt token not served from the prefix cache"},
+			&cli.StringFlag{Name: "tokenizer", Value: d.Tokenizer, Usage: "how prompt tokens are counted: words (one per word, no chat template) or pieces (letters in pieces of 4, punctuation apart, a chat template)"},
 			&cli.IntFlag{Name: "embedding-dim", Value: sim.DefaultEmbeddingDim, Usage: "length of the vectors POST /v1/embeddings answers with"},
 			&cli.StringFlag{Name: "log-requests", Usage: "append one JSON line per generation request (headers, Authorization redacted, and body) to `FILE`"},
 			&cli.BoolFlag{Name: "quiet", Usage: "print only the startup line and errors"},
@@ -103,6 +107,8 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 				SlowHeaders: c.Duration("slow-headers"), OversizeBytes: oversizeMiB << 20,
 				ReasoningTokens: reasoning, ReasoningTokensMax: reasoningMax, ReasoningField: c.String("reasoning-field"),
 				ToolCallRate: c.Float64("tool-call-rate"),
+				BlockTokens:  c.Int("block-tokens"), CacheBlocks: c.Int("cache-blocks"),
+				PrefillPerToken: c.Duration("prefill-per-token"), Tokenizer: c.String("tokenizer"),
 			}
 			if path := c.String("log-requests"); path != "" {
 				f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)

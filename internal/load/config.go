@@ -62,6 +62,14 @@ type Config struct {
 	// line's own extra fields merge after it. nil when none.
 	ExtraBody map[string]any
 
+	// Tokenize fits synthetic prompts to their requested token counts
+	// with the server's POST /tokenize: TokenizeAuto ("" too), TokenizeOn
+	// or TokenizeOff (tokenize.go).
+	Tokenize string
+	// ResetPrefixCache empties the server's prefix cache (POST
+	// /reset_prefix_cache) before each load point.
+	ResetPrefixCache bool
+
 	// Load points, run in turn: closed loop at each of Concurrencies, or
 	// open loop at each of Rates (req/s) with at most MaxConcurrency in
 	// flight (0 = no cap). Validate turns them into Points.
@@ -179,6 +187,13 @@ func (c *Config) Validate() error {
 			return err
 		}
 		c.picker, c.Models, c.Model = p, models, models[0]
+	}
+	switch c.Tokenize {
+	case "":
+		c.Tokenize = TokenizeAuto
+	case TokenizeAuto, TokenizeOn, TokenizeOff:
+	default:
+		return setting.Errorf("{Tokenize} %q: want %s, %s or %s", c.Tokenize, TokenizeAuto, TokenizeOn, TokenizeOff)
 	}
 	c.Dataset.Seed = int64(c.Seed)
 	src, err := dataset.New(c.Dataset)

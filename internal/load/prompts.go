@@ -11,6 +11,7 @@ type Prompt struct {
 	Model     string
 	MaxTokens int
 	Inputs    int // embeddings: the texts sent, one embedding each to come
+	Requested int // a synthetic prompt's requested tokens, prefix included; 0 for others
 	Body      []byte
 }
 
@@ -63,6 +64,9 @@ func (p *prompter) next() (*Prompt, error) {
 		p.bodies = map[string]*Prompt{}
 	}
 	prompt := &Prompt{Model: model, MaxTokens: maxTokens, Body: body}
+	if p.cfg.Dataset.InputTokens > 0 {
+		prompt.Requested = it.PromptWords
+	}
 	p.last, p.bodies[model] = it, prompt
 	return prompt, nil
 }

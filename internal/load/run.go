@@ -95,7 +95,13 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 		res.Model = strings.Join(cfg.Models, ",")
 	}
 	noteHostAndClock(stop, hc, cfg, stderr)
-	prompts := &prompter{cfg: cfg, src: cfg.source}
+	calibrating, stopCalibrating := context.WithCancel(abort)
+	defer stopCalibrating()
+	src, calibrated, err := calibrate(calibrating, hc, cfg, stderr)
+	if err != nil {
+		return res, err
+	}
+	prompts := &prompter{cfg: cfg, src: src}
 
 	reqCtx, cancelReqs := context.WithCancel(abort)
 	defer cancelReqs()
@@ -128,6 +134,11 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 	defer closeReplicas()
 	r := &runner{a: a, replicas: reps, out: out, prompts: prompts, c: &c, stop: stop, reqCtx: reqCtx, cancel: cancelReqs, stderr: stderr, startAt: cfg.StartAt}
 	for i, pt := range cfg.Points {
+		if cfg.ResetPrefixCache && stop.Err() == nil {
+			if err := resetPrefixCache(stop, hc, cfg); err != nil {
+				return res, err
+			}
+		}
 		for _, ph := range []struct {
 			name string
 			n    int
@@ -154,6 +165,7 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 		}
 	}
 	progressDone()
+	calibrated()
 	res.Sent, res.Failed, res.Elapsed = c.sent.Load(), c.failed.Load(), time.Since(start)
 	if err := out.Flush(); err != nil {
 		return res, fmt.Errorf("writing records: %w", err)

@@ -79,6 +79,7 @@ const (
 	fReasoningTokens
 	fReasoningFrom
 	fCachedTokens
+	fInputTokensRequested
 	fToolCalls
 	fFinishReason
 	fStatus
@@ -117,7 +118,8 @@ var fieldByKey = map[string]int{
 	"latency_ms": fLatencyMs, "itl_ms": fITLMs, "tpot_ms": fTPOTMs,
 	"times_from": fTimesFrom, "read_lag_p99_ms": fReadLagP99Ms, "read_lag_max_ms": fReadLagMaxMs, "coalesced_events": fCoalescedEvents,
 	"prompt_tokens": fPromptTokens, "output_tokens": fOutputTokens, "tokens_from": fTokensFrom,
-	"reasoning_tokens": fReasoningTokens, "reasoning_from": fReasoningFrom, "cached_tokens": fCachedTokens, "tool_calls": fToolCalls,
+	"reasoning_tokens": fReasoningTokens, "reasoning_from": fReasoningFrom, "cached_tokens": fCachedTokens,
+	"input_tokens_requested": fInputTokensRequested, "tool_calls": fToolCalls,
 	"finish_reason": fFinishReason, "status": fStatus, "ok": fOK, "error_kind": fErrorKind, "error": fError,
 	"shard": fShard, "host": fHost, "clock_skew_ms": fClockSkewMs, "clock_skew_err_ms": fClockSkewErrMs,
 }
@@ -387,6 +389,8 @@ func (d *decoder) field(s *scan, r *Record, f int) (ok bool) {
 		r.ReasoningFrom, ok = d.string(s, sReasoningFrom)
 	case fCachedTokens:
 		r.CachedTokens, ok = s.Int()
+	case fInputTokensRequested:
+		r.InputTokensRequested, ok = s.Int()
 	case fToolCalls:
 		r.ToolCalls, ok = s.Int()
 	case fFinishReason:

@@ -134,6 +134,10 @@ func AppendJSON(dst []byte, r *Record) (_ []byte, ok bool) {
 		b = append(b, `,"cached_tokens":`...)
 		b = strconv.AppendInt(b, int64(r.CachedTokens), 10)
 	}
+	if r.InputTokensRequested != 0 {
+		b = append(b, `,"input_tokens_requested":`...)
+		b = strconv.AppendInt(b, int64(r.InputTokensRequested), 10)
+	}
 	if r.ToolCalls != 0 {
 		b = append(b, `,"tool_calls":`...)
 		b = strconv.AppendInt(b, int64(r.ToolCalls), 10)

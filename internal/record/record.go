@@ -132,6 +132,10 @@ type Record struct {
 	// CachedTokens are the prompt tokens served from the server's prefix
 	// cache (usage's prompt_tokens_details.cached_tokens), when it says.
 	CachedTokens int `json:"cached_tokens,omitempty"`
+	// InputTokensRequested is the prompt length the run asked for, in
+	// tokens: a synthetic prompt's drawn length with its shared prefix
+	// (--input-tokens), 0 when prompts come from elsewhere.
+	InputTokensRequested int `json:"input_tokens_requested,omitempty"`
 	// ToolCalls is how many tool calls the answer made.
 	ToolCalls    int    `json:"tool_calls,omitempty"`
 	FinishReason string `json:"finish_reason,omitempty"`

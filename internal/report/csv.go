@@ -68,6 +68,7 @@ type row struct {
 	OutputTokens     int     `csv:"output_tokens" json:"output_tokens"`
 	ReasoningTokens  int     `csv:"reasoning_tokens" json:"reasoning_tokens"`
 	CachedTokens     int     `csv:"cached_tokens" json:"cached_tokens"`
+	CachedShare      fixed3  `csv:"cached_share" json:"cached_share"`
 	ToolCalls        int     `csv:"tool_calls" json:"tool_calls"`
 	MeanPromptTokens fixed3  `csv:"mean_prompt_tokens" json:"mean_prompt_tokens"`
 	MeanOutputTokens fixed3  `csv:"mean_output_tokens" json:"mean_output_tokens"`
@@ -94,6 +95,7 @@ func newRow(g *summary.Group) row {
 		SLO:          text(g.SLO), GoodputReqPerS: fixed3(g.GoodputReqPerS), SLOMetRatio: fixed3(g.SLOMetRatio),
 		PromptTokens: g.PromptTokens, OutputTokens: g.OutputTokens,
 		ReasoningTokens: g.ReasoningTokens, CachedTokens: g.CachedTokens, ToolCalls: g.ToolCalls,
+		CachedShare:      fixed3(g.CachedShare),
 		MeanPromptTokens: fixed3(g.MeanPromptTokens), MeanOutputTokens: fixed3(g.MeanOutputTokens),
 		TokensFromChunks: g.TokensFromChunks,
 		ReadLagP99Ms:     fixed3(g.ClientReadLagP99Ms), ReadLagMaxMs: fixed3(g.ClientReadLagMaxMs),

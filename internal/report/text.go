@@ -143,7 +143,7 @@ func writeGroup(buf *bytes.Buffer, g *summary.Group, ps []float64, p palette) {
 		line(nil, "  of which reasoning:", strconv.Itoa(g.ReasoningTokens))
 	}
 	if g.CachedTokens != 0 {
-		line(nil, "Total cached input tokens:", strconv.Itoa(g.CachedTokens))
+		line(nil, "Total cached input tokens:", strconv.Itoa(g.CachedTokens)+" ("+num2(100*g.CachedShare)+"% of input)")
 	}
 	if g.ToolCalls != 0 {
 		line(nil, "Tool calls:", strconv.Itoa(g.ToolCalls))

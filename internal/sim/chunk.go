@@ -74,6 +74,20 @@ func appendUsage(b []byte, p *plan, completion int) []byte {
 	return append(b, '}')
 }
 
+// appendFinalUsage is the usage of a whole answer or of the final usage
+// chunk: with a prefix cache hit, also prompt_tokens_details.cached_tokens,
+// as vLLM reports it with --enable-prompt-tokens-details (only when not 0;
+// running usage chunks never carry it).
+func appendFinalUsage(b []byte, p *plan) []byte {
+	b = appendUsage(b, p, p.n)
+	if p.cached > 0 {
+		b = append(b[:len(b)-1], `,"prompt_tokens_details":{"cached_tokens":`...)
+		b = strconv.AppendInt(b, int64(p.cached), 10)
+		b = append(b, "}}"...)
+	}
+	return b
+}
+
 // appendChunkEnd closes a chunk's choices and the chunk: completions chunks
 // carry "usage":null, chat chunks omit it, and both carry the running usage
 // with continuous_usage_stats.
@@ -192,7 +206,7 @@ func appendUsageEvent(b, prefix []byte, p *plan) []byte {
 	b = append(b, "data: "...)
 	b = append(b, prefix...)
 	b = append(b, `],"usage":`...)
-	b = appendUsage(b, p, p.n)
+	b = appendFinalUsage(b, p)
 	return append(b, "}\n\n"...)
 }
 
@@ -290,12 +304,12 @@ func (s *Server) appendBodyTail(b []byte, p *plan) []byte {
 		}
 		b = append(b, p.finish...)
 		b = append(b, `","stop_reason":null}],"usage":`...)
-		b = appendUsage(b, p, p.n)
+		b = appendFinalUsage(b, p)
 		return append(b, `,"prompt_logprobs":null}`...)
 	}
 	b = append(b, `","logprobs":null,"finish_reason":"`...)
 	b = append(b, p.finish...)
 	b = append(b, `","stop_reason":null,"prompt_logprobs":null}],"usage":`...)
-	b = appendUsage(b, p, p.n)
+	b = appendFinalUsage(b, p)
 	return append(b, '}')
 }

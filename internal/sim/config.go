@@ -76,6 +76,18 @@ type Config struct {
 	// first tool, as vLLM streams one, instead of text.
 	ToolCallRate float64
 
+	// The prefix cache (prefixcache.go): prompts are cut into blocks of
+	// BlockTokens tokens keyed by content, and CacheBlocks of them are
+	// kept, least recently used evicted first; 0 blocks: no cache. A
+	// request's first token then takes TTFT plus PrefillPerToken for each
+	// prompt token not served from the cache.
+	BlockTokens     int
+	CacheBlocks     int
+	PrefillPerToken time.Duration
+	// Tokenizer counts prompt tokens: TokenizerWords (the default) or
+	// TokenizerPieces (tokenizer.go).
+	Tokenizer string
+
 	// EmbeddingDim is the length of the vectors POST /v1/embeddings
 	// answers with; 0: DefaultEmbeddingDim.
 	EmbeddingDim int
@@ -109,6 +121,9 @@ func DefaultConfig() Config {
 		FaultAfter:    DefaultFaultAfter,
 		SlowHeaders:   DefaultSlowHeaders,
 		OversizeBytes: DefaultOversizeBytes,
+		BlockTokens:   DefaultBlockTokens,
+		CacheBlocks:   DefaultCacheBlocks,
+		Tokenizer:     TokenizerWords,
 	}
 }
 
@@ -121,7 +136,7 @@ func (c Config) Validate() error {
 	}{
 		{"ttft", c.TTFT}, {"itl", c.ITL}, {"itl-per-seq", c.ITLPerSeq},
 		{"startup-delay", c.StartupDelay}, {"stall", c.Stall}, {"stall-after", c.StallAfter},
-		{"slow-headers", c.SlowHeaders},
+		{"slow-headers", c.SlowHeaders}, {"prefill-per-token", c.PrefillPerToken},
 	}
 	for _, d := range durations {
 		if d.d < 0 {
@@ -143,6 +158,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: reasoning-field must be %s, %s or %s, got %q", ErrConfig, ReasoningField, ReasoningContentField, ReasoningBoth, c.ReasoningField)
 	case c.EmbeddingDim < 0 || c.EmbeddingDim > 1<<16:
 		return fmt.Errorf("%w: embedding-dim must be 1-65536, got %d", ErrConfig, c.EmbeddingDim)
+	case c.BlockTokens < 0 || c.BlockTokens > 1<<16:
+		return fmt.Errorf("%w: block-tokens must be 1-65536, got %d", ErrConfig, c.BlockTokens)
+	case c.CacheBlocks < 0 || c.CacheBlocks > 1<<26:
+		return fmt.Errorf("%w: cache-blocks must be 0 (no cache) to %d, got %d", ErrConfig, 1<<26, c.CacheBlocks)
+	case !slices.Contains([]string{"", TokenizerWords, TokenizerPieces}, c.Tokenizer):
+		return fmt.Errorf("%w: tokenizer must be %s or %s, got %q", ErrConfig, TokenizerWords, TokenizerPieces, c.Tokenizer)
 	case math.IsNaN(c.ToolCallRate) || c.ToolCallRate < 0 || c.ToolCallRate > 1:
 		return fmt.Errorf("%w: tool-call-rate must be in [0, 1], got %v", ErrConfig, c.ToolCallRate)
 	}
@@ -187,6 +208,14 @@ func (c Config) normalized() Config {
 	}
 	if c.EmbeddingDim <= 0 || c.EmbeddingDim > 1<<16 {
 		c.EmbeddingDim = DefaultEmbeddingDim
+	}
+	if c.BlockTokens <= 0 || c.BlockTokens > 1<<16 {
+		c.BlockTokens = DefaultBlockTokens
+	}
+	c.CacheBlocks = min(max(c.CacheBlocks, 0), 1<<26)
+	c.PrefillPerToken = max(c.PrefillPerToken, 0)
+	if c.Tokenizer != TokenizerPieces {
+		c.Tokenizer = TokenizerWords
 	}
 	if c.OversizeBytes <= 0 {
 		c.OversizeBytes = DefaultOversizeBytes

@@ -84,8 +84,12 @@
 //
 // # Output
 //
-// Prompt tokens are the whitespace-separated words of the prompt (for chat,
-// of every message's text content); token-id prompts count one per id. Output
+// Prompt tokens are counted by Config.Tokenizer: by default the
+// whitespace-separated words of the prompt (for chat, of every message's
+// text content), or the pieces tokenizer's tokens with its chat template
+// (tokenizer.go); token-id prompts count one per id. With a prefix cache
+// (prefixcache.go) the first token's step also takes PrefillPerToken for
+// each prompt token not served from the cache. Output
 // tokens are words of a fixed vocabulary, each token's text being " word".
 // Without ignore_eos, each token after the first ends the sequence with
 // probability EOSProb (finish_reason "stop"); otherwise the output is exactly

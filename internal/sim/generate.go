@@ -112,6 +112,7 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, p *plan, sc *s
 	if !ok {
 		return aborted
 	}
+	s.admitPrompt(p)
 	held := true
 	defer func() {
 		if held {
@@ -128,6 +129,9 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, p *plan, sc *s
 	e := s.clock.toEngine(t0)
 	for i := range p.n {
 		e += s.step(i)
+		if i == 0 {
+			e += p.prefill
+		}
 		last := i == p.n-1
 		// Non-streaming answers only need the last deadline, unless the
 		// step depends on how many sequences run along the way.

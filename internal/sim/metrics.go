@@ -16,6 +16,8 @@ type stats struct {
 	promptTokens atomic.Uint64
 	outputTokens atomic.Uint64
 	faults       [numFaults]atomic.Uint64 // injected, by kind
+	cacheQueries atomic.Uint64            // prompt tokens looked up in the prefix cache
+	cacheHits    atomic.Uint64            // of them, served from it
 
 	mu      sync.Mutex
 	answers map[answerKey]uint64 // generation requests by endpoint and status
@@ -61,6 +63,10 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	sample("vllm:prompt_tokens_total", label, st.promptTokens.Load())
 	metric("vllm:generation_tokens_total", "counter", "Number of generation tokens processed.")
 	sample("vllm:generation_tokens_total", label, st.outputTokens.Load())
+	metric("vllm:prefix_cache_queries_total", "counter", "Prefix cache queries, in terms of number of queried tokens.")
+	sample("vllm:prefix_cache_queries_total", label, st.cacheQueries.Load())
+	metric("vllm:prefix_cache_hits_total", "counter", "Prefix cache hits, in terms of number of cached tokens.")
+	sample("vllm:prefix_cache_hits_total", label, st.cacheHits.Load())
 	metric("llmsim_requests_aborted_total", "counter", "Requests whose client went away before the last token.")
 	sample("llmsim_requests_aborted_total", label, st.aborted.Load())
 	metric("llmsim_http_requests_total", "counter", "Generation requests answered, by endpoint and HTTP status.")

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -52,6 +51,9 @@ type genRequest struct {
 	// and max_output_tokens.
 	Input           json.RawMessage `json:"input"`
 	MaxOutputTokens *int            `json:"max_output_tokens"`
+
+	// AddGenerationPrompt (chat) is vLLM's flag, true unless false.
+	AddGenerationPrompt *bool `json:"add_generation_prompt"`
 }
 
 // toolJSON is a tool the request offers: llmsim calls the first one. Chat
@@ -91,6 +93,13 @@ type plan struct {
 	reasoning      int
 	reasoningField string
 	thought        rng
+	// The prompt's block hashes (with a prefix cache), the prompt tokens
+	// served from the cache at admission, and the prefill time of the
+	// others (prefixcache.go).
+	blocks  []uint64
+	cached  int
+	prefill time.Duration
+
 	// tool is the name of the tool the answer calls (JSON-escaped), or ""
 	// for a text answer: the tokens after the reasoning are then the
 	// call's name and argument fragments.
@@ -124,15 +133,17 @@ func (s *Server) parse(w http.ResponseWriter, r *http.Request, ep endpoint) (pla
 		}
 		p.model = i
 	}
+	acc := s.newPromptAcc()
 	var aerr *apiError
 	switch ep {
 	case chat:
-		p.promptTokens, aerr = messageTokens(req.Messages)
+		aerr = acc.messages(req.Messages, req.AddGenerationPrompt == nil || *req.AddGenerationPrompt)
 	case responses:
-		p.promptTokens, aerr = inputTokens(req.Input)
+		aerr = acc.input(req.Input)
 	default:
-		p.promptTokens, aerr = promptTokens(req.Prompt)
+		aerr = acc.prompt(req.Prompt)
 	}
+	p.promptTokens, p.blocks = acc.n, acc.blocks
 	if aerr != nil {
 		return plan{}, aerr
 	}
@@ -224,79 +235,19 @@ func (s *Server) reasoningTokens(seq uint64) int {
 // reasoningSeed separates the reasoning-length draws from the others.
 const reasoningSeed = 0x3c6ef372fe94f82b
 
-// promptTokens counts a completions prompt: a string (its words), a list of
+// promptTokens counts a completions prompt's words: a string, a list of
 // one string, a list of token ids, or a list of one list of token ids.
 func promptTokens(raw json.RawMessage) (int, *apiError) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return 0, badRequest("Field required: prompt.")
-	}
-	var n int
-	switch raw[0] {
-	case '"':
-		var text string
-		if err := json.Unmarshal(raw, &text); err != nil {
-			return 0, badRequest("invalid prompt: %v", err)
-		}
-		n = countWords(text)
-	case '[':
-		var parts []json.RawMessage
-		if err := json.Unmarshal(raw, &parts); err != nil {
-			return 0, badRequest("invalid prompt: %v", err)
-		}
-		if len(parts) == 0 {
-			return 0, badRequest("The prompt cannot be empty.")
-		}
-		first := bytes.TrimSpace(parts[0])
-		if len(first) > 0 && (first[0] == '-' || first[0] >= '0' && first[0] <= '9') {
-			n = len(parts) // token ids
-			break
-		}
-		if len(parts) != 1 {
-			return 0, badRequest("llmsim accepts one prompt per request, got %d.", len(parts))
-		}
-		return promptTokens(first)
-	default:
-		return 0, badRequest("prompt must be a string, a list of strings or a list of token ids.")
-	}
-	if n == 0 {
-		return 0, badRequest("The decoder prompt cannot be empty.")
-	}
-	return n, nil
+	a := promptAcc{}
+	aerr := a.prompt(raw)
+	return a.n, aerr
 }
 
 // messageTokens counts the words of every message's text content.
 func messageTokens(msgs []chatMessage) (int, *apiError) {
-	if len(msgs) == 0 {
-		return 0, badRequest("Field required: messages (a non-empty list).")
-	}
-	n := 0
-	for i, m := range msgs {
-		c := bytes.TrimSpace(m.Content)
-		switch {
-		case len(c) == 0 || string(c) == "null":
-		case c[0] == '"':
-			var text string
-			if err := json.Unmarshal(c, &text); err != nil {
-				return 0, badRequest("messages[%d].content: %v", i, err)
-			}
-			n += countWords(text)
-		case c[0] == '[':
-			var parts []struct {
-				Type string `json:"type"`
-				Text string `json:"text"`
-			}
-			if err := json.Unmarshal(c, &parts); err != nil {
-				return 0, badRequest("messages[%d].content: %v", i, err)
-			}
-			for _, p := range parts {
-				n += countWords(p.Text)
-			}
-		default:
-			return 0, badRequest("messages[%d].content must be a string or a list of parts.", i)
-		}
-	}
-	return n, nil
+	a := promptAcc{}
+	aerr := a.messages(msgs, true)
+	return a.n, aerr
 }
 
 // countWords counts maximal runs of non-space characters, without

@@ -44,42 +44,46 @@ func (s *Server) maxOutputTokens(asked *int, prompt int) (int, *apiError) {
 	return min(*asked, room), nil
 }
 
-// inputTokens counts a Responses API input: a string (its words), or a
-// list of items whose content is a string or a list of parts (input_text
-// and the like); items without content (function_call_output, ...) count
-// nothing.
+// inputTokens counts the tokens of a Responses API input (see
+// promptAcc.input).
 func inputTokens(raw json.RawMessage) (int, *apiError) {
+	a := promptAcc{}
+	aerr := a.input(raw)
+	return a.n, aerr
+}
+
+// input adds a Responses API input: a string (the user's text) or a list
+// of message items, tokenized as chat messages are.
+func (a *promptAcc) input(raw json.RawMessage) *apiError {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
-		return 0, badRequest("Field required: input.")
+		return badRequest("Field required: input.")
 	}
-	var n int
 	switch raw[0] {
 	case '"':
 		var text string
 		if err := json.Unmarshal(raw, &text); err != nil {
-			return 0, badRequest("invalid input: %v", err)
+			return badRequest("invalid input: %v", err)
 		}
-		n = countWords(text)
+		a.text(text)
 	case '[':
 		var items []chatMessage
 		if err := json.Unmarshal(raw, &items); err != nil {
-			return 0, badRequest("invalid input: %v", err)
+			return badRequest("invalid input: %v", err)
 		}
 		if len(items) == 0 {
-			return 0, badRequest("The input cannot be empty.")
+			return badRequest("The input cannot be empty.")
 		}
-		var aerr *apiError
-		if n, aerr = messageTokens(items); aerr != nil {
-			return 0, aerr
+		if aerr := a.messages(items, true); aerr != nil {
+			return aerr
 		}
 	default:
-		return 0, badRequest("input must be a string or a list of input items.")
+		return badRequest("input must be a string or a list of input items.")
 	}
-	if n == 0 {
-		return 0, badRequest("The decoder prompt cannot be empty.")
+	if a.n == 0 {
+		return badRequest("The decoder prompt cannot be empty.")
 	}
-	return n, nil
+	return nil
 }
 
 // appendID writes an id: its prefix, the server's tag and the request's

@@ -24,6 +24,7 @@ type Server struct {
 	slots    *slots         // --max-num-seqs
 	stats    stats          // /metrics counters
 	late     lateness       // how late timed tokens left
+	cache    *prefixCache   // nil: no prefix cache
 	mux      *http.ServeMux // routes once ready
 	idTag    string         // 16 hex digits: response ids differ across runs
 	seq      atomic.Uint64  // arrival numbers
@@ -43,7 +44,7 @@ func New(cfg Config) *Server {
 		names:  cfg.Models,
 		index:  map[string]int{},
 		waker:  getWaker(),
-		timed:  cfg.TTFT > 0 || cfg.ITL > 0 || cfg.ITLPerSeq > 0 || cfg.Stall > 0,
+		timed:  cfg.TTFT > 0 || cfg.ITL > 0 || cfg.ITLPerSeq > 0 || cfg.Stall > 0 || cfg.PrefillPerToken > 0,
 		slots:  newSlots(cfg.MaxNumSeqs),
 		faulty: len(cfg.FaultCycle) > 0 || len(cfg.FaultRates) > 0,
 		idTag:  fmt.Sprintf("%016x", rand.Uint64()),
@@ -64,6 +65,9 @@ func New(cfg Config) *Server {
 	s.sleepers.New = func() any { return &scratch{sleeper: newSleeper()} }
 	s.models = s.modelList(time.Now().Unix())
 	s.stats.init()
+	if cfg.CacheBlocks > 0 {
+		s.cache = newPrefixCache(cfg.CacheBlocks)
+	}
 
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {})
@@ -74,6 +78,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("POST /v1/chat/completions", s.handleGenerate(chat))
 	s.mux.HandleFunc("POST /v1/responses", s.handleGenerate(responses))
 	s.mux.HandleFunc("POST /v1/embeddings", s.handleEmbeddings)
+	s.routeTokenize()
 	return s
 }
 

@@ -79,6 +79,12 @@ type group struct {
 	reasoningTokens     int
 	cachedTokens        int
 	toolCalls           int
+
+	// Successes whose record says the prompt length asked for, and the
+	// server counted it: their requested and counted tokens, and how many
+	// missed by more than lengthMissShare.
+	asked, askedTokens, askedPrompt, askedOff int
+
 	fromChunks, noCount int
 	samples             [NumMetrics]stats.Samples
 	readLag             stats.Samples // the requests' read_lag_p99_ms
@@ -203,6 +209,14 @@ func (g *group) addSuccess(r *record.Record, slo SLO) {
 	addCount(&g.reasoningTokens, r.ReasoningTokens)
 	addCount(&g.cachedTokens, r.CachedTokens)
 	addCount(&g.toolCalls, r.ToolCalls)
+	if r.InputTokensRequested > 0 && r.TokensFrom == record.TokensFromUsage {
+		g.asked++
+		addCount(&g.askedTokens, r.InputTokensRequested)
+		addCount(&g.askedPrompt, r.PromptTokens)
+		if math.Abs(float64(r.PromptTokens-r.InputTokensRequested)) > lengthMissShare*float64(r.InputTokensRequested) {
+			g.askedOff++
+		}
+	}
 	counted := true
 	switch r.TokensFrom {
 	case record.TokensFromChunks, record.TokensFromBadUsage:
@@ -362,7 +376,7 @@ func (g *group) summarize(ps []float64, slo SLO) Group {
 		DurationS: nan, ReqPerS: nan, OutputTokPerS: nan, TotalTokPerS: nan, InputTokPerS: nan,
 		PromptTokens: g.promptTokens, OutputTokens: g.outputTokens,
 		ReasoningTokens: g.reasoningTokens, CachedTokens: g.cachedTokens, ToolCalls: g.toolCalls,
-		MeanPromptTokens: nan, MeanOutputTokens: nan, TokensFromChunks: g.fromChunks,
+		MeanPromptTokens: nan, MeanOutputTokens: nan, TokensFromChunks: g.fromChunks, CachedShare: nan,
 		GoodputReqPerS: nan, SLOMetRatio: nan, ClientReadLagP99Ms: nan, ClientReadLagMaxMs: nan,
 	}
 	if g.readLag.Len() > 0 {
@@ -385,6 +399,9 @@ func (g *group) summarize(ps []float64, slo SLO) Group {
 		if g.requests > 0 {
 			out.SLOMetRatio = float64(g.good) / float64(g.requests)
 		}
+	}
+	if g.promptTokens > 0 {
+		out.CachedShare = float64(g.cachedTokens) / float64(g.promptTokens)
 	}
 	if g.ok > 0 {
 		out.MeanPromptTokens = float64(g.promptTokens) / float64(g.ok)
@@ -411,6 +428,9 @@ func (g *group) warnings(out *Group) []string {
 	if g.noCount > 0 {
 		ws = append(ws, fmt.Sprintf("%d successful requests carry no token counts: token throughput is undercounted", g.noCount))
 	}
+	if w := g.lengthWarning(); w != "" {
+		ws = append(ws, w)
+	}
 	if g.otherPhase > 0 {
 		ws = append(ws, fmt.Sprintf("%d records of an unknown phase were ignored", g.otherPhase))
 	}
@@ -433,6 +453,27 @@ func (g *group) warnings(out *Group) []string {
 		ws = append(ws, fmt.Sprintf("%d successful requests have no TPOT (not streamed, or no token count): the tpot objective cannot be checked on them and counts them as not met", g.noTPOT))
 	}
 	return ws
+}
+
+// lengthMissShare is how far a group's input lengths (the server's
+// prompt_tokens) may be from those requested before a warning: 2%.
+const lengthMissShare = 0.02
+
+// lengthWarning says when the prompts' token counts, by the server's
+// usage, miss the lengths the run asked for (input_tokens_requested) by
+// more than lengthMissShare over the group: the prompts were words and
+// the server's tokenizer (or its chat template) does not count a word a
+// token, so the group measured other prompt lengths than it says.
+func (g *group) lengthWarning() string {
+	if g.asked == 0 || g.askedTokens == 0 {
+		return ""
+	}
+	miss := float64(g.askedPrompt-g.askedTokens) / float64(g.askedTokens)
+	if math.Abs(miss) <= lengthMissShare {
+		return ""
+	}
+	return fmt.Sprintf("input lengths miss the requested ones by %+.1f%%: prompt_tokens average %.1f for %.1f requested (%d of %d requests off by more than 2%%); the server's tokenizer does not count a word a token: genload --tokenize on fits the prompts with its POST /tokenize",
+		100*miss, float64(g.askedPrompt)/float64(g.asked), float64(g.askedTokens)/float64(g.asked), g.askedOff, g.asked)
 }
 
 // alerts are the warnings that question the run itself (see Group.Alerts).

@@ -265,3 +265,41 @@ func TestModelsInOneRun(t *testing.T) {
 		t.Errorf("groups %v, want %v", got, want)
 	}
 }
+
+// TestLengthMissAndCachedShare: a group whose prompt_tokens miss the
+// requested input lengths by more than 2% warns, one within 2% does not;
+// the cached share is cached_tokens / prompt_tokens.
+func TestLengthMissAndCachedShare(t *testing.T) {
+	recs := func(prompt, requested, cached int) []record.Record {
+		var out []record.Record
+		for i := range 4 {
+			r := okRecord("r", i, 50)
+			r.PromptTokens, r.InputTokensRequested, r.CachedTokens, r.TokensFrom = prompt, requested, cached, record.TokensFromUsage
+			out = append(out, r)
+		}
+		return out
+	}
+	hasMiss := func(g Group) bool {
+		for _, w := range g.Warnings {
+			if strings.Contains(w, "input lengths miss the requested ones") {
+				return true
+			}
+		}
+		return false
+	}
+	if g := summarizeRecords(nil, recs(103, 100, 0)...)[0]; !hasMiss(g) {
+		t.Errorf("3%% over: no warning in %q", g.Warnings)
+	} else if !strings.Contains(strings.Join(g.Warnings, "\n"), "+3.0%: prompt_tokens average 103.0 for 100.0 requested (4 of 4 requests") {
+		t.Errorf("warning %q", g.Warnings)
+	}
+	if g := summarizeRecords(nil, recs(98, 100, 0)...)[0]; hasMiss(g) {
+		t.Errorf("2%% under warned: %q", g.Warnings)
+	}
+	if g := summarizeRecords(nil, recs(50, 0, 0)...)[0]; hasMiss(g) {
+		t.Errorf("nothing requested warned: %q", g.Warnings)
+	}
+	g := summarizeRecords(nil, recs(80, 80, 20)...)[0]
+	if g.CachedShare != 0.25 || hasMiss(g) {
+		t.Errorf("cached share %v, warnings %q", g.CachedShare, g.Warnings)
+	}
+}

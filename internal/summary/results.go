@@ -86,6 +86,7 @@ type Group struct {
 	OutputTokens     int     // output tokens of the successful requests
 	ReasoningTokens  int     // of OutputTokens, those spent reasoning
 	CachedTokens     int     // of PromptTokens, those the server served from its prefix cache
+	CachedShare      float64 // CachedTokens / PromptTokens; NaN without prompt tokens
 	ToolCalls        int     // tool calls the successful answers made
 	MeanPromptTokens float64
 	MeanOutputTokens float64
