@@ -39,6 +39,7 @@ const (
 	sFinishReason
 	sErrorKind
 	sError
+	sSessionID
 	numStringFields
 )
 
@@ -78,6 +79,9 @@ const (
 	fOK
 	fErrorKind
 	fError
+	fSessionID
+	fTurn
+	fHistoryMessages
 )
 
 // fieldNames are the keys in the order writers put them, by field index.
@@ -107,6 +111,7 @@ var fieldByKey = map[string]int{
 	"prompt_tokens": fPromptTokens, "output_tokens": fOutputTokens, "tokens_from": fTokensFrom,
 	"reasoning_tokens": fReasoningTokens, "reasoning_from": fReasoningFrom, "cached_tokens": fCachedTokens, "tool_calls": fToolCalls,
 	"finish_reason": fFinishReason, "status": fStatus, "ok": fOK, "error_kind": fErrorKind, "error": fError,
+	"session_id": fSessionID, "turn": fTurn, "history_messages": fHistoryMessages,
 }
 
 // scan is a position in a line.
@@ -372,6 +377,12 @@ func (d *decoder) field(s *scan, r *Record, f int) (ok bool) {
 		r.ErrorKind, ok = d.string(s, sErrorKind)
 	case fError:
 		r.Error, ok = d.string(s, sError)
+	case fSessionID:
+		r.SessionID, ok = d.string(s, sSessionID)
+	case fTurn:
+		r.Turn, ok = s.Int()
+	case fHistoryMessages:
+		r.HistoryMessages, ok = s.Int()
 	}
 	return ok
 }

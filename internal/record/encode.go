@@ -134,6 +134,18 @@ func AppendJSON(dst []byte, r *Record) (_ []byte, ok bool) {
 		b = append(b, `,"error":`...)
 		b = appendString(b, r.Error)
 	}
+	if r.SessionID != "" {
+		b = append(b, `,"session_id":`...)
+		b = appendString(b, r.SessionID)
+	}
+	if r.Turn != 0 {
+		b = append(b, `,"turn":`...)
+		b = strconv.AppendInt(b, int64(r.Turn), 10)
+	}
+	if r.HistoryMessages != 0 {
+		b = append(b, `,"history_messages":`...)
+		b = strconv.AppendInt(b, int64(r.HistoryMessages), 10)
+	}
 	return append(b, '}'), true
 }
 

@@ -116,6 +116,15 @@ type Record struct {
 	OK        bool   `json:"ok"`
 	ErrorKind string `json:"error_kind,omitempty"`
 	Error     string `json:"error,omitempty"`
+
+	// A conversation's turn (genload --conversations, --turns): the
+	// session it belongs to (<run_id>-s<n>, also sent as --session-header),
+	// its turn (1-based) and how many messages the request sent, the
+	// history and the new user message (a system prompt included). Left
+	// out of single-turn requests.
+	SessionID       string `json:"session_id,omitempty"`
+	Turn            int    `json:"turn,omitempty"`
+	HistoryMessages int    `json:"history_messages,omitempty"`
 }
 
 // EndAt is when the attempt finished: sent_at plus its latency.
