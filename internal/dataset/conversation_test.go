@@ -28,16 +28,16 @@ func TestConversationLines(t *testing.T) {
 
 func TestConversationBadLines(t *testing.T) {
 	for in, want := range map[string]string{
-		"{\"turns\":[\"a\"]}\n{\"turns\":[]}":             "c.jsonl:2: no \"turns\"",
-		`{"turns":["a"],"turn":["b"]}`:                    `c.jsonl:1: want a JSON object {"turns":["first message", ...]}: json: unknown field "turn"`,
-		`{"turns":["a",""]}`:                              "c.jsonl:1: turn 2 is empty",
-		`{"turns":["a",{"content":"b","max_tokens":-1}]}`: "c.jsonl:1: turn 2: max_tokens -1",
-		`{"turns":["a",3]}`:                               "c.jsonl:1: turn 2: want a string or",
-		"\n\n  \n":                                        "c.jsonl is empty",
-		"not json":                                        "c.jsonl:1: want a JSON object",
-		`{"turns":["a"]} {"turns":["b"]}`:                 "c.jsonl:1: more than one JSON value",
+		"{\"turns\":[\"a\"]}\n{\"turns\":[]}":              "c.jsonl:2: no \"turns\"",
+		`{"turns":["a"],"turn":["b"]}`:                     `c.jsonl:1: want a JSON object {"turns":["first message", ...]}: json: unknown field "turn"`,
+		`{"turns":["a",""]}`:                               "c.jsonl:1: turn 2 is empty",
+		`{"turns":["a",{"content":"b","max_tokens":-1}]}`:  "c.jsonl:1: turn 2: max_tokens -1",
+		`{"turns":["a",3]}`:                                "c.jsonl:1: turn 2: want a string or",
+		"\n\n  \n":                                         "c.jsonl is empty",
+		"not json":                                         "c.jsonl:1: want a JSON object",
+		`{"turns":["a"]} {"turns":["b"]}`:                  "c.jsonl:1: more than one JSON value",
 		`[{"conversations":[{"from":"gpt","value":"x"}]}]`: "none of its 1 conversations has a human turn",
-		`[{"conversations":[{"from":"human"`:              "conversation 1",
+		`[{"conversations":[{"from":"human"`:               "conversation 1",
 	} {
 		_, err := readConversations(strings.NewReader(in), "c.jsonl", false)
 		if err == nil || !strings.Contains(err.Error(), want) {
