@@ -29,6 +29,8 @@ var fieldFlags = map[string]string{
 	"Concurrencies": "--concurrency", "Rates": "--request-rate", "MaxConcurrency": "--max-concurrency",
 	"Arrival": "--arrival", "Burstiness": "--burstiness", "RampUp": "--ramp-up",
 	"Models": "--model", "ModelMix": "--model-mix",
+	"ConversationFile": "--conversations", "Turns": "--turns", "ThinkTime": "--think-time",
+	"KeepReasoning": "--keep-reasoning", "SessionHeader": "--session-header",
 }
 
 // models reads --model: one id, or a comma-separated list to mix.
@@ -85,6 +87,8 @@ func worded(err error, cfg *load.Config) error {
 			return fmt.Errorf("--prompt-file: %w", err)
 		case cfg.Dataset.ShareGPTFile:
 			return fmt.Errorf("--sharegpt: %w", err)
+		case cfg.Conversations.File:
+			return fmt.Errorf("--conversations: %w", err)
 		}
 	}
 	return err

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"time"
 
@@ -54,6 +56,11 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			&cli.IntFlag{Name: "output-tokens", Usage: "per-request max_tokens (overrides --max-tokens and ShareGPT lengths)"},
 			&cli.Float64Flag{Name: "output-tokens-range", Usage: "spread --output-tokens uniformly over N(1-R)..N(1+R)"},
 			&cli.IntFlag{Name: "shared-prefix-tokens", Usage: "the same N-token prefix before every prompt (prefix-cache studies)"},
+			&cli.StringFlag{Name: "conversations", Usage: "multi-turn sessions from `FILE`: JSON lines {\"turns\":[\"first message\",...]} (optional \"system\", \"max_tokens\") or ShareGPT with all its turns; --requests counts sessions"},
+			&cli.IntFlag{Name: "turns", Usage: "synthetic multi-turn sessions of N turns, each a new --input-tokens message; --requests counts sessions"},
+			&cli.StringFlag{Name: "think-time", Usage: "conversations: pause between an answer and the next turn: 2s, uniform:1s-3s or exp:2s (mean), seeded"},
+			&cli.BoolFlag{Name: "keep-reasoning", Usage: "conversations: send answers' reasoning back in the history (reasoning_content), not only their content"},
+			&cli.StringFlag{Name: "session-header", Usage: "conversations: send each request's session id in this header (for routers' session affinity)"},
 			&cli.IntFlag{Name: "max-tokens", Value: 128, Usage: "max_tokens of each request (0: not sent)"},
 			&cli.BoolFlag{Name: "ignore-eos", Usage: "ask the server to generate exactly max-tokens (vLLM's ignore_eos)"},
 			&cli.BoolFlag{Name: "stream", Value: true, Usage: "stream the responses (--stream=false for whole responses; embeddings are never streamed)"},
@@ -166,6 +173,14 @@ func config(c *cli.Context, stderr io.Writer) (*load.Config, error) {
 	}
 	if c.IsSet("prompt") {
 		cfg.Dataset.Prompts = []string{c.String("prompt")}
+	}
+	cfg.Conversations = dataset.ConversationConfig{File: c.String("conversations"), Turns: c.Int("turns")}
+	cfg.ThinkTime, cfg.KeepReasoning = c.String("think-time"), c.Bool("keep-reasoning")
+	if h := c.String("session-header"); h != "" {
+		if slices.Contains(framingHeaders, http.CanonicalHeaderKey(h)) {
+			return nil, cmdline.Usagef("--session-header %s: genload's HTTP client sets it itself", h)
+		}
+		cfg.SessionHeader = h
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, cmdline.Usage(worded(err, cfg))

@@ -77,6 +77,16 @@ func TestRun(t *testing.T) {
 		{"success gate passes", []string{"--url", url, "-n", "3", "--max-tokens", "2", "--min-success-ratio", "1"}, cmdline.ExitOK, 3, "3 requests, 0 failed"},
 		{"bad success ratio", []string{"--url", url, "--min-success-ratio", "1.5"}, cmdline.ExitUsage, 0, "--min-success-ratio 1.5: want a share"},
 		{"dead server", []string{"--url", "http://127.0.0.1:1", "-n", "1"}, cmdline.ExitFailure, 0, "cannot list the served models"},
+		{"conversation sessions", []string{"--url", url, "--endpoint", "chat", "--turns", "2", "--input-tokens", "4", "--max-tokens", "2", "-n", "2", "-c", "2"}, cmdline.ExitOK, 4, "4 requests, 0 failed"},
+		{"conversation file", []string{"--url", url, "--endpoint", "chat", "--conversations", conversationFile(t, `{"turns":["a b","c",{"content":"d","max_tokens":1}]}`), "--max-tokens", "2", "-n", "1"}, cmdline.ExitOK, 3, "3 requests"},
+		{"bad conversation line: nothing sent", []string{"--url", url, "--conversations", conversationFile(t, `{"turns":["a"]}`+"\n"+`{"turns":["b",""]}`)}, cmdline.ExitUsage, 0, ":2: turn 2 is empty"},
+		{"missing conversation file", []string{"--url", url, "--conversations", "/nonexistent/c.jsonl"}, cmdline.ExitUsage, 0, "genload: --conversations: open /nonexistent/c.jsonl"},
+		{"turns without lengths", []string{"--url", url, "--turns", "3"}, cmdline.ExitUsage, 0, "--turns makes synthetic conversations: give --input-tokens"},
+		{"think time without sessions", []string{"--url", url, "--think-time", "2s"}, cmdline.ExitUsage, 0, "--think-time is for conversations: give --conversations or --turns"},
+		{"bad think time", []string{"--url", url, "--turns", "2", "--input-tokens", "3", "--think-time", "normal:2s"}, cmdline.ExitUsage, 0, `--think-time "normal:2s": unknown distribution normal`},
+		{"framing session header", []string{"--url", url, "--turns", "2", "--input-tokens", "3", "--session-header", "content-length"}, cmdline.ExitUsage, 0, "--session-header content-length: genload's HTTP client sets it itself"},
+		{"bad session header", []string{"--url", url, "--turns", "2", "--input-tokens", "3", "--session-header", "a b"}, cmdline.ExitUsage, 0, `--session-header "a b" is not a header name`},
+		{"conversations of embeddings", []string{"--url", url, "--endpoint", "embeddings", "--turns", "2", "--input-tokens", "3"}, cmdline.ExitUsage, 0, "conversations are for --endpoint chat or completions"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,6 +107,15 @@ func TestRun(t *testing.T) {
 			}
 		})
 	}
+}
+
+// conversationFile writes a conversation file.
+func conversationFile(t *testing.T, lines string) string {
+	path := filepath.Join(t.TempDir(), "conv.jsonl")
+	if err := os.WriteFile(path, []byte(lines+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // chatPrompts writes a prompt file of chat messages.

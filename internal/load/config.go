@@ -43,11 +43,27 @@ type Config struct {
 
 	// Dataset says where prompts come from (literal, file, ShareGPT,
 	// synthetic) and their per-request max_tokens; Validate opens it.
-	Dataset   dataset.Config
-	source    dataset.Source
-	MaxTokens int // 0 = not sent: the server's default
-	IgnoreEOS bool
-	Stream    bool
+	Dataset dataset.Config
+	source  dataset.Source
+	// Conversations makes the run multi-turn sessions (see
+	// runner.sessions): Requests and Warmup then count sessions, and each
+	// session sends all its turns. The user messages come from a file or,
+	// with Conversations.Turns, from Dataset's synthetic prompts.
+	Conversations dataset.ConversationConfig
+	convs         dataset.ConversationSource
+	sessions      *sessionState
+	// ThinkTime is the pause between an answer and a session's next turn
+	// ("2s", "uniform:1s-3s", "exp:2s"; see parseThinkTime).
+	ThinkTime string
+	think     thinkTime
+	// KeepReasoning sends an answer's reasoning back in the history (as
+	// reasoning_content); by default only its content.
+	KeepReasoning bool
+	// SessionHeader names a header that carries each request's session id.
+	SessionHeader string
+	MaxTokens     int // 0 = not sent: the server's default
+	IgnoreEOS     bool
+	Stream        bool
 	// Headers are sent with every request, after genload's own (which
 	// they override; an X-Request-Id here replaces the per-request one).
 	Headers http.Header
@@ -153,11 +169,16 @@ func (c *Config) Validate() error {
 		c.picker, c.Models, c.Model = p, models, models[0]
 	}
 	c.Dataset.Seed = int64(c.Seed)
-	src, err := dataset.New(c.Dataset)
-	if err != nil {
+	if err := c.validateConversations(); err != nil {
 		return err
 	}
-	c.source = src
+	if c.convs == nil {
+		src, err := dataset.New(c.Dataset)
+		if err != nil {
+			return err
+		}
+		c.source = src
+	}
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
 	}
