@@ -321,3 +321,40 @@ func TestConversationEnds(t *testing.T) {
 		t.Errorf("sessions %q, want %q: a failed turn ends its session, the next one runs", shapes, want)
 	}
 }
+
+// TestConversationByTurn: summarize --by turn over a conversation run: a
+// group per turn, each with every session once, and prompt tokens growing
+// by turn; a bad field is a usage error.
+func TestConversationByTurn(t *testing.T) {
+	sim := startSim(t, "--ttft", "5ms", "--itl", "1ms")
+	out, stderr, code := sh(t, time.Minute, "genload --url "+sim+" --endpoint chat --turns 3 --input-tokens 16 --output-tokens 4 --ignore-eos -n 4 -c 2 -q | summarize --by turn --format json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep struct {
+		Groups []struct {
+			By               string  `json:"by"`
+			Requests         int     `json:"requests"`
+			Sessions         int     `json:"sessions"`
+			Turns            int     `json:"turns"`
+			MeanPromptTokens float64 `json:"mean_prompt_tokens"`
+		} `json:"groups"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if len(rep.Groups) != 3 {
+		t.Fatalf("%d groups: %s", len(rep.Groups), out)
+	}
+	for i, g := range rep.Groups {
+		if g.By != "turn="+string(rune('1'+i)) || g.Requests != 4 || g.Sessions != 4 || g.Turns != 4 {
+			t.Errorf("group %d: %+v", i, g)
+		}
+		if i > 0 && g.MeanPromptTokens <= rep.Groups[i-1].MeanPromptTokens {
+			t.Errorf("turn %d: mean prompt tokens %v, not above turn %d's %v", i+1, g.MeanPromptTokens, i, rep.Groups[i-1].MeanPromptTokens)
+		}
+	}
+	if _, stderr, code := sh(t, time.Minute, "summarize --by turns /dev/null"); code != 2 || !strings.Contains(stderr, `no record field "turns"`) {
+		t.Errorf("bad --by: exit %d, %s", code, stderr)
+	}
+}

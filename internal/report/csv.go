@@ -72,6 +72,9 @@ type row struct {
 	MeanPromptTokens fixed3  `csv:"mean_prompt_tokens" json:"mean_prompt_tokens"`
 	MeanOutputTokens fixed3  `csv:"mean_output_tokens" json:"mean_output_tokens"`
 	TokensFromChunks int     `csv:"tokens_from_chunks" json:"tokens_from_chunks"`
+	By               text    `csv:"by" json:"by"`
+	Sessions         int     `csv:"sessions" json:"sessions"`
+	Turns            int     `csv:"turns" json:"turns"`
 }
 
 // errorColumns are the row's per-kind error counts in record.ErrorKinds
@@ -94,6 +97,7 @@ func newRow(g *summary.Group) row {
 		ReasoningTokens: g.ReasoningTokens, CachedTokens: g.CachedTokens, ToolCalls: g.ToolCalls,
 		MeanPromptTokens: fixed3(g.MeanPromptTokens), MeanOutputTokens: fixed3(g.MeanOutputTokens),
 		TokensFromChunks: g.TokensFromChunks,
+		By:               text(g.By), Sessions: g.Sessions, Turns: g.Turns,
 	}
 	cols := r.errorColumns()
 	for i, n := range g.Errors {

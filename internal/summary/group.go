@@ -41,7 +41,8 @@ type Aggregator struct {
 	groups  map[groupKey]*group
 	order   []*group
 	records int
-	slo     SLO // judged per request as it is added: records are not kept
+	slo     SLO      // judged per request as it is added: records are not kept
+	by      []string // record fields that split the groups (WithBy)
 }
 
 // Option configures an Aggregator.
@@ -77,6 +78,9 @@ type group struct {
 	noTTFO             int // successes a TTFO objective could not be checked on
 	eosAsked, eosShort int // successes with ignore_eos and a token count; those short of max_tokens
 	eosExample         string
+
+	sessions map[string]struct{} // the sessions of the measured conversation turns
+	turns    int                 // measured requests that are a conversation's turn
 }
 
 // identity is what a load point asked for, beyond its key.
@@ -121,6 +125,13 @@ func (a *Aggregator) Add(r *record.Record) {
 		return
 	}
 	g.requests++
+	if r.SessionID != "" {
+		if g.sessions == nil {
+			g.sessions = map[string]struct{}{}
+		}
+		g.sessions[r.SessionID] = struct{}{}
+		g.turns++
+	}
 	if !start.IsZero() && (g.firstSched.IsZero() || start.Before(g.firstSched)) {
 		g.firstSched = start
 	}
@@ -146,7 +157,7 @@ func (a *Aggregator) Add(r *record.Record) {
 }
 
 func (a *Aggregator) group(r *record.Record) *group {
-	k := groupKey{r.RunID, Point{Label: r.Label, Concurrency: r.Concurrency, Rate: r.Rate}, r.Model}
+	k := groupKey{r.RunID, Point{Label: r.Label, Concurrency: r.Concurrency, Rate: r.Rate, By: byValue(r, a.by)}, r.Model}
 	g := a.groups[k]
 	if g == nil {
 		first := identity{r.Model, r.Endpoint, r.URL, r.Stream, r.MaxTokens}
@@ -337,7 +348,7 @@ func (g *group) summarize(ps []float64, slo SLO) Group {
 		PromptTokens: g.promptTokens, OutputTokens: g.outputTokens,
 		ReasoningTokens: g.reasoningTokens, CachedTokens: g.cachedTokens, ToolCalls: g.toolCalls,
 		MeanPromptTokens: nan, MeanOutputTokens: nan, TokensFromChunks: g.fromChunks,
-		GoodputReqPerS: nan, SLOMetRatio: nan,
+		GoodputReqPerS: nan, SLOMetRatio: nan, Sessions: len(g.sessions), Turns: g.turns,
 	}
 	if !g.firstSched.IsZero() && !g.lastEnd.IsZero() {
 		out.DurationS = g.lastEnd.Sub(g.firstSched).Seconds()
