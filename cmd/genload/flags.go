@@ -31,6 +31,7 @@ var fieldFlags = map[string]string{
 	"Models": "--model", "ModelMix": "--model-mix",
 	"ConversationFile": "--conversations", "Turns": "--turns", "ThinkTime": "--think-time",
 	"KeepReasoning": "--keep-reasoning", "SessionHeader": "--session-header",
+	"TraceFile": "--trace", "TraceFormat": "--trace-format", "TimeScale": "--time-scale",
 }
 
 // models reads --model: one id, or a comma-separated list to mix.
@@ -89,6 +90,8 @@ func worded(err error, cfg *load.Config) error {
 			return fmt.Errorf("--sharegpt: %w", err)
 		case cfg.Conversations.File:
 			return fmt.Errorf("--conversations: %w", err)
+		case cfg.TraceFile:
+			return fmt.Errorf("--trace: %w", err)
 		}
 	}
 	return err

@@ -22,6 +22,7 @@ import (
 	"servebench/internal/load"
 	"servebench/internal/openai"
 	"servebench/internal/record"
+	"servebench/internal/setting"
 )
 
 // flushInterval is how long a record may wait to be written together with
@@ -61,6 +62,9 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			&cli.StringFlag{Name: "think-time", Usage: "conversations: pause between an answer and the next turn: 2s, uniform:1s-3s or exp:2s (mean), seeded"},
 			&cli.BoolFlag{Name: "keep-reasoning", Usage: "conversations: send answers' reasoning back in the history (reasoning_content), not only their content"},
 			&cli.StringFlag{Name: "session-header", Usage: "conversations: send each request's session id in this header (for routers' session affinity)"},
+			&cli.StringFlag{Name: "trace", Usage: "replay the requests of trace `FILE` at their times (the whole trace unless --requests or --duration): mooncake, azure or jsonl"},
+			&cli.StringFlag{Name: "trace-format", Usage: "mooncake (JSON lines with hash_ids), azure (CSV) or jsonl (offset_ms, lengths, prompt); default: from the file"},
+			&cli.Float64Flag{Name: "time-scale", Usage: "--trace: multiply the trace's times by `F` (0.5 replays twice as fast)", DefaultText: "1"},
 			&cli.IntFlag{Name: "max-tokens", Value: 128, Usage: "max_tokens of each request (0: not sent)"},
 			&cli.BoolFlag{Name: "ignore-eos", Usage: "ask the server to generate exactly max-tokens (vLLM's ignore_eos)"},
 			&cli.BoolFlag{Name: "stream", Value: true, Usage: "stream the responses (--stream=false for whole responses; embeddings are never streamed)"},
@@ -162,7 +166,18 @@ func config(c *cli.Context, stderr io.Writer) (*load.Config, error) {
 	if c.IsSet("duration") && !c.IsSet("requests") {
 		cfg.Requests = 0 // the duration alone ends each load point
 	}
-	if err := loadPoints(c, cfg); err != nil {
+	cfg.TraceFile, cfg.TraceFormat, cfg.TimeScale = c.String("trace"), c.String("trace-format"), c.Float64("time-scale")
+	if cfg.TraceFile != "" {
+		if !c.IsSet("requests") {
+			cfg.Requests = 0 // the whole trace
+		}
+		if c.IsSet("concurrency") || c.IsSet("request-rate") {
+			return nil, cmdline.Usagef("--trace sends at the trace's times: not with --concurrency or --request-rate (cap requests in flight with --max-concurrency)")
+		}
+		if c.IsSet("time-scale") && cfg.TimeScale <= 0 {
+			return nil, cmdline.Usagef("--time-scale %v: want a positive factor (0.5 replays twice as fast)", cfg.TimeScale)
+		}
+	} else if err := loadPoints(c, cfg); err != nil {
 		return nil, err
 	}
 	cfg.Dataset = dataset.Config{
@@ -184,6 +199,9 @@ func config(c *cli.Context, stderr io.Writer) (*load.Config, error) {
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, cmdline.Usage(worded(err, cfg))
+	}
+	if note := cfg.TraceNote(); note != "" {
+		fmt.Fprintln(stderr, "genload: "+worded(setting.Errorf("%s", note), cfg).Error())
 	}
 	return cfg, nil
 }

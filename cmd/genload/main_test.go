@@ -86,6 +86,12 @@ func TestRun(t *testing.T) {
 		{"bad think time", []string{"--url", url, "--turns", "2", "--input-tokens", "3", "--think-time", "normal:2s"}, cmdline.ExitUsage, 0, `--think-time "normal:2s": unknown distribution normal`},
 		{"framing session header", []string{"--url", url, "--turns", "2", "--input-tokens", "3", "--session-header", "content-length"}, cmdline.ExitUsage, 0, "--session-header content-length: genload's HTTP client sets it itself"},
 		{"bad session header", []string{"--url", url, "--turns", "2", "--input-tokens", "3", "--session-header", "a b"}, cmdline.ExitUsage, 0, `--session-header "a b" is not a header name`},
+		{"trace replayed whole", []string{"--url", url, "--trace", conversationFile(t, `{"timestamp":1,"input_length":3,"output_length":2}`+"\n"+`{"timestamp":3,"input_length":4,"output_length":2}`)}, cmdline.ExitOK, 2, "2 requests, 0 failed"},
+		{"trace with a rate", []string{"--url", url, "--trace", "x.jsonl", "-r", "3"}, cmdline.ExitUsage, 0, "--trace sends at the trace's times: not with --concurrency or --request-rate"},
+		{"trace with lengths", []string{"--url", url, "--trace", conversationFile(t, `{"offset_ms":0,"input_tokens":3,"output_tokens":2}`), "--input-tokens", "5"}, cmdline.ExitUsage, 0, "--trace gives the prompts and their lengths"},
+		{"bad trace line", []string{"--url", url, "--trace", conversationFile(t, `{"offset_ms":0,"input_tokens":3}`)}, cmdline.ExitUsage, 0, ":1: no output_tokens"},
+		{"missing trace", []string{"--url", url, "--trace", "/nonexistent/t.jsonl"}, cmdline.ExitUsage, 0, "genload: --trace: open /nonexistent/t.jsonl"},
+		{"time scale alone", []string{"--url", url, "--time-scale", "2"}, cmdline.ExitUsage, 0, "--trace-format and --time-scale are for --trace"},
 		{"conversations of embeddings", []string{"--url", url, "--endpoint", "embeddings", "--turns", "2", "--input-tokens", "3"}, cmdline.ExitUsage, 0, "conversations are for --endpoint chat or completions"},
 	}
 	for _, tt := range tests {

@@ -61,9 +61,18 @@ type Config struct {
 	KeepReasoning bool
 	// SessionHeader names a header that carries each request's session id.
 	SessionHeader string
-	MaxTokens     int // 0 = not sent: the server's default
-	IgnoreEOS     bool
-	Stream        bool
+
+	// TraceFile replays a trace (see validateTrace): each request at
+	// start + (t_i - t_0) x TimeScale (0: 1), the whole trace unless
+	// Requests or Duration cut it. TraceFormat is mooncake, azure or
+	// jsonl ("": from the file).
+	TraceFile   string
+	TraceFormat string
+	TimeScale   float64
+	trace       *dataset.Trace
+	MaxTokens   int // 0 = not sent: the server's default
+	IgnoreEOS   bool
+	Stream      bool
 	// Headers are sent with every request, after genload's own (which
 	// they override; an X-Request-Id here replaces the per-request one).
 	Headers http.Header
@@ -149,7 +158,7 @@ func (c *Config) Validate() error {
 	if c.Endpoint == openai.EndpointEmbeddings {
 		c.Stream, c.IgnoreEOS = false, false
 	}
-	if c.Requests < 0 || c.Duration < 0 || (c.Requests == 0 && c.Duration == 0) {
+	if c.Requests < 0 || c.Duration < 0 || (c.Requests == 0 && c.Duration == 0 && c.TraceFile == "") {
 		return setting.Errorf("give {Requests} N (at least 1) or {Duration} D")
 	}
 	if c.Warmup < 0 {
@@ -172,7 +181,10 @@ func (c *Config) Validate() error {
 	if err := c.validateConversations(); err != nil {
 		return err
 	}
-	if c.convs == nil {
+	if err := c.validateTrace(); err != nil {
+		return err
+	}
+	if c.convs == nil && c.trace == nil {
 		src, err := dataset.New(c.Dataset)
 		if err != nil {
 			return err
@@ -209,6 +221,9 @@ func (c *Config) points() error {
 		return setting.Errorf("{MaxConcurrency} %d: cannot be negative", c.MaxConcurrency)
 	}
 	c.Points = c.Points[:0]
+	if c.TraceFile != "" {
+		return nil // the trace's own point (validateTrace)
+	}
 	if len(c.Rates) == 0 {
 		if len(c.Concurrencies) == 0 {
 			c.Concurrencies = []int{1}

@@ -113,6 +113,9 @@ func (r *runner) phase(name string, pt Point, n int, dur time.Duration, seed uin
 	if r.a.cfg.convs != nil { // n and dur count sessions
 		return r.sessions(name, pt, n, dur, seed)
 	}
+	if r.a.cfg.trace != nil { // n and dur cut the trace
+		return r.traceLoop(name, pt)
+	}
 	var deadline <-chan struct{} // closed when dur is up: every worker sees it
 	if dur > 0 {
 		up := make(chan struct{})
