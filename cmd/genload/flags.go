@@ -31,6 +31,7 @@ var fieldFlags = map[string]string{
 	"Models": "--model", "ModelMix": "--model-mix",
 	"ConversationFile": "--conversations", "Turns": "--turns", "ThinkTime": "--think-time",
 	"KeepReasoning": "--keep-reasoning", "SessionHeader": "--session-header",
+	"PrefixGroups": "--prefix-groups", "PrefixMix": "--prefix-mix",
 	"TraceFile": "--trace", "TraceFormat": "--trace-format", "TimeScale": "--time-scale",
 }
 

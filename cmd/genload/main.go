@@ -65,6 +65,8 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			&cli.StringFlag{Name: "trace", Usage: "replay the requests of trace `FILE` at their times (the whole trace unless --requests or --duration): mooncake, azure or jsonl"},
 			&cli.StringFlag{Name: "trace-format", Usage: "mooncake (JSON lines with hash_ids), azure (CSV) or jsonl (offset_ms, lengths, prompt); default: from the file"},
 			&cli.Float64Flag{Name: "time-scale", Usage: "--trace: multiply the trace's times by `F` (0.5 replays twice as fast)", DefaultText: "1"},
+			&cli.IntFlag{Name: "prefix-groups", Usage: "with --shared-prefix-tokens: N distinct shared prefixes, each request taking one (--prefix-mix)"},
+			&cli.StringFlag{Name: "prefix-mix", Usage: "--prefix-groups: uniform (default) or zipf:S (group k weighs 1/k^S, e.g. zipf:1.1), seeded"},
 			&cli.IntFlag{Name: "max-tokens", Value: 128, Usage: "max_tokens of each request (0: not sent)"},
 			&cli.BoolFlag{Name: "ignore-eos", Usage: "ask the server to generate exactly max-tokens (vLLM's ignore_eos)"},
 			&cli.BoolFlag{Name: "stream", Value: true, Usage: "stream the responses (--stream=false for whole responses; embeddings are never streamed)"},
@@ -185,6 +187,7 @@ func config(c *cli.Context, stderr io.Writer) (*load.Config, error) {
 		InputTokens: c.Int("input-tokens"), InputTokensRange: c.Float64("input-tokens-range"),
 		OutputTokens: c.Int("output-tokens"), OutputTokensRange: c.Float64("output-tokens-range"),
 		SharedPrefixTokens: c.Int("shared-prefix-tokens"),
+		PrefixGroups:       c.Int("prefix-groups"), PrefixMix: c.String("prefix-mix"),
 	}
 	if c.IsSet("prompt") {
 		cfg.Dataset.Prompts = []string{c.String("prompt")}

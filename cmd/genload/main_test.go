@@ -92,6 +92,9 @@ func TestRun(t *testing.T) {
 		{"bad trace line", []string{"--url", url, "--trace", conversationFile(t, `{"offset_ms":0,"input_tokens":3}`)}, cmdline.ExitUsage, 0, ":1: no output_tokens"},
 		{"missing trace", []string{"--url", url, "--trace", "/nonexistent/t.jsonl"}, cmdline.ExitUsage, 0, "genload: --trace: open /nonexistent/t.jsonl"},
 		{"time scale alone", []string{"--url", url, "--time-scale", "2"}, cmdline.ExitUsage, 0, "--trace-format and --time-scale are for --trace"},
+		{"prefix groups", []string{"--url", url, "--input-tokens", "4", "--shared-prefix-tokens", "3", "--prefix-groups", "2", "--prefix-mix", "zipf:1.1", "-n", "3", "--max-tokens", "2"}, cmdline.ExitOK, 3, "3 requests, 0 failed"},
+		{"prefix groups without a prefix", []string{"--url", url, "--prefix-groups", "2"}, cmdline.ExitUsage, 0, "--prefix-groups needs --shared-prefix-tokens"},
+		{"bad prefix mix", []string{"--url", url, "--shared-prefix-tokens", "3", "--prefix-groups", "2", "--prefix-mix", "zipf"}, cmdline.ExitUsage, 0, `--prefix-mix "zipf": zipf takes an exponent`},
 		{"conversations of embeddings", []string{"--url", url, "--endpoint", "embeddings", "--turns", "2", "--input-tokens", "3"}, cmdline.ExitUsage, 0, "conversations are for --endpoint chat or completions"},
 	}
 	for _, tt := range tests {

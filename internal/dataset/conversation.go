@@ -65,6 +65,8 @@ func NewConversations(cfg Config, conv ConversationConfig) (ConversationSource, 
 		return nil, setting.Errorf("{Turns} %d: want 1 to %d", conv.Turns, maxTurns)
 	case len(cfg.Prompts) > 0 || cfg.PromptFile != "" || cfg.ShareGPTFile != "":
 		return nil, setting.Errorf("conversations take their messages from {ConversationFile} or, with {Turns}, from {InputTokens}: not {Prompts}, {PromptFile} or {ShareGPTFile}")
+	case cfg.PrefixGroups > 1:
+		return nil, setting.Errorf("{PrefixGroups} is for single requests, not conversations")
 	case conv.Turns > 0 && cfg.InputTokens == 0:
 		return nil, setting.Errorf("{Turns} makes synthetic conversations: give {InputTokens}, each turn's message length")
 	case conv.File != "" && cfg.InputTokens > 0:
