@@ -103,14 +103,18 @@ func TestTraceReplay(t *testing.T) {
 	}
 }
 
-// checkTracePrompts holds the prompts llmsim received to the trace: the
-// length of each, a block's words the same wherever its hash id comes.
+// checkTracePrompts holds the prompts llmsim received to the trace: after
+// the run's salt, the length of each, a block's words the same wherever its
+// hash id comes.
 func checkTracePrompts(t *testing.T, log string, recs []recordT, ids [][]int) {
 	t.Helper()
 	reqs := readRequestLog(t, log)
 	blocks := map[int]string{}
+	salts := map[string]bool{}
 	for i, r := range recs {
 		words := strings.Fields(reqs[r.RequestID].Body.Prompt)
+		salts[strings.Join(words[:4], " ")] = true // the run's salt leads
+		words = words[4:]
 		if want := 512*(len(ids[i])-1) + 40; len(words) != want {
 			t.Fatalf("request %d: %d words, the trace's input_length is %d", i, len(words), want)
 		}
@@ -125,6 +129,9 @@ func checkTracePrompts(t *testing.T, log string, recs []recordT, ids [][]int) {
 			}
 			blocks[id] = block
 		}
+	}
+	if len(salts) != 1 {
+		t.Fatalf("%d salts in one run", len(salts))
 	}
 	seen := map[string]int{}
 	for id, b := range blocks {

@@ -84,6 +84,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			&cli.StringFlag{Name: "arrival", Value: load.ArrivalPoisson, Usage: "open loop: poisson, constant or gamma"},
 			&cli.Float64Flag{Name: "burstiness", Value: 1, Usage: "gamma arrivals: shape (1 = Poisson, <1 burstier)"},
 			&cli.DurationFlag{Name: "ramp-up", Usage: "open loop: raise the rate linearly from 0 over this time"},
+			&cli.BoolFlag{Name: "same-prompts", Usage: "no per-run salt: runs of one --seed send the same bytes, and a later run may hit what an earlier one left in the prefix cache (a deliberate warm cache)"},
 			&cli.Uint64Flag{Name: "seed", Usage: "seed of arrival times and prompts: the same seed gives the same schedule"},
 			&cli.IntFlag{Name: "warmup", Usage: "requests sent first at each load point, marked phase=warmup"},
 			&cli.DurationFlag{Name: "timeout", Value: load.DefaultTimeout, Usage: "per request, from send to the last byte"},
@@ -194,6 +195,7 @@ func config(c *cli.Context, stderr io.Writer) (*load.Config, error) {
 	}
 	cfg.Conversations = dataset.ConversationConfig{File: c.String("conversations"), Turns: c.Int("turns")}
 	cfg.ThinkTime, cfg.KeepReasoning = c.String("think-time"), c.Bool("keep-reasoning")
+	cfg.SamePrompts = c.Bool("same-prompts")
 	if h := c.String("session-header"); h != "" {
 		if slices.Contains(framingHeaders, http.CanonicalHeaderKey(h)) {
 			return nil, cmdline.Usagef("--session-header %s: genload's HTTP client sets it itself", h)

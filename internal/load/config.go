@@ -13,6 +13,7 @@ import (
 
 	"servebench/internal/dataset"
 	"servebench/internal/openai"
+	"servebench/internal/record"
 	"servebench/internal/setting"
 )
 
@@ -70,7 +71,16 @@ type Config struct {
 	TraceFormat string
 	TimeScale   float64
 	trace       *dataset.Trace
-	MaxTokens   int // 0 = not sent: the server's default
+
+	// SamePrompts sends the prompts without the run's salt: runs of one
+	// seed then send the same bytes, and a server's prefix cache may serve
+	// a run what an earlier one sent (a deliberate warm cache). By default
+	// every prompt begins with salt, dataset.NewSalt's, the same for every
+	// request of the run; embeddings are never salted.
+	SamePrompts bool
+	salt        string
+	saltMode    string // the records' prompt_salt
+	MaxTokens   int    // 0 = not sent: the server's default
 	IgnoreEOS   bool
 	Stream      bool
 	// Headers are sent with every request, after genload's own (which
@@ -183,6 +193,13 @@ func (c *Config) Validate() error {
 	}
 	if err := c.validateTrace(); err != nil {
 		return err
+	}
+	switch {
+	case c.Endpoint == openai.EndpointEmbeddings:
+	case c.SamePrompts:
+		c.saltMode = record.SaltOff
+	default:
+		c.salt, c.saltMode = dataset.NewSalt(), record.SaltRun
 	}
 	if c.convs == nil && c.trace == nil {
 		src, err := dataset.New(c.Dataset)

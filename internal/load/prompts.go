@@ -34,6 +34,7 @@ func (p *prompter) next() (*Prompt, error) {
 	if p.cfg.Endpoint == openai.EndpointEmbeddings {
 		return p.embeddings(it, model)
 	}
+	it = dataset.Salted(it, p.cfg.salt)
 	if !sameItem(it, p.last) {
 		clear(p.bodies)
 	}

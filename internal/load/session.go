@@ -2,6 +2,7 @@ package load
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -232,11 +233,19 @@ send:
 func (r *runner) runSession(s *session, phase string, pt Point, first time.Time, deadline <-chan struct{}, seed uint64) (kind string) {
 	cfg := r.a.cfg
 	rng := rand.New(rand.NewPCG(seed, uint64(s.n)))
+	var text strings.Builder // completions: the history as one text
+	if cfg.salt != "" {      // at the very start: the text, or the system prompt, else the first turn
+		if cfg.Endpoint == openai.EndpointChat {
+			s.conv = salted(s.conv, cfg.salt)
+		} else {
+			text.WriteString(cfg.salt)
+			text.WriteByte(' ')
+		}
+	}
 	var history []openai.Message
 	if s.conv.System != "" {
 		history = append(history, openai.Message{Role: "system", Content: s.conv.System})
 	}
-	var text strings.Builder // completions: the history as one text
 	if s.conv.System != "" {
 		text.WriteString(s.conv.System)
 		text.WriteString("\n\n")
@@ -299,4 +308,18 @@ func (r *runner) runSession(s *session, phase string, pt Point, first time.Time,
 		text.WriteString(answer.Content)
 	}
 	return kind
+}
+
+// salted is conv with salt before its first text: the system prompt, else
+// the first turn's message. The turns are copied: a file's conversations
+// are shared by the sessions that cycle through them.
+func salted(conv dataset.Conversation, salt string) dataset.Conversation {
+	if conv.System != "" {
+		conv.System = salt + " " + conv.System
+		return conv
+	}
+	turns := slices.Clone(conv.Turns)
+	turns[0].Text = salt + " " + turns[0].Text
+	conv.Turns = turns
+	return conv
 }

@@ -40,6 +40,7 @@ const (
 	sErrorKind
 	sError
 	sSessionID
+	sPromptSalt
 	numStringFields
 )
 
@@ -82,6 +83,7 @@ const (
 	fSessionID
 	fTurn
 	fHistoryMessages
+	fPromptSalt
 )
 
 // fieldNames are the keys in the order writers put them, by field index.
@@ -111,7 +113,7 @@ var fieldByKey = map[string]int{
 	"prompt_tokens": fPromptTokens, "output_tokens": fOutputTokens, "tokens_from": fTokensFrom,
 	"reasoning_tokens": fReasoningTokens, "reasoning_from": fReasoningFrom, "cached_tokens": fCachedTokens, "tool_calls": fToolCalls,
 	"finish_reason": fFinishReason, "status": fStatus, "ok": fOK, "error_kind": fErrorKind, "error": fError,
-	"session_id": fSessionID, "turn": fTurn, "history_messages": fHistoryMessages,
+	"session_id": fSessionID, "turn": fTurn, "history_messages": fHistoryMessages, "prompt_salt": fPromptSalt,
 }
 
 // scan is a position in a line.
@@ -383,6 +385,8 @@ func (d *decoder) field(s *scan, r *Record, f int) (ok bool) {
 		r.Turn, ok = s.Int()
 	case fHistoryMessages:
 		r.HistoryMessages, ok = s.Int()
+	case fPromptSalt:
+		r.PromptSalt, ok = d.string(s, sPromptSalt)
 	}
 	return ok
 }

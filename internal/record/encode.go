@@ -146,6 +146,10 @@ func AppendJSON(dst []byte, r *Record) (_ []byte, ok bool) {
 		b = append(b, `,"history_messages":`...)
 		b = strconv.AppendInt(b, int64(r.HistoryMessages), 10)
 	}
+	if r.PromptSalt != "" {
+		b = append(b, `,"prompt_salt":`...)
+		b = appendString(b, r.PromptSalt)
+	}
 	return append(b, '}'), true
 }
 

@@ -125,7 +125,20 @@ type Record struct {
 	SessionID       string `json:"session_id,omitempty"`
 	Turn            int    `json:"turn,omitempty"`
 	HistoryMessages int    `json:"history_messages,omitempty"`
+
+	// PromptSalt says whether the run's prompts began with its own salt
+	// (SaltRun: a cold prefix cache for every run, the default) or not
+	// (SaltOff: --same-prompts, runs of one seed send the same bytes).
+	// Left out where no prompt is cached (embeddings) and by writers that
+	// predate it.
+	PromptSalt string `json:"prompt_salt,omitempty"`
 }
+
+// Values of Record.PromptSalt.
+const (
+	SaltRun = "run"
+	SaltOff = "off"
+)
 
 // EndAt is when the attempt finished: sent_at plus its latency.
 func (r *Record) EndAt() time.Time {

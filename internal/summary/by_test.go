@@ -95,3 +95,26 @@ func FuzzParseBy(f *testing.F) {
 		byValue(&record.Record{}, fields)
 	})
 }
+
+// TestSaltedHitsWarning: cached tokens in a salted run are said, except on
+// a conversation's later turns (their history is the run's own); a run
+// with --same-prompts, or records without prompt_salt, are not warned about.
+func TestSaltedHitsWarning(t *testing.T) {
+	warned := func(salt string, turn, cached int) bool {
+		r := okRecord("r", 0, 100)
+		r.PromptSalt, r.Turn, r.CachedTokens = salt, turn, cached
+		g := summarizeRecords([]float64{50}, r)[0]
+		for _, w := range g.Warnings {
+			if strings.Contains(w, "did not ask for a warm cache") {
+				return true
+			}
+		}
+		return false
+	}
+	if !warned(record.SaltRun, 0, 16) || !warned(record.SaltRun, 1, 16) {
+		t.Error("a salted run's hits not said")
+	}
+	if warned(record.SaltRun, 2, 16) || warned(record.SaltRun, 0, 0) || warned(record.SaltOff, 0, 16) || warned("", 0, 16) {
+		t.Error("warned where no warm cache is in question")
+	}
+}

@@ -81,6 +81,10 @@ type group struct {
 
 	sessions map[string]struct{} // the sessions of the measured conversation turns
 	turns    int                 // measured requests that are a conversation's turn
+
+	// Successes of a salted run (prompt_salt run) that are not a later turn
+	// of a conversation, and those of them the server served cached tokens.
+	salted, saltedHits int
 }
 
 // identity is what a load point asked for, beyond its key.
@@ -199,6 +203,12 @@ func (g *group) addSuccess(r *record.Record, slo SLO) {
 	addCount(&g.reasoningTokens, r.ReasoningTokens)
 	addCount(&g.cachedTokens, r.CachedTokens)
 	addCount(&g.toolCalls, r.ToolCalls)
+	if r.PromptSalt == record.SaltRun && r.Turn <= 1 {
+		g.salted++
+		if r.CachedTokens > 0 {
+			g.saltedHits++
+		}
+	}
 	counted := true
 	switch r.TokensFrom {
 	case record.TokensFromChunks, record.TokensFromBadUsage:
@@ -404,6 +414,9 @@ func (g *group) warnings(out *Group) []string {
 		if p99 > lagFloorMs && p99 > lagShare*l.Median {
 			ws = append(ws, fmt.Sprintf("requests left late: p99 client queue delay %.2f ms; the client or a full concurrency limit fell behind the schedule, see sched_latency", p99))
 		}
+	}
+	if g.saltedHits > 0 {
+		ws = append(ws, fmt.Sprintf("%d of %d successful requests were served cached prompt tokens although the run did not ask for a warm cache (its prompts carry its own salt; genload --same-prompts asks for one): expected only for what the run itself shares (--shared-prefix-tokens, --prefix-groups, a trace's hash_ids); otherwise the server's cache holds prompts of this run from elsewhere", g.saltedHits, g.salted))
 	}
 	if g.noTTFT > 0 {
 		ws = append(ws, fmt.Sprintf("%d successful requests have no TTFT (not streamed?): the ttft objective cannot be checked on them and counts them as not met", g.noTTFT))
