@@ -358,3 +358,36 @@ func TestConversationByTurn(t *testing.T) {
 		t.Errorf("bad --by: exit %d, %s", code, stderr)
 	}
 }
+
+// TestConversationKeepReasoning: against a reasoning model the history
+// carries only the answers' content, unless --keep-reasoning, which sends
+// their reasoning back as reasoning_content; streamed or not.
+func TestConversationKeepReasoning(t *testing.T) {
+	for _, flags := range []string{"", " --keep-reasoning", " --stream=false", " --stream=false --keep-reasoning"} {
+		log := filepath.Join(t.TempDir(), "requests.jsonl")
+		sim := startSim(t, "--ttft", "2ms", "--itl", "1ms", "--reasoning-tokens", "3", "--log-requests", log)
+		_, stderr, code := sh(t, time.Minute, "genload --url "+sim+" --endpoint chat --turns 2 --input-tokens 4 --max-tokens 6 --ignore-eos -n 1 -q"+flags+" > /dev/null")
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", flags, code, stderr)
+		}
+		data, err := os.ReadFile(log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+		var second struct {
+			Body struct {
+				Messages []map[string]string `json:"messages"`
+			} `json:"body"`
+		}
+		if len(lines) != 2 || json.Unmarshal([]byte(lines[1]), &second) != nil || len(second.Body.Messages) != 3 {
+			t.Fatalf("%s: %d requests: %s", flags, len(lines), data)
+		}
+		answer := second.Body.Messages[1]
+		words := len(strings.Fields(answer["content"]))
+		reasoning, kept := answer["reasoning_content"]
+		if words != 3 || kept != strings.Contains(flags, "keep") || (kept && len(strings.Fields(reasoning)) != 3) {
+			t.Errorf("%s: the answer sent back: %q", flags, answer)
+		}
+	}
+}

@@ -173,3 +173,41 @@ func TestTraceBad(t *testing.T) {
 		t.Errorf("a trace's records carry its mean rate, got %v", rec.Rate)
 	}
 }
+
+// TestTraceMaxConcurrency: a burst of 8 requests at one instant with
+// --max-concurrency 2: never more than 2 in flight, all scheduled at the
+// burst's time, the later ones' wait in queue_ms.
+func TestTraceMaxConcurrency(t *testing.T) {
+	url := startSim(t, "--ttft", "20ms", "--itl", "1ms")
+	path := filepath.Join(t.TempDir(), "burst.jsonl")
+	var b strings.Builder
+	for range 8 {
+		b.WriteString(`{"offset_ms": 0, "input_tokens": 5, "output_tokens": 2}` + "\n")
+	}
+	os.WriteFile(path, []byte(b.String()), 0o644)
+	out, stderr, code := sh(t, time.Minute, "genload --url "+url+" --trace "+path+" --max-concurrency 2 --ignore-eos -q")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	recs := readRecords(t, strings.NewReader(out))
+	if len(recs) != 8 {
+		t.Fatalf("%d records", len(recs))
+	}
+	sessions := map[string][]recordT{}
+	var queued int
+	for i, r := range recs {
+		if !r.ScheduledAt.Equal(recs[0].ScheduledAt) || r.Concurrency != 2 {
+			t.Fatalf("request %d scheduled at %v (first %v), concurrency %d", i, r.ScheduledAt, recs[0].ScheduledAt, r.Concurrency)
+		}
+		if r.QueueMs > 15 {
+			queued++
+		}
+		sessions[fmt.Sprint(i)] = []recordT{r}
+	}
+	if n := maxOverlap(sessions); n > 2 {
+		t.Errorf("%d requests in flight at once, over --max-concurrency 2", n)
+	}
+	if queued < 5 {
+		t.Errorf("only %d of 8 requests waited for a slot in queue_ms", queued)
+	}
+}
