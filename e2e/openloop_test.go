@@ -195,7 +195,10 @@ func TestStallShowsInSchedLatency(t *testing.T) {
 
 // TestSeedReproducesPrompts: synthetic prompts with spread lengths, a
 // shared prefix and spread max_tokens are the same, byte for byte, for the
-// same seed, and differ for another.
+// same seed with --same-prompts, and differ for another. Without it each
+// run puts its own salt (4 words) before every prompt: the same for all
+// requests of a run, another in the next run of the same seed, and the
+// rest of the prompts as the seed says.
 func TestSeedReproducesPrompts(t *testing.T) {
 	var mu sync.Mutex
 	var bodies []string
@@ -211,12 +214,12 @@ func TestSeedReproducesPrompts(t *testing.T) {
 		fake.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
-	run := func(seed string) []string {
+	run := func(seed string, flags ...string) []string {
 		mu.Lock()
 		bodies = nil
 		mu.Unlock()
 		_, stderr, code := sh(t, time.Minute, "genload --url "+srv.URL+" -n 20 -q --seed "+seed+
-			" --input-tokens 50 --input-tokens-range 0.5 --shared-prefix-tokens 8 --output-tokens 10 --output-tokens-range 0.5 >/dev/null")
+			" --input-tokens 50 --input-tokens-range 0.5 --shared-prefix-tokens 8 --output-tokens 10 --output-tokens-range 0.5 "+strings.Join(flags, " ")+" >/dev/null")
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
@@ -224,12 +227,35 @@ func TestSeedReproducesPrompts(t *testing.T) {
 		defer mu.Unlock()
 		return append([]string(nil), bodies...)
 	}
-	a, b, c := run("11"), run("11"), run("12")
+	a, b, c := run("11", "--same-prompts"), run("11", "--same-prompts"), run("12", "--same-prompts")
 	if len(a) != 20 || !slices.Equal(a, b) {
 		t.Fatalf("same seed: %d and %d bodies, equal %v", len(a), len(b), slices.Equal(a, b))
 	}
 	if slices.Equal(a, c) {
 		t.Error("different seeds gave the same prompts")
+	}
+	prompt := func(body string) string {
+		var req struct {
+			Prompt string `json:"prompt"`
+		}
+		if err := json.Unmarshal([]byte(body), &req); err != nil {
+			t.Fatal(err)
+		}
+		return req.Prompt
+	}
+	salted1, salted2 := run("11"), run("11")
+	salts := map[string]bool{}
+	for i := range a {
+		for _, s := range []string{salted1[i], salted2[i]} {
+			w := strings.Fields(prompt(s))
+			salts[strings.Join(w[:4], " ")] = true
+			if rest := strings.Join(w[4:], " "); rest != prompt(a[i]) {
+				t.Fatalf("request %d: after its salt %q, want the seed's %q", i, rest, prompt(a[i]))
+			}
+		}
+	}
+	if len(salts) != 2 {
+		t.Errorf("%d salts in two runs of 20 requests, want one per run: %v", len(salts), salts)
 	}
 	lengths := map[int]bool{}
 	for _, body := range a {

@@ -30,7 +30,11 @@ var fieldFlags = map[string]string{
 	"Arrival": "--arrival", "Burstiness": "--burstiness", "RampUp": "--ramp-up",
 	"Models": "--model", "ModelMix": "--model-mix",
 	"URLs": "--url", "URLMix": "--url-mix", "Shard": "--shard", "StartAt": "--start-at", "RunID": "--run-id", "Seed": "--seed",
-	"Tokenize": "--tokenize",
+	"Tokenize":         "--tokenize",
+	"ConversationFile": "--conversations", "Turns": "--turns", "ThinkTime": "--think-time",
+	"KeepReasoning": "--keep-reasoning", "SessionHeader": "--session-header",
+	"PrefixGroups": "--prefix-groups", "PrefixMix": "--prefix-mix",
+	"TraceFile": "--trace", "TraceFormat": "--trace-format", "TimeScale": "--time-scale",
 }
 
 // models reads --model: one id, or a comma-separated list to mix.
@@ -103,6 +107,10 @@ func worded(err error, cfg *load.Config) error {
 			return fmt.Errorf("--prompt-file: %w", err)
 		case cfg.Dataset.ShareGPTFile:
 			return fmt.Errorf("--sharegpt: %w", err)
+		case cfg.Conversations.File:
+			return fmt.Errorf("--conversations: %w", err)
+		case cfg.TraceFile:
+			return fmt.Errorf("--trace: %w", err)
 		}
 	}
 	return err

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 	"servebench/internal/load"
 	"servebench/internal/openai"
 	"servebench/internal/record"
+	"servebench/internal/setting"
 )
 
 // flushInterval is how long a record may wait to be written together with
@@ -57,6 +60,16 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			&cli.IntFlag{Name: "shared-prefix-tokens", Usage: "the same N-token prefix before every prompt (prefix-cache studies)"},
 			&cli.StringFlag{Name: "tokenize", Value: "auto", Usage: "fit synthetic prompts to exactly --input-tokens with the server's POST /tokenize: auto (when it answers), on (fail when it cannot), off (N words)"},
 			&cli.BoolFlag{Name: "reset-prefix-cache", Usage: "POST /reset_prefix_cache before each load point, for a cold cache (vLLM: VLLM_SERVER_DEV_MODE=1)"},
+			&cli.StringFlag{Name: "conversations", Usage: "multi-turn sessions from `FILE`: JSON lines {\"turns\":[\"first message\",...]} (optional \"system\", \"max_tokens\") or ShareGPT with all its turns; --requests counts sessions"},
+			&cli.IntFlag{Name: "turns", Usage: "synthetic multi-turn sessions of N turns, each a new --input-tokens message; --requests counts sessions"},
+			&cli.StringFlag{Name: "think-time", Usage: "conversations: pause between an answer and the next turn: 2s, uniform:1s-3s or exp:2s (mean), seeded"},
+			&cli.BoolFlag{Name: "keep-reasoning", Usage: "conversations: send answers' reasoning back in the history (reasoning_content), not only their content"},
+			&cli.StringFlag{Name: "session-header", Usage: "conversations: send each request's session id in this header (for routers' session affinity)"},
+			&cli.StringFlag{Name: "trace", Usage: "replay the requests of trace `FILE` at their times (the whole trace unless --requests or --duration): mooncake, azure or jsonl"},
+			&cli.StringFlag{Name: "trace-format", Usage: "mooncake (JSON lines with hash_ids), azure (CSV) or jsonl (offset_ms, lengths, prompt); default: from the file"},
+			&cli.Float64Flag{Name: "time-scale", Usage: "--trace: multiply the trace's times by `F` (0.5 replays twice as fast)", DefaultText: "1"},
+			&cli.IntFlag{Name: "prefix-groups", Usage: "with --shared-prefix-tokens: N distinct shared prefixes, each request taking one (--prefix-mix)"},
+			&cli.StringFlag{Name: "prefix-mix", Usage: "--prefix-groups: uniform (default) or zipf:S (group k weighs 1/k^S, e.g. zipf:1.1), seeded"},
 			&cli.IntFlag{Name: "max-tokens", Value: 128, Usage: "max_tokens of each request (0: not sent)"},
 			&cli.BoolFlag{Name: "ignore-eos", Usage: "ask the server to generate exactly max-tokens (vLLM's ignore_eos)"},
 			&cli.BoolFlag{Name: "stream", Value: true, Usage: "stream the responses (--stream=false for whole responses; embeddings are never streamed)"},
@@ -66,14 +79,15 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			&cli.Float64Flag{Name: "top-p", Usage: "the requests' top_p (not sent unless given)"},
 			&cli.IntFlag{Name: "top-k", Usage: "the requests' top_k, vLLM's extension (not sent unless given)"},
 			&cli.Int64Flag{Name: "sampling-seed", Usage: "the requests' seed, for reproducible sampling (not sent unless given; --seed is genload's own)"},
-			&cli.IntFlag{Name: "requests", Aliases: []string{"n"}, Value: 10, Usage: "measured requests per load point"},
-			&cli.DurationFlag{Name: "duration", Usage: "measure for this long per load point instead of --requests (both: whichever ends first)"},
+			&cli.IntFlag{Name: "requests", Aliases: []string{"n"}, Value: 10, Usage: "measured requests per load point (conversations: sessions; --trace: its first N, default all)"},
+			&cli.DurationFlag{Name: "duration", Usage: "measure for this long per load point instead of --requests (both: whichever ends first; conversations: no new session or turn after it)"},
 			&cli.StringFlag{Name: "concurrency", Aliases: []string{"c"}, Value: "1", Usage: "closed loop: requests in flight (1 = serial); a list 1,2,4,8 sweeps"},
 			&cli.StringFlag{Name: "request-rate", Aliases: []string{"r"}, Usage: "open loop: requests per second on a schedule; a list 1,2,4 sweeps"},
 			&cli.IntFlag{Name: "max-concurrency", Usage: "open loop: cap on requests in flight (0 = none); late requests wait and it shows in queue_ms"},
 			&cli.StringFlag{Name: "arrival", Value: load.ArrivalPoisson, Usage: "open loop: poisson, constant or gamma"},
 			&cli.Float64Flag{Name: "burstiness", Value: 1, Usage: "gamma arrivals: shape (1 = Poisson, <1 burstier)"},
 			&cli.DurationFlag{Name: "ramp-up", Usage: "open loop: raise the rate linearly from 0 over this time"},
+			&cli.BoolFlag{Name: "same-prompts", Usage: "no per-run salt: runs of one --seed send the same bytes, and a later run may hit what an earlier one left in the prefix cache (a deliberate warm cache)"},
 			&cli.Uint64Flag{Name: "seed", Usage: "seed of arrival times and prompts: the same seed gives the same schedule"},
 			&cli.IntFlag{Name: "warmup", Usage: "requests sent first at each load point, marked phase=warmup"},
 			&cli.DurationFlag{Name: "timeout", Value: load.DefaultTimeout, Usage: "per request, from send to the last byte"},
@@ -170,7 +184,18 @@ func config(c *cli.Context, stderr io.Writer) (*load.Config, error) {
 	if c.IsSet("duration") && !c.IsSet("requests") {
 		cfg.Requests = 0 // the duration alone ends each load point
 	}
-	if err := loadPoints(c, cfg); err != nil {
+	cfg.TraceFile, cfg.TraceFormat, cfg.TimeScale = c.String("trace"), c.String("trace-format"), c.Float64("time-scale")
+	if cfg.TraceFile != "" {
+		if !c.IsSet("requests") {
+			cfg.Requests = 0 // the whole trace
+		}
+		if c.IsSet("concurrency") || c.IsSet("request-rate") {
+			return nil, cmdline.Usagef("--trace sends at the trace's times: not with --concurrency or --request-rate (cap requests in flight with --max-concurrency)")
+		}
+		if c.IsSet("time-scale") && cfg.TimeScale <= 0 {
+			return nil, cmdline.Usagef("--time-scale %v: want a positive factor (0.5 replays twice as fast)", cfg.TimeScale)
+		}
+	} else if err := loadPoints(c, cfg); err != nil {
 		return nil, err
 	}
 	cfg.Tokenize, cfg.ResetPrefixCache = c.String("tokenize"), c.Bool("reset-prefix-cache")
@@ -179,6 +204,7 @@ func config(c *cli.Context, stderr io.Writer) (*load.Config, error) {
 		InputTokens: c.Int("input-tokens"), InputTokensRange: c.Float64("input-tokens-range"),
 		OutputTokens: c.Int("output-tokens"), OutputTokensRange: c.Float64("output-tokens-range"),
 		SharedPrefixTokens: c.Int("shared-prefix-tokens"),
+		PrefixGroups:       c.Int("prefix-groups"), PrefixMix: c.String("prefix-mix"),
 	}
 	if c.IsSet("prompt") {
 		cfg.Dataset.Prompts = []string{c.String("prompt")}
@@ -186,8 +212,20 @@ func config(c *cli.Context, stderr io.Writer) (*load.Config, error) {
 	if err := shardConfig(c, cfg, stderr); err != nil {
 		return nil, err
 	}
+	cfg.Conversations = dataset.ConversationConfig{File: c.String("conversations"), Turns: c.Int("turns")}
+	cfg.ThinkTime, cfg.KeepReasoning = c.String("think-time"), c.Bool("keep-reasoning")
+	cfg.SamePrompts = c.Bool("same-prompts")
+	if h := c.String("session-header"); h != "" {
+		if slices.Contains(framingHeaders, http.CanonicalHeaderKey(h)) {
+			return nil, cmdline.Usagef("--session-header %s: genload's HTTP client sets it itself", h)
+		}
+		cfg.SessionHeader = h
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, cmdline.Usage(worded(err, cfg))
+	}
+	if note := cfg.TraceNote(); note != "" {
+		fmt.Fprintln(stderr, "genload: "+worded(setting.Errorf("%s", note), cfg).Error())
 	}
 	return cfg, nil
 }

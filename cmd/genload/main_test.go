@@ -80,6 +80,25 @@ func TestRun(t *testing.T) {
 		{"bad tokenize", []string{"--url", url, "--tokenize", "maybe"}, cmdline.ExitUsage, 0, `genload: --tokenize "maybe": want auto, on or off`},
 		{"tokenize on, llmsim tokenizes", []string{"--url", url, "-n", "2", "--input-tokens", "20", "--tokenize", "on", "--max-tokens", "1"}, cmdline.ExitOK, 2, "2 requests, 0 failed"},
 		{"reset prefix cache", []string{"--url", url, "-n", "2", "--max-tokens", "1", "--reset-prefix-cache"}, cmdline.ExitOK, 2, "2 requests, 0 failed"},
+		{"conversation sessions", []string{"--url", url, "--endpoint", "chat", "--turns", "2", "--input-tokens", "4", "--max-tokens", "2", "-n", "2", "-c", "2"}, cmdline.ExitOK, 4, "4 requests, 0 failed"},
+		{"conversation file", []string{"--url", url, "--endpoint", "chat", "--conversations", conversationFile(t, `{"turns":["a b","c",{"content":"d","max_tokens":1}]}`), "--max-tokens", "2", "-n", "1"}, cmdline.ExitOK, 3, "3 requests"},
+		{"bad conversation line: nothing sent", []string{"--url", url, "--conversations", conversationFile(t, `{"turns":["a"]}`+"\n"+`{"turns":["b",""]}`)}, cmdline.ExitUsage, 0, ":2: turn 2 is empty"},
+		{"missing conversation file", []string{"--url", url, "--conversations", "/nonexistent/c.jsonl"}, cmdline.ExitUsage, 0, "genload: --conversations: open /nonexistent/c.jsonl"},
+		{"turns without lengths", []string{"--url", url, "--turns", "3"}, cmdline.ExitUsage, 0, "--turns makes synthetic conversations: give --input-tokens"},
+		{"think time without sessions", []string{"--url", url, "--think-time", "2s"}, cmdline.ExitUsage, 0, "--think-time is for conversations: give --conversations or --turns"},
+		{"bad think time", []string{"--url", url, "--turns", "2", "--input-tokens", "3", "--think-time", "normal:2s"}, cmdline.ExitUsage, 0, `--think-time "normal:2s": unknown distribution normal`},
+		{"framing session header", []string{"--url", url, "--turns", "2", "--input-tokens", "3", "--session-header", "content-length"}, cmdline.ExitUsage, 0, "--session-header content-length: genload's HTTP client sets it itself"},
+		{"bad session header", []string{"--url", url, "--turns", "2", "--input-tokens", "3", "--session-header", "a b"}, cmdline.ExitUsage, 0, `--session-header "a b" is not a header name`},
+		{"trace replayed whole", []string{"--url", url, "--trace", conversationFile(t, `{"timestamp":1,"input_length":3,"output_length":2}`+"\n"+`{"timestamp":3,"input_length":4,"output_length":2}`)}, cmdline.ExitOK, 2, "2 requests, 0 failed"},
+		{"trace with a rate", []string{"--url", url, "--trace", "x.jsonl", "-r", "3"}, cmdline.ExitUsage, 0, "--trace sends at the trace's times: not with --concurrency or --request-rate"},
+		{"trace with lengths", []string{"--url", url, "--trace", conversationFile(t, `{"offset_ms":0,"input_tokens":3,"output_tokens":2}`), "--input-tokens", "5"}, cmdline.ExitUsage, 0, "--trace gives the prompts and their lengths"},
+		{"bad trace line", []string{"--url", url, "--trace", conversationFile(t, `{"offset_ms":0,"input_tokens":3}`)}, cmdline.ExitUsage, 0, ":1: no output_tokens"},
+		{"missing trace", []string{"--url", url, "--trace", "/nonexistent/t.jsonl"}, cmdline.ExitUsage, 0, "genload: --trace: open /nonexistent/t.jsonl"},
+		{"time scale alone", []string{"--url", url, "--time-scale", "2"}, cmdline.ExitUsage, 0, "--trace-format and --time-scale are for --trace"},
+		{"prefix groups", []string{"--url", url, "--input-tokens", "4", "--shared-prefix-tokens", "3", "--prefix-groups", "2", "--prefix-mix", "zipf:1.1", "-n", "3", "--max-tokens", "2"}, cmdline.ExitOK, 3, "3 requests, 0 failed"},
+		{"prefix groups without a prefix", []string{"--url", url, "--prefix-groups", "2"}, cmdline.ExitUsage, 0, "--prefix-groups needs --shared-prefix-tokens"},
+		{"bad prefix mix", []string{"--url", url, "--shared-prefix-tokens", "3", "--prefix-groups", "2", "--prefix-mix", "zipf"}, cmdline.ExitUsage, 0, `--prefix-mix "zipf": zipf takes an exponent`},
+		{"conversations of embeddings", []string{"--url", url, "--endpoint", "embeddings", "--turns", "2", "--input-tokens", "3"}, cmdline.ExitUsage, 0, "conversations are for --endpoint chat or completions"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,6 +119,15 @@ func TestRun(t *testing.T) {
 			}
 		})
 	}
+}
+
+// conversationFile writes a conversation file.
+func conversationFile(t *testing.T, lines string) string {
+	path := filepath.Join(t.TempDir(), "conv.jsonl")
+	if err := os.WriteFile(path, []byte(lines+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // chatPrompts writes a prompt file of chat messages.

@@ -21,7 +21,7 @@ func compareSides(stdout, stderr io.Writer, stdin io.Reader, cfg config, p *plan
 	var ins [2]*input
 	for i, sd := range p.sides {
 		var err error
-		if ins[i], err = readSide(stderr, stdin, sd, cfg.Strict, p.percentiles); err != nil {
+		if ins[i], err = readSide(stderr, stdin, sd, cfg.Strict, p.percentiles, p.by); err != nil {
 			return err
 		}
 		groups[i] = ins[i].Groups
@@ -52,8 +52,8 @@ func compareSides(stdout, stderr io.Writer, stdin io.Reader, cfg config, p *plan
 
 // readSide reads the files of one side and summarizes its groups with
 // their samples, which the comparison tests (in the input's Report).
-func readSide(stderr io.Writer, stdin io.Reader, sd side, strict bool, ps []float64) (*input, error) {
-	in, err := read(stderr, stdin, sd.files)
+func readSide(stderr io.Writer, stdin io.Reader, sd side, strict bool, ps []float64, by []string) (*input, error) {
+	in, err := read(stderr, stdin, sd.files, summary.WithBy(by))
 	if err != nil {
 		return nil, err
 	}

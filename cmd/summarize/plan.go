@@ -33,6 +33,7 @@ type config struct {
 	Alpha       float64  // --alpha: significance level of comparisons; 0 means compare.DefaultAlpha
 	Strict      bool     // --strict: any bad input line fails the run (ExitBadInput)
 	Brief       bool     // --brief: text output is the answer-first table only
+	By          string   // --by: record fields that split the groups, e.g. "turn"
 
 	// MinGoodputRatio, when set, is the goodput gate (--min-goodput-ratio):
 	// every group's slo_met_ratio must reach it, or summarize returns
@@ -48,6 +49,7 @@ type plan struct {
 	thresholds  []compare.Threshold
 	alpha       float64
 	slo         summary.SLO
+	by          []string // --by's fields
 	minRatio    *float64 // the goodput gate; nil when none
 }
 
@@ -74,6 +76,9 @@ func newPlan(cfg config) (*plan, error) {
 	}
 	if p.slo, err = summary.ParseSLO(cfg.SLO); err != nil {
 		return nil, cmdline.Usagef("--slo %v", err)
+	}
+	if p.by, err = summary.ParseBy(cfg.By); err != nil {
+		return nil, cmdline.Usagef("--by %v", err)
 	}
 	if err := p.checkGoodput(cfg); err != nil {
 		return nil, err

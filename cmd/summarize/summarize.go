@@ -17,7 +17,7 @@ import (
 // outputs and then applies the goodput gate, so that a failed gate still
 // leaves every output written.
 func summarizeRuns(stdout, stderr io.Writer, stdin io.Reader, cfg config, p *plan) error {
-	in, err := read(stderr, stdin, cfg.Files, summary.WithSLO(p.slo))
+	in, err := read(stderr, stdin, cfg.Files, summary.WithSLO(p.slo), summary.WithBy(p.by))
 	if err != nil {
 		return err
 	}

@@ -76,6 +76,11 @@ type Config struct {
 	// prefix-cache studies. Like vLLM's --random-prefix-len it comes on top
 	// of InputTokens.
 	SharedPrefixTokens int
+	// PrefixGroups > 1 makes that many distinct shared prefixes, of
+	// SharedPrefixTokens words each; every item takes one, picked by
+	// PrefixMix ("" or uniform; zipf:S), seeded (see prefix.go).
+	PrefixGroups int
+	PrefixMix    string
 
 	// PromptFile has a prompt a line, sent in turn: plain text, or a JSON
 	// object with "prompt" (a string) or "messages" (an array of {"role",
@@ -104,6 +109,9 @@ type Source interface {
 func New(cfg Config) (Source, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
+	}
+	if cfg.PrefixGroups > 1 {
+		return newGrouped(cfg)
 	}
 	prefix := syntheticText(newRand(cfg.Seed, streamPrefix), cfg.SharedPrefixTokens)
 	out := outputs{rng: newRand(cfg.Seed, streamOutputs)}
@@ -137,6 +145,9 @@ func (c Config) validate() error {
 	}
 	if c.InputTokens > 0 {
 		chosen = append(chosen, "{InputTokens}")
+	}
+	if err := c.validatePrefixGroups(); err != nil {
+		return err
 	}
 	if len(chosen) > 1 {
 		return setting.Errorf("%s cannot be used together: choose one of {Prompts}, {PromptFile}, {ShareGPTFile} and {InputTokens}",

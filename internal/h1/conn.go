@@ -105,12 +105,18 @@ func (c *Client) setDeadlines(conn *conn, by, readBy time.Time) bool {
 
 // send writes the request, its head and body in one system call: copied
 // together when the body is small, else with writev.
-func (c *Client) send(conn *conn, body []byte, requestID string) error {
+func (c *Client) send(conn *conn, body []byte, requestID string, h Header) error {
 	conn.head = append(conn.head[:0], c.prefix...)
 	conn.head = strconv.AppendInt(conn.head, int64(len(body)), 10)
 	if requestID != "" {
 		conn.head = append(conn.head, "\r\nX-Request-Id: "...)
 		conn.head = append(conn.head, requestID...)
+	}
+	if h.Name != "" {
+		conn.head = append(conn.head, "\r\n"...)
+		conn.head = append(conn.head, h.Name...)
+		conn.head = append(conn.head, ": "...)
+		conn.head = append(conn.head, h.Value...)
 	}
 	conn.head = append(conn.head, "\r\n\r\n"...)
 	if len(body) <= copyBody || c.tls != nil {

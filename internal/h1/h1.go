@@ -155,11 +155,21 @@ func canonicalAddr(u *url.URL) string {
 // Errors read as net/http's do for the same failure. The Response is
 // valid until its Close, which must be called.
 func (c *Client) Do(body []byte, requestID string, deadline, readBy time.Time) (*Response, error) {
+	return c.DoHeader(body, requestID, Header{}, deadline, readBy)
+}
+
+// Header is one header line of a single request (a conversation's
+// session id); an empty Name is none. The caller has checked both as
+// net/http would.
+type Header struct{ Name, Value string }
+
+// DoHeader is Do with one more header line, h, for this request alone.
+func (c *Client) DoHeader(body []byte, requestID string, h Header, deadline, readBy time.Time) (*Response, error) {
 	conn, reused, err := c.get(deadline)
 	if err != nil {
 		return nil, err
 	}
-	err = c.exchange(conn, body, requestID, deadline, readBy)
+	err = c.exchange(conn, body, requestID, h, deadline, readBy)
 	if err != nil && reused && !conn.answered && c.run.Err() == nil && time.Now().Before(readBy) {
 		// The server closed the connection as it was reused, before
 		// answering: it cannot have processed the request. Once more, on
@@ -168,7 +178,7 @@ func (c *Client) Do(body []byte, requestID string, deadline, readBy time.Time) (
 		if conn, err = c.dial(deadline); err != nil {
 			return nil, err
 		}
-		err = c.exchange(conn, body, requestID, deadline, readBy)
+		err = c.exchange(conn, body, requestID, h, deadline, readBy)
 	}
 	if err != nil {
 		conn.close()
@@ -180,13 +190,13 @@ func (c *Client) Do(body []byte, requestID string, deadline, readBy time.Time) (
 // exchange sends the request on conn and reads the response head. When
 // the request cannot be written whole, an answer the server sent before
 // closing (an early 413 for a body it would not read) is still read.
-func (c *Client) exchange(conn *conn, body []byte, requestID string, deadline, readBy time.Time) error {
+func (c *Client) exchange(conn *conn, body []byte, requestID string, h Header, deadline, readBy time.Time) error {
 	conn.answered = false
 	if !c.setDeadlines(conn, deadline, readBy) {
 		return context.Canceled
 	}
 	conn.resp.deadline, conn.resp.readBy = deadline, readBy
-	if err := c.send(conn, body, requestID); err != nil {
+	if err := c.send(conn, body, requestID, h); err != nil {
 		if conn.readResponse(&conn.resp) != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"servebench/internal/h1"
 	"servebench/internal/openai"
 	"servebench/internal/record"
 )
@@ -25,6 +26,19 @@ type job struct {
 	point       Point
 	prompt      *Prompt
 	scheduledAt time.Time
+	// turn is set for a conversation's request: its session, turn and
+	// history, and where the answer's text goes. nil for every other
+	// request, which captures nothing.
+	turn *turnJob
+}
+
+// turnJob is what a conversation's request carries beyond a job.
+type turnJob struct {
+	sessionID string
+	turn      int // 1-based
+	messages  int // messages sent: system, history and the new one
+	header    h1.Header
+	capture   *openai.Capture
 }
 
 // attempter sends requests and measures them from the client side.
@@ -80,10 +94,15 @@ func (a *attempter) do(abort context.Context, j job) *record.Record {
 	rec := a.newRecord(j)
 	t := a.newTry(abort)
 	t.inputs = j.prompt.Inputs
+	var session h1.Header
+	if j.turn != nil {
+		rec.SessionID, rec.Turn, rec.HistoryMessages = j.turn.sessionID, j.turn.turn, j.turn.messages
+		t.capture, session = j.turn.capture, j.turn.header
+	}
 	sent := stampSent(rec, j.scheduledAt)
 	defer latencyToFailure(rec, sent)
 
-	status, resp, err := a.doer.Do(j.prompt.Body, a.sendRequestID(rec), t.deadline, t.readBy)
+	status, resp, err := a.doer.Do(j.prompt.Body, a.sendRequestID(rec), session, t.deadline, t.readBy)
 	if err != nil {
 		kind, err := doFailure(err)
 		return a.failTry(rec, &t, kind, err)
@@ -133,8 +152,8 @@ func (a *attempter) newRecord(j job) *record.Record {
 		Model: j.prompt.Model, URL: a.url, Endpoint: cfg.Endpoint, Stream: cfg.Stream, IgnoreEOS: cfg.IgnoreEOS,
 		Concurrency: j.point.Concurrency, Rate: j.point.Rate, MaxTokens: j.prompt.MaxTokens, TokensFrom: record.TokensFromNone,
 		ITLMs:                itlBuffer(cfg.Stream, j.prompt.MaxTokens),
-		InputTokensRequested: j.prompt.Requested,
-		Shard:                cfg.shardName, Host: cfg.host, ClockSkewMs: cfg.clockSkewMs, ClockSkewErrMs: cfg.clockErrMs,
+		InputTokensRequested: j.prompt.Requested, PromptSalt: cfg.saltMode,
+		Shard: cfg.shardName, Host: cfg.host, ClockSkewMs: cfg.clockSkewMs, ClockSkewErrMs: cfg.clockErrMs,
 	}
 }
 
@@ -161,7 +180,8 @@ type try struct {
 	abort            context.Context
 	deadline, readBy time.Time // readBy: the first-token deadline while it applies
 	resp             Body
-	inputs           int // embeddings: the texts sent
+	inputs           int             // embeddings: the texts sent
+	capture          *openai.Capture // a conversation's turn: the answer's text, else nil
 }
 
 // newTry starts the attempt's clock: the request timeout, and the
@@ -197,9 +217,13 @@ func (a *attempter) read(rec *record.Record, t *try, sent time.Time) error {
 	case a.cfg.Endpoint == openai.EndpointResponses:
 		return a.readResponsesBody(rec, &rd.body, sent)
 	case a.cfg.Stream:
+		if t.capture != nil {
+			rd.sr.SetCapture(t.capture)
+			defer rd.sr.SetCapture(nil)
+		}
 		return a.readStream(rec, rd, sent, t)
 	}
-	return a.readBody(rec, &rd.body, sent)
+	return a.readBody(rec, &rd.body, sent, t.capture)
 }
 
 // reader is a response's bounded body and the stream reader over it,
@@ -428,7 +452,7 @@ func readWhole(rec *record.Record, body io.Reader, sent time.Time) ([]byte, erro
 	return data, nil
 }
 
-func (a *attempter) readBody(rec *record.Record, body io.Reader, sent time.Time) error {
+func (a *attempter) readBody(rec *record.Record, body io.Reader, sent time.Time, capture *openai.Capture) error {
 	data, err := readWhole(rec, body, sent)
 	if err != nil {
 		return err
@@ -436,6 +460,11 @@ func (a *attempter) readBody(rec *record.Record, body io.Reader, sent time.Time)
 	resp, err := openai.ParseResponse(data)
 	if err != nil {
 		return &kindError{kind: record.ErrProtocol, err: err}
+	}
+	if capture != nil {
+		if err := openai.CaptureText(data, capture); err != nil {
+			return protocolErr("%v", err)
+		}
 	}
 	if resp.ErrorShaped {
 		if msg, isErr := openai.StreamError(data); isErr {

@@ -60,7 +60,7 @@ func TestBothPathsFailuresAreRecords(t *testing.T) {
 }
 
 // TestBothPathsSendTheSameRequest compares the requests of both clients,
-// as Run builds them.
+// as Run builds them: two runs, so without their salts (SamePrompts).
 func TestBothPathsSendTheSameRequest(t *testing.T) {
 	for _, stream := range []bool{true, false} {
 		var heads [2]string
@@ -72,7 +72,7 @@ func TestBothPathsSendTheSameRequest(t *testing.T) {
 			}
 			go openaitest.CaptureRequest(ln, got)
 			cfg := &Config{URL: "http://" + ln.Addr().String(), Model: "m", Requests: 1, Stream: stream, MaxTokens: 5,
-				APIKey: "sk-k", Timeout: 5 * time.Second, NetHTTP: netHTTP, RunID: "r1"}
+				APIKey: "sk-k", Timeout: 5 * time.Second, NetHTTP: netHTTP, RunID: "r1", SamePrompts: true}
 			if err := cfg.Validate(); err != nil {
 				t.Fatal(err)
 			}

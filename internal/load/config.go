@@ -13,6 +13,7 @@ import (
 
 	"servebench/internal/dataset"
 	"servebench/internal/openai"
+	"servebench/internal/record"
 	"servebench/internal/setting"
 )
 
@@ -49,11 +50,45 @@ type Config struct {
 
 	// Dataset says where prompts come from (literal, file, ShareGPT,
 	// synthetic) and their per-request max_tokens; Validate opens it.
-	Dataset   dataset.Config
-	source    dataset.Source
-	MaxTokens int // 0 = not sent: the server's default
-	IgnoreEOS bool
-	Stream    bool
+	Dataset dataset.Config
+	source  dataset.Source
+	// Conversations makes the run multi-turn sessions (see
+	// runner.sessions): Requests and Warmup then count sessions, and each
+	// session sends all its turns. The user messages come from a file or,
+	// with Conversations.Turns, from Dataset's synthetic prompts.
+	Conversations dataset.ConversationConfig
+	convs         dataset.ConversationSource
+	sessions      *sessionState
+	// ThinkTime is the pause between an answer and a session's next turn
+	// ("2s", "uniform:1s-3s", "exp:2s"; see parseThinkTime).
+	ThinkTime string
+	think     thinkTime
+	// KeepReasoning sends an answer's reasoning back in the history (as
+	// reasoning_content); by default only its content.
+	KeepReasoning bool
+	// SessionHeader names a header that carries each request's session id.
+	SessionHeader string
+
+	// TraceFile replays a trace (see validateTrace): each request at
+	// start + (t_i - t_0) x TimeScale (0: 1), the whole trace unless
+	// Requests or Duration cut it. TraceFormat is mooncake, azure or
+	// jsonl ("": from the file).
+	TraceFile   string
+	TraceFormat string
+	TimeScale   float64
+	trace       *dataset.Trace
+
+	// SamePrompts sends the prompts without the run's salt: runs of one
+	// seed then send the same bytes, and a server's prefix cache may serve
+	// a run what an earlier one sent (a deliberate warm cache). By default
+	// every prompt begins with salt, dataset.NewSalt's, the same for every
+	// request of the run; embeddings are never salted.
+	SamePrompts bool
+	salt        string
+	saltMode    string // the records' prompt_salt
+	MaxTokens   int    // 0 = not sent: the server's default
+	IgnoreEOS   bool
+	Stream      bool
 	// Headers are sent with every request, after genload's own (which
 	// they override; an X-Request-Id here replaces the per-request one).
 	Headers http.Header
@@ -169,7 +204,7 @@ func (c *Config) Validate() error {
 	if c.Endpoint == openai.EndpointEmbeddings {
 		c.Stream, c.IgnoreEOS = false, false
 	}
-	if c.Requests < 0 || c.Duration < 0 || (c.Requests == 0 && c.Duration == 0) {
+	if c.Requests < 0 || c.Duration < 0 || (c.Requests == 0 && c.Duration == 0 && c.TraceFile == "") {
 		return setting.Errorf("give {Requests} N (at least 1) or {Duration} D")
 	}
 	if c.Warmup < 0 {
@@ -196,11 +231,26 @@ func (c *Config) Validate() error {
 		return setting.Errorf("{Tokenize} %q: want %s, %s or %s", c.Tokenize, TokenizeAuto, TokenizeOn, TokenizeOff)
 	}
 	c.Dataset.Seed = int64(c.Seed)
-	src, err := dataset.New(c.Dataset)
-	if err != nil {
+	if err := c.validateConversations(); err != nil {
 		return err
 	}
-	c.source = src
+	if err := c.validateTrace(); err != nil {
+		return err
+	}
+	switch {
+	case c.Endpoint == openai.EndpointEmbeddings:
+	case c.SamePrompts:
+		c.saltMode = record.SaltOff
+	default:
+		c.salt, c.saltMode = dataset.NewSalt(), record.SaltRun
+	}
+	if c.convs == nil && c.trace == nil {
+		src, err := dataset.New(c.Dataset)
+		if err != nil {
+			return err
+		}
+		c.source = src
+	}
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
 	}
@@ -234,6 +284,9 @@ func (c *Config) points() error {
 		return setting.Errorf("{MaxConcurrency} %d: cannot be negative", c.MaxConcurrency)
 	}
 	c.Points = c.Points[:0]
+	if c.TraceFile != "" {
+		return nil // the trace's own point (validateTrace)
+	}
 	if len(c.Rates) == 0 {
 		if len(c.Concurrencies) == 0 {
 			c.Concurrencies = []int{1}

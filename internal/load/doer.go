@@ -23,12 +23,14 @@ import (
 // proxied ones (bombardier's pattern).
 //
 // The request must end by deadline, and its first content arrive by
-// readBy (equal to deadline when there is no first-token timeout). A Doer
+// readBy (equal to deadline when there is no first-token timeout). A
+// conversation's request carries its session header too (an empty Name
+// for none). A Doer
 // is made for one run: the end of the run's context cancels every request
 // in flight. Errors are returned as the client saw them; the attempter
 // decides what they mean (classify).
 type Doer interface {
-	Do(body []byte, requestID string, deadline, readBy time.Time) (status int, resp Body, err error)
+	Do(body []byte, requestID string, session h1.Header, deadline, readBy time.Time) (status int, resp Body, err error)
 }
 
 // Body is a response being read.
@@ -85,8 +87,8 @@ func requestHeader(cfg *Config) http.Header {
 // h1Doer is h1.Client as a Doer.
 type h1Doer struct{ c *h1.Client }
 
-func (d h1Doer) Do(body []byte, requestID string, deadline, readBy time.Time) (int, Body, error) {
-	resp, err := d.c.Do(body, requestID, deadline, readBy)
+func (d h1Doer) Do(body []byte, requestID string, session h1.Header, deadline, readBy time.Time) (int, Body, error) {
+	resp, err := d.c.DoHeader(body, requestID, session, deadline, readBy)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -103,7 +105,7 @@ type netHTTPDoer struct {
 	header http.Header // shared by the requests, read only
 }
 
-func (d *netHTTPDoer) Do(body []byte, requestID string, deadline, readBy time.Time) (int, Body, error) {
+func (d *netHTTPDoer) Do(body []byte, requestID string, session h1.Header, deadline, readBy time.Time) (int, Body, error) {
 	ctx, cancel := context.WithDeadline(d.run, deadline)
 	b := &netHTTPBody{cancel: cancel}
 	if readBy.Before(deadline) {
@@ -117,13 +119,13 @@ func (d *netHTTPDoer) Do(body []byte, requestID string, deadline, readBy time.Ti
 		b.stop()
 		return 0, nil, &kindError{kind: record.ErrProtocol, err: err}
 	}
-	req.Header = d.requestHeader(requestID)
+	req.Header = d.requestHeader(requestID, session)
 	resp, err := d.hc.Do(req)
 	if err != nil && reused && req.Context().Err() == nil && staleConnError(err) {
 		// As h1.Client does: a request that failed on a reused
 		// connection before any answer came is sent once more.
 		req, _ = http.NewRequestWithContext(ctx, http.MethodPost, d.url, bytes.NewReader(body))
-		req.Header = d.requestHeader(requestID)
+		req.Header = d.requestHeader(requestID, session)
 		resp, err = d.fresh.Do(req)
 	}
 	if err != nil {
@@ -136,12 +138,17 @@ func (d *netHTTPDoer) Do(body []byte, requestID string, deadline, readBy time.Ti
 
 // requestHeader is the run's header, with the request's id when it has
 // one (the shared header is never written to).
-func (d *netHTTPDoer) requestHeader(requestID string) http.Header {
-	if requestID == "" {
+func (d *netHTTPDoer) requestHeader(requestID string, session h1.Header) http.Header {
+	if requestID == "" && session.Name == "" {
 		return d.header
 	}
 	h := d.header.Clone()
-	h["X-Request-Id"] = []string{requestID}
+	if requestID != "" {
+		h["X-Request-Id"] = []string{requestID}
+	}
+	if session.Name != "" {
+		h.Set(session.Name, session.Value)
+	}
 	return h
 }
 

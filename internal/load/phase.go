@@ -114,7 +114,13 @@ func (r *runner) pause(d time.Duration, deadline <-chan struct{}) {
 // phase sends n requests (0 = no limit) or for dur (0 = no limit),
 // whichever ends first, and waits for all of them.
 func (r *runner) phase(name string, pt Point, n int, dur time.Duration, seed uint64) error {
-	start := r.startClock()      // the common start of shards (--start-at) for the first phase
+	start := r.startClock()   // the common start of shards (--start-at) for the first phase
+	if r.a.cfg.convs != nil { // n and dur count sessions
+		return r.sessions(name, pt, n, dur, seed)
+	}
+	if r.a.cfg.trace != nil { // n and dur cut the trace
+		return r.traceLoop(name, pt)
+	}
 	var deadline <-chan struct{} // closed when dur is up: every worker sees it
 	if dur > 0 {
 		up := make(chan struct{})

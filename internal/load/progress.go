@@ -140,11 +140,18 @@ func (p *progress) total() string {
 }
 
 func (p *progress) requests() int64 {
-	if p.cfg.Requests == 0 || p.cfg.Duration > 0 {
+	cfg := p.cfg
+	switch {
+	case cfg.trace != nil: // the part of the trace replayed
+		n, _ := cfg.traceReplayed()
+		return int64(n)
+	case cfg.Requests == 0 || cfg.Duration > 0:
 		return 0
+	case cfg.convs != nil: // sessions: their turns, when every one has as many
+		return int64((cfg.Warmup + cfg.Requests) * cfg.Conversations.Turns * len(cfg.Points))
 	}
-	sh := p.cfg.Shard // a shard makes its share of each phase
-	return int64((sh.Share(p.cfg.Warmup) + sh.Share(p.cfg.Requests)) * len(p.cfg.Points))
+	sh := cfg.Shard // a shard makes its share of each phase
+	return int64((sh.Share(cfg.Warmup) + sh.Share(cfg.Requests)) * len(cfg.Points))
 }
 
 // rate is the completion rate over the last rateWindow: the current

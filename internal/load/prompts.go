@@ -22,6 +22,7 @@ type Prompt struct {
 type prompter struct {
 	cfg    *Config
 	src    dataset.Source
+	salted bool // src's items carry the salt already (calibrate's)
 	last   dataset.Item
 	bodies map[string]*Prompt // of last, by model
 }
@@ -34,6 +35,9 @@ func (p *prompter) next() (*Prompt, error) {
 	}
 	if p.cfg.Endpoint == openai.EndpointEmbeddings {
 		return p.embeddings(it, model)
+	}
+	if !p.salted {
+		it = dataset.Salted(it, p.cfg.salt)
 	}
 	if !sameItem(it, p.last) {
 		clear(p.bodies)

@@ -101,7 +101,7 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 	if err != nil {
 		return res, err
 	}
-	prompts := &prompter{cfg: cfg, src: src}
+	prompts := &prompter{cfg: cfg, src: src, salted: src != cfg.source}
 
 	reqCtx, cancelReqs := context.WithCancel(abort)
 	defer cancelReqs()
@@ -144,7 +144,8 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 			n    int
 			dur  time.Duration
 		}{{record.PhaseWarmup, cfg.Warmup, 0}, {record.PhaseMeasure, cfg.Requests, cfg.Duration}} {
-			if (ph.n == 0 && ph.dur == 0) || stop.Err() != nil || reqCtx.Err() != nil {
+			whole := cfg.trace != nil && ph.name == record.PhaseMeasure // a trace without limits: replayed whole
+			if (ph.n == 0 && ph.dur == 0 && !whole) || stop.Err() != nil || reqCtx.Err() != nil {
 				continue
 			}
 			c.point.Store(int64(i))

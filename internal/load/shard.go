@@ -205,6 +205,12 @@ func (c *Config) validateShard() error {
 		return err
 	}
 	c.shardName = c.Shard.String()
+	if c.Shard.On() && (c.Conversations.File != "" || c.Conversations.Turns > 0 || c.TraceFile != "") {
+		// The rule is written (docs/genload.md: a session or a trace line
+		// goes to shard index mod N), not yet wired into the session and
+		// trace loops.
+		return setting.Errorf("{Shard} does not split conversations or traces yet: run them from one genload")
+	}
 	if !c.Shard.On() || c.RunID != "" {
 		return nil
 	}

@@ -141,7 +141,9 @@ func (c *calibrated) Next() dataset.Item { return <-c.items }
 // did and cost.
 func calibrate(ctx context.Context, hc *http.Client, cfg *Config, stderr io.Writer) (src dataset.Source, report func(), err error) {
 	src, report = cfg.source, func() {}
-	if cfg.Tokenize == TokenizeOff || cfg.Dataset.InputTokens == 0 || cfg.Endpoint == openai.EndpointEmbeddings {
+	if cfg.Tokenize == TokenizeOff || cfg.Dataset.InputTokens == 0 || cfg.Endpoint == openai.EndpointEmbeddings || cfg.source == nil {
+		// (No source of single prompts: conversations and traces, whose
+		// texts are not fitted.)
 		return src, report, nil
 	}
 	t := &tokenizer{hc: hc, url: cfg.Target.Root + "/tokenize", model: cfg.Model, apiKey: cfg.APIKey,
@@ -170,7 +172,10 @@ func calibrate(ctx context.Context, hc *http.Client, cfg *Config, stderr io.Writ
 		perWord := 1.0      // tokens a word, as the last prompt came out
 		var shared []string // the shared prefix, fitted to its tokens once
 		for {
-			it := base.Next()
+			// Salted first, so that the salt is fitted within the
+			// requested tokens (Salted counts its words in PromptWords):
+			// the prompter does not salt calibrated items again.
+			it := dataset.Salted(base.Next(), cfg.salt)
 			if it.Prompt != "" && len(it.Messages) == 0 && it.PromptWords > 0 {
 				words := strings.Split(it.Prompt, " ")
 				lead := max(len(words)-it.PromptWords, 0) // words before the prefix (a salt)

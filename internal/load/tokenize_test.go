@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -99,7 +100,9 @@ func TestFitReachesTheRequestedTokens(t *testing.T) {
 // same prefix, itself fitted to its tokens, and the whole is exact.
 func TestCalibrateKeepsTheSharedPrefix(t *testing.T) {
 	srv := tokenizeServer(t, pieces, nil)
-	cfg := &Config{URL: srv.URL, Model: "m", Requests: 1, Dataset: dataset.Config{InputTokens: 50, SharedPrefixTokens: 40}}
+	// Unsalted, so that the prefix leads (the salt is fitted within the
+	// requested tokens like any lead: TestCalibrateFitsTheSalt).
+	cfg := &Config{URL: srv.URL, Model: "m", Requests: 1, SamePrompts: true, Dataset: dataset.Config{InputTokens: 50, SharedPrefixTokens: 40}}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -216,5 +219,31 @@ func TestTokenizeSendsTheTemplateFields(t *testing.T) {
 	body, _ := got.Load().(map[string]any)
 	if kw, ok := body["chat_template_kwargs"].(map[string]any); !ok || kw["enable_thinking"] != false || body["temperature"] != nil || body["model"] != "m" || body["messages"] == nil {
 		t.Errorf("/tokenize got %v", body)
+	}
+}
+
+// TestCalibrateFitsTheSalt: a salted run's prompts are fitted with their
+// salt, which leads every one of them, to exactly the requested tokens
+// plus the salt's words (what the record's input_tokens_requested says).
+func TestCalibrateFitsTheSalt(t *testing.T) {
+	srv := tokenizeServer(t, pieces, nil)
+	cfg := &Config{URL: srv.URL, Model: "m", Requests: 1, Dataset: dataset.Config{InputTokens: 50}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	src, _, err := calibrate(ctx, srv.Client(), cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		it := src.Next()
+		if !strings.HasPrefix(it.Prompt, cfg.salt+" ") {
+			t.Fatalf("prompt %d does not lead with the run's salt %q: %.40q", i, cfg.salt, it.Prompt)
+		}
+		if n, want := pieces(it.Prompt, false), 50+dataset.SaltWords; n != want || it.PromptWords != want {
+			t.Fatalf("prompt %d: %d tokens (%d asked), want %d", i, n, it.PromptWords, want)
+		}
 	}
 }

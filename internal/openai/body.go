@@ -12,6 +12,10 @@ import (
 type Message struct {
 	Role    string `json:"role"`
 	Content string `json:"content"`
+	// Reasoning is an assistant message's reasoning, sent back by a
+	// conversation run with --keep-reasoning as reasoning_content (what
+	// the chat templates of reasoning models read).
+	Reasoning string `json:"reasoning_content,omitempty"`
 }
 
 // Request is what genload asks for. One body is built per distinct prompt and

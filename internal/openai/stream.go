@@ -3,6 +3,7 @@ package openai
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -63,6 +64,8 @@ type StreamReader struct {
 	usage Usage
 	data  []byte // the data lines of the event being read, joined with LF
 	long  []byte // a line longer than the buffer, assembled
+	// capture, when set, collects the text of the events (SetCapture).
+	capture *Capture
 	// hasData: a data line was read for the event; started: the first
 	// line was read (a BOM can only come first); skipLF: the last line
 	// ended with a CR at the end of the buffer, and an LF may follow.
@@ -276,12 +279,58 @@ func (s *StreamReader) parse(data []byte) (Event, error) {
 	}
 	ev := Event{ContentBytes: c.contentBytes, ReasoningBytes: c.reasoningBytes, ToolCalls: c.toolCalls,
 		ToolCallIDs: c.toolCallIDs, ToolCallIndex: c.toolCallIndex, FinishReason: c.finishReason, UsageBad: c.usageBad}
+	if s.capture != nil && (c.contentBytes > 0 || c.reasoningBytes > 0) {
+		if err := s.capture.add(data); err != nil {
+			return Event{}, fmt.Errorf("%w chunk: %v: %s", ErrMalformed, err, Clip(string(data)))
+		}
+	}
 	if c.hasUsage && !c.usageBad && (c.usage.CompletionTokens > 0 || c.usage.PromptTokens > 0) {
 		s.usage = c.usage
 		ev.Usage = &s.usage
 	}
 	return ev, nil
 }
+
+// Capture collects the text of an answer, for a conversation to send back
+// in its history: the content (a completion's text, a chat message's or
+// delta's content) and the reasoning (reasoning, else reasoning_content),
+// of every choice, in order. Only conversation requests capture: the text
+// is decoded a second time, with encoding/json, and kept, where a plain
+// request only counts its bytes without allocating.
+type Capture struct {
+	Content, Reasoning []byte
+}
+
+// Reset empties c, keeping its memory.
+func (c *Capture) Reset() { c.Content, c.Reasoning = c.Content[:0], c.Reasoning[:0] }
+
+// add appends the text of one chunk or whole body.
+func (c *Capture) add(data []byte) error {
+	var chunk chunkJSON
+	if err := json.Unmarshal(data, &chunk); err != nil {
+		return err
+	}
+	for i := range chunk.Choices {
+		ch := &chunk.Choices[i]
+		c.Content = append(c.Content, ch.Text...)
+		for _, t := range []*textsJSON{&ch.Delta, &ch.Message} {
+			c.Content = append(c.Content, t.Content...)
+			if t.Reasoning != "" {
+				c.Reasoning = append(c.Reasoning, t.Reasoning...)
+			} else {
+				c.Reasoning = append(c.Reasoning, t.ReasoningContent...)
+			}
+		}
+	}
+	return nil
+}
+
+// CaptureText appends the text of a whole (not streamed) response body to c.
+func CaptureText(body []byte, c *Capture) error { return c.add(body) }
+
+// SetCapture makes s collect the text of the events it reads into c (nil:
+// none, the default); Reset keeps it.
+func (s *StreamReader) SetCapture(c *Capture) { s.capture = c }
 
 // Response is what a non-streaming completion carries: the answer's text,
 // reasoning and tool calls (the message's calls) as Event counts them.

@@ -35,10 +35,12 @@ func sampleRecords() []Record {
 		{Schema: Schema, RunID: "r", Seq: 7, Phase: PhaseMeasure, RequestID: "r-7", Endpoint: "chat", Stream: true,
 			TTFTMs: Float(20.5), TTFOMs: Float(60.25), LatencyMs: 90, OutputTokens: 12, TokensFrom: TokensFromBadUsage,
 			ReasoningTokens: 8, ReasoningFrom: TokensFromChunks, CachedTokens: 64, InputTokensRequested: 1024, ToolCalls: 2, FinishReason: "tool_calls", OK: true,
-			TimesFrom: TimesFromKernel, ReadLagP99Ms: Float(0.25), ReadLagMaxMs: Float(3.5), CoalescedEvents: 4},
+			TimesFrom: TimesFromKernel, ReadLagP99Ms: Float(0.25), ReadLagMaxMs: Float(3.5), CoalescedEvents: 4,
+			SessionID: "r-s3", Turn: 2, HistoryMessages: 3, PromptSalt: SaltRun},
 		{Schema: 1, RunID: "r", Label: "a<b>&c \"quoted\" back\\slash \n\r\t\b\f \x00\x1f\x7f", Seq: -1,
 			RequestID: "id \"\xff\u2028", ReasoningTokens: -1, CachedTokens: -5, InputTokensRequested: -3, ToolCalls: -2, ReasoningFrom: "\n",
 			TimesFrom: "\u2028", ReadLagP99Ms: Float(-0.0), ReadLagMaxMs: Float(1e21), CoalescedEvents: -3,
+			SessionID: "s \"\xff\u2029", Turn: -1, HistoryMessages: -3, PromptSalt: "\x00",
 			Error: "bad \xff\xfe utf-8, \u2028 \u2029 é 日本 🎉", ErrorKind: ErrHTTP, Status: 503,
 			Rate: 1e21, QueueMs: -1e-7, LatencyMs: 1e20, ITLMs: []float64{}, TokensFrom: TokensFromNone,
 			ScheduledAt: at.Truncate(time.Second), SentAt: time.Date(9999, 12, 31, 23, 59, 59, 1, time.UTC)},
@@ -99,7 +101,8 @@ func FuzzAppendJSON(f *testing.F) {
 		at := time.Unix(0, nanos).UTC()
 		r := Record{Schema: 1, RunID: runID, Label: label, Error: msg, ErrorKind: label, FinishReason: runID, Shard: label, Host: msg, ClockSkewMs: Float(a), ClockSkewErrMs: Float(d),
 			Rate: a, QueueMs: b, LatencyMs: c, ITLMs: []float64{a, b, c, d}, TTFTMs: Float(d), TPOTMs: Float(b),
-			ScheduledAt: at, SentAt: at.Add(time.Duration(nanos % 1000)), OK: ok, Stream: !ok, Seq: int(nanos)}
+			ScheduledAt: at, SentAt: at.Add(time.Duration(nanos % 1000)), OK: ok, Stream: !ok, Seq: int(nanos),
+			SessionID: msg, Turn: int(nanos % 7), HistoryMessages: int(nanos % 13), PromptSalt: label}
 		want, err := encodingJSON(t, &r)
 		got, fast := AppendJSON(nil, &r)
 		switch {

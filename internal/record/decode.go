@@ -42,6 +42,8 @@ const (
 	sError
 	sShard
 	sHost
+	sSessionID
+	sPromptSalt
 	numStringFields
 )
 
@@ -90,6 +92,10 @@ const (
 	fHost
 	fClockSkewMs
 	fClockSkewErrMs
+	fSessionID
+	fTurn
+	fHistoryMessages
+	fPromptSalt
 )
 
 // fieldNames are the keys in the order writers put them, by field index.
@@ -122,6 +128,7 @@ var fieldByKey = map[string]int{
 	"input_tokens_requested": fInputTokensRequested, "tool_calls": fToolCalls,
 	"finish_reason": fFinishReason, "status": fStatus, "ok": fOK, "error_kind": fErrorKind, "error": fError,
 	"shard": fShard, "host": fHost, "clock_skew_ms": fClockSkewMs, "clock_skew_err_ms": fClockSkewErrMs,
+	"session_id": fSessionID, "turn": fTurn, "history_messages": fHistoryMessages, "prompt_salt": fPromptSalt,
 }
 
 // scan is a position in a line.
@@ -417,6 +424,14 @@ func (d *decoder) field(s *scan, r *Record, f int) (ok bool) {
 		if v, ok = s.Float(); ok {
 			r.ClockSkewErrMs = d.floatPtr(v)
 		}
+	case fSessionID:
+		r.SessionID, ok = d.string(s, sSessionID)
+	case fTurn:
+		r.Turn, ok = s.Int()
+	case fHistoryMessages:
+		r.HistoryMessages, ok = s.Int()
+	case fPromptSalt:
+		r.PromptSalt, ok = d.string(s, sPromptSalt)
 	}
 	return ok
 }

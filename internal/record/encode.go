@@ -178,6 +178,22 @@ func AppendJSON(dst []byte, r *Record) (_ []byte, ok bool) {
 			return dst[:n0], false
 		}
 	}
+	if r.SessionID != "" {
+		b = append(b, `,"session_id":`...)
+		b = appendString(b, r.SessionID)
+	}
+	if r.Turn != 0 {
+		b = append(b, `,"turn":`...)
+		b = strconv.AppendInt(b, int64(r.Turn), 10)
+	}
+	if r.HistoryMessages != 0 {
+		b = append(b, `,"history_messages":`...)
+		b = strconv.AppendInt(b, int64(r.HistoryMessages), 10)
+	}
+	if r.PromptSalt != "" {
+		b = append(b, `,"prompt_salt":`...)
+		b = appendString(b, r.PromptSalt)
+	}
 	return append(b, '}'), true
 }
 

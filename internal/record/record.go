@@ -159,7 +159,28 @@ type Record struct {
 	// not NTP.
 	ClockSkewMs    *float64 `json:"clock_skew_ms,omitempty"`
 	ClockSkewErrMs *float64 `json:"clock_skew_err_ms,omitempty"`
+	// A conversation's turn (genload --conversations, --turns): the
+	// session it belongs to (<run_id>-s<n>, also sent as --session-header),
+	// its turn (1-based) and how many messages the request sent, the
+	// history and the new user message (a system prompt included). Left
+	// out of single-turn requests.
+	SessionID       string `json:"session_id,omitempty"`
+	Turn            int    `json:"turn,omitempty"`
+	HistoryMessages int    `json:"history_messages,omitempty"`
+
+	// PromptSalt says whether the run's prompts began with its own salt
+	// (SaltRun: a cold prefix cache for every run, the default) or not
+	// (SaltOff: --same-prompts, runs of one seed send the same bytes).
+	// Left out where no prompt is cached (embeddings) and by writers that
+	// predate it.
+	PromptSalt string `json:"prompt_salt,omitempty"`
 }
+
+// Values of Record.PromptSalt.
+const (
+	SaltRun = "run"
+	SaltOff = "off"
+)
 
 // EndAt is when the attempt finished: sent_at plus its latency.
 func (r *Record) EndAt() time.Time {

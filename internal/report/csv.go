@@ -75,6 +75,9 @@ type row struct {
 	TokensFromChunks int     `csv:"tokens_from_chunks" json:"tokens_from_chunks"`
 	ReadLagP99Ms     fixed3  `csv:"client_read_lag_p99_ms" json:"client_read_lag_p99_ms"`
 	ReadLagMaxMs     fixed3  `csv:"client_read_lag_max_ms" json:"client_read_lag_max_ms"`
+	By               text    `csv:"by" json:"by"`
+	Sessions         int     `csv:"sessions" json:"sessions"`
+	Turns            int     `csv:"turns" json:"turns"`
 }
 
 // errorColumns are the row's per-kind error counts in record.ErrorKinds
@@ -99,6 +102,7 @@ func newRow(g *summary.Group) row {
 		MeanPromptTokens: fixed3(g.MeanPromptTokens), MeanOutputTokens: fixed3(g.MeanOutputTokens),
 		TokensFromChunks: g.TokensFromChunks,
 		ReadLagP99Ms:     fixed3(g.ClientReadLagP99Ms), ReadLagMaxMs: fixed3(g.ClientReadLagMaxMs),
+		By: text(g.By), Sessions: g.Sessions, Turns: g.Turns,
 	}
 	cols := r.errorColumns()
 	for i, n := range g.Errors {

@@ -178,6 +178,9 @@ func pointName(g *summary.Group) string {
 	if g.Model != "" && g.Point.Model != "" { // a run that mixed models
 		pt += " " + g.Model
 	}
+	if g.By != "" { // summarize --by
+		pt += " " + g.By
+	}
 	if g.Label == "" {
 		return pt
 	}

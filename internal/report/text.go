@@ -121,6 +121,12 @@ func writeGroup(buf *bytes.Buffer, g *summary.Group, ps []float64, p palette) {
 	line(nil, "Maximum request concurrency:", strconv.Itoa(g.Concurrency))
 	line(nil, "Request rate (req/s):", rateText(g.Rate))
 	line(nil, "Max tokens:", strconv.Itoa(g.MaxTokens))
+	if g.By != "" {
+		line(nil, "Group (--by):", g.By)
+	}
+	if g.Sessions > 0 {
+		line(nil, "Conversations (sessions, turns):", fmt.Sprintf("%d sessions, %d turns", g.Sessions, g.Turns))
+	}
 	line(nil, "Successful requests:", strconv.Itoa(g.OK))
 	var failColor *color.Color
 	if g.Failed > 0 {

@@ -51,7 +51,8 @@ type Aggregator struct {
 	groups  map[groupKey]*group
 	order   []*group
 	records int
-	slo     SLO // judged per request as it is added: records are not kept
+	slo     SLO      // judged per request as it is added: records are not kept
+	by      []string // record fields that split the groups (WithBy)
 }
 
 // Option configures an Aggregator.
@@ -97,6 +98,13 @@ type group struct {
 	eosAsked, eosShort int // successes with ignore_eos and a token count; those short of max_tokens
 	eosExample         string
 	shards             map[string]shardClock // genload --shard: by "K/N"
+
+	sessions map[string]struct{} // the sessions of the measured conversation turns
+	turns    int                 // measured requests that are a conversation's turn
+
+	// Successes of a salted run (prompt_salt run) that are not a later turn
+	// of a conversation, and those of them the server served cached tokens.
+	salted, saltedHits int
 }
 
 // identity is what a load point asked for, beyond its key.
@@ -142,6 +150,13 @@ func (a *Aggregator) Add(r *record.Record) {
 		return
 	}
 	g.requests++
+	if r.SessionID != "" {
+		if g.sessions == nil {
+			g.sessions = map[string]struct{}{}
+		}
+		g.sessions[r.SessionID] = struct{}{}
+		g.turns++
+	}
 	if !start.IsZero() && (g.firstSched.IsZero() || start.Before(g.firstSched)) {
 		g.firstSched = start
 	}
@@ -167,7 +182,7 @@ func (a *Aggregator) Add(r *record.Record) {
 }
 
 func (a *Aggregator) group(r *record.Record) *group {
-	k := groupKey{r.RunID, Point{Label: r.Label, Concurrency: r.Concurrency, Rate: r.Rate}, r.Model}
+	k := groupKey{r.RunID, Point{Label: r.Label, Concurrency: r.Concurrency, Rate: r.Rate, By: byValue(r, a.by)}, r.Model}
 	g := a.groups[k]
 	if g == nil {
 		first := identity{r.Model, r.Endpoint, r.URL, r.Stream, r.MaxTokens}
@@ -215,6 +230,12 @@ func (g *group) addSuccess(r *record.Record, slo SLO) {
 		addCount(&g.askedPrompt, r.PromptTokens)
 		if math.Abs(float64(r.PromptTokens-r.InputTokensRequested)) > lengthMissShare*float64(r.InputTokensRequested) {
 			g.askedOff++
+		}
+	}
+	if r.PromptSalt == record.SaltRun && r.Turn <= 1 {
+		g.salted++
+		if r.CachedTokens > 0 {
+			g.saltedHits++
 		}
 	}
 	counted := true
@@ -378,6 +399,7 @@ func (g *group) summarize(ps []float64, slo SLO) Group {
 		ReasoningTokens: g.reasoningTokens, CachedTokens: g.cachedTokens, ToolCalls: g.toolCalls,
 		MeanPromptTokens: nan, MeanOutputTokens: nan, TokensFromChunks: g.fromChunks, CachedShare: nan,
 		GoodputReqPerS: nan, SLOMetRatio: nan, ClientReadLagP99Ms: nan, ClientReadLagMaxMs: nan,
+		Sessions: len(g.sessions), Turns: g.turns,
 	}
 	if g.readLag.Len() > 0 {
 		out.ClientReadLagP99Ms, out.ClientReadLagMaxMs = g.readLag.Percentile(99), g.readLagMax
@@ -442,6 +464,9 @@ func (g *group) warnings(out *Group) []string {
 		if p99 > lagFloorMs && p99 > lagShare*l.Median {
 			ws = append(ws, fmt.Sprintf("requests left late: p99 client queue delay %.2f ms; the client or a full concurrency limit fell behind the schedule, see sched_latency", p99))
 		}
+	}
+	if g.saltedHits > 0 {
+		ws = append(ws, fmt.Sprintf("%d of %d successful requests were served cached prompt tokens although the run did not ask for a warm cache (its prompts carry its own salt; genload --same-prompts asks for one): expected only for what the run itself shares (--shared-prefix-tokens, --prefix-groups, a trace's hash_ids); otherwise the server's cache holds prompts of this run from elsewhere", g.saltedHits, g.salted))
 	}
 	if g.noTTFT > 0 {
 		ws = append(ws, fmt.Sprintf("%d successful requests have no TTFT (not streamed?): the ttft objective cannot be checked on them and counts them as not met", g.noTTFT))

@@ -34,6 +34,9 @@ type Point struct {
 	// Model is set only in runs that mixed models at this point (genload
 	// --model a,b): then each model's requests are a point of their own.
 	Model string
+	// By is the group's values of the record fields summarize --by
+	// splits by ("turn=2", "turn=2 model=m"); "" without --by.
+	By string
 }
 
 // String names the point for people: "latency, concurrency 1, unpaced".
@@ -46,10 +49,14 @@ func (p Point) String() string {
 	if p.Rate != 0 {
 		rate = strconv.FormatFloat(p.Rate, 'f', -1, 64) + " req/s"
 	}
+	s := fmt.Sprintf("%s, concurrency %d, %s", label, p.Concurrency, rate)
 	if p.Model != "" {
-		return fmt.Sprintf("%s, concurrency %d, %s, model %s", label, p.Concurrency, rate, p.Model)
+		s += ", model " + p.Model
 	}
-	return fmt.Sprintf("%s, concurrency %d, %s", label, p.Concurrency, rate)
+	if p.By != "" {
+		s += ", " + p.By
+	}
+	return s
 }
 
 // Group is one load point of one run: the records sharing run_id, label,
@@ -98,6 +105,8 @@ type Group struct {
 	ClientReadLagP99Ms float64
 	ClientReadLagMaxMs float64
 	readLate           bool
+	Sessions           int // conversations among the measured requests (distinct session_id)
+	Turns              int // measured requests that are a conversation's turn
 	Metrics            [NumMetrics]*stats.Summary
 	Warnings           []string // caveats that travel with the numbers
 
