@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"servebench/internal/dataset"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,7 +66,7 @@ func TestTokenizeExactLengths(t *testing.T) {
 	defer f.Close()
 	recs := readRecords(t, f)
 	for _, r := range recs {
-		if r.InputTokensRequested != 120 || r.PromptTokens <= 120*102/100 {
+		if r.InputTokensRequested != 120+dataset.SaltWords || r.PromptTokens <= r.InputTokensRequested*102/100 {
 			t.Errorf("off: seq %d: prompt_tokens %d, requested %d: want a miss of more than 2%%", r.Seq, r.PromptTokens, r.InputTokensRequested)
 		}
 	}
@@ -105,7 +106,7 @@ func TestResetPrefixCache(t *testing.T) {
 	prompt := quote(strings.TrimSpace(strings.Repeat("cache me if you can ", 16))) // 80 words: 4 blocks of 16 may hit
 	cached := func(flags string) []int {
 		t.Helper()
-		out, stderr, code := sh(t, time.Minute, "genload --url "+url+" --prompt "+prompt+" -n 3 --max-tokens 2 -q "+flags)
+		out, stderr, code := sh(t, time.Minute, "genload --url "+url+" --prompt "+prompt+" -n 3 --max-tokens 2 -q --same-prompts "+flags)
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
@@ -167,13 +168,13 @@ func TestPrefillTTFTFallsWithTheCache(t *testing.T) {
 	ttft := func(r record.Record) float64 { return *r.TTFTMs }
 	uncached := func(r record.Record) float64 { return float64(r.PromptTokens - r.CachedTokens) }
 	for _, r := range shared {
-		if r.PromptTokens != 450 || r.CachedTokens < 384 || r.CachedTokens > 416 {
-			t.Errorf("shared: seq %d: %d prompt tokens, %d cached; want 450, the 400-token prefix's blocks", r.Seq, r.PromptTokens, r.CachedTokens)
+		if r.PromptTokens != 450+dataset.SaltWords || r.CachedTokens < 384 || r.CachedTokens > 416 {
+			t.Errorf("shared: seq %d: %d prompt tokens, %d cached; want 450 and the salt, the 400-token prefix's blocks", r.Seq, r.PromptTokens, r.CachedTokens)
 		}
 	}
 	for _, r := range cold {
-		if r.PromptTokens != 450 || r.CachedTokens > 16 {
-			t.Errorf("cold: seq %d: %d prompt tokens, %d cached; want 450, none (but a run's lead)", r.Seq, r.PromptTokens, r.CachedTokens)
+		if r.PromptTokens != 450+dataset.SaltWords || r.CachedTokens > 16 {
+			t.Errorf("cold: seq %d: %d prompt tokens, %d cached; want 450 and the salt, none (but a run's lead)", r.Seq, r.PromptTokens, r.CachedTokens)
 		}
 	}
 	fall := median(cold, ttft) - median(shared, ttft)

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"servebench/internal/dataset"
 	"slices"
 	"strings"
 	"testing"
@@ -125,7 +126,7 @@ func TestResponsesReasoningAndTools(t *testing.T) {
 		var diffs []float64
 		for _, r := range readRecords(t, strings.NewReader(out)) {
 			if !r.OK || r.ToolCalls != 1 || r.FinishReason != "tool_calls" || r.OutputTokens != 10 || r.ReasoningTokens != n ||
-				r.ReasoningFrom != record.TokensFromUsage || r.TTFTMs == nil || r.TTFOMs == nil || len(r.ITLMs) != 9 || r.PromptTokens != 6 {
+				r.ReasoningFrom != record.TokensFromUsage || r.TTFTMs == nil || r.TTFOMs == nil || len(r.ITLMs) != 9 || r.PromptTokens != 6+dataset.SaltWords {
 				t.Fatalf("record %+v", r)
 			}
 			diffs = append(diffs, *r.TTFOMs-*r.TTFTMs)
@@ -145,7 +146,7 @@ func TestResponsesReasoningAndTools(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := strings.SplitN(string(data), "\n", 2)[0]
-	for _, want := range []string{`"path":"/v1/responses"`, `"input":"what is the weather in Paris"`, `"max_output_tokens":10`, `"stream":true`, `"name":"get_weather"`} {
+	for _, want := range []string{`"path":"/v1/responses"`, ` what is the weather in Paris"` /* after the run's salt */, `"max_output_tokens":10`, `"stream":true`, `"name":"get_weather"`} {
 		if !strings.Contains(first, want) {
 			t.Errorf("logged request lacks %s: %s", want, first)
 		}
