@@ -68,6 +68,11 @@ type Config struct {
 	Seed           uint64        // arrival times (and prompts) are reproducible for a seed
 	Points         []Point
 
+	// OnPhase, when set, is called before each phase (warmup, measure) of
+	// each load point sends its first request, and after the one before
+	// it finished: the server-metrics collector takes a sample there.
+	OnPhase func(pt Point, phase string)
+
 	Requests int           // measured requests per load point (0 = until Duration)
 	Duration time.Duration // measured time per load point (0 = until Requests)
 	Warmup   int           // requests before the measured ones at each point, excluded from statistics

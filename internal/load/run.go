@@ -127,6 +127,9 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 			if (ph.n == 0 && ph.dur == 0) || stop.Err() != nil || reqCtx.Err() != nil {
 				continue
 			}
+			if cfg.OnPhase != nil {
+				cfg.OnPhase(pt, ph.name) // before the phase's first request
+			}
 			c.point.Store(int64(i))
 			c.phaseStart.Store(time.Now().UnixNano())
 			if err := r.phase(ph.name, pt, ph.n, ph.dur, cfg.Seed+uint64(i)); err != nil {
