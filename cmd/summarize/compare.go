@@ -62,6 +62,7 @@ func readSide(stderr io.Writer, stdin io.Reader, sd side, strict bool, ps []floa
 	}
 	in.Percentiles = ps
 	in.Groups = in.agg.Sampled(ps)
+	summary.JoinServerMetrics(in.Groups, in.server)
 	return in, nil
 }
 

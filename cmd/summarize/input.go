@@ -7,6 +7,7 @@ import (
 
 	"servebench/internal/cmdline"
 	"servebench/internal/record"
+	"servebench/internal/servermetrics"
 	"servebench/internal/summary"
 )
 
@@ -21,6 +22,9 @@ type input struct {
 	agg          *summary.Aggregator
 	failures     failureMessages // for --html
 	schemaWarned bool
+	// server are the genload --server-metrics samples read beside the
+	// records (lines of kind server_metrics): not records, not bad lines.
+	server []servermetrics.Line
 }
 
 // read aggregates every input in order (none, or "-", is stdin) and
@@ -59,6 +63,14 @@ func (in *input) readFile(stderr io.Writer, stdin io.Reader, name string) error 
 	rd := record.NewReader(r, label)
 	for rd.Scan() {
 		if bad := rd.BadLine(); bad != nil {
+			if text := rd.Text(); servermetrics.IsLine(text) {
+				l, err := servermetrics.DecodeLine(text)
+				if err == nil {
+					in.server = append(in.server, l)
+					continue
+				}
+				bad.Err = err
+			}
 			in.badLine(stderr, bad)
 			continue
 		}

@@ -31,6 +31,7 @@ func summarizeRuns(stdout, stderr io.Writer, stdin io.Reader, cfg config, p *pla
 	} else {
 		rep.Groups = in.agg.Groups(p.percentiles)
 	}
+	summary.JoinServerMetrics(rep.Groups, in.server)
 	alert(stderr, rep.Groups)
 	var picture []byte
 	if cfg.Plot != "" {

@@ -65,6 +65,38 @@ func TestGoldenReasoning(t *testing.T) {
 	}
 }
 
+// TestGoldenServerMetrics: a metrics file beside the records: its lines
+// are samples, not bad lines, and the group gets the server's figures
+// (worked by hand in internal/summary's TestJoinServerMetrics).
+func TestGoldenServerMetrics(t *testing.T) {
+	inFixtures(t)
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		{"servermetrics.text", []string{"testdata/reasoning.jsonl", "testdata/reasoning.metrics.jsonl"}},
+		{"servermetrics.csv", []string{"testdata/reasoning.metrics.jsonl", "testdata/reasoning.jsonl", "--format", "csv"}},
+		{"servermetrics.json", []string{"testdata/reasoning.jsonl", "testdata/reasoning.metrics.jsonl", "--format", "json"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := runArgs(t, "", append(tt.args, "--strict")...)
+			if code != cmdline.ExitOK || stderr != "" {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			golden(t, tt.name+".golden", stdout)
+		})
+	}
+	// A sample line that is broken is a bad line like any other.
+	path := filepath.Join(t.TempDir(), "bad.jsonl")
+	if err := os.WriteFile(path, []byte(`{"kind":"server_metrics","run_id":"x"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runArgs(t, "", "testdata/reasoning.jsonl", path, "--strict")
+	if code != cmdline.ExitBadInput || !strings.Contains(stderr, "no at") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+}
+
 func TestGoldenLog(t *testing.T) {
 	inFixtures(t)
 	path := filepath.Join(t.TempDir(), "bench.log")

@@ -80,8 +80,11 @@ type Table struct {
 	OldRuns, NewRuns int
 	// PerRun is true when the rows compare per-run values; false when
 	// latencies and errors are compared per request (a weaker test).
-	PerRun   bool
-	Rows     []Row
+	PerRun bool
+	Rows   []Row
+	// Server compares what the servers published (genload
+	// --server-metrics), untested; empty without samples on either side.
+	Server   []ServerRow
 	Warnings []string
 }
 
@@ -142,6 +145,7 @@ func Compare(old, new []summary.Group, opt Options) *Result {
 	res := &Result{Old: opt.Old, New: opt.New, OldFrom: opt.OldFrom, NewFrom: opt.NewFrom, Alpha: opt.Alpha}
 	for _, pair := range match(measured(old), measured(new), res) {
 		t := compareRuns(pair.point, pair.old, pair.new, opt)
+		t.Server = serverRows(pair.old, pair.new)
 		res.Tables = append(res.Tables, t)
 	}
 	for i := range res.Tables {

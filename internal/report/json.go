@@ -47,6 +47,13 @@ func (j jsonGroup) MarshalJSON() ([]byte, error) {
 			b.Write(jsonFloat(v))
 		}
 	}
+	for i, v := range serverValues(j.g.ServerMetrics) {
+		key, _ := json.Marshal(serverColumns[i])
+		b.WriteByte(',')
+		b.Write(key)
+		b.WriteByte(':')
+		b.Write(jsonFloat(v))
+	}
 	warnings, err := json.Marshal(nonNil(j.g.Warnings))
 	if err != nil {
 		return nil, err

@@ -177,6 +177,7 @@ func writeGroup(buf *bytes.Buffer, g *summary.Group, ps []float64, p palette) {
 			writeMetric(line, m, s, ps)
 		}
 	}
+	writeServer(buf, g, line)
 	fmt.Fprintln(buf, p.bold.Sprint(strings.Repeat("=", bannerWidth)))
 	for _, warn := range g.Warnings {
 		fmt.Fprintln(buf, p.yellow.Sprint("warning: "+warn))

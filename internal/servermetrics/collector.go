@@ -13,6 +13,9 @@ import (
 // maxBody bounds one /metrics body: vLLM's is tens of kilobytes.
 const maxBody = 16 << 20
 
+// settle is how long the last sample waits after the last request ended.
+const settle = 50 * time.Millisecond
+
 // Point is the load point a sample is taken at, as records name it.
 type Point struct {
 	Concurrency int
@@ -109,9 +112,14 @@ func (c *Collector) Mark(p Point) {
 // Stop takes the last sample, after the last request finished, ends the
 // polling and says how many scrapes failed. It returns the first error
 // writing Out.
+//
+// A server counts a request once it has written its last byte, which the
+// client may read first: the last sample waits settle (or the interval,
+// when shorter) so that the run's last requests are in its counters.
 func (c *Collector) Stop() error {
 	close(c.done)
 	c.wg.Wait()
+	time.Sleep(min(settle, c.Interval))
 	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
 	defer cancel()
 	c.sample(ctx)

@@ -97,6 +97,10 @@ type Group struct {
 	// kept only when asked for (Aggregator.Sampled): comparisons test
 	// them, plots draw them.
 	Samples [NumMetrics][]float64
+	// ServerMetrics is what the server published during the window
+	// (genload --server-metrics samples of the run, joined by
+	// JoinServerMetrics); nil without samples of the run.
+	ServerMetrics *ServerStats
 	// Alerts are the warnings (also in Warnings) that question the run
 	// itself, which summarize repeats on stderr because a CSV on stdout
 	// has no place for them: the load point did not get its load, or the
