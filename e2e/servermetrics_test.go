@@ -75,6 +75,17 @@ func TestServerMetricsSaturated(t *testing.T) {
 	if s, c := num("server_gen_tok_per_s"), num("output_tok_per_s"); math.Abs(s-c) > 1e-6*c {
 		t.Errorf("server %v tok/s, client %v", s, c)
 	}
+	// What the server said it is, in every record.
+	recs, err := os.Open(filepath.Join(dir, "r.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer recs.Close()
+	for _, r := range readRecords(t, recs) {
+		if r.ServerVersion == "" || r.ModelRoot != "llmsim/tiny" {
+			t.Fatalf("server_version %q model_root %q", r.ServerVersion, r.ModelRoot)
+		}
+	}
 	data, err := os.ReadFile(m)
 	if err != nil {
 		t.Fatal(err)

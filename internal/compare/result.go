@@ -360,6 +360,19 @@ func differences(p summary.Point, old, new []summary.Group, opt Options) []strin
 			ws = append(ws, fmt.Sprintf("%s: %s differs: %q in %s, %q in %s", p, d.field, d.old, opt.Old, d.new, opt.New))
 		}
 	}
+	// What the servers said they are: known on both sides and different
+	// means another build or other weights, whatever the URLs say.
+	for _, d := range []struct {
+		field    string
+		old, new string
+	}{
+		{"server build (server_version)", o.ServerVersion, n.ServerVersion},
+		{"model weights (model_root)", o.ModelRoot, n.ModelRoot},
+	} {
+		if d.old != "" && d.new != "" && d.old != d.new {
+			ws = append(ws, fmt.Sprintf("%s: %s differs: %q in %s, %q in %s", p, d.field, d.old, opt.Old, d.new, opt.New))
+		}
+	}
 	ws = append(ws, pooled(p, old, opt.Old)...)
 	return append(ws, pooled(p, new, opt.New)...)
 }

@@ -132,7 +132,8 @@ func (a *attempter) newRecord(j job) *record.Record {
 		Schema: record.Schema, RunID: cfg.RunID, Label: cfg.Label, Seq: j.seq, Phase: j.phase,
 		Model: j.prompt.Model, URL: a.url, Endpoint: cfg.Endpoint, Stream: cfg.Stream, IgnoreEOS: cfg.IgnoreEOS,
 		Concurrency: j.point.Concurrency, Rate: j.point.Rate, MaxTokens: j.prompt.MaxTokens, TokensFrom: record.TokensFromNone,
-		ITLMs: itlBuffer(cfg.Stream, j.prompt.MaxTokens),
+		ITLMs:         itlBuffer(cfg.Stream, j.prompt.MaxTokens),
+		ServerVersion: cfg.identity.version, ModelRoot: cfg.identity.roots[j.prompt.Model],
 	}
 }
 

@@ -34,6 +34,7 @@ type Config struct {
 	Models   []string
 	ModelMix string
 	picker   *modelPicker
+	identity identity // what the server says it is, asked once by Run
 
 	// CheckModel makes Run list the served models before sending and fail
 	// with an *openai.ModelNotServedError when Model is not among them: a

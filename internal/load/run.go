@@ -87,6 +87,9 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 		}
 		cfg.Model = model
 	}
+	if cfg.CheckModel {
+		cfg.identity = serverIdentity(stop, hc, cfg)
+	}
 	res.Model = cfg.Model
 	if len(cfg.Models) > 1 {
 		res.Model = strings.Join(cfg.Models, ",")

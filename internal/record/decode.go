@@ -39,6 +39,8 @@ const (
 	sFinishReason
 	sErrorKind
 	sError
+	sServerVersion
+	sModelRoot
 	numStringFields
 )
 
@@ -78,6 +80,8 @@ const (
 	fOK
 	fErrorKind
 	fError
+	fServerVersion
+	fModelRoot
 )
 
 // fieldNames are the keys in the order writers put them, by field index.
@@ -107,6 +111,7 @@ var fieldByKey = map[string]int{
 	"prompt_tokens": fPromptTokens, "output_tokens": fOutputTokens, "tokens_from": fTokensFrom,
 	"reasoning_tokens": fReasoningTokens, "reasoning_from": fReasoningFrom, "cached_tokens": fCachedTokens, "tool_calls": fToolCalls,
 	"finish_reason": fFinishReason, "status": fStatus, "ok": fOK, "error_kind": fErrorKind, "error": fError,
+	"server_version": fServerVersion, "model_root": fModelRoot,
 }
 
 // scan is a position in a line.
@@ -372,6 +377,10 @@ func (d *decoder) field(s *scan, r *Record, f int) (ok bool) {
 		r.ErrorKind, ok = d.string(s, sErrorKind)
 	case fError:
 		r.Error, ok = d.string(s, sError)
+	case fServerVersion:
+		r.ServerVersion, ok = d.string(s, sServerVersion)
+	case fModelRoot:
+		r.ModelRoot, ok = d.string(s, sModelRoot)
 	}
 	return ok
 }

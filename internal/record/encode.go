@@ -134,6 +134,14 @@ func AppendJSON(dst []byte, r *Record) (_ []byte, ok bool) {
 		b = append(b, `,"error":`...)
 		b = appendString(b, r.Error)
 	}
+	if r.ServerVersion != "" {
+		b = append(b, `,"server_version":`...)
+		b = appendString(b, r.ServerVersion)
+	}
+	if r.ModelRoot != "" {
+		b = append(b, `,"model_root":`...)
+		b = appendString(b, r.ModelRoot)
+	}
 	return append(b, '}'), true
 }
 

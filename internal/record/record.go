@@ -116,6 +116,14 @@ type Record struct {
 	OK        bool   `json:"ok"`
 	ErrorKind string `json:"error_kind,omitempty"`
 	Error     string `json:"error,omitempty"`
+
+	// What the server said it is, asked once per run: ServerVersion is
+	// GET /version's "version" (vLLM's build), ModelRoot the /v1/models
+	// card's "root" (the weights the served name stands for). Empty when
+	// the server does not say; a comparison warns when the two sides'
+	// differ.
+	ServerVersion string `json:"server_version,omitempty"`
+	ModelRoot     string `json:"model_root,omitempty"`
 }
 
 // EndAt is when the attempt finished: sent_at plus its latency.

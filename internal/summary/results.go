@@ -65,6 +65,10 @@ type Group struct {
 	Endpoint  string
 	Stream    bool
 	MaxTokens int
+	// ServerVersion and ModelRoot are what the server said it is (the
+	// records' server_version and model_root); "" when it did not say.
+	ServerVersion string
+	ModelRoot     string
 
 	Requests    int   // measured attempts
 	OK          int   // measured successes
