@@ -140,3 +140,51 @@ func TestServerMetricsAbsent(t *testing.T) {
 		})
 	}
 }
+
+// TestSlicesRampUp: summarize --slice over an open-loop run ramping up
+// its rate: the finished requests per slice rise, and the server's
+// running gauge with them.
+func TestSlicesRampUp(t *testing.T) {
+	url := startSim(t, "--ttft", "20ms", "--itl", "5ms")
+	dir := t.TempDir()
+	r, m := quote(filepath.Join(dir, "r.jsonl")), quote(filepath.Join(dir, "m.jsonl"))
+	out, stderr, code := sh(t, 2*time.Minute, "genload --url "+url+" -r 40 --arrival constant --ramp-up 4s --duration 4s --max-tokens 10 --ignore-eos -q --server-metrics "+m+
+		" --server-metrics-interval 100ms > "+r+" && summarize "+r+" "+m+" --slice 1s --format json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep struct {
+		Slices []struct {
+			Slice         int      `json:"slice"`
+			LengthS       float64  `json:"length_s"`
+			Finished      int      `json:"finished"`
+			ReqPerS       float64  `json:"req_per_s"`
+			ServerRunning *float64 `json:"server_running_mean"`
+		} `json:"slices"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	var full []int
+	for _, s := range rep.Slices {
+		if s.LengthS == 1 {
+			full = append(full, s.Finished)
+		}
+	}
+	// A constant schedule rising linearly from 0 to 40 req/s over 4 s sends
+	// about 5, 15, 25 and 35 requests in the four seconds.
+	if len(full) < 4 {
+		t.Fatalf("slices %+v", rep.Slices)
+	}
+	for i := 1; i < 4; i++ {
+		if full[i] <= full[i-1] {
+			t.Errorf("finished per slice %v: not rising", full)
+		}
+	}
+	if full[0] > 12 || full[3] < 25 {
+		t.Errorf("finished per slice %v, want about 5, 15, 25, 35", full)
+	}
+	if s := rep.Slices[3].ServerRunning; s == nil || *s <= *rep.Slices[0].ServerRunning {
+		t.Errorf("server running per slice: %v then %v", rep.Slices[0].ServerRunning, s)
+	}
+}

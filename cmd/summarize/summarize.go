@@ -17,7 +17,11 @@ import (
 // outputs and then applies the goodput gate, so that a failed gate still
 // leaves every output written.
 func summarizeRuns(stdout, stderr io.Writer, stdin io.Reader, cfg config, p *plan) error {
-	in, err := read(stderr, stdin, cfg.Files, summary.WithSLO(p.slo))
+	var slicer *summary.Slicer
+	if cfg.Slice > 0 {
+		slicer = summary.NewSlicer(cfg.Slice)
+	}
+	in, err := readSliced(stderr, stdin, cfg.Files, slicer, summary.WithSLO(p.slo))
 	if err != nil {
 		return err
 	}
@@ -32,6 +36,9 @@ func summarizeRuns(stdout, stderr io.Writer, stdin io.Reader, cfg config, p *pla
 		rep.Groups = in.agg.Groups(p.percentiles)
 	}
 	summary.JoinServerMetrics(rep.Groups, in.server)
+	if slicer != nil {
+		rep.Slices = slicer.Slices(rep.Groups, p.percentiles, in.server)
+	}
 	alert(stderr, rep.Groups)
 	var picture []byte
 	if cfg.Plot != "" {

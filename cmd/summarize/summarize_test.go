@@ -77,6 +77,10 @@ func TestGoldenServerMetrics(t *testing.T) {
 		{"servermetrics.text", []string{"testdata/reasoning.jsonl", "testdata/reasoning.metrics.jsonl"}},
 		{"servermetrics.csv", []string{"testdata/reasoning.metrics.jsonl", "testdata/reasoning.jsonl", "--format", "csv"}},
 		{"servermetrics.json", []string{"testdata/reasoning.jsonl", "testdata/reasoning.metrics.jsonl", "--format", "json"}},
+		// time slices of 500 ms: the window of 1.087 s makes three, the last 87 ms
+		{"slices.text", []string{"testdata/reasoning.jsonl", "testdata/reasoning.metrics.jsonl", "--slice", "500ms", "--brief"}},
+		{"slices.csv", []string{"testdata/reasoning.jsonl", "testdata/reasoning.metrics.jsonl", "--slice", "500ms", "--format", "csv", "--percentiles", "50,99"}},
+		{"slices.json", []string{"testdata/reasoning.jsonl", "--slice", "500ms", "--format", "json", "--percentiles", "99"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			stdout, stderr, code := runArgs(t, "", append(tt.args, "--strict")...)
@@ -504,4 +508,20 @@ func emptyFile(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// TestSliceUsage: --slice wants a length, and one input, not a comparison.
+func TestSliceUsage(t *testing.T) {
+	inFixtures(t)
+	for _, args := range [][]string{
+		{"testdata/reasoning.jsonl", "--slice", "-1s"},
+		{"testdata/reasoning.jsonl", "--slice", "1us"},
+		{"--baseline", "testdata/old.jsonl", "testdata/new.jsonl", "--slice", "1s"},
+		{"old=testdata/old.jsonl", "new=testdata/new.jsonl", "--slice", "1s"},
+	} {
+		stdout, stderr, code := runArgs(t, "", args...)
+		if code != cmdline.ExitUsage || stdout != "" || !strings.Contains(stderr, "--slice") {
+			t.Errorf("%v: exit %d stdout %q stderr %q", args, code, stdout, stderr)
+		}
+	}
 }

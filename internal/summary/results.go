@@ -22,6 +22,7 @@ type Report struct {
 	BadLines    int       // input lines that were not records
 	Percentiles []float64 // the percentiles every metric reports, in order
 	Warnings    []string  // caveats about the whole input (e.g. newer schema)
+	Slices      []Slice   // with summarize --slice: each group's time slices, in group order
 }
 
 // Point is a load point: what a run's label, concurrency and rate asked
