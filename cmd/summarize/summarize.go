@@ -47,7 +47,7 @@ func summarizeRuns(stdout, stderr io.Writer, stdin io.Reader, cfg config, p *pla
 			return err
 		}
 	}
-	page, err := renderHTML(cfg.HTML, []report.HTMLSide{{Report: rep, Failures: in.failures}}, nil)
+	page, err := renderHTML(cfg.HTML, []report.HTMLSide{{Report: rep, Failures: in.failures, Server: in.server}}, nil)
 	if err != nil {
 		return err
 	}
