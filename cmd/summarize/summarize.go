@@ -43,6 +43,7 @@ func summarizeRuns(stdout, stderr io.Writer, stdin io.Reader, cfg config, p *pla
 	var picture []byte
 	if cfg.Plot != "" {
 		fig, warnings := plot.GroupsFigure(rep.Groups)
+		plot.AddTimelines(fig, rep.Slices, in.server)
 		if picture, err = renderPlot(stderr, cfg.Plot, fig, warnings); err != nil {
 			return err
 		}
