@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -53,14 +54,27 @@ func newServerMetrics(c *cli.Context, cfg *load.Config, stderr io.Writer) (*serv
 	} else if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
 		return nil, cmdline.Usagef("--server-metrics-url %q: want an http(s) URL such as http://localhost:8000/metrics", u)
 	}
+	// The API key goes only where the load goes: the same scheme, host
+	// and port; never to a metrics URL on another host.
+	key := ""
+	if sameOrigin(u, cfg.Target.Root) {
+		key = cfg.APIKey
+	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, cmdline.Usagef("--server-metrics: %v", err)
 	}
 	return &serverMetrics{path: path, file: f, c: &servermetrics.Collector{
 		URL: u, Interval: interval, Timeout: min(max(interval, time.Second), 5*time.Second),
-		RunID: cfg.RunID, Label: cfg.Label, Out: f, Warn: stderr,
+		RunID: cfg.RunID, Label: cfg.Label, Out: f, Warn: stderr, APIKey: key,
 	}}, nil
+}
+
+// sameOrigin reports whether two URLs have the same scheme, host and port.
+func sameOrigin(a, b string) bool {
+	ua, err1 := url.Parse(a)
+	ub, err2 := url.Parse(b)
+	return err1 == nil && err2 == nil && ua.Scheme == ub.Scheme && strings.EqualFold(ua.Host, ub.Host)
 }
 
 // start takes the first sample and hooks a sample before each phase of

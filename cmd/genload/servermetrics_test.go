@@ -65,3 +65,22 @@ func TestServerMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestServerMetricsKey: the API key goes to /metrics of the server under
+// load, never to a metrics URL elsewhere.
+func TestServerMetricsKey(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		same bool
+	}{
+		{"http://h:8000/metrics", "http://h:8000", true},
+		{"http://H:8000/metrics", "http://h:8000/x", true},
+		{"http://h:9090/metrics", "http://h:8000", false},
+		{"https://h:8000/metrics", "http://h:8000", false},
+		{"http://other:8000/metrics", "http://h:8000", false},
+	} {
+		if got := sameOrigin(tc.a, tc.b); got != tc.same {
+			t.Errorf("sameOrigin(%q, %q) = %v", tc.a, tc.b, got)
+		}
+	}
+}

@@ -37,6 +37,10 @@ type Collector struct {
 	Out      io.Writer
 	Warn     io.Writer
 	Client   *http.Client // nil: a client of its own
+	// APIKey, when set, is sent as a bearer token (a gateway may guard
+	// /metrics as it guards the API). The caller sets it only for the
+	// server the load goes to, never for another host.
+	APIKey string
 
 	mu       sync.Mutex // guards the fields below, and writes to Out
 	point    Point
@@ -203,6 +207,9 @@ func (c *Collector) scrape(ctx context.Context) (Sample, error) {
 		return Sample{}, err
 	}
 	req.Header.Set("Accept", "text/plain;version=0.0.4")
+	if c.APIKey != "" {
+		req.Header.Set("Authorization", "Bearer "+c.APIKey)
+	}
 	resp, err := c.Client.Do(req)
 	if err != nil {
 		return Sample{}, err
