@@ -221,3 +221,34 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeLine: a sample line summarize reads beside the records never
+// panics the reader, IsLine agrees with DecodeLine on the kind, and a line
+// it accepts encodes and reads back the same.
+func FuzzDecodeLine(f *testing.F) {
+	b, _ := os.ReadFile("testdata/vllm.txt")
+	s, _ := Parse(bytes.NewReader(b))
+	l := Line{RunID: "r", Label: "x", Concurrency: 2, Sample: s}
+	l.At = l.At.Add(5)
+	line, _ := AppendLine(nil, &l)
+	f.Add(line)
+	f.Add([]byte(`{"kind":"server_metrics","run_id":"r","at":"2026-01-01T00:00:00Z","gauges":{"running":1e308},"histograms":{"ttft_seconds":{"sum":1,"count":2,"buckets":[{"le":0.1,"count":1}]}}}`))
+	f.Add([]byte(`{"schema":1,"run_id":"r"}`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		l, err := DecodeLine(line)
+		if err != nil {
+			return
+		}
+		if !IsLine(line) {
+			t.Fatalf("DecodeLine took %q, IsLine refuses it", line)
+		}
+		again, err := AppendLine(nil, &l)
+		if err != nil {
+			t.Fatalf("a decoded line does not encode: %v", err)
+		}
+		back, err := DecodeLine(again)
+		if err != nil || !reflect.DeepEqual(back, l) {
+			t.Fatalf("round trip of %q:\n%+v\n%+v (%v)", line, back, l, err)
+		}
+	})
+}
