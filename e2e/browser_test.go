@@ -74,11 +74,11 @@ func TestBrowserReports(t *testing.T) {
 	sweep := " -c 1,2,4,8,16 -n 16 --warmup 1 --max-tokens 16 --ignore-eos --label sweep -q"
 	script := fmt.Sprintf(`cd %s
 genload --url %s -n 12 --warmup 1 --max-tokens 8 --label latency -q > single.jsonl
-genload --url %s %s > base.jsonl
-genload --url %s %s > new.jsonl
+genload --url %s %s --server-metrics base.metrics.jsonl --server-metrics-interval 100ms > base.jsonl
+genload --url %s %s --server-metrics new.metrics.jsonl --server-metrics-interval 100ms > new.jsonl
 summarize --html single.html single.jsonl > /dev/null
-summarize --html sweep.html base.jsonl > /dev/null
-summarize --html compare.html --fail-on 'ttft_median_ms>+10%%' --baseline base.jsonl new.jsonl > compare.txt 2>/dev/null || test $? -eq 10
+summarize --html sweep.html base.jsonl base.metrics.jsonl > /dev/null
+summarize --html compare.html --fail-on 'ttft_median_ms>+10%%' --baseline base.jsonl --baseline base.metrics.jsonl new.jsonl new.metrics.jsonl > compare.txt 2>/dev/null || test $? -eq 10
 `, quote(dir), faulty, fast, sweep, slow, sweep)
 	if _, stderr, code := sh(t, 2*time.Minute, script); code != 0 {
 		t.Fatalf("exit %d\n%s", code, stderr)
@@ -101,9 +101,11 @@ summarize --html compare.html --fail-on 'ttft_median_ms>+10%%' --baseline base.j
 		charts []string
 		text   []string // the page must say these
 	}{
+		// without server metrics: no such section, no timeline
 		{"single", []string{"ttft-cdf", "latency-cdf", "itl-hist"}, []string{"3 (3 http)", "llmsim fault http500"}},
-		{"sweep", []string{"ttft-cdf", "latency-cdf", "itl-hist", "sweep"}, []string{"No request failed."}},
-		{"compare", []string{"ttft-cdf", "latency-cdf", "itl-hist", "sweep"}, []string{"REGRESSION", "Warnings: read these first"}},
+		// with the server's metrics: their table and the timeline
+		{"sweep", []string{"ttft-cdf", "latency-cdf", "itl-hist", "sweep", "server-timeline"}, []string{"No request failed.", "Server metrics", "running mean / max"}},
+		{"compare", []string{"ttft-cdf", "latency-cdf", "itl-hist", "sweep", "server-timeline"}, []string{"REGRESSION", "Warnings: read these first", "Server metrics — baseline", "Server metrics — new"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

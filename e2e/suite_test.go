@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -80,6 +81,21 @@ func TestRunBenchmarksScript(t *testing.T) {
 	raws, _ := filepath.Glob(filepath.Join(results, "raw", "*.jsonl"))
 	if len(raws) != 4 {
 		t.Errorf("raw files: %v", raws)
+	}
+	// The server's metrics of each test, under the raw file's name, joined
+	// into the CSV: llmsim ran requests in every test.
+	for _, raw := range raws {
+		m, err := os.ReadFile(filepath.Join(results, "metrics", filepath.Base(raw)))
+		if err != nil || !strings.Contains(string(m), `"kind":"server_metrics"`) {
+			t.Errorf("server metrics of %s: %v %.200s", raw, err, m)
+		}
+	}
+	header := strings.Split(lines[0], ",")
+	col := slices.Index(header, "server_gen_tok_per_s")
+	for _, row := range lines[1:] {
+		if cells := strings.Split(row, ","); col < 0 || col >= len(cells) || cells[col] == "" {
+			t.Errorf("CSV row without server_gen_tok_per_s: %s", row)
+		}
 	}
 }
 

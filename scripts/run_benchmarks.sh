@@ -6,7 +6,8 @@
 #                                ->  summarize: report on stdout, one CSV row per
 #                                    test appended to benchmarks.csv, a timestamped
 #                                    block appended to benchmark_results.log, the
-#                                    raw JSON lines kept under raw/, a picture
+#                                    raw JSON lines kept under raw/ (the server's
+#                                    /metrics samples under metrics/), a picture
 #                                    of the run under plots/, a page to share
 #                                    (self-contained HTML) under reports/.
 #                                ->  with --baseline: summarize compares the run
@@ -176,7 +177,7 @@ log() {
 	printf '[%s] %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2
 }
 
-if ! mkdir_err=$(mkdir -p "$results/raw" "$results/plots" "$results/reports" 2>&1); then
+if ! mkdir_err=$(mkdir -p "$results/raw" "$results/metrics" "$results/plots" "$results/reports" 2>&1); then
 	printf 'run_benchmarks.sh: cannot create the results folder %s: %s\n' "$results" "${mkdir_err%%$'\n'*}" >&2
 	exit "$EXIT_FAILURE"
 fi
@@ -248,14 +249,17 @@ common=(--url "$url" --endpoint "$endpoint" --timeout "$timeout" --max-tokens "$
 [ -n "$model" ] && common+=(--model "$model")
 failed=0
 
-# run_test LABEL GENLOAD-FLAGS...: one genload run, its lines kept in raw/.
+# run_test LABEL GENLOAD-FLAGS...: one genload run, its lines kept in raw/
+# and the server's own metrics, sampled during it, in metrics/ under the
+# same name (a server without /metrics: a warning, an empty file).
 run_test() {
 	local label=$1
 	shift
 	local raw="$results/raw/$stamp-$label.jsonl"
+	local metrics="$results/metrics/$stamp-$label.jsonl"
 	log "$label test: $*"
 	local rc=0
-	"$bin/genload" "${common[@]}" --label "$label" --run-id "$stamp-$label" "$@" >"$raw" || rc=$?
+	"$bin/genload" "${common[@]}" --label "$label" --run-id "$stamp-$label" --server-metrics "$metrics" "$@" >"$raw" || rc=$?
 	if [ "$rc" -ge 128 ]; then
 		exit "$rc"
 	fi
@@ -266,9 +270,11 @@ run_test() {
 		failed=1
 	fi
 	raws+=("$raw")
+	metrics_files+=("$metrics")
 }
 
 raws=()
+metrics_files=()
 run_test latency --concurrency 1 --requests "$latency_requests" --warmup 1
 run_test throughput --concurrency "$concurrency" --requests "$throughput_requests" --warmup "$concurrency"
 # The optional sweep stage: one load point after another in one genload run,
@@ -307,13 +313,13 @@ fi
 log "summarizing into $csv, $logfile, $plot and $html"
 # stdout gets the answer (--brief: one table row per load point); the log
 # file keeps the full blocks.
-report "$bin/summarize" --brief --csv "$csv" --log "$logfile" --plot "$plot" "${html_runs[@]}" "${raws[@]}" || exit "$EXIT_FAILURE"
+report "$bin/summarize" --brief --csv "$csv" --log "$logfile" --plot "$plot" "${html_runs[@]}" "${raws[@]}" "${metrics_files[@]}" || exit "$EXIT_FAILURE"
 
 regressed=0
 if [ -n "$baseline" ]; then
 	log "comparing with the baseline $baseline (--fail-on '$fail_on')"
 	rc=0
-	report "$bin/summarize" --baseline "$baseline" --fail-on "$fail_on" --log "$logfile" --html "$html" "${raws[@]}" || rc=$?
+	report "$bin/summarize" --baseline "$baseline" --fail-on "$fail_on" --log "$logfile" --html "$html" "${raws[@]}" "${metrics_files[@]}" || rc=$?
 	case "$rc" in
 	0) log "no regression against $baseline" ;;
 	"$EXIT_REGRESSION")
@@ -338,6 +344,7 @@ prune() {
 	printf '%s\n' "$old" | while IFS= read -r f; do rm -f -- "$f"; done
 }
 prune "$results/raw" '[0-9]*T[0-9]*Z-*.jsonl'
+prune "$results/metrics" '[0-9]*T[0-9]*Z-*.jsonl'
 prune "$results/plots" '[0-9]*T[0-9]*Z-*.png'
 prune "$results/reports" '[0-9]*T[0-9]*Z-*.html'
 
@@ -346,6 +353,7 @@ prune "$results/reports" '[0-9]*T[0-9]*Z-*.html'
 log "results: report $logfile (this run's blocks appended)"
 log "results: CSV $csv (one row per load point appended)"
 log "results: records ${raws[*]}"
+log "results: server metrics ${metrics_files[*]}"
 if [ -f "$plot" ]; then log "results: plot $plot"; fi
 if [ -f "$html" ]; then log "results: HTML report $html (one file to share)"; fi
 tests="${#raws[@]} tests"

@@ -114,6 +114,10 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			if err != nil {
 				return err
 			}
+			sm, err := newServerMetrics(c, cfg, stderr)
+			if err != nil {
+				return err
+			}
 			if path := c.String("cpuprofile"); path != "" {
 				stopProfile, err := profile(path)
 				if err != nil {
@@ -121,11 +125,12 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 				}
 				defer stopProfile()
 			}
-			return genload(ctx, cfg, least, stdout, stderr)
+			return genload(ctx, cfg, least, sm, stdout, stderr)
 		},
 	}
 	app.Flags = append(app.Flags, shardFlags()...)
 	app.Flags = append(app.Flags, cmdline.ConnFlags()...)
+	app.Flags = append(app.Flags, serverMetricsFlags()...)
 	return cmdline.Run(app, args, stdout, stderr)
 }
 
@@ -263,8 +268,10 @@ func successGate(stderr io.Writer, points []load.PointResult, least float64) err
 }
 
 // genload runs the load and writes the final line on stderr; least is
-// the --min-success-ratio gate (0: none).
-func genload(ctx context.Context, cfg *load.Config, least float64, stdout, stderr io.Writer) error {
+// the --min-success-ratio gate (0: none); sm the --server-metrics
+// collector (nil: none), sampling from before the first request to after
+// the last.
+func genload(ctx context.Context, cfg *load.Config, least float64, sm *serverMetrics, stdout, stderr io.Writer) error {
 	stderr = cmdline.Locked(stderr) // the progress line, a signal's message and the run write to it
 	abort := cmdline.Abort(ctx)
 	defer context.AfterFunc(ctx, func() {
@@ -278,7 +285,13 @@ func genload(ctx context.Context, cfg *load.Config, least float64, stdout, stder
 	out := record.NewWriter(stdout)
 	out.SetFlushInterval(flushInterval)
 	checkOpenFiles(stderr, cfg)
+	if sm != nil {
+		sm.start(context.WithoutCancel(ctx), cfg)
+	}
 	res, err := load.Run(ctx, abort, cfg, out, stderr)
+	if sm != nil {
+		sm.stop(stderr)
+	}
 	err = worded(err, cfg)
 	if !cfg.Quiet && res.Model != "" {
 		fmt.Fprintf(stderr, "genload: run %s (%s): %d requests, %d failed, %.2fs\n",

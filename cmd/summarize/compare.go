@@ -38,7 +38,7 @@ func compareSides(stdout, stderr io.Writer, stdin io.Reader, cfg config, p *plan
 	}
 	var sides []report.HTMLSide
 	for i, in := range ins {
-		sides = append(sides, report.HTMLSide{Name: p.sides[i].name, From: p.sides[i].from(), Report: &in.Report, Failures: in.failures})
+		sides = append(sides, report.HTMLSide{Name: p.sides[i].name, From: p.sides[i].from(), Report: &in.Report, Failures: in.failures, Server: in.server})
 	}
 	page, err := renderHTML(cfg.HTML, sides, res)
 	if err != nil {
@@ -62,6 +62,7 @@ func readSide(stderr io.Writer, stdin io.Reader, sd side, strict bool, ps []floa
 	}
 	in.Percentiles = ps
 	in.Groups = in.agg.Sampled(ps)
+	summary.JoinServerMetrics(in.Groups, in.server)
 	return in, nil
 }
 

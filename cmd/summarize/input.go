@@ -7,6 +7,7 @@ import (
 
 	"servebench/internal/cmdline"
 	"servebench/internal/record"
+	"servebench/internal/servermetrics"
 	"servebench/internal/summary"
 )
 
@@ -21,13 +22,23 @@ type input struct {
 	agg          *summary.Aggregator
 	failures     failureMessages // for --html
 	schemaWarned bool
+	// server are the genload --server-metrics samples read beside the
+	// records (lines of kind server_metrics): not records, not bad lines.
+	server []servermetrics.Line
+	slicer *summary.Slicer // with --slice: what the slices need of each record
 }
 
 // read aggregates every input in order (none, or "-", is stdin) and
 // reports bad lines on stderr, the first maxBadLineMessages of them in
 // full: a bad line is data about the input, not a reason to stop.
 func read(stderr io.Writer, stdin io.Reader, files []string, opts ...summary.Option) (*input, error) {
-	in := &input{agg: summary.NewAggregator(opts...), failures: failureMessages{}}
+	return readSliced(stderr, stdin, files, nil, opts...)
+}
+
+// readSliced is read that also keeps what time slices need (slicer; nil
+// for none).
+func readSliced(stderr io.Writer, stdin io.Reader, files []string, slicer *summary.Slicer, opts ...summary.Option) (*input, error) {
+	in := &input{agg: summary.NewAggregator(opts...), failures: failureMessages{}, slicer: slicer}
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
@@ -59,6 +70,14 @@ func (in *input) readFile(stderr io.Writer, stdin io.Reader, name string) error 
 	rd := record.NewReader(r, label)
 	for rd.Scan() {
 		if bad := rd.BadLine(); bad != nil {
+			if text := rd.Text(); servermetrics.IsLine(text) {
+				l, err := servermetrics.DecodeLine(text)
+				if err == nil {
+					in.server = append(in.server, l)
+					continue
+				}
+				bad.Err = err
+			}
 			in.badLine(stderr, bad)
 			continue
 		}
@@ -68,6 +87,9 @@ func (in *input) readFile(stderr io.Writer, stdin io.Reader, name string) error 
 		}
 		in.agg.Add(rec)
 		in.failures.add(rec)
+		if in.slicer != nil {
+			in.slicer.Add(rec)
+		}
 	}
 	if err := rd.Err(); err != nil {
 		return fmt.Errorf("read %s: %w", label, err)

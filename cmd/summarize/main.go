@@ -80,6 +80,7 @@ func run(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Wr
 			&cli.Float64Flag{Name: "min-goodput-ratio", Usage: fmt.Sprintf("with --slo, exit %d when a group's share of requests meeting it is below `R` (0 < R <= 1), e.g. 0.9", cmdline.ExitGoodput), DefaultText: "no gate"},
 			&cli.StringFlag{Name: "by", Usage: "split each run's load points by record `FIELDS`, e.g. turn (TTFT per conversation turn) or model,url", Destination: &cfg.By},
 			&cli.BoolFlag{Name: "brief", Usage: "text: only the table of load points (the --log file keeps the full blocks)", Destination: &cfg.Brief},
+			&cli.DurationFlag{Name: "slice", Usage: "also cut each group into time slices of `LENGTH` (e.g. 10s): requests finished, tok/s, TTFT/ITL/latency, errors and server gauges per slice", Destination: &cfg.Slice},
 			&cli.BoolFlag{Name: "strict", Usage: fmt.Sprintf("fail with exit code %d on any bad input line, or when genload read tokens late (client read lag p99 over 1 ms)", cmdline.ExitBadInput), Destination: &cfg.Strict},
 		},
 		Action: func(c *cli.Context) error {

@@ -50,6 +50,10 @@ func render(rep *summary.Report, format string, text report.TextOptions) ([]byte
 	var err error
 	switch format {
 	case "csv":
+		if len(rep.Slices) > 0 { // --slice: the slices' rows
+			err = report.WriteSlicesCSV(&out, rep)
+			break
+		}
 		err = report.WriteCSV(&out, rep, true)
 	case "json":
 		err = report.WriteJSON(&out, rep)

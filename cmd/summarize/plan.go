@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"servebench/internal/cmdline"
 	"servebench/internal/compare"
@@ -34,6 +35,10 @@ type config struct {
 	Strict      bool     // --strict: any bad input line fails the run (ExitBadInput)
 	Brief       bool     // --brief: text output is the answer-first table only
 	By          string   // --by: record fields that split the groups, e.g. "turn"
+	// Slice, when set (--slice), also cuts each group into time slices of
+	// this length: a table per group in text, the slices' rows instead of
+	// the groups' in CSV, a "slices" list in JSON.
+	Slice time.Duration
 
 	// MinGoodputRatio, when set, is the goodput gate (--min-goodput-ratio):
 	// every group's slo_met_ratio must reach it, or summarize returns
@@ -58,6 +63,12 @@ type plan struct {
 // messages name the flags: the libraries' errors do not.
 func newPlan(cfg config) (*plan, error) {
 	p := &plan{format: cfg.Format, alpha: cfg.Alpha}
+	switch {
+	case cfg.Slice < 0 || (cfg.Slice > 0 && cfg.Slice < time.Millisecond):
+		return nil, cmdline.Usagef("--slice %v: want a length of at least 1ms, such as 10s", cfg.Slice)
+	case cfg.Slice > 0 && (len(cfg.Baseline) > 0 || hasNamedSides(cfg.Files)):
+		return nil, cmdline.Usagef("--slice cuts one input's runs into time slices: not with a comparison")
+	}
 	if err := p.checkFormat(cfg); err != nil {
 		return nil, err
 	}
@@ -193,4 +204,11 @@ func (p *plan) checkComparison(cfg config) error {
 		return cmdline.Usagef("--alpha %v: want a level between 0 and 1, such as 0.05", cfg.Alpha)
 	}
 	return nil
+}
+
+// hasNamedSides reports whether the arguments name comparison sides
+// (old=a.jsonl new=b.jsonl).
+func hasNamedSides(files []string) bool {
+	sides, _ := namedSides(files)
+	return len(sides) > 0
 }

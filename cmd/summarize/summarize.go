@@ -17,7 +17,11 @@ import (
 // outputs and then applies the goodput gate, so that a failed gate still
 // leaves every output written.
 func summarizeRuns(stdout, stderr io.Writer, stdin io.Reader, cfg config, p *plan) error {
-	in, err := read(stderr, stdin, cfg.Files, summary.WithSLO(p.slo), summary.WithBy(p.by))
+	var slicer *summary.Slicer
+	if cfg.Slice > 0 {
+		slicer = summary.NewSlicer(cfg.Slice)
+	}
+	in, err := readSliced(stderr, stdin, cfg.Files, slicer, summary.WithSLO(p.slo), summary.WithBy(p.by))
 	if err != nil {
 		return err
 	}
@@ -31,15 +35,20 @@ func summarizeRuns(stdout, stderr io.Writer, stdin io.Reader, cfg config, p *pla
 	} else {
 		rep.Groups = in.agg.Groups(p.percentiles)
 	}
+	summary.JoinServerMetrics(rep.Groups, in.server)
+	if slicer != nil {
+		rep.Slices = slicer.Slices(rep.Groups, p.percentiles, in.server)
+	}
 	alert(stderr, rep.Groups)
 	var picture []byte
 	if cfg.Plot != "" {
 		fig, warnings := plot.GroupsFigure(rep.Groups)
+		plot.AddTimelines(fig, rep.Slices, in.server)
 		if picture, err = renderPlot(stderr, cfg.Plot, fig, warnings); err != nil {
 			return err
 		}
 	}
-	page, err := renderHTML(cfg.HTML, []report.HTMLSide{{Report: rep, Failures: in.failures}}, nil)
+	page, err := renderHTML(cfg.HTML, []report.HTMLSide{{Report: rep, Failures: in.failures, Server: in.server}}, nil)
 	if err != nil {
 		return err
 	}

@@ -65,6 +65,42 @@ func TestGoldenReasoning(t *testing.T) {
 	}
 }
 
+// TestGoldenServerMetrics: a metrics file beside the records: its lines
+// are samples, not bad lines, and the group gets the server's figures
+// (worked by hand in internal/summary's TestJoinServerMetrics).
+func TestGoldenServerMetrics(t *testing.T) {
+	inFixtures(t)
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		{"servermetrics.text", []string{"testdata/reasoning.jsonl", "testdata/reasoning.metrics.jsonl"}},
+		{"servermetrics.csv", []string{"testdata/reasoning.metrics.jsonl", "testdata/reasoning.jsonl", "--format", "csv"}},
+		{"servermetrics.json", []string{"testdata/reasoning.jsonl", "testdata/reasoning.metrics.jsonl", "--format", "json"}},
+		// time slices of 500 ms: the window of 1.087 s makes three, the last 87 ms
+		{"slices.text", []string{"testdata/reasoning.jsonl", "testdata/reasoning.metrics.jsonl", "--slice", "500ms", "--brief"}},
+		{"slices.csv", []string{"testdata/reasoning.jsonl", "testdata/reasoning.metrics.jsonl", "--slice", "500ms", "--format", "csv", "--percentiles", "50,99"}},
+		{"slices.json", []string{"testdata/reasoning.jsonl", "--slice", "500ms", "--format", "json", "--percentiles", "99"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := runArgs(t, "", append(tt.args, "--strict")...)
+			if code != cmdline.ExitOK || stderr != "" {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			golden(t, tt.name+".golden", stdout)
+		})
+	}
+	// A sample line that is broken is a bad line like any other.
+	path := filepath.Join(t.TempDir(), "bad.jsonl")
+	if err := os.WriteFile(path, []byte(`{"kind":"server_metrics","run_id":"x"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runArgs(t, "", "testdata/reasoning.jsonl", path, "--strict")
+	if code != cmdline.ExitBadInput || !strings.Contains(stderr, "no at") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+}
+
 func TestGoldenLog(t *testing.T) {
 	inFixtures(t)
 	path := filepath.Join(t.TempDir(), "bench.log")
@@ -472,4 +508,20 @@ func emptyFile(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// TestSliceUsage: --slice wants a length, and one input, not a comparison.
+func TestSliceUsage(t *testing.T) {
+	inFixtures(t)
+	for _, args := range [][]string{
+		{"testdata/reasoning.jsonl", "--slice", "-1s"},
+		{"testdata/reasoning.jsonl", "--slice", "1us"},
+		{"--baseline", "testdata/old.jsonl", "testdata/new.jsonl", "--slice", "1s"},
+		{"old=testdata/old.jsonl", "new=testdata/new.jsonl", "--slice", "1s"},
+	} {
+		stdout, stderr, code := runArgs(t, "", args...)
+		if code != cmdline.ExitUsage || stdout != "" || !strings.Contains(stderr, "--slice") {
+			t.Errorf("%v: exit %d stdout %q stderr %q", args, code, stdout, stderr)
+		}
+	}
 }

@@ -81,8 +81,11 @@ type Table struct {
 	OldRuns, NewRuns int
 	// PerRun is true when the rows compare per-run values; false when
 	// latencies and errors are compared per request (a weaker test).
-	PerRun   bool
-	Rows     []Row
+	PerRun bool
+	Rows   []Row
+	// Server compares what the servers published (genload
+	// --server-metrics), untested; empty without samples on either side.
+	Server   []ServerRow
 	Warnings []string
 }
 
@@ -143,6 +146,7 @@ func Compare(old, new []summary.Group, opt Options) *Result {
 	res := &Result{Old: opt.Old, New: opt.New, OldFrom: opt.OldFrom, NewFrom: opt.NewFrom, Alpha: opt.Alpha}
 	for _, pair := range match(measured(old), measured(new), res) {
 		t := compareRuns(pair.point, pair.old, pair.new, opt)
+		t.Server = serverRows(pair.old, pair.new)
 		res.Tables = append(res.Tables, t)
 	}
 	for i := range res.Tables {
@@ -367,6 +371,19 @@ func differences(p summary.Point, old, new []summary.Group, opt Options) []strin
 		{"max_tokens", strconv.Itoa(o.MaxTokens), strconv.Itoa(n.MaxTokens)},
 	} {
 		if d.old != d.new {
+			ws = append(ws, fmt.Sprintf("%s: %s differs: %q in %s, %q in %s", p, d.field, d.old, opt.Old, d.new, opt.New))
+		}
+	}
+	// What the servers said they are: known on both sides and different
+	// means another build or other weights, whatever the URLs say.
+	for _, d := range []struct {
+		field    string
+		old, new string
+	}{
+		{"server build (server_version)", o.ServerVersion, n.ServerVersion},
+		{"model weights (model_root)", o.ModelRoot, n.ModelRoot},
+	} {
+		if d.old != "" && d.new != "" && d.old != d.new {
 			ws = append(ws, fmt.Sprintf("%s: %s differs: %q in %s, %q in %s", p, d.field, d.old, opt.Old, d.new, opt.New))
 		}
 	}

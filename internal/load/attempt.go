@@ -154,6 +154,7 @@ func (a *attempter) newRecord(j job) *record.Record {
 		ITLMs:                itlBuffer(cfg.Stream, j.prompt.MaxTokens),
 		InputTokensRequested: j.prompt.Requested, PromptSalt: cfg.saltMode,
 		Shard: cfg.shardName, Host: cfg.host, ClockSkewMs: cfg.clockSkewMs, ClockSkewErrMs: cfg.clockErrMs,
+		ServerVersion: cfg.identity.version, ModelRoot: cfg.identity.roots[j.prompt.Model],
 	}
 }
 

@@ -41,6 +41,7 @@ type Config struct {
 	Models   []string
 	ModelMix string
 	picker   *modelPicker
+	identity identity // what the server says it is, asked once by Run
 
 	// CheckModel makes Run list the served models before sending and fail
 	// with an *openai.ModelNotServedError when Model is not among them: a
@@ -116,6 +117,11 @@ type Config struct {
 	RampUp         time.Duration // open loop: rate rises linearly from 0 over this time
 	Seed           uint64        // arrival times (and prompts) are reproducible for a seed
 	Points         []Point
+
+	// OnPhase, when set, is called before each phase (warmup, measure) of
+	// each load point sends its first request, and after the one before
+	// it finished: the server-metrics collector takes a sample there.
+	OnPhase func(pt Point, phase string)
 
 	Requests int           // measured requests per load point (0 = until Duration)
 	Duration time.Duration // measured time per load point (0 = until Requests)

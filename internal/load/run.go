@@ -90,6 +90,9 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 			return res, err
 		}
 	}
+	if cfg.CheckModel {
+		cfg.identity = serverIdentity(stop, hc, cfg)
+	}
 	res.Model = cfg.Model
 	if len(cfg.Models) > 1 {
 		res.Model = strings.Join(cfg.Models, ",")
@@ -147,6 +150,9 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 			whole := cfg.trace != nil && ph.name == record.PhaseMeasure // a trace without limits: replayed whole
 			if (ph.n == 0 && ph.dur == 0 && !whole) || stop.Err() != nil || reqCtx.Err() != nil {
 				continue
+			}
+			if cfg.OnPhase != nil {
+				cfg.OnPhase(pt, ph.name) // before the phase's first request
 			}
 			c.point.Store(int64(i))
 			c.phaseStart.Store(time.Now().UnixNano())

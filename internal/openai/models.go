@@ -15,6 +15,7 @@ import (
 type Model struct {
 	ID          string `json:"id"`
 	MaxModelLen int    `json:"max_model_len"`
+	Root        string `json:"root"` // vLLM: the weights the served name stands for
 }
 
 // HTTPError is a non-2xx answer with the server's message.

@@ -66,6 +66,10 @@ type Figure struct {
 	Title  string
 	Series []Series
 	Curves []Curve
+	// ClientTime and ServerTime are the timeline panels (AddTimelines):
+	// client tok/s per --slice slice, the server's running and waiting.
+	ClientTime []Timeline
+	ServerTime []Timeline
 }
 
 // Size of the picture: two panels a row, each PanelWidth by PanelHeight
@@ -208,6 +212,12 @@ func (fig *Figure) panels() ([]*gplot.Plot, error) {
 		},
 		func() (*gplot.Plot, error) {
 			return sweep("Output throughput vs TPOT", "TPOT (ms)", fig.Curves, func(p Point) (float64, float64) { return p.TPOTP50, p.TPOTP99 })
+		},
+		func() (*gplot.Plot, error) {
+			return timeline("Client output throughput over time (per slice)", "output tok/s", fig.ClientTime)
+		},
+		func() (*gplot.Plot, error) {
+			return timeline("Server requests over time (running solid, waiting dashed)", "requests", fig.ServerTime)
 		},
 	} {
 		if err := add(build()); err != nil {

@@ -31,7 +31,8 @@ func sampleRecords() []Record {
 			QueueMs: 0.0015, TTFTMs: Float(12.345678), LatencyMs: 100.25, ITLMs: []float64{1, 2.5, 0.000123, 1e-7, 123456789},
 			TPOTMs: Float(0.0028213999999999887), PromptTokens: 15, OutputTokens: 16, TokensFrom: TokensFromUsage,
 			FinishReason: "length", Status: 200, OK: true,
-			Shard: "1/3", Host: "genload-0", ClockSkewMs: Float(-12.5), ClockSkewErrMs: Float(1000)},
+			Shard: "1/3", Host: "genload-0", ClockSkewMs: Float(-12.5), ClockSkewErrMs: Float(1000),
+			ServerVersion: "0.11.0", ModelRoot: "/models/Llama-3.1-8B"},
 		{Schema: Schema, RunID: "r", Seq: 7, Phase: PhaseMeasure, RequestID: "r-7", Endpoint: "chat", Stream: true,
 			TTFTMs: Float(20.5), TTFOMs: Float(60.25), LatencyMs: 90, OutputTokens: 12, TokensFrom: TokensFromBadUsage,
 			ReasoningTokens: 8, ReasoningFrom: TokensFromChunks, CachedTokens: 64, InputTokensRequested: 1024, ToolCalls: 2, FinishReason: "tool_calls", OK: true,
@@ -41,7 +42,7 @@ func sampleRecords() []Record {
 			RequestID: "id \"\xff\u2028", ReasoningTokens: -1, CachedTokens: -5, InputTokensRequested: -3, ToolCalls: -2, ReasoningFrom: "\n",
 			TimesFrom: "\u2028", ReadLagP99Ms: Float(-0.0), ReadLagMaxMs: Float(1e21), CoalescedEvents: -3,
 			SessionID: "s \"\xff\u2029", Turn: -1, HistoryMessages: -3, PromptSalt: "\x00",
-			Error: "bad \xff\xfe utf-8, \u2028 \u2029 é 日本 🎉", ErrorKind: ErrHTTP, Status: 503,
+			Error: "bad \xff\xfe utf-8, \u2028 \u2029 é 日本 🎉", ErrorKind: ErrHTTP, Status: 503, ServerVersion: "\u2028\x00", ModelRoot: "\xff<",
 			Rate: 1e21, QueueMs: -1e-7, LatencyMs: 1e20, ITLMs: []float64{}, TokensFrom: TokensFromNone,
 			ScheduledAt: at.Truncate(time.Second), SentAt: time.Date(9999, 12, 31, 23, 59, 59, 1, time.UTC)},
 		{Schema: 1, RunID: "r", Rate: 0.5, QueueMs: math.Copysign(0, -1), LatencyMs: 5e-324, TTFTMs: Float(math.MaxFloat64),
@@ -100,6 +101,7 @@ func FuzzAppendJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, runID, label, msg string, a, b, c, d float64, nanos int64, ok bool) {
 		at := time.Unix(0, nanos).UTC()
 		r := Record{Schema: 1, RunID: runID, Label: label, Error: msg, ErrorKind: label, FinishReason: runID, Shard: label, Host: msg, ClockSkewMs: Float(a), ClockSkewErrMs: Float(d),
+			ServerVersion: msg, ModelRoot: label,
 			Rate: a, QueueMs: b, LatencyMs: c, ITLMs: []float64{a, b, c, d}, TTFTMs: Float(d), TPOTMs: Float(b),
 			ScheduledAt: at, SentAt: at.Add(time.Duration(nanos % 1000)), OK: ok, Stream: !ok, Seq: int(nanos),
 			SessionID: msg, Turn: int(nanos % 7), HistoryMessages: int(nanos % 13), PromptSalt: label}

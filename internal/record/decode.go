@@ -44,6 +44,8 @@ const (
 	sHost
 	sSessionID
 	sPromptSalt
+	sServerVersion
+	sModelRoot
 	numStringFields
 )
 
@@ -96,6 +98,8 @@ const (
 	fTurn
 	fHistoryMessages
 	fPromptSalt
+	fServerVersion
+	fModelRoot
 )
 
 // fieldNames are the keys in the order writers put them, by field index.
@@ -129,6 +133,7 @@ var fieldByKey = map[string]int{
 	"finish_reason": fFinishReason, "status": fStatus, "ok": fOK, "error_kind": fErrorKind, "error": fError,
 	"shard": fShard, "host": fHost, "clock_skew_ms": fClockSkewMs, "clock_skew_err_ms": fClockSkewErrMs,
 	"session_id": fSessionID, "turn": fTurn, "history_messages": fHistoryMessages, "prompt_salt": fPromptSalt,
+	"server_version": fServerVersion, "model_root": fModelRoot,
 }
 
 // scan is a position in a line.
@@ -432,6 +437,10 @@ func (d *decoder) field(s *scan, r *Record, f int) (ok bool) {
 		r.HistoryMessages, ok = s.Int()
 	case fPromptSalt:
 		r.PromptSalt, ok = d.string(s, sPromptSalt)
+	case fServerVersion:
+		r.ServerVersion, ok = d.string(s, sServerVersion)
+	case fModelRoot:
+		r.ModelRoot, ok = d.string(s, sModelRoot)
 	}
 	return ok
 }

@@ -194,6 +194,14 @@ func AppendJSON(dst []byte, r *Record) (_ []byte, ok bool) {
 		b = append(b, `,"prompt_salt":`...)
 		b = appendString(b, r.PromptSalt)
 	}
+	if r.ServerVersion != "" {
+		b = append(b, `,"server_version":`...)
+		b = appendString(b, r.ServerVersion)
+	}
+	if r.ModelRoot != "" {
+		b = append(b, `,"model_root":`...)
+		b = appendString(b, r.ModelRoot)
+	}
 	return append(b, '}'), true
 }
 

@@ -354,6 +354,17 @@ func (r *Reader) BadLine() *LineError {
 	return r.it.bad
 }
 
+// Text is the current line as read (blank space trimmed; empty for a line
+// over MaxLineBytes), valid until the next Scan: a reader that meets lines
+// of other kinds beside records (server-metrics samples carry a "kind")
+// takes them from here when BadLine says they are not records.
+func (r *Reader) Text() []byte {
+	if r.it == nil || r.cur == nil {
+		return nil
+	}
+	return r.cur.text[r.it.start:r.it.end]
+}
+
 // Line is the number of the current line (1-based).
 func (r *Reader) Line() int {
 	if r.it == nil {

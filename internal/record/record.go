@@ -174,6 +174,13 @@ type Record struct {
 	// Left out where no prompt is cached (embeddings) and by writers that
 	// predate it.
 	PromptSalt string `json:"prompt_salt,omitempty"`
+	// What the server said it is, asked once per run: ServerVersion is
+	// GET /version's "version" (vLLM's build), ModelRoot the /v1/models
+	// card's "root" (the weights the served name stands for). Empty when
+	// the server does not say; a comparison warns when the two sides'
+	// differ.
+	ServerVersion string `json:"server_version,omitempty"`
+	ModelRoot     string `json:"model_root,omitempty"`
 }
 
 // Values of Record.PromptSalt.

@@ -101,6 +101,12 @@ func writeComparison(buf *bytes.Buffer, res *compare.Result, p palette) {
 			r := &t.Rows[j]
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Metric.Name, estimateText(r, r.Old), estimateText(r, r.New), changeText(r), verdictText(r, p))
 		}
+		if len(t.Server) > 0 {
+			fmt.Fprintln(tw, "server (one value per run: not tested)\t\t\t\t")
+		}
+		for _, r := range t.Server {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", r.Name, num2(r.Old), num2(r.New), serverChangeText(r))
+		}
 		tw.Flush()
 	}
 	trimLines(buf, start)
@@ -289,6 +295,36 @@ func compareRows(res *compare.Result) []compareRow {
 				Significant: r.Significant, Verdict: string(r.Verdict), Failed: strings.Join(crossed, ";"), Note: r.Test.Why,
 			})
 		}
+		rows = append(rows, serverCompareRows(t)...)
+	}
+	return rows
+}
+
+// serverChangeText is a server row's change: "+3.50 (+25.0%)".
+func serverChangeText(r compare.ServerRow) string {
+	if math.IsNaN(r.Delta) {
+		return ""
+	}
+	d := signed(num2(r.Delta), r.Delta)
+	if math.IsInf(r.DeltaRel, 0) || math.IsNaN(r.DeltaRel) {
+		return d
+	}
+	return d + " (" + signed(strconv.FormatFloat(100*r.DeltaRel, 'f', 1, 64), r.DeltaRel) + "%)"
+}
+
+// serverCompareRows are a table's server rows in CSV and JSON: test
+// "server", no p-value and no verdict.
+func serverCompareRows(t *compare.Table) []compareRow {
+	var rows []compareRow
+	nan := fixed(math.NaN())
+	for _, r := range t.Server {
+		rows = append(rows, compareRow{
+			Label: text(t.Point.Label), Concurrency: t.Point.Concurrency, Rate: exact(t.Point.Rate),
+			Metric: r.Name, Unit: r.Unit, Test: "server", OldRuns: t.OldRuns, NewRuns: t.NewRuns,
+			Old: fixed(r.Old), OldLo: nan, OldHi: nan, New: fixed(r.New), NewLo: nan, NewHi: nan,
+			Delta: fixed(r.Delta), DeltaPct: fixed(100 * r.DeltaRel), P: nan, PRaw: nan,
+			Note: "the server's own figure: one value per run, not tested",
+		})
 	}
 	return rows
 }

@@ -130,6 +130,34 @@ func metricColumns(ps []float64) []string {
 	return cols
 }
 
+// serverColumns are the columns of what the server published during the
+// window (summary.ServerStats), after the metric columns: empty without
+// genload --server-metrics samples of the run.
+var serverColumns = []string{
+	"server_samples", "server_running_mean", "server_running_max", "server_waiting_mean", "server_waiting_max",
+	"server_kv_cache_usage_mean", "server_kv_cache_usage_max", "server_prefix_cache_hit_rate", "server_preemptions",
+	"server_gen_tok_per_s", "server_spec_decode_acceptance",
+	"server_ttft_mean_ms", "server_queue_mean_ms", "server_itl_mean_ms", "server_e2e_mean_ms",
+}
+
+// serverValues are the values of serverColumns, NaN (empty) without
+// samples; server_samples is a count.
+func serverValues(sv *summary.ServerStats) []float64 {
+	if sv == nil {
+		out := make([]float64, len(serverColumns))
+		for i := range out {
+			out[i] = math.NaN()
+		}
+		return out
+	}
+	return []float64{
+		float64(sv.Samples), sv.RunningMean, sv.RunningMax, sv.WaitingMean, sv.WaitingMax,
+		sv.KVCacheUsageMean, sv.KVCacheUsageMax, sv.PrefixCacheHitRate, sv.Preemptions,
+		sv.GenTokPerS, sv.SpecAcceptance,
+		sv.TTFTMeanMs, sv.QueueMeanMs, sv.ITLMeanMs, sv.E2EMeanMs,
+	}
+}
+
 // Header is the CSV header for percentiles ps.
 func Header(ps []float64) []string {
 	header, _ := table(&summary.Report{Percentiles: ps})
@@ -147,11 +175,19 @@ func table(rep *summary.Report) (header []string, rows [][]string) {
 		panic(fmt.Sprintf("report: marshal fixed columns: %v", err)) // the row type is ours: a bug
 	}
 	header = append(c.rows[0], metricColumns(rep.Percentiles)...)
+	header = append(header, serverColumns...)
 	for i, cells := range c.rows[1:] {
 		for m := range rep.Groups[i].Metrics {
 			for _, v := range metricValues(rep.Groups[i].Metrics[m], len(rep.Percentiles)) {
 				cells = append(cells, fixed3(v).String())
 			}
+		}
+		for k, v := range serverValues(rep.Groups[i].ServerMetrics) {
+			if k == 0 && !math.IsNaN(v) { // server_samples: a count
+				cells = append(cells, strconv.Itoa(int(v)))
+				continue
+			}
+			cells = append(cells, fixed3(v).String())
 		}
 		rows = append(rows, cells)
 	}

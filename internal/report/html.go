@@ -12,6 +12,7 @@ import (
 	"servebench/internal/compare"
 	"servebench/internal/openai"
 	"servebench/internal/record"
+	"servebench/internal/servermetrics"
 	"servebench/internal/summary"
 )
 
@@ -30,6 +31,9 @@ type HTMLSide struct {
 	Name, From string // a comparison's side; "" when summarizing
 	Report     *summary.Report
 	Failures   map[string][]string
+	// Server are the side's genload --server-metrics samples, for the
+	// timeline; nil without.
+	Server []servermetrics.Line
 }
 
 // curvePoints caps the points of a CDF line: a 1M-record run draws as
@@ -45,7 +49,8 @@ const histogramBins = 40
 // anywhere, readable without the script and printable. The sections come
 // in the order a reader needs them: the warnings that question the run,
 // what was run, the headline table (and the comparison's verdicts), the
-// pictures, then the failures with their first messages.
+// server's metrics (when given), the pictures, then the failures with
+// their first messages.
 func WriteHTML(w io.Writer, h *HTML) error {
 	var b strings.Builder
 	b.WriteString("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
@@ -58,6 +63,9 @@ func WriteHTML(w io.Writer, h *HTML) error {
 	}
 	for i := range h.Sides {
 		htmlHeadline(&b, &h.Sides[i])
+	}
+	for i := range h.Sides {
+		htmlServer(&b, &h.Sides[i])
 	}
 	htmlCharts(&b, h)
 	htmlFailures(&b, h)
@@ -344,6 +352,9 @@ func htmlCharts(b *strings.Builder, h *HTML) {
 		itlChart(all),
 	}
 	if c, ok := sweepChart(h); ok {
+		charts = append(charts, c)
+	}
+	if c, ok := serverTimeline(h); ok {
 		charts = append(charts, c)
 	}
 	for i := range charts {

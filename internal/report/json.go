@@ -15,6 +15,7 @@ type jsonReport struct {
 	BadLines    int         `json:"bad_lines"`
 	Percentiles []float64   `json:"percentiles"`
 	Warnings    []string    `json:"warnings"`
+	Slices      []jsonSlice `json:"slices,omitempty"` // with summarize --slice
 }
 
 // jsonGroup is one group as a flat object whose keys are the CSV columns, in
@@ -47,6 +48,13 @@ func (j jsonGroup) MarshalJSON() ([]byte, error) {
 			b.Write(jsonFloat(v))
 		}
 	}
+	for i, v := range serverValues(j.g.ServerMetrics) {
+		key, _ := json.Marshal(serverColumns[i])
+		b.WriteByte(',')
+		b.Write(key)
+		b.WriteByte(':')
+		b.Write(jsonFloat(v))
+	}
 	warnings, err := json.Marshal(nonNil(j.g.Warnings))
 	if err != nil {
 		return nil, err
@@ -71,6 +79,9 @@ func WriteJSON(w io.Writer, rep *summary.Report) error {
 	}
 	for i := range rep.Groups {
 		doc.Groups[i] = jsonGroup{&rep.Groups[i], rep.Percentiles}
+	}
+	for i := range rep.Slices {
+		doc.Slices = append(doc.Slices, jsonSlice{&rep.Slices[i], rep.Percentiles})
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

@@ -68,6 +68,7 @@ func WriteText(w io.Writer, rep *summary.Report, opts TextOptions) error {
 	} else {
 		writeGroups(&buf, rep, p)
 	}
+	writeSlices(&buf, rep, p)
 	footer := fmt.Sprintf("%d %s, %d %s, %d bad %s", len(rep.Groups), plural(len(rep.Groups), "group"),
 		rep.Records, plural(rep.Records, "record"), rep.BadLines, plural(rep.BadLines, "line"))
 	if rep.BadLines > 0 {
@@ -183,6 +184,7 @@ func writeGroup(buf *bytes.Buffer, g *summary.Group, ps []float64, p palette) {
 			writeMetric(line, m, s, ps)
 		}
 	}
+	writeServer(buf, g, line)
 	fmt.Fprintln(buf, p.bold.Sprint(strings.Repeat("=", bannerWidth)))
 	for _, warn := range g.Warnings {
 		fmt.Fprintln(buf, p.yellow.Sprint("warning: "+warn))

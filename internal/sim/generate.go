@@ -127,10 +127,15 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, p *plan, sc *s
 		strike = p.n - 1 // in place of the body, keeping the slot
 	}
 	e := s.clock.toEngine(t0)
+	var first time.Duration // engine time of the first token, for /metrics
 	for i := range p.n {
-		e += s.step(i)
+		step := s.step(i)
+		e += step
 		if i == 0 {
 			e += p.prefill
+			first = e
+		} else {
+			s.stats.itl.observe(step)
 		}
 		last := i == p.n-1
 		// Non-streaming answers only need the last deadline, unless the
@@ -146,6 +151,7 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, p *plan, sc *s
 		if last {
 			held = false
 			s.slots.release()
+			s.stats.scheduled(arrived, t0, s.clock.toReal(first), s.clock.toReal(e))
 		}
 		if !p.stream {
 			continue

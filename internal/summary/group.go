@@ -112,6 +112,8 @@ type identity struct {
 	model, endpoint, url string
 	stream               bool
 	maxTokens            int
+	serverVersion        string
+	modelRoot            string
 }
 
 // NewAggregator returns an empty Aggregator.
@@ -185,7 +187,7 @@ func (a *Aggregator) group(r *record.Record) *group {
 	k := groupKey{r.RunID, Point{Label: r.Label, Concurrency: r.Concurrency, Rate: r.Rate, By: byValue(r, a.by)}, r.Model}
 	g := a.groups[k]
 	if g == nil {
-		first := identity{r.Model, r.Endpoint, r.URL, r.Stream, r.MaxTokens}
+		first := identity{r.Model, r.Endpoint, r.URL, r.Stream, r.MaxTokens, r.ServerVersion, r.ModelRoot}
 		g = &group{key: k, first: first, errors: make([]int, len(record.ErrorKinds))}
 		a.groups[k] = g
 		a.order = append(a.order, g)
@@ -195,6 +197,7 @@ func (a *Aggregator) group(r *record.Record) *group {
 	g.noteVariation("url", g.first.url != r.URL)
 	g.noteVariation("stream", g.first.stream != r.Stream)
 	g.noteVariation("max_tokens", g.first.maxTokens != r.MaxTokens)
+	g.noteVariation("server_version", g.first.serverVersion != r.ServerVersion)
 	return g
 }
 
@@ -392,6 +395,7 @@ func (g *group) summarize(ps []float64, slo SLO) Group {
 	out := Group{
 		RunID: g.key.runID, Point: g.key.Point, StartTime: g.firstSched,
 		Model: g.first.model, Server: Server(g.first.url), Endpoint: g.first.endpoint, Stream: g.first.stream, MaxTokens: g.first.maxTokens,
+		ServerVersion: g.first.serverVersion, ModelRoot: g.first.modelRoot,
 		Requests: g.requests, OK: g.ok, Failed: g.requests - g.ok,
 		Errors: slices.Clone(g.errors), ErrorsOther: g.errorsOther, Warmup: g.warmup,
 		DurationS: nan, ReqPerS: nan, OutputTokPerS: nan, TotalTokPerS: nan, InputTokPerS: nan,

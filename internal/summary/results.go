@@ -22,6 +22,7 @@ type Report struct {
 	BadLines    int       // input lines that were not records
 	Percentiles []float64 // the percentiles every metric reports, in order
 	Warnings    []string  // caveats about the whole input (e.g. newer schema)
+	Slices      []Slice   // with summarize --slice: each group's time slices, in group order
 }
 
 // Point is a load point: what a run's label, concurrency and rate asked
@@ -72,6 +73,10 @@ type Group struct {
 	Endpoint  string
 	Stream    bool
 	MaxTokens int
+	// ServerVersion and ModelRoot are what the server said it is (the
+	// records' server_version and model_root); "" when it did not say.
+	ServerVersion string
+	ModelRoot     string
 
 	Requests    int   // measured attempts
 	OK          int   // measured successes
@@ -114,6 +119,10 @@ type Group struct {
 	// kept only when asked for (Aggregator.Sampled): comparisons test
 	// them, plots draw them.
 	Samples [NumMetrics][]float64
+	// ServerMetrics is what the server published during the window
+	// (genload --server-metrics samples of the run, joined by
+	// JoinServerMetrics); nil without samples of the run.
+	ServerMetrics *ServerStats
 	// Alerts are the warnings (also in Warnings) that question the run
 	// itself, which summarize repeats on stderr because a CSV on stdout
 	// has no place for them: the load point did not get its load, or the
