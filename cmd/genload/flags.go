@@ -29,6 +29,7 @@ var fieldFlags = map[string]string{
 	"Concurrencies": "--concurrency", "Rates": "--request-rate", "MaxConcurrency": "--max-concurrency",
 	"Arrival": "--arrival", "Burstiness": "--burstiness", "RampUp": "--ramp-up",
 	"Models": "--model", "ModelMix": "--model-mix",
+	"MaxErrorRate": "--max-error-rate", "ErrorWindow": "--error-window",
 }
 
 // models reads --model: one id, or a comma-separated list to mix.

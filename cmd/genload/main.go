@@ -37,7 +37,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	app := &cli.App{
 		Name:  "genload",
 		Usage: "send load to an OpenAI-compatible server; one JSON line per request on stdout",
-		UsageText: "genload [flags] > runs.jsonl\n\n" + cmdline.ExitHelp(cmdline.ExitOK, cmdline.ExitFailure, cmdline.ExitUsage, cmdline.ExitNoModel, cmdline.ExitFailedReqs, cmdline.ExitSIGINT, cmdline.ExitSIGTERM) +
+		UsageText: "genload [flags] > runs.jsonl\n\n" + cmdline.ExitHelp(cmdline.ExitOK, cmdline.ExitFailure, cmdline.ExitUsage, cmdline.ExitNoModel, cmdline.ExitFailedReqs, cmdline.ExitStopRule, cmdline.ExitSIGINT, cmdline.ExitSIGTERM) +
 			"\nFailed requests are data: they are written as records and change the exit code only with --min-success-ratio.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "url", Value: "http://localhost:8000", Usage: "server base URL; a trailing /v1 or a full endpoint path is accepted", EnvVars: []string{"SERVEBENCH_URL"}},
@@ -84,6 +84,8 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			&cli.BoolFlag{Name: "progress", Usage: "progress on stderr even when it is not a terminal: a plain line every --progress-every (cron logs)"},
 			&cli.DurationFlag{Name: "progress-every", Value: 10 * time.Second, Usage: "with --progress off a terminal: time between progress lines"},
 			&cli.Float64Flag{Name: "min-success-ratio", Usage: "exit 13 when a load point's share of successful measured requests is below `R` (0 < R <= 1), e.g. 0.99", DefaultText: "off"},
+			&cli.Float64Flag{Name: "max-error-rate", Usage: "stop rule: end the run (exit 14) when more than `R` (0 <= R < 1) of the last --error-window attempts failed", DefaultText: "off"},
+			&cli.IntFlag{Name: "error-window", Value: 20, Usage: "stop rule: the attempts --max-error-rate is judged over"},
 			&cli.StringFlag{Name: "http-client", Hidden: true, Value: "auto", Usage: "auto (h1 for direct targets, net/http through a proxy) or net/http: for measuring what each costs (bench/perf)"},
 			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile of genload itself to `FILE` (for performance work)"},
 		},
@@ -157,6 +159,11 @@ func config(c *cli.Context, stderr io.Writer) (*load.Config, error) {
 	}
 	if err := loadPoints(c, cfg); err != nil {
 		return nil, err
+	}
+	if c.IsSet("max-error-rate") {
+		cfg.StopRule = load.StopRule{MaxErrorRate: c.Float64("max-error-rate"), Window: c.Int("error-window")}
+	} else if c.IsSet("error-window") {
+		return nil, cmdline.Usagef("--error-window is the window of --max-error-rate: give that too")
 	}
 	cfg.Dataset = dataset.Config{
 		PromptFile: c.String("prompt-file"), ShareGPTFile: c.String("sharegpt"),
@@ -235,6 +242,10 @@ func genload(ctx context.Context, cfg *load.Config, least float64, stdout, stder
 		if in, ok := context.Cause(ctx).(*cmdline.Interrupted); ok {
 			return in
 		}
+	}
+	var stopped *load.StopRuleError
+	if errors.As(err, &stopped) {
+		return &cmdline.CodeError{Code: cmdline.ExitStopRule, Err: err}
 	}
 	if err != nil {
 		return err

@@ -71,6 +71,7 @@ type Config struct {
 	Requests int           // measured requests per load point (0 = until Duration)
 	Duration time.Duration // measured time per load point (0 = until Requests)
 	Warmup   int           // requests before the measured ones at each point, excluded from statistics
+	StopRule StopRule      // ends the run when too many recent attempts failed; zero: none
 
 	Timeout           time.Duration // per request, from send to the last byte
 	ConnectTimeout    time.Duration // dialing a new connection (TCP and TLS each)
@@ -141,6 +142,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxTokens < 0 {
 		return setting.Errorf("{MaxTokens} %d: cannot be negative (0 leaves it to the server)", c.MaxTokens)
+	}
+	if err := c.StopRule.validate(); err != nil {
+		return err
 	}
 	if err := c.points(); err != nil {
 		return err

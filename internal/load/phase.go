@@ -30,7 +30,9 @@ type runner struct {
 	reqCtx  context.Context
 	cancel  context.CancelFunc
 	stderr  io.Writer
-	seq     int // next request index; only the dispatcher touches it
+	seq     int                     // next request index; only the dispatcher touches it
+	rule    *failWindow             // the stop rule's window; nil: none
+	trip    context.CancelCauseFunc // ends the run when the rule trips
 
 	mu   sync.Mutex
 	werr error
@@ -64,6 +66,7 @@ func (r *runner) exec(j job) (kind string) {
 		r.c.failed.Add(1)
 	}
 	r.c.measured.add(rec)
+	r.judge(j.point, !rec.OK)
 	if err := r.out.Write(rec); err != nil {
 		r.mu.Lock()
 		if r.werr == nil {

@@ -71,6 +71,9 @@ func NewHTTPClient(concurrency int, connectTimeout time.Duration, tlsCfg *tls.Co
 // returns, and Run returns ErrInterrupted.
 func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io.Writer) (res Result, err error) {
 	start := time.Now()
+	signal := stop
+	stop, trip := context.WithCancelCause(stop) // the stop rule ends the run as a signal does
+	defer trip(nil)
 	res = Result{RunID: cfg.RunID}
 	defer func() { // every path: no record is left waiting in out
 		if ferr := out.Flush(); ferr != nil && err == nil {
@@ -117,7 +120,8 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 		return res, err
 	}
 	defer closeIdle()
-	r := &runner{a: a, out: out, prompts: prompts, c: &c, stop: stop, reqCtx: reqCtx, cancel: cancelReqs, stderr: stderr}
+	r := &runner{a: a, out: out, prompts: prompts, c: &c, stop: stop, reqCtx: reqCtx, cancel: cancelReqs, stderr: stderr,
+		rule: newFailWindow(cfg.StopRule), trip: trip}
 	for i, pt := range cfg.Points {
 		for _, ph := range []struct {
 			name string
@@ -152,11 +156,11 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 	if err := r.writeErr(); err != nil {
 		return res, fmt.Errorf("writing records: %w", err)
 	}
-	if stop.Err() != nil || abort.Err() != nil {
+	if signal.Err() != nil || abort.Err() != nil {
 		res.Interrupted = true
 		return res, ErrInterrupted
 	}
-	return res, nil
+	return res, ruleErr(stop)
 }
 
 // newAttempter prepares the run's requests, over the client that suits
