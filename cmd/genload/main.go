@@ -108,6 +108,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			return genload(ctx, cfg, least, stdout, stderr)
 		},
 	}
+	app.Flags = append(app.Flags, searchFlags...)
 	app.Flags = append(app.Flags, cmdline.ConnFlags()...)
 	return cmdline.Run(app, args, stdout, stderr)
 }
@@ -164,6 +165,9 @@ func config(c *cli.Context, stderr io.Writer) (*load.Config, error) {
 		cfg.StopRule = load.StopRule{MaxErrorRate: c.Float64("max-error-rate"), Window: c.Int("error-window")}
 	} else if c.IsSet("error-window") {
 		return nil, cmdline.Usagef("--error-window is the window of --max-error-rate: give that too")
+	}
+	if err := searchConfig(c, cfg); err != nil {
+		return nil, err
 	}
 	cfg.Dataset = dataset.Config{
 		PromptFile: c.String("prompt-file"), ShareGPTFile: c.String("sharegpt"),
@@ -234,6 +238,7 @@ func genload(ctx context.Context, cfg *load.Config, least float64, stdout, stder
 		fmt.Fprintf(stderr, "genload: run %s (%s): %d requests, %d failed, %.2fs\n",
 			res.RunID, res.Model, res.Sent, res.Failed, res.Elapsed.Seconds())
 	}
+	reportSearch(stderr, res.Search)
 	var notServed *openai.ModelNotServedError
 	if errors.As(err, &notServed) {
 		return &cmdline.CodeError{Code: cmdline.ExitNoModel, Err: fmt.Errorf("%w: nothing sent (probe --model %s says the same; --no-model-check sends anyway)", err, notServed.Model)}

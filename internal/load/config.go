@@ -72,6 +72,7 @@ type Config struct {
 	Duration time.Duration // measured time per load point (0 = until Requests)
 	Warmup   int           // requests before the measured ones at each point, excluded from statistics
 	StopRule StopRule      // ends the run when too many recent attempts failed; zero: none
+	Search   *Search       // a capacity search instead of the load points; nil: none
 
 	Timeout           time.Duration // per request, from send to the last byte
 	ConnectTimeout    time.Duration // dialing a new connection (TCP and TLS each)
@@ -148,6 +149,12 @@ func (c *Config) Validate() error {
 	}
 	if err := c.points(); err != nil {
 		return err
+	}
+	if c.Search != nil {
+		if err := c.Search.validate(c); err != nil {
+			return err
+		}
+		c.Points = nil // the search chooses them
 	}
 	if len(c.Models) > 1 || c.ModelMix != "" {
 		p, models, err := newModelPicker(c.Models, c.ModelMix, c.Seed)

@@ -33,6 +33,8 @@ type runner struct {
 	seq     int                     // next request index; only the dispatcher touches it
 	rule    *failWindow             // the stop rule's window; nil: none
 	trip    context.CancelCauseFunc // ends the run when the rule trips
+	probing bool                    // the request sent is a search's serial probe
+	probeMs float64                 // the probe's latency, -1 if it failed
 
 	mu   sync.Mutex
 	werr error
@@ -66,7 +68,7 @@ func (r *runner) exec(j job) (kind string) {
 		r.c.failed.Add(1)
 	}
 	r.c.measured.add(rec)
-	r.judge(j.point, !rec.OK)
+	r.observe(j, rec)
 	if err := r.out.Write(rec); err != nil {
 		r.mu.Lock()
 		if r.werr == nil {

@@ -26,6 +26,7 @@ type Result struct {
 	Elapsed     time.Duration
 	Interrupted bool
 	Points      []PointResult // the load points run, in order
+	Search      *SearchResult // a capacity search's answer; nil without --search
 }
 
 // ErrInterrupted is returned when a stop signal ended the run early.
@@ -37,6 +38,7 @@ type counters struct {
 	point              atomic.Int64 // index of the load point being run
 	phaseStart         atomic.Int64 // when its current phase began, Unix nanoseconds
 	measured           tally        // the current load point's measured attempts
+	good               atomic.Int64 // of them, those a search's SLO calls good
 }
 
 // NewHTTPClient returns a client whose transport keeps one idle connection
@@ -80,7 +82,7 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 			err = fmt.Errorf("writing records: %w", ferr)
 		}
 	}()
-	hc := NewHTTPClient(maxInFlight(cfg.Points), cfg.ConnectTimeout, cfg.TLS)
+	hc := NewHTTPClient(maxInFlight(cfg.poolPoints()), cfg.ConnectTimeout, cfg.TLS)
 	defer hc.CloseIdleConnections()
 
 	if cfg.Model == "" || cfg.CheckModel {
@@ -122,7 +124,9 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 	defer closeIdle()
 	r := &runner{a: a, out: out, prompts: prompts, c: &c, stop: stop, reqCtx: reqCtx, cancel: cancelReqs, stderr: stderr,
 		rule: newFailWindow(cfg.StopRule), trip: trip}
-	for i, pt := range cfg.Points {
+	// runPoint runs load point pt, the i-th of the run: warmup, then the
+	// measured phase. ran is false when an interrupt came before it.
+	runPoint := func(i int, pt Point) (pr PointResult, ran bool, err error) {
 		for _, ph := range []struct {
 			name string
 			n    int
@@ -134,18 +138,31 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 			c.point.Store(int64(i))
 			c.phaseStart.Store(time.Now().UnixNano())
 			if err := r.phase(ph.name, pt, ph.n, ph.dur, cfg.Seed+uint64(i)); err != nil {
-				return res, err
+				return pr, false, err
 			}
 		}
-		pr := c.measured.take(pt)
+		pr = c.measured.take(pt)
+		pr.Good = int(c.good.Swap(0))
 		if pr.Attempts == 0 && (stop.Err() != nil || reqCtx.Err() != nil) {
-			continue // never reached: interrupted before it
+			return pr, false, nil // never reached: interrupted before it
 		}
 		res.Points = append(res.Points, pr)
 		if !cfg.Quiet {
 			progressPause()
 			reportFailures(stderr, pr, cfg.Color)
 			progressResume()
+		}
+		return pr, true, nil
+	}
+	if cfg.Search != nil {
+		res.Search, err = r.search(cfg, runPoint, progressPause, progressResume)
+		if err != nil {
+			return res, err
+		}
+	}
+	for i, pt := range cfg.Points {
+		if _, _, err := runPoint(i, pt); err != nil {
+			return res, err
 		}
 	}
 	progressDone()
@@ -168,7 +185,7 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 // context whose end cancels the requests in flight.
 func newAttempter(cfg *Config, hc *http.Client, run context.Context) (a *attempter, closeIdle func(), err error) {
 	endpoint := cfg.Target.EndpointURL(cfg.Endpoint)
-	doer, closeIdle, err := newDoer(cfg, endpoint, hc, maxInFlight(cfg.Points)+16, run)
+	doer, closeIdle, err := newDoer(cfg, endpoint, hc, maxInFlight(cfg.poolPoints())+16, run)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"servebench/internal/record"
 	"servebench/internal/setting"
 )
 
@@ -100,6 +101,24 @@ func (r *runner) judge(pt Point, failed bool) {
 	if n, trip := r.rule.add(failed); trip {
 		r.trip(&StopRuleError{Rule: r.rule.rule, Failed: n, Point: pt, Attempts: r.c.sent.Load()})
 	}
+}
+
+// observe is what a run does with each attempt besides writing it: a
+// search's marks and good count, the stop rule. rec is not yet written.
+func (r *runner) observe(j job, rec *record.Record) {
+	if s := r.a.cfg.Search; s != nil {
+		rec.Search, rec.SearchSLO, rec.SearchMinGoodput = s.Dim, s.SLO, s.MinGoodput
+		if rec.Phase == record.PhaseMeasure && s.Good(rec) {
+			r.c.good.Add(1)
+		}
+		if r.probing {
+			r.probeMs = -1
+			if rec.OK {
+				r.probeMs = rec.LatencyMs
+			}
+		}
+	}
+	r.judge(j.point, !rec.OK)
 }
 
 // ruleErr is the *StopRuleError that ended the run stopped by ctx, or nil.

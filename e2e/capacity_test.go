@@ -1,0 +1,211 @@
+package e2e
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"servebench/internal/record"
+)
+
+// The capacity tests' server: llmsim with 4 slots and exact latencies, and
+// requests of exactly capTokens tokens (--ignore-eos), so each request
+// holds a slot for the service time
+//
+//	S = ttft + (capTokens-1)·itl = 20 + 15·10 = 170 ms
+//
+// and the server saturates at 4/S = 23.5 req/s.
+const (
+	capTTFTMs  = 20
+	capITLMs   = 10
+	capTokens  = 16
+	capSlots   = 4
+	capService = capTTFTMs + (capTokens-1)*capITLMs // ms
+)
+
+func capSim(t *testing.T) string {
+	return startSim(t, "--max-num-seqs", strconv.Itoa(capSlots), "--ttft", fmt.Sprintf("%dms", capTTFTMs),
+		"--itl", fmt.Sprintf("%dms", capITLMs), "--quiet")
+}
+
+var capacityLine = regexp.MustCompile(`capacity ([0-9.]+) (users|req/s) \(([0-9.]+)% goodput for ([^)]*)\); ([0-9.]+)-([0-9.]+) bracket; ([0-9]+) load points`)
+
+// TestCapacitySearchConcurrency: closed-loop users against 4 slots, with
+// a TTFT objective between ttft and ttft+S. The queueing arithmetic: with c
+// users and 4 slots, every request of c <= 4 users is admitted at once, so
+// its TTFT is ttft = 20 ms, within the 100 ms objective: the goodput ratio
+// is 1. With c > 4, each round of S starts 4 requests, c-4 of which waited
+// for a slot for about S, so their TTFT is at least ttft+S = 190 ms; the
+// ratio is (8-c)/4: 0.75 at 5 users, 0 at 8. At a threshold of 0.85 the
+// capacity is exactly 4 users, and a loaded machine's delays of tens of ms
+// cannot move a TTFT across the 80 ms either side of the objective.
+// Over three seeds the search must say 4, with the bracket 4-5.
+func TestCapacitySearchConcurrency(t *testing.T) {
+	url := capSim(t)
+	for seed := 1; seed <= 3; seed++ {
+		out, stderr, code := sh(t, 2*time.Minute, fmt.Sprintf(
+			"genload --url %s --max-tokens %d --ignore-eos -n 24 --seed %d --search concurrency --search-min 2 --slo ttft=100 --min-goodput-ratio 0.85",
+			quote(url), capTokens, seed))
+		if code != 0 {
+			t.Fatalf("seed %d: exit %d; stderr:\n%s", seed, code, stderr)
+		}
+		m := capacityLine.FindStringSubmatch(stderr)
+		if m == nil {
+			t.Fatalf("seed %d: no capacity line on stderr:\n%s", seed, stderr)
+		}
+		got, _ := strconv.ParseFloat(m[1], 64)
+		lo, _ := strconv.ParseFloat(m[5], 64)
+		hi, _ := strconv.ParseFloat(m[6], 64)
+		if got != capSlots || lo != capSlots || hi != capSlots+1 || m[2] != "users" || m[4] != "ttft<=100ms" {
+			t.Errorf("seed %d: %q, want capacity 4 users, bracket 4-5 (the truth: 4 slots)\n%s", seed, m[0], stderr)
+		}
+		recs := readRecords(t, strings.NewReader(out))
+		for _, r := range recs {
+			if r.Search != record.SearchConcurrency || r.SearchSLO != "ttft=100ms" || r.SearchMinGoodput != 0.85 {
+				t.Fatalf("seed %d: record %d does not carry the search: %q %q %v", seed, r.Seq, r.Search, r.SearchSLO, r.SearchMinGoodput)
+			}
+		}
+		if n, _ := strconv.Atoi(m[7]); n > 10 {
+			t.Errorf("seed %d: %d load points for a bracket of 2 to 8 users", seed, n)
+		}
+	}
+}
+
+// TestCapacitySearchRepeatsUnclearPoint: at 5 users the goodput ratio is
+// 0.75 (see above), close to a 0.8 threshold: one run of 24 requests cannot
+// tell it from 0.8, so the point is run again, up to --search-runs, and
+// pooled, and still counts as failing; 4 users (ratio 1) are judged on
+// one run.
+func TestCapacitySearchRepeatsUnclearPoint(t *testing.T) {
+	url := capSim(t)
+	out, stderr, code := sh(t, 2*time.Minute, fmt.Sprintf(
+		"genload --url %s --max-tokens %d --ignore-eos -n 24 --search concurrency --search-min 4 --search-max 5 --slo ttft=100 --min-goodput-ratio 0.8 --search-runs 3",
+		quote(url), capTokens))
+	if code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	measured := map[int]int{}
+	for _, r := range readRecords(t, strings.NewReader(out)) {
+		if r.Phase == record.PhaseMeasure {
+			measured[r.Concurrency]++
+		}
+	}
+	// Pooled, 0.75 of 72 is still within reach of 0.8 (one-sided 95%
+	// upper bound 0.83), so three runs are expected; a slow machine that
+	// made more requests wait may end it clearly failing after two.
+	if measured[4] != 24 || (measured[5] != 3*24 && measured[5] != 2*24) {
+		t.Errorf("measured requests by users %v, want 4: 24 (one run), 5: 72 (three runs pooled)\n%s", measured, stderr)
+	}
+	if !strings.Contains(stderr, "5 users: ") || !strings.Contains(stderr, "repeating (run 2 of 3)") {
+		t.Errorf("stderr does not show the point repeated:\n%s", stderr)
+	}
+	if !strings.Contains(stderr, "capacity 4 users (80% goodput for ttft<=100ms); 4-5 bracket; 4 load points") {
+		t.Errorf("wrong answer:\n%s", stderr)
+	}
+}
+
+// finiteMD4Goodput is the expected goodput ratio of one measured load
+// point of n requests arriving as Poisson at lambda req/s into capSlots
+// FCFS slots of deterministic service S, from an empty server (each
+// point starts after the last one drained): the M/D/4 queue over a finite
+// run, computed by simulating reps such runs. A request is good when its
+// wait for a slot plus ttft is within sloMs.
+func finiteMD4Goodput(lambda float64, n, reps int, sloMs float64) float64 {
+	rnd := newSplitMix(1)
+	good := 0
+	for range reps {
+		var free [capSlots]float64 // when each slot frees, ms
+		t := 0.0
+		for range n {
+			t += -1000 / lambda * math.Log(1-rnd.float())
+			k := 0
+			for j := range free {
+				if free[j] < free[k] {
+					k = j
+				}
+			}
+			start := max(t, free[k])
+			free[k] = start + capService
+			if start-t+capTTFTMs <= sloMs {
+				good++
+			}
+		}
+	}
+	return float64(good) / float64(reps*n)
+}
+
+// rateAt is the rate at which finiteMD4Goodput falls to ratio, by
+// bisection (it falls as the rate rises).
+func rateAt(ratio float64, n int, sloMs float64) float64 {
+	lo, hi := 0.1, float64(capSlots)*1000/capService
+	for hi-lo > 0.01 {
+		mid := (lo + hi) / 2
+		if finiteMD4Goodput(mid, n, 2000, sloMs) >= ratio {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+type splitMix struct{ s uint64 }
+
+func newSplitMix(seed uint64) *splitMix { return &splitMix{seed} }
+
+// float is uniform in [0, 1).
+func (m *splitMix) float() float64 {
+	m.s += 0x9e3779b97f4a7c15
+	z := m.s
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	z ^= z >> 31
+	return float64(z>>11) / (1 << 53)
+}
+
+// TestCapacitySearchRate: open-loop Poisson arrivals into the 4 slots,
+// the M/D/4 queue, with a TTFT objective of 100 ms (80 ms of waiting for
+// a slot allowed). Saturation is at 4/S = 23.5 req/s, and under the
+// objective the capacity is lower: finiteMD4Goodput computes the expected
+// ratio of a 40-request point (0.85 at about 17 req/s). The requests of
+// one open-loop point are not independent (a burst of arrivals makes many
+// of them wait together), so one schedule's ratio spreads widely around
+// that mean (at 20 req/s, mean 0.74, about a third of schedules reach
+// 0.9) and the search's answer with it: the test holds it to what the
+// arithmetic makes certain. Never at or above saturation (where the
+// queue grows without end); and at least the rate whose expected ratio is
+// 0.97 (about 12 req/s, where nearly every schedule passes), less the
+// precision. Two seeds.
+func TestCapacitySearchRate(t *testing.T) {
+	const n, slo, least, prec = 40, 100.0, 0.85, 0.10
+	saturation := float64(capSlots) * 1000 / capService
+	below, truth := rateAt(0.97, n, slo), rateAt(least, n, slo)
+	t.Logf("M/D/4 for %d-request points: expected ratio 0.85 at %.2f req/s, 0.97 at %.2f; saturation %.2f", n, truth, below, saturation)
+	url := capSim(t)
+	for seed := 1; seed <= 2; seed++ {
+		_, stderr, code := sh(t, 3*time.Minute, fmt.Sprintf(
+			"genload --url %s --max-tokens %d --ignore-eos -n %d --seed %d --search rate --search-min 8 --search-max 32 --search-precision 10%% --slo ttft=%g --min-goodput-ratio %g",
+			quote(url), capTokens, n, seed, slo, least))
+		if code != 0 {
+			t.Fatalf("seed %d: exit %d; stderr:\n%s", seed, code, stderr)
+		}
+		m := capacityLine.FindStringSubmatch(stderr)
+		if m == nil {
+			t.Fatalf("seed %d: no capacity line on stderr:\n%s", seed, stderr)
+		}
+		got, _ := strconv.ParseFloat(m[1], 64)
+		failed, _ := strconv.ParseFloat(m[6], 64)
+		t.Logf("seed %d: %s", seed, m[0])
+		if got >= saturation || got < below*(1-prec) || failed < below {
+			t.Errorf("seed %d: %q: want a capacity in %.2f-%.2f req/s (expected ratio 0.85 at %.2f)\n%s",
+				seed, m[0], below*(1-prec), saturation, truth, stderr)
+		}
+		if failed-got > prec*got*1.01 {
+			t.Errorf("seed %d: bracket %g-%g wider than --search-precision 10%%", seed, got, failed)
+		}
+	}
+}
