@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"encoding/csv"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -72,6 +75,54 @@ func TestCapacitySearchConcurrency(t *testing.T) {
 		if n, _ := strconv.Atoi(m[7]); n > 10 {
 			t.Errorf("seed %d: %d load points for a bracket of 2 to 8 users", seed, n)
 		}
+		if seed == 1 {
+			checkSummarizeCapacity(t, out)
+		}
+	}
+}
+
+// checkSummarizeCapacity: summarize finds the same answer from the records
+// alone (its capacity CSV row), and re-judges them by a looser objective,
+// which every load meets (the waiters' TTFT is about 190 ms), without a
+// new run.
+func checkSummarizeCapacity(t *testing.T, records string) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "search.jsonl")
+	if err := os.WriteFile(file, []byte(records), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	csvOut, stderr, code := sh(t, time.Minute, "summarize --format csv "+quote(file))
+	if code != 0 {
+		t.Fatalf("summarize: exit %d\n%s", code, stderr)
+	}
+	rows, err := csv.NewReader(strings.NewReader(csvOut)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, name := range rows[0] {
+		col[name] = i
+	}
+	var capRows [][]string
+	for _, r := range rows[1:] {
+		if r[col["search"]] != "concurrency" {
+			t.Errorf("row without search=concurrency: %v", r[:3])
+		}
+		if r[col["capacity"]] != "" {
+			capRows = append(capRows, r)
+		}
+	}
+	if len(capRows) != 1 {
+		t.Fatalf("%d capacity rows, want 1:\n%s", len(capRows), csvOut)
+	}
+	r := capRows[0]
+	if r[col["capacity"]] != "4" || r[col["capacity_failed"]] != "5" || r[col["concurrency"]] != "4" || r[col["slo"]] != "ttft=100ms" || r[col["capacity_min_goodput"]] != "0.85" {
+		t.Errorf("capacity row: capacity %s failed %s concurrency %s slo %s, want 4, 5, 4, ttft=100ms",
+			r[col["capacity"]], r[col["capacity_failed"]], r[col["concurrency"]], r[col["slo"]])
+	}
+	text, _, _ := sh(t, time.Minute, "summarize --brief --slo ttft=250 "+quote(file))
+	if !strings.Contains(text, "capacity at least 8 users (85% goodput for ttft<=250ms)") {
+		t.Errorf("re-judged by ttft=250: want every load to pass:\n%s", text)
 	}
 }
 

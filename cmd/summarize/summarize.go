@@ -31,10 +31,12 @@ func summarizeRuns(stdout, stderr io.Writer, stdin io.Reader, cfg config, p *pla
 	} else {
 		rep.Groups = in.agg.Groups(p.percentiles)
 	}
+	rep.Capacities = summary.Capacities(rep.Groups)
 	alert(stderr, rep.Groups)
 	var picture []byte
 	if cfg.Plot != "" {
 		fig, warnings := plot.GroupsFigure(rep.Groups)
+		fig.Capacities = rep.Capacities
 		if picture, err = renderPlot(stderr, cfg.Plot, fig, warnings); err != nil {
 			return err
 		}

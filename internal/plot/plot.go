@@ -62,6 +62,9 @@ type Figure struct {
 	Title  string
 	Series []Series
 	Curves []Curve
+	// Capacities are capacity searches: a panel of goodput ratio against
+	// load, with the threshold.
+	Capacities []summary.Capacity
 }
 
 // Size of the picture: two panels a row, each PanelWidth by PanelHeight
@@ -205,6 +208,7 @@ func (fig *Figure) panels() ([]*gplot.Plot, error) {
 		func() (*gplot.Plot, error) {
 			return sweep("Output throughput vs TPOT", "TPOT (ms)", fig.Curves, func(p Point) (float64, float64) { return p.TPOTP50, p.TPOTP99 })
 		},
+		func() (*gplot.Plot, error) { return capacityPanel(fig.Capacities) },
 	} {
 		if err := add(build()); err != nil {
 			return nil, err

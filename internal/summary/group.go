@@ -42,6 +42,9 @@ type Aggregator struct {
 	order   []*group
 	records int
 	slo     SLO // judged per request as it is added: records are not kept
+	// searchSLOs are the parsed search_slo of search runs, which judge
+	// their requests when slo is not set.
+	searchSLOs map[string]SLO
 }
 
 // Option configures an Aggregator.
@@ -77,6 +80,7 @@ type group struct {
 	noTTFO             int // successes a TTFO objective could not be checked on
 	eosAsked, eosShort int // successes with ignore_eos and a token count; those short of max_tokens
 	eosExample         string
+	search             searchMark // a capacity search's marks, from the group's first record
 }
 
 // identity is what a load point asked for, beyond its key.
@@ -135,14 +139,15 @@ func (a *Aggregator) Add(r *record.Record) {
 			g.lastSent = r.SentAt
 		}
 	}
-	if !a.slo.IsZero() && a.slo.Met(r) {
+	slo := a.sloFor(r, g)
+	if !slo.IsZero() && slo.Met(r) {
 		g.good++
 	}
 	if !r.OK {
 		g.countError(r.ErrorKind)
 		return
 	}
-	g.addSuccess(r, a.slo)
+	g.addSuccess(r, slo)
 }
 
 func (a *Aggregator) group(r *record.Record) *group {
@@ -267,7 +272,8 @@ func (a *Aggregator) summaries(ps []float64, withSamples bool) []Group {
 	out := make([]Group, len(order))
 	mixed := mixedPoints(order)
 	for i, g := range order {
-		out[i] = g.summarize(ps, a.slo)
+		out[i] = g.summarize(ps, g.sloOr(a.slo))
+		out[i].Search, out[i].SearchMinGoodput = g.search.dim, g.search.minGoodput
 		if mixed[groupKey{runID: g.key.runID, Point: g.key.Point}] {
 			out[i].Point.Model = g.key.model
 		}

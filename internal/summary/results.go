@@ -22,6 +22,9 @@ type Report struct {
 	BadLines    int       // input lines that were not records
 	Percentiles []float64 // the percentiles every metric reports, in order
 	Warnings    []string  // caveats about the whole input (e.g. newer schema)
+	// Capacities are the answers of the capacity searches among the
+	// groups (see Capacities); nil when none.
+	Capacities []Capacity
 }
 
 // Point is a load point: what a run's label, concurrency and rate asked
@@ -90,8 +93,18 @@ type Group struct {
 	MeanPromptTokens float64
 	MeanOutputTokens float64
 	TokensFromChunks int // successes whose tokens were counted from chunks, not usage
-	Metrics          [NumMetrics]*stats.Summary
-	Warnings         []string // caveats that travel with the numbers
+	// Search and SearchMinGoodput mark a load point of a capacity search
+	// (genload --search: the records' search, search_min_goodput); ""
+	// and 0 otherwise. Capacities reads them.
+	Search           string
+	SearchMinGoodput float64
+	// IsCapacity marks the row a Capacity sums its search into
+	// (Capacity.Row); Capacity and CapacityFailed are its answer, NaN
+	// when none.
+	IsCapacity               bool
+	Capacity, CapacityFailed float64
+	Metrics                  [NumMetrics]*stats.Summary
+	Warnings                 []string // caveats that travel with the numbers
 
 	// Samples are the samples of each metric, sorted, in milliseconds,
 	// kept only when asked for (Aggregator.Sampled): comparisons test
