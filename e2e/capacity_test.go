@@ -222,24 +222,26 @@ func (m *splitMix) float() float64 {
 // the M/D/4 queue, with a TTFT objective of 100 ms (80 ms of waiting for
 // a slot allowed). Saturation is at 4/S = 23.5 req/s, and under the
 // objective the capacity is lower: finiteMD4Goodput computes the expected
-// ratio of a 40-request point (0.85 at about 17 req/s). The requests of
-// one open-loop point are not independent (a burst of arrivals makes many
-// of them wait together), so one schedule's ratio spreads widely around
-// that mean (at 20 req/s, mean 0.74, about a third of schedules reach
-// 0.9) and the search's answer with it: the test holds it to what the
-// arithmetic makes certain. Never at or above saturation (where the
-// queue grows without end); and at least the rate whose expected ratio is
-// 0.97 (about 12 req/s, where nearly every schedule passes), less the
+// ratio of a 40-request point from an empty server (0.85 at about 17
+// req/s). The requests of one open-loop point are not independent (a
+// burst of arrivals makes many of them wait together), so one schedule's
+// ratio spreads widely around that mean (at 20 req/s, mean 0.74, about a
+// third of schedules reach 0.9); stats.OutcomesVerdict's design effect
+// widens the interval for it. The test holds the answer to what the
+// arithmetic makes safe: below the rate whose expected ratio is 0.80
+// (about 18.6 req/s: a load clearly short of the threshold must not pass)
+// and so below saturation, and at least the rate whose expected ratio is
+// 0.97 (about 11.7 req/s, where nearly every schedule passes), less the
 // precision. Two seeds.
 func TestCapacitySearchRate(t *testing.T) {
 	const n, slo, least, prec = 40, 100.0, 0.85, 0.10
 	saturation := float64(capSlots) * 1000 / capService
-	below, truth := rateAt(0.97, n, slo), rateAt(least, n, slo)
-	t.Logf("M/D/4 for %d-request points: expected ratio 0.85 at %.2f req/s, 0.97 at %.2f; saturation %.2f", n, truth, below, saturation)
+	below, truth, above := rateAt(0.97, n, slo), rateAt(least, n, slo), rateAt(least-0.05, n, slo)
+	t.Logf("M/D/4 for %d-request points: expected ratio 0.97 at %.2f req/s, 0.85 at %.2f, 0.80 at %.2f; saturation %.2f", n, below, truth, above, saturation)
 	url := capSim(t)
 	for seed := 1; seed <= 2; seed++ {
 		_, stderr, code := sh(t, 3*time.Minute, fmt.Sprintf(
-			"genload --url %s --max-tokens %d --ignore-eos -n %d --seed %d --search rate --search-min 8 --search-max 32 --search-precision 10%% --slo ttft=%g --min-goodput-ratio %g",
+			"genload --url %s --max-tokens %d --ignore-eos -n %d --seed %d --search rate --search-min 12 --search-max 24 --search-precision 10%% --slo ttft=%g --min-goodput-ratio %g",
 			quote(url), capTokens, n, seed, slo, least))
 		if code != 0 {
 			t.Fatalf("seed %d: exit %d; stderr:\n%s", seed, code, stderr)
@@ -251,9 +253,9 @@ func TestCapacitySearchRate(t *testing.T) {
 		got, _ := strconv.ParseFloat(m[1], 64)
 		failed, _ := strconv.ParseFloat(m[6], 64)
 		t.Logf("seed %d: %s", seed, m[0])
-		if got >= saturation || got < below*(1-prec) || failed < below {
+		if got >= saturation || got > above || got < below*(1-prec) || failed < below {
 			t.Errorf("seed %d: %q: want a capacity in %.2f-%.2f req/s (expected ratio 0.85 at %.2f)\n%s",
-				seed, m[0], below*(1-prec), saturation, truth, stderr)
+				seed, m[0], below*(1-prec), above, truth, stderr)
 		}
 		if failed-got > prec*got*1.01 {
 			t.Errorf("seed %d: bracket %g-%g wider than --search-precision 10%%", seed, got, failed)

@@ -22,7 +22,6 @@ type PointResult struct {
 	Point    Point
 	Attempts int            // measured attempts (warmup excluded)
 	Failed   int            // of them, failures
-	Good     int            // of them, good under a capacity search's SLO (0 without a search)
 	Kinds    map[string]int // failures by error_kind
 	Messages []string       // the first distinct failure messages, at most maxFirstMessages
 }

@@ -22,19 +22,20 @@ type Point struct {
 
 // runner holds what the workers of a run share.
 type runner struct {
-	a       *attempter
-	out     *record.Writer
-	prompts *prompter
-	c       *counters
-	stop    context.Context
-	reqCtx  context.Context
-	cancel  context.CancelFunc
-	stderr  io.Writer
-	seq     int                     // next request index; only the dispatcher touches it
-	rule    *failWindow             // the stop rule's window; nil: none
-	trip    context.CancelCauseFunc // ends the run when the rule trips
-	probing bool                    // the request sent is a search's serial probe
-	probeMs float64                 // the probe's latency, -1 if it failed
+	a        *attempter
+	out      *record.Writer
+	prompts  *prompter
+	c        *counters
+	stop     context.Context
+	reqCtx   context.Context
+	cancel   context.CancelFunc
+	stderr   io.Writer
+	seq      int                     // next request index; only the dispatcher touches it
+	rule     *failWindow             // the stop rule's window; nil: none
+	trip     context.CancelCauseFunc // ends the run when the rule trips
+	probing  bool                    // the request sent is a search's serial probe
+	probeMs  float64                 // the probe's latency, -1 if it failed
+	outcomes outcomeLog              // a search's measured outcomes at the current load point
 
 	mu   sync.Mutex
 	werr error

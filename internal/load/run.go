@@ -38,7 +38,6 @@ type counters struct {
 	point              atomic.Int64 // index of the load point being run
 	phaseStart         atomic.Int64 // when its current phase began, Unix nanoseconds
 	measured           tally        // the current load point's measured attempts
-	good               atomic.Int64 // of them, those a search's SLO calls good
 }
 
 // NewHTTPClient returns a client whose transport keeps one idle connection
@@ -142,7 +141,6 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 			}
 		}
 		pr = c.measured.take(pt)
-		pr.Good = int(c.good.Swap(0))
 		if pr.Attempts == 0 && (stop.Err() != nil || reqCtx.Err() != nil) {
 			return pr, false, nil // never reached: interrupted before it
 		}

@@ -3,8 +3,10 @@ package load
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"servebench/internal/record"
@@ -112,6 +114,41 @@ type Probe struct {
 	Load          float64
 	Good, N, Runs int
 	Verdict       stats.Verdict // Unclear after MaxRuns counts as failing
+	DesignEffect  float64       // stats.OutcomesVerdict's: how clustered the outcomes were
+	outcomes      []bool        // by seq, the runs one after another
+}
+
+// outcomeLog collects whether each measured request of a load point was
+// good, by seq, as workers finish them.
+type outcomeLog struct {
+	mu   sync.Mutex
+	seqs []seqGood
+}
+
+type seqGood struct {
+	seq  int
+	good bool
+}
+
+func (l *outcomeLog) add(seq int, good bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.seqs = append(l.seqs, seqGood{seq, good})
+}
+
+// take returns the outcomes logged since the last take, in seq order:
+// the order the requests were sent, which OutcomesVerdict's batches need.
+func (l *outcomeLog) take() []bool {
+	l.mu.Lock()
+	seqs := l.seqs
+	l.seqs = nil
+	l.mu.Unlock()
+	slices.SortFunc(seqs, func(a, b seqGood) int { return a.seq - b.seq })
+	out := make([]bool, len(seqs))
+	for i, s := range seqs {
+		out[i] = s.good
+	}
+	return out
 }
 
 // Point is the load point of load.
@@ -203,16 +240,16 @@ func (r *runner) search(cfg *Config, run searchStep, pause, resume func()) (*Sea
 		p := Probe{Load: load}
 		pt := s.point(load, cfg)
 		for p.Runs < s.MaxRuns {
-			pr, ran, err := run(res.Points, pt)
+			_, ran, err := run(res.Points, pt)
 			if err != nil || !ran || r.stop.Err() != nil {
 				return false, err // a stopped point is not judged: the run ends
 			}
 			res.Points++
 			p.Runs++
-			p.Good += pr.Good
-			p.N += pr.Attempts
-			p.Verdict = stats.RatioVerdict(p.Good, p.N, s.MinGoodput)
-			lo, hi := stats.Wilson(p.Good, p.N, 1.6448536269514722)
+			p.outcomes = append(p.outcomes, r.outcomes.take()...)
+			j := stats.OutcomesVerdict(p.outcomes, s.MinGoodput)
+			p.Good, p.N, p.Verdict, p.DesignEffect = j.Good, j.N, j.Verdict, j.DesignEffect
+			lo, hi := j.Lo, j.Hi
 			note := ""
 			if p.Verdict == stats.Unclear {
 				note = fmt.Sprintf(": repeating (run %d of %d)", p.Runs+1, s.MaxRuns)
@@ -220,12 +257,17 @@ func (r *runner) search(cfg *Config, run searchStep, pause, resume func()) (*Sea
 					note = fmt.Sprintf(": still unclear after %d runs, counted as failing", p.Runs)
 				}
 			}
-			say("%s %s: %d of %d good (%.1f%%; 95%% bounds %.3f-%.3f against %v): %s%s",
-				FormatLoad(load), res.Unit(), p.Good, p.N, 100*float64(p.Good)/float64(max(p.N, 1)), lo, hi, s.MinGoodput, p.Verdict, note)
+			clustered := ""
+			if p.DesignEffect > 1 {
+				clustered = fmt.Sprintf(", clustered: as %.0f independent", float64(p.N)/p.DesignEffect)
+			}
+			say("%s %s: %d of %d good (%.1f%%; 95%% bounds %.3f-%.3f against %v%s): %s%s",
+				FormatLoad(load), res.Unit(), p.Good, p.N, 100*float64(p.Good)/float64(max(p.N, 1)), lo, hi, s.MinGoodput, clustered, p.Verdict, note)
 			if p.Verdict != stats.Unclear {
 				break
 			}
 		}
+		p.outcomes = nil
 		res.Probes = append(res.Probes, p)
 		pass := p.Verdict == stats.Pass
 		if pass {
@@ -284,7 +326,7 @@ func (r *runner) searchBounds(cfg *Config, res *SearchResult, say func(string, .
 	}
 	// The probe: one serial request, recorded as warmup.
 	r.probing = true
-	err := r.phase(record.PhaseWarmup, Point{Concurrency: 1}, 1, 0, cfg.Seed)
+	err := r.phase(record.PhaseWarmup, Point{Concurrency: 1}, 1, 0, cfg.Seed) // warmup: no outcome logged
 	r.probing = false
 	r.c.measured.take(Point{})
 	if err != nil {

@@ -108,8 +108,8 @@ func (r *runner) judge(pt Point, failed bool) {
 func (r *runner) observe(j job, rec *record.Record) {
 	if s := r.a.cfg.Search; s != nil {
 		rec.Search, rec.SearchSLO, rec.SearchMinGoodput = s.Dim, s.SLO, s.MinGoodput
-		if rec.Phase == record.PhaseMeasure && s.Good(rec) {
-			r.c.good.Add(1)
+		if rec.Phase == record.PhaseMeasure {
+			r.outcomes.add(j.seq, s.Good(rec))
 		}
 		if r.probing {
 			r.probeMs = -1

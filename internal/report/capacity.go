@@ -20,7 +20,11 @@ func writeCapacities(buf *bytes.Buffer, rep *summary.Report) {
 		}
 		fmt.Fprintf(buf, "%s: %s\n", name, c)
 		for _, l := range c.Loads {
-			fmt.Fprintf(buf, "  %g %s: %d/%d good (%.3f): %s\n", l.Load, c.Unit(), l.Good, l.N, l.Ratio, l.Verdict)
+			clustered := ""
+			if l.DesignEffect > 1 {
+				clustered = fmt.Sprintf(", clustered: as %.0f independent", float64(l.N)/l.DesignEffect)
+			}
+			fmt.Fprintf(buf, "  %g %s: %d/%d good (%.3f%s): %s\n", l.Load, c.Unit(), l.Good, l.N, l.Ratio, clustered, l.Verdict)
 		}
 	}
 }

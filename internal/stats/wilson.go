@@ -13,12 +13,14 @@ const z95 = 1.6448536269514722
 //
 // Unlike the normal approximation it stays inside [0, 1] and keeps its
 // coverage near 0 and 1, where a goodput ratio lives. n = 0 gives [0, 1].
-func Wilson(k, n int, z float64) (lo, hi float64) {
-	if n <= 0 {
+func Wilson(k, n int, z float64) (lo, hi float64) { return wilson(float64(k), float64(n), z) }
+
+// wilson is Wilson for an effective count of trials, not a whole number.
+func wilson(k, nf, z float64) (lo, hi float64) {
+	if nf <= 0 {
 		return 0, 1
 	}
-	nf := float64(n)
-	p := float64(k) / nf
+	p := k / nf
 	z2 := z * z
 	den := 1 + z2/nf
 	centre := (p + z2/(2*nf)) / den
@@ -47,7 +49,11 @@ func (v Verdict) String() string {
 // n good the lower bound is n/(n+z²), so passing least takes at least
 // MinPassing(least) requests.
 func RatioVerdict(k, n int, least float64) Verdict {
-	lo, hi := Wilson(k, n, z95)
+	return ratioVerdict(float64(k), float64(n), least)
+}
+
+func ratioVerdict(k, n, least float64) Verdict {
+	lo, hi := wilson(k, n, z95)
 	switch {
 	case n > 0 && lo >= least:
 		return Pass
@@ -55,6 +61,75 @@ func RatioVerdict(k, n int, least float64) Verdict {
 		return Fail
 	}
 	return Unclear
+}
+
+// Judgement is OutcomesVerdict's answer.
+type Judgement struct {
+	Verdict      Verdict
+	Good, N      int
+	DesignEffect float64 // >= 1: how much the outcomes' batches vary beyond independent trials
+	Lo, Hi       float64 // the one-sided 95% bounds, at the effective number of trials
+}
+
+// OutcomesVerdict judges a sequence of good/bad outcomes (in the order
+// the requests were sent) as RatioVerdict does, but without assuming they
+// are independent. Requests of one load point are not: a burst of
+// arrivals makes many of them wait together, so their outcomes come in
+// runs, and a ratio of n of them varies more than n independent trials
+// would. The sequence is cut into k consecutive batches of m (at least 5
+// requests, k at least 4; the rest left out of this estimate only), and
+// the variance of the batch ratios s² against the binomial p(1-p)/m gives
+// the design effect
+//
+//	D = max(1, s² / (p(1-p)/m))
+//
+// by which the number of trials is divided (Kish's effective sample size:
+// n/D trials, p·n/D of them good) before the Wilson interval is taken.
+// Outcomes as regular as independent ones (D <= 1) are judged as
+// RatioVerdict judges them; too few for four batches too.
+func OutcomesVerdict(outcomes []bool, least float64) Judgement {
+	j := Judgement{N: len(outcomes), DesignEffect: DesignEffect(outcomes)}
+	for _, ok := range outcomes {
+		if ok {
+			j.Good++
+		}
+	}
+	n := float64(j.N) / j.DesignEffect
+	k := float64(j.Good) / j.DesignEffect
+	j.Verdict = ratioVerdict(k, n, least)
+	j.Lo, j.Hi = wilson(k, n, z95)
+	return j
+}
+
+// DesignEffect is OutcomesVerdict's D.
+func DesignEffect(outcomes []bool) float64 {
+	m := max(5, len(outcomes)/10)
+	k := len(outcomes) / m
+	if k < 4 {
+		return 1
+	}
+	ratios := make([]float64, k)
+	total := 0
+	for b := range k {
+		good := 0
+		for _, ok := range outcomes[b*m : (b+1)*m] {
+			if ok {
+				good++
+			}
+		}
+		ratios[b] = float64(good) / float64(m)
+		total += good
+	}
+	p := float64(total) / float64(k*m)
+	if p == 0 || p == 1 {
+		return 1
+	}
+	var s2 float64
+	for _, r := range ratios {
+		s2 += (r - p) * (r - p)
+	}
+	s2 /= float64(k - 1)
+	return max(1, s2/(p*(1-p)/float64(m)))
 }
 
 // MinPassing is the fewest requests, all good, that RatioVerdict passes

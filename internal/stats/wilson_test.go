@@ -54,3 +54,32 @@ func TestRatioVerdict(t *testing.T) {
 		}
 	}
 }
+
+func TestOutcomesVerdict(t *testing.T) {
+	seq := func(pattern string, times int) []bool {
+		var out []bool
+		for range times {
+			for _, c := range pattern {
+				out = append(out, c == '+')
+			}
+		}
+		return out
+	}
+	// Spread evenly: judged as independent trials.
+	even := seq("+++-", 30) // 90 of 120, evenly
+	if j := OutcomesVerdict(even, 0.6); j.DesignEffect != 1 || j.Verdict != RatioVerdict(90, 120, 0.6) {
+		t.Errorf("even outcomes: %+v, want design effect 1 and RatioVerdict's %v", j, RatioVerdict(90, 120, 0.6))
+	}
+	// The same 90 of 120 in two blocks: the batches say far less.
+	blocks := append(seq("+", 90), seq("-", 30)...)
+	j := OutcomesVerdict(blocks, 0.6)
+	if j.DesignEffect < 5 || j.Verdict != Unclear {
+		t.Errorf("clustered outcomes: %+v, want a large design effect and no clear verdict", j)
+	}
+	if j := OutcomesVerdict(seq("+", 60), 0.95); j.DesignEffect != 1 || j.Verdict != Pass {
+		t.Errorf("all good: %+v, want a pass at design effect 1", j)
+	}
+	if d := DesignEffect(seq("+-", 5)); d != 1 {
+		t.Errorf("too few for four batches: %v, want 1", d)
+	}
+}

@@ -40,6 +40,33 @@ func (a *Aggregator) sloFor(r *record.Record, g *group) SLO {
 	return slo
 }
 
+// seqMet is one measured request of a search: its seq, and whether it met
+// the SLO.
+type seqMet struct {
+	seq int
+	met bool
+}
+
+// noteOutcome keeps the outcome of a search's measured request.
+func (g *group) noteOutcome(seq int, met bool) {
+	if g.search.dim != "" {
+		g.outcomes = append(g.outcomes, seqMet{seq, met})
+	}
+}
+
+// outcomesBySeq are the kept outcomes in seq order.
+func (g *group) outcomesBySeq() []bool {
+	if len(g.outcomes) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(g.outcomes, func(a, b seqMet) int { return a.seq - b.seq })
+	out := make([]bool, len(g.outcomes))
+	for i, o := range g.outcomes {
+		out[i] = o.met
+	}
+	return out
+}
+
 // sloOr is the SLO the group was judged by: def when set, else its search's.
 func (g *group) sloOr(def SLO) SLO {
 	if !def.IsZero() || g.search.slo == "" {
@@ -51,8 +78,8 @@ func (g *group) sloOr(def SLO) SLO {
 
 // Capacity is the answer of one capacity search (genload --search), found
 // from its groups alone, as genload found it: every load point probed is
-// judged by stats.RatioVerdict on its goodput ratio (its runs pooled, as
-// they share the group), the lowest load that did not pass is Failed, and
+// judged by stats.OutcomesVerdict on its requests' outcomes in seq order
+// (its runs pooled, as they share the group), the lowest load that did not pass is Failed, and
 // the highest that passed below it is the capacity. Judged by other
 // objectives (--slo) the answer changes without a new run, within the
 // loads the search happened to probe.
@@ -72,11 +99,12 @@ type Capacity struct {
 
 // CapacityLoad is one load a search probed.
 type CapacityLoad struct {
-	Load     float64
-	Good, N  int
-	Ratio    float64 // Good / N
-	Verdict  stats.Verdict
-	Requests int
+	Load         float64
+	Good, N      int
+	Ratio        float64 // Good / N
+	Verdict      stats.Verdict
+	DesignEffect float64 // stats.OutcomesVerdict's
+	outcomes     []bool
 }
 
 // Unit is the unit of the search's loads.
@@ -157,12 +185,13 @@ func capacityOf(gs []*Group) Capacity {
 			l = &CapacityLoad{Load: loadOf(g)}
 			at[l.Load] = l
 		}
-		l.Good += g.SLOMet
-		l.N += g.Requests
+		l.outcomes = append(l.outcomes, g.SearchOutcomes...) // a mix's models one after another
 	}
 	for _, l := range at {
-		l.Ratio = float64(l.Good) / float64(l.N)
-		l.Verdict = stats.RatioVerdict(l.Good, l.N, c.MinGoodput)
+		j := stats.OutcomesVerdict(l.outcomes, c.MinGoodput)
+		l.Good, l.N, l.Verdict, l.DesignEffect = j.Good, j.N, j.Verdict, j.DesignEffect
+		l.Ratio = float64(l.Good) / float64(max(l.N, 1))
+		l.outcomes = nil
 		c.Loads = append(c.Loads, *l)
 	}
 	slices.SortFunc(c.Loads, func(a, b CapacityLoad) int { return cmpFloat(a.Load, b.Load) })

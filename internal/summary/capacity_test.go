@@ -10,8 +10,8 @@ import (
 )
 
 // searchRecords are the records of a concurrency search: at each number of
-// users, n measured requests of which good have TTFT 20 ms and the rest
-// 190 ms (they waited for a slot).
+// users, n measured requests of which good, spread evenly, have TTFT 20 ms
+// and the rest 190 ms (they waited for a slot).
 func searchRecords(points map[int][2]int) []record.Record {
 	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	var recs []record.Record
@@ -24,7 +24,7 @@ func searchRecords(points map[int][2]int) []record.Record {
 		good, n := p[0], p[1]
 		for i := range n {
 			ttft := 20.0
-			if i >= good {
+			if (i+1)*good/n == i*good/n { // not one of the good spread evenly
 				ttft = 190
 			}
 			recs = append(recs, record.Record{Schema: 1, RunID: "s", Seq: seq, Phase: record.PhaseMeasure,
@@ -75,6 +75,20 @@ func TestCapacities(t *testing.T) {
 	c = capacities(SLO{TTFT: 10 * time.Millisecond}, recs)[0]
 	if !math.IsNaN(c.Capacity) || c.Failed != 2 {
 		t.Errorf("ttft=10ms: capacity %v failed %v, want none below 2", c.Capacity, c.Failed)
+	}
+	// The same counts in blocks (every request good, then every one bad):
+	// clustered outcomes say less than independent ones, so 6 users are
+	// no longer clearly failing.
+	blocks := searchRecords(map[int][2]int{6: {14, 24}})
+	for i := range blocks {
+		if i >= 14 {
+			blocks[i].TTFTMs = record.Float(190)
+		} else {
+			blocks[i].TTFTMs = record.Float(20)
+		}
+	}
+	if l := capacities(SLO{}, blocks)[0].Loads[0]; l.Verdict != stats.Unclear || l.DesignEffect <= 1 {
+		t.Errorf("clustered: %+v, want unclear with a design effect above 1", l)
 	}
 	// A pass above the lowest failure does not count.
 	c = capacities(SLO{}, searchRecords(map[int][2]int{2: {24, 24}, 4: {10, 24}, 6: {24, 24}}))[0]

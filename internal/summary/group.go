@@ -81,6 +81,7 @@ type group struct {
 	eosAsked, eosShort int // successes with ignore_eos and a token count; those short of max_tokens
 	eosExample         string
 	search             searchMark // a capacity search's marks, from the group's first record
+	outcomes           []seqMet   // a search's measured requests: met the SLO or not
 }
 
 // identity is what a load point asked for, beyond its key.
@@ -140,9 +141,11 @@ func (a *Aggregator) Add(r *record.Record) {
 		}
 	}
 	slo := a.sloFor(r, g)
-	if !slo.IsZero() && slo.Met(r) {
+	met := !slo.IsZero() && slo.Met(r)
+	if met {
 		g.good++
 	}
+	g.noteOutcome(r.Seq, met)
 	if !r.OK {
 		g.countError(r.ErrorKind)
 		return
@@ -273,7 +276,7 @@ func (a *Aggregator) summaries(ps []float64, withSamples bool) []Group {
 	mixed := mixedPoints(order)
 	for i, g := range order {
 		out[i] = g.summarize(ps, g.sloOr(a.slo))
-		out[i].Search, out[i].SearchMinGoodput = g.search.dim, g.search.minGoodput
+		out[i].Search, out[i].SearchMinGoodput, out[i].SearchOutcomes = g.search.dim, g.search.minGoodput, g.outcomesBySeq()
 		if mixed[groupKey{runID: g.key.runID, Point: g.key.Point}] {
 			out[i].Point.Model = g.key.model
 		}

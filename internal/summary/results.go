@@ -98,6 +98,10 @@ type Group struct {
 	// and 0 otherwise. Capacities reads them.
 	Search           string
 	SearchMinGoodput float64
+	// SearchOutcomes are, for a search's group, whether each measured
+	// request met the SLO, in seq order (the order they were sent), for
+	// stats.OutcomesVerdict.
+	SearchOutcomes []bool
 	// IsCapacity marks the row a Capacity sums its search into
 	// (Capacity.Row); Capacity and CapacityFailed are its answer, NaN
 	// when none.
