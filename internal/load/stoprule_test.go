@@ -1,6 +1,9 @@
 package load
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestFailWindow(t *testing.T) {
 	for _, tc := range []struct {
@@ -35,5 +38,28 @@ func TestFailWindow(t *testing.T) {
 	}
 	if newFailWindow(StopRule{}) != nil {
 		t.Error("a zero window must be no rule")
+	}
+}
+
+func TestSearchResultString(t *testing.T) {
+	nan := SearchResult{Dim: "rate", SLO: "ttft=500ms tpot=50ms", MinGoodput: 0.95, Points: 9, Elapsed: 192 * time.Second}
+	for _, tc := range []struct {
+		capacity, failed float64
+		want             string
+	}{
+		{7.6, 8, "capacity 7.6 req/s (95% goodput for ttft<=500ms,tpot<=50ms); 7.6-8 bracket; 9 load points, 3m12s"},
+		{0, 2, "capacity below 2 req/s (95% goodput for ttft<=500ms,tpot<=50ms); even the lowest load searched failed; 9 load points, 3m12s"},
+		{64, 0, "capacity at least 64 req/s (95% goodput for ttft<=500ms,tpot<=50ms); the highest load searched passed; 9 load points, 3m12s"},
+	} {
+		r := nan
+		r.Capacity, r.Failed = tc.capacity, tc.failed
+		if got := r.String(); got != tc.want {
+			t.Errorf("got  %q\nwant %q", got, tc.want)
+		}
+	}
+	for in, want := range map[float64]float64{11.700000000000001: 11.7, 23.4: 23.4, 5860.4: 5860, 0.123456: 0.123456} {
+		if got := roundLoad(in); got != want {
+			t.Errorf("roundLoad(%v) = %v, want %v", in, got, want)
+		}
 	}
 }

@@ -51,6 +51,13 @@ func TestCapacityRow(t *testing.T) {
 	if len(doc.Capacity) != 1 || doc.Capacity[0]["capacity"] != 4.0 || doc.Capacity[0]["capacity_failed"] != 5.0 || doc.Groups[0]["capacity"] != nil {
 		t.Errorf("JSON %s", buf.String())
 	}
+	var page bytes.Buffer
+	if err := WriteHTML(&page, &HTML{Sides: []HTMLSide{{Report: rep}}}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(page.String(), `<section id="capacity"><h2>Capacity search</h2>`) {
+		t.Error("the HTML page has no capacity section")
+	}
 	// Without a search the columns are not there at all.
 	rep = &summary.Report{Groups: []summary.Group{{RunID: "p", Errors: make([]int, 7)}}}
 	buf.Reset()

@@ -57,6 +57,7 @@ func WriteHTML(w io.Writer, h *HTML) error {
 	}
 	for i := range h.Sides {
 		htmlHeadline(&b, &h.Sides[i])
+		htmlCapacities(&b, h.Sides[i].Report)
 	}
 	htmlCharts(&b, h)
 	htmlFailures(&b, h)
