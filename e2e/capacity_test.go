@@ -262,3 +262,38 @@ func TestCapacitySearchRate(t *testing.T) {
 		}
 	}
 }
+
+// TestCapacitySearchRateProbe: without --search-min/--search-max a rate
+// search sends one serial probe request first (recorded as warmup at
+// concurrency 1) to bound the rates. Here the objective allows a wait of
+// 25 ms, two service times, so the capacity under it is close to
+// saturation, 4/S = 333 req/s; a rate point lasts long enough
+// (L/(precision·R)) for an overload by the precision to break the SLO, so
+// whatever a loaded machine does to latencies (it can only lower the
+// answer), the answer is below saturation plus the precision. Loads
+// closer to saturation than that no finite point tells apart from it.
+func TestCapacitySearchRateProbe(t *testing.T) {
+	url := startSim(t, "--max-num-seqs", "4", "--ttft", "5ms", "--itl", "1ms", "--quiet")
+	const service = 5 + 7*1 // ms: 8 tokens
+	out, stderr, code := sh(t, 2*time.Minute, "genload --url "+quote(url)+
+		" --max-tokens 8 --ignore-eos -n 40 --search rate --slo ttft=30 --min-goodput-ratio 0.8 --search-precision 10%")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	recs := readRecords(t, strings.NewReader(out))
+	if p := recs[0]; p.Phase != record.PhaseWarmup || p.Concurrency != 1 || p.Rate != 0 || p.Search != record.SearchRate {
+		t.Errorf("first record %+v, want the probe: warmup, concurrency 1, unpaced", p)
+	}
+	if !strings.Contains(stderr, "probe: one serial request took") {
+		t.Errorf("stderr does not say what the probe found:\n%s", stderr)
+	}
+	m := capacityLine.FindStringSubmatch(stderr)
+	if m == nil {
+		t.Fatalf("no capacity line:\n%s", stderr)
+	}
+	got, _ := strconv.ParseFloat(m[1], 64)
+	t.Logf("%s", m[0])
+	if saturation := 4 * 1000.0 / service; got >= saturation*1.1 {
+		t.Errorf("%s: at or above saturation %.0f req/s plus the precision, 10%%", m[0], saturation)
+	}
+}

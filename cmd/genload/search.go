@@ -78,6 +78,7 @@ func searchConfig(c *cli.Context, cfg *load.Config) error {
 	cfg.Search = &load.Search{
 		Dim: dim, SLO: slo.String(), Good: slo.Met, MinGoodput: c.Float64("min-goodput-ratio"),
 		Min: c.Float64("search-min"), Max: c.Float64("search-max"), Precision: prec, MaxRuns: c.Int("search-runs"),
+		QueueLimit: max(slo.TTFT, slo.TTFO, slo.E2E, slo.SchedE2E),
 	}
 	if c.IsSet("search-runs") && c.Int("search-runs") < 1 {
 		return cmdline.Usagef("--search-runs %d: want at least 1", c.Int("search-runs"))

@@ -45,6 +45,48 @@ type Search struct {
 	Min, Max   float64                   // the bounds searched; 0: from the probe
 	Precision  float64                   // relative width of the final bracket, e.g. 0.05
 	MaxRuns    int                       // runs of one load point while its verdict is unclear; 0: DefaultSearchRuns
+	// QueueLimit is the longest wait in a queue the SLO allows (its
+	// largest limit of ttft, ttfo, e2e and sched_e2e; 0 for tpot alone),
+	// which sets how long a rate point must last to show an overload (see
+	// minWindow).
+	QueueLimit time.Duration
+}
+
+// maxLengthen bounds how many times --requests a rate point is lengthened
+// to by minWindow.
+const maxLengthen = 20
+
+// minWindow is how long a rate point must be measured for an overload
+// within the search's precision to break the SLO. Past saturation by a
+// share e, the queue grows and a request arriving t into the point waits
+// about e·t more than at the start, so requests break a limit L from
+// t = L/e on; over a window T the share that still meet it is at least
+// L/(e·T), which must fall below MinGoodput for the point to fail:
+//
+//	T > L / (e · MinGoodput),  e = Precision
+//
+// A shorter point passes an overloaded server (40 requests at 1.2 times
+// saturation can all be good: the queue had no time to grow). Closed
+// loops need no such length: their users wait from the second round on.
+func (s *Search) minWindow() time.Duration {
+	if s.Dim != record.SearchRate || s.QueueLimit == 0 {
+		return 0
+	}
+	return time.Duration(math.Round(float64(s.QueueLimit) / (s.Precision * s.MinGoodput)))
+}
+
+// requestsAt is how many requests a rate point at load measures: at least
+// --requests, and enough to last minWindow (at most maxLengthen times
+// --requests); 0 with --duration (the window is the duration).
+func (s *Search) requestsAt(load float64, c *Config) (n int, short bool) {
+	if c.Requests == 0 {
+		return 0, c.Duration < s.minWindow()
+	}
+	need := int(math.Ceil(load * s.minWindow().Seconds()))
+	if need <= c.Requests {
+		return c.Requests, false
+	}
+	return min(need, maxLengthen*c.Requests), need > maxLengthen*c.Requests
 }
 
 // Search defaults.
@@ -236,9 +278,21 @@ func (r *runner) search(cfg *Config, run searchStep, pause, resume func()) (*Sea
 		say("warning: passing %s goodput takes at least %d measured requests, and a point gets at most %d (%d runs of %d): every point will fail; raise --requests",
 			FormatPercent(s.MinGoodput), need, cfg.Requests*s.MaxRuns, s.MaxRuns, cfg.Requests)
 	}
+	requests := cfg.Requests
+	defer func() { cfg.Requests = requests }()
+	warned := false
 	judge := func(load float64) (bool, error) {
 		p := Probe{Load: load}
 		pt := s.point(load, cfg)
+		n, short := s.requestsAt(load, &Config{Requests: requests, Duration: cfg.Duration})
+		if short && !warned {
+			warned = true
+			say("warning: a point shorter than %v cannot show an overload within %s (the queue needs that long to break the SLO): lengthen --duration or raise --requests",
+				s.minWindow().Round(time.Millisecond), FormatPercent(s.Precision))
+		}
+		if requests > 0 {
+			cfg.Requests = n // Run's loop reads it: this point measures n
+		}
 		for p.Runs < s.MaxRuns {
 			_, ran, err := run(res.Points, pt)
 			if err != nil || !ran || r.stop.Err() != nil {

@@ -63,3 +63,35 @@ func TestSearchResultString(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchLengthensRatePoints: a rate point lasts long enough for an
+// overload of Precision to break the SLO: L/(e·R) = 30ms/(0.05·0.8) =
+// 750 ms, so 300 requests at 400 req/s, at most 20 times --requests.
+func TestSearchLengthensRatePoints(t *testing.T) {
+	s := &Search{Dim: "rate", MinGoodput: 0.8, Precision: 0.05, QueueLimit: 30 * time.Millisecond}
+	if got := s.minWindow(); got != 750*time.Millisecond {
+		t.Errorf("minWindow %v, want 750ms", got)
+	}
+	for _, tc := range []struct {
+		load     float64
+		requests int
+		dur      time.Duration
+		want     int
+		short    bool
+	}{
+		{400, 40, 0, 300, false},
+		{10, 40, 0, 40, false},   // 40 requests at 10 req/s last 4 s already
+		{4000, 40, 0, 800, true}, // capped at 20 times
+		{400, 0, time.Second, 0, false},
+		{400, 0, time.Second / 2, 0, true},
+	} {
+		n, short := s.requestsAt(tc.load, &Config{Requests: tc.requests, Duration: tc.dur})
+		if n != tc.want || short != tc.short {
+			t.Errorf("requestsAt(%v, -n %d, --duration %v) = %d, %v; want %d, %v", tc.load, tc.requests, tc.dur, n, short, tc.want, tc.short)
+		}
+	}
+	c := &Search{Dim: "concurrency", MinGoodput: 0.8, Precision: 0.05, QueueLimit: time.Second}
+	if c.minWindow() != 0 {
+		t.Error("a closed loop needs no minimum window")
+	}
+}
