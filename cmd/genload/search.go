@@ -20,8 +20,8 @@ var searchFlags = []cli.Flag{
 	&cli.StringFlag{Name: "search", Usage: "capacity search: find the highest rate or concurrency whose goodput ratio under --slo is at least --min-goodput-ratio"},
 	&cli.StringFlag{Name: "slo", Usage: "search: the objectives, as summarize's --slo: ttft=500,tpot=50 (ms, or 500ms, 2s), keys ttft, ttfo, tpot, e2e, sched_e2e"},
 	&cli.Float64Flag{Name: "min-goodput-ratio", Value: 0.95, Usage: "search: the share of good requests a load point needs to pass (0 < R < 1)"},
-	&cli.Float64Flag{Name: "search-min", Usage: "search: the lowest load tried (default: rate 0.5/S from a serial probe request of service time S; concurrency 1)"},
-	&cli.Float64Flag{Name: "search-max", Usage: "search: the highest load tried (default: rate 1000/S; concurrency 1024)"},
+	&cli.Float64Flag{Name: "search-min", Usage: "search: the lowest load tried", DefaultText: "rate 0.5/S from one serial probe request of service time S; concurrency 1"},
+	&cli.Float64Flag{Name: "search-max", Usage: "search: the highest load tried", DefaultText: "rate 1000/S; concurrency 1024"},
 	&cli.StringFlag{Name: "search-precision", Value: "5%", Usage: "search: stop when the bracket between the highest pass and the lowest fail is this narrow (relative)"},
 	&cli.IntFlag{Name: "search-runs", Value: load.DefaultSearchRuns, Usage: "search: runs of one load point, pooled, while its verdict is unclear"},
 }
