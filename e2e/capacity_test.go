@@ -83,8 +83,8 @@ func TestCapacitySearchConcurrency(t *testing.T) {
 
 // checkSummarizeCapacity: summarize finds the same answer from the records
 // alone (its capacity CSV row), and re-judges them by a looser objective,
-// which every load meets (the waiters' TTFT is about 190 ms), without a
-// new run.
+// which every load meets (the waiters' TTFT is about 190 ms, far from 500 ms
+// even on a loaded machine), without a new run.
 func checkSummarizeCapacity(t *testing.T, records string) {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "search.jsonl")
@@ -120,9 +120,9 @@ func checkSummarizeCapacity(t *testing.T, records string) {
 		t.Errorf("capacity row: capacity %s failed %s concurrency %s slo %s, want 4, 5, 4, ttft=100ms",
 			r[col["capacity"]], r[col["capacity_failed"]], r[col["concurrency"]], r[col["slo"]])
 	}
-	text, _, _ := sh(t, time.Minute, "summarize --brief --slo ttft=250 "+quote(file))
-	if !strings.Contains(text, "capacity at least 8 users (85% goodput for ttft<=250ms)") {
-		t.Errorf("re-judged by ttft=250: want every load to pass:\n%s", text)
+	text, _, _ := sh(t, time.Minute, "summarize --brief --slo ttft=500 "+quote(file))
+	if !strings.Contains(text, "capacity at least 8 users (85% goodput for ttft<=500ms)") {
+		t.Errorf("re-judged by ttft=500: want every load to pass:\n%s", text)
 	}
 }
 
@@ -230,9 +230,10 @@ func (m *splitMix) float() float64 {
 // widens the interval for it. The test holds the answer to what the
 // arithmetic makes safe: below the rate whose expected ratio is 0.80
 // (about 18.6 req/s: a load clearly short of the threshold must not pass)
-// and so below saturation, and at least the rate whose expected ratio is
-// 0.97 (about 11.7 req/s, where nearly every schedule passes), less the
-// precision. Two seeds.
+// and so below saturation, whatever the machine does (a slow host only
+// delays requests); and, when the host disturbed few requests, at least
+// the rate whose expected ratio is 0.97 (about 11.7 req/s, where nearly
+// every schedule passes), less the precision. Two seeds.
 func TestCapacitySearchRate(t *testing.T) {
 	const n, slo, least, prec = 40, 100.0, 0.85, 0.10
 	saturation := float64(capSlots) * 1000 / capService
@@ -240,27 +241,57 @@ func TestCapacitySearchRate(t *testing.T) {
 	t.Logf("M/D/4 for %d-request points: expected ratio 0.97 at %.2f req/s, 0.85 at %.2f, 0.80 at %.2f; saturation %.2f", n, below, truth, above, saturation)
 	url := capSim(t)
 	for seed := 1; seed <= 2; seed++ {
-		_, stderr, code := sh(t, 3*time.Minute, fmt.Sprintf(
+		out, stderr, code := sh(t, 3*time.Minute, fmt.Sprintf(
 			"genload --url %s --max-tokens %d --ignore-eos -n %d --seed %d --search rate --search-min 12 --search-max 24 --search-precision 10%% --slo ttft=%g --min-goodput-ratio %g",
 			quote(url), capTokens, n, seed, slo, least))
 		if code != 0 {
 			t.Fatalf("seed %d: exit %d; stderr:\n%s", seed, code, stderr)
 		}
-		m := capacityLine.FindStringSubmatch(stderr)
-		if m == nil {
+		got, failed := 0.0, 0.0 // "capacity below": none passed
+		if m := capacityLine.FindStringSubmatch(stderr); m != nil {
+			got, _ = strconv.ParseFloat(m[1], 64)
+			failed, _ = strconv.ParseFloat(m[6], 64)
+			t.Logf("seed %d: %s", seed, m[0])
+			if failed-got > prec*got*1.01 {
+				t.Errorf("seed %d: bracket %g-%g wider than --search-precision 10%%", seed, got, failed)
+			}
+		} else if !strings.Contains(stderr, "capacity below 12 req/s") {
 			t.Fatalf("seed %d: no capacity line on stderr:\n%s", seed, stderr)
 		}
-		got, _ := strconv.ParseFloat(m[1], 64)
-		failed, _ := strconv.ParseFloat(m[6], 64)
-		t.Logf("seed %d: %s", seed, m[0])
-		if got >= saturation || got > above || got < below*(1-prec) || failed < below {
-			t.Errorf("seed %d: %q: want a capacity in %.2f-%.2f req/s (expected ratio 0.85 at %.2f)\n%s",
-				seed, m[0], below*(1-prec), above, truth, stderr)
+		// A slow machine only delays requests, so only lowers the answer:
+		// the upper bound holds whatever it does.
+		if got >= saturation || got > above {
+			t.Errorf("seed %d: capacity %g req/s: want it below %.2f (expected ratio 0.80) and saturation %.2f\n%s", seed, got, above, saturation, stderr)
 		}
-		if failed-got > prec*got*1.01 {
-			t.Errorf("seed %d: bracket %g-%g wider than --search-precision 10%%", seed, got, failed)
+		// The lower bound holds when the machine left the requests alone.
+		if d := disturbedShare(readRecords(t, strings.NewReader(out))); d > 0.03 {
+			t.Logf("seed %d: the machine disturbed %.0f%% of the requests (a token gap over %d ms or a client delay over 10 ms): the lower bound is not judged", seed, 100*d, 3*capITLMs)
+		} else if got < below*(1-prec) || failed < below {
+			t.Errorf("seed %d: capacity %g-%g req/s: want at least %.2f (expected ratio 0.97, less the precision)\n%s", seed, got, failed, below*(1-prec), stderr)
 		}
 	}
+}
+
+// disturbedShare is the share of measured requests that the machine, not
+// llmsim, delayed: llmsim sends a token every capITLMs exactly, so a gap of
+// three times that, or a client that held the request 10 ms, is the host's
+// doing.
+func disturbedShare(recs []record.Record) float64 {
+	n, disturbed := 0, 0
+	for _, r := range recs {
+		if r.Phase != record.PhaseMeasure {
+			continue
+		}
+		n++
+		late := r.QueueMs > 10
+		for _, g := range r.ITLMs {
+			late = late || g > 3*capITLMs
+		}
+		if late {
+			disturbed++
+		}
+	}
+	return float64(disturbed) / float64(max(n, 1))
 }
 
 // TestCapacitySearchRateProbe: without --search-min/--search-max a rate
