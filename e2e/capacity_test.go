@@ -148,13 +148,15 @@ func TestCapacitySearchRepeatsUnclearPoint(t *testing.T) {
 	// Pooled, 0.75 of 72 is still within reach of 0.8 (one-sided 95%
 	// upper bound 0.83), so three runs are expected; a slow machine that
 	// made more requests wait may end it clearly failing after two.
-	if measured[4] != 24 || (measured[5] != 3*24 && measured[5] != 2*24) {
+	// 4 users are clear on one run, unless the host delayed one of them
+	// past the objective: then it is run again too.
+	if measured[4]%24 != 0 || measured[4] == 0 || (measured[5] != 3*24 && measured[5] != 2*24) {
 		t.Errorf("measured requests by users %v, want 4: 24 (one run), 5: 72 (three runs pooled)\n%s", measured, stderr)
 	}
 	if !strings.Contains(stderr, "5 users: ") || !strings.Contains(stderr, "repeating (run 2 of 3)") {
 		t.Errorf("stderr does not show the point repeated:\n%s", stderr)
 	}
-	if !strings.Contains(stderr, "capacity 4 users (80% goodput for ttft<=100ms); 4-5 bracket; 4 load points") {
+	if !strings.Contains(stderr, "capacity 4 users (80% goodput for ttft<=100ms); 4-5 bracket; ") {
 		t.Errorf("wrong answer:\n%s", stderr)
 	}
 }
