@@ -347,3 +347,29 @@ func TestEveryToolSpeaksAlike(t *testing.T) {
 		}
 	}
 }
+
+// TestSuiteCapacityStage: --capacity-slo adds a capacity search whose
+// answer genload says on stderr and whose capacity row lands in the CSV.
+// llmsim has 4 slots of 20 + 7 x 10 = 90 ms a request: a fifth user waits
+// 90 ms for a slot, so under a 60 ms TTFT objective the capacity is
+// exactly 4 users (see TestCapacitySearchConcurrency for the arithmetic).
+func TestSuiteCapacityStage(t *testing.T) {
+	results := t.TempDir()
+	_, stderr, code := sh(t, 3*time.Minute, "SERVEBENCH_BIN="+quote(binDir)+" SERVEBENCH_SIM_FLAGS='--max-num-seqs 4 --ttft 20ms --itl 10ms' ../scripts/run_benchmarks.sh --sim --results "+quote(results)+
+		" --latency-requests 2 --throughput-requests 4 --concurrency 2 --max-tokens 8 --capacity-slo ttft=60 --capacity-min-goodput 0.85 --capacity-requests 24")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "capacity 4 users (85% goodput for ttft<=60ms); 4-5 bracket") {
+		t.Errorf("no capacity answer on stderr:\n%s", stderr)
+	}
+	data, _ := os.ReadFile(filepath.Join(results, "benchmarks.csv"))
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	last := lines[len(lines)-1]
+	if !strings.Contains(last, ",capacity,") || !strings.HasSuffix(last, ",concurrency,4,5,0.85") {
+		t.Errorf("the CSV's last row is not the capacity row (capacity 4, failed 5):\n%s", data)
+	}
+	if !strings.HasSuffix(lines[0], ",search,capacity,capacity_failed,capacity_min_goodput") {
+		t.Errorf("header without the capacity columns: %s", lines[0])
+	}
+}

@@ -66,6 +66,10 @@ keep_raw=${SERVEBENCH_KEEP_RAW:-}
 sweep_concurrency=${SERVEBENCH_SWEEP_CONCURRENCY:-}
 sweep_rates=${SERVEBENCH_SWEEP_RATES:-}
 sweep_requests=${SERVEBENCH_SWEEP_REQUESTS:-20}
+capacity_slo=${SERVEBENCH_CAPACITY_SLO:-}
+capacity_search=${SERVEBENCH_CAPACITY_SEARCH:-concurrency}
+capacity_min_goodput=${SERVEBENCH_CAPACITY_MIN_GOODPUT:-0.95}
+capacity_requests=${SERVEBENCH_CAPACITY_REQUESTS:-60}
 use_sim=0
 cron=0
 
@@ -84,6 +88,11 @@ usage: run_benchmarks.sh [options]
   --sweep-rates LIST       optional sweep stage: open loop (Poisson) at each rate in req/s, e.g. 1,2,4,8
                            (env SERVEBENCH_SWEEP_RATES)
   --sweep-requests N       measured requests per sweep point (env SERVEBENCH_SWEEP_REQUESTS; default $sweep_requests)
+  --capacity-slo SLO       optional capacity stage: genload --search finds the highest load meeting SLO
+                           (summarize's --slo keys, e.g. ttft=500,tpot=50; env SERVEBENCH_CAPACITY_SLO)
+  --capacity-search S      concurrency or rate (env SERVEBENCH_CAPACITY_SEARCH; default $capacity_search)
+  --capacity-min-goodput R share of requests that must meet the SLO (env SERVEBENCH_CAPACITY_MIN_GOODPUT; default $capacity_min_goodput)
+  --capacity-requests N    measured requests per probed load (env SERVEBENCH_CAPACITY_REQUESTS; default $capacity_requests)
   --throughput-requests N  requests of the throughput test (env SERVEBENCH_THROUGHPUT_REQUESTS; default $throughput_requests)
   --concurrency C          in flight during the throughput test (env SERVEBENCH_CONCURRENCY; default $concurrency)
   --timeout D              per request (env SERVEBENCH_TIMEOUT; default $timeout)
@@ -138,6 +147,10 @@ while [ "$#" -gt 0 ]; do
 	--sweep-concurrency) need_value "$@"; sweep_concurrency=$2; shift 2 ;;
 	--sweep-rates) need_value "$@"; sweep_rates=$2; shift 2 ;;
 	--sweep-requests) need_value "$@"; sweep_requests=$2; shift 2 ;;
+	--capacity-slo) need_value "$@"; capacity_slo=$2; shift 2 ;;
+	--capacity-search) need_value "$@"; capacity_search=$2; shift 2 ;;
+	--capacity-min-goodput) need_value "$@"; capacity_min_goodput=$2; shift 2 ;;
+	--capacity-requests) need_value "$@"; capacity_requests=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) die_usage "unknown option: $1" ;;
 	esac
@@ -147,9 +160,13 @@ if [ -z "$keep_raw" ]; then
 	keep_raw=0
 	if [ "$cron" = 1 ]; then keep_raw=200; fi
 fi
-for n in "$latency_requests" "$throughput_requests" "$concurrency" "$max_tokens" "$lock_wait" "$keep_raw" "$sweep_requests"; do
+for n in "$latency_requests" "$throughput_requests" "$concurrency" "$max_tokens" "$lock_wait" "$keep_raw" "$sweep_requests" "$capacity_requests"; do
 	case "$n" in '' | *[!0-9]*) die_usage "not a whole number: '$n'" ;; esac
 done
+case "$capacity_search" in
+concurrency | rate) ;;
+*) die_usage "--capacity-search $capacity_search: want concurrency or rate" ;;
+esac
 if [ -z "$url" ]; then
 	use_sim=1
 elif [ "$use_sim" = 1 ]; then
@@ -252,6 +269,9 @@ failed=0
 # run_test LABEL GENLOAD-FLAGS...: one genload run, its lines kept in raw/
 # and the server's own metrics, sampled during it, in metrics/ under the
 # same name (a server without /metrics: a warning, an empty file).
+# A failed request fails the test, except in the capacity stage, whose
+# search goes past the server's capacity on purpose: there only genload's
+# exit code does (the stop rule's 14, for one).
 run_test() {
 	local label=$1
 	shift
@@ -265,6 +285,7 @@ run_test() {
 	fi
 	local bad
 	bad=$(grep -c '"ok":false' "$raw" || true)
+	if [ "$label" = capacity ]; then bad=0; fi
 	if [ "$rc" -ne 0 ] || [ "$bad" -ne 0 ]; then
 		log "$label test FAILED: genload exit $rc, $bad failed requests (see $raw)"
 		failed=1
@@ -286,6 +307,13 @@ fi
 if [ -n "$sweep_rates" ]; then
 	run_test sweep-rate --request-rate "$sweep_rates" --requests "$sweep_requests" --warmup 1
 fi
+# The optional capacity stage: genload searches for the highest load that
+# meets the SLO (docs/genload.md#capacity-search); it says the answer on
+# stderr, and summarize adds a capacity row to the CSV.
+if [ -n "$capacity_slo" ]; then
+	run_test capacity --search "$capacity_search" --slo "$capacity_slo" --min-goodput-ratio "$capacity_min_goodput" \
+		--requests "$capacity_requests" --warmup 1
+fi
 
 # report runs a command whose stdout is a report: shown, or under --cron
 # dropped, since the log file holds it. (Not ">/dev/stdout": reopening a
@@ -302,8 +330,9 @@ html_runs=(--html "$html")
 if [ -n "$baseline" ]; then html_runs=(); fi
 # A CSV written by an older summarize has other columns, and summarize
 # refuses to mix them: start a new file and keep the old one beside it.
+# (A capacity stage adds columns too: its runs' header is not the others'.)
 if [ -s "$csv" ]; then
-	header=$("$bin/summarize" --format csv "${raws[0]}" 2>/dev/null | head -n 1 || true)
+	header=$("$bin/summarize" --format csv "${raws[@]}" 2>/dev/null | head -n 1 || true)
 	if [ -n "$header" ] && [ "$(head -n 1 "$csv" | tr -d '\r')" != "$header" ]; then
 		old="${csv%.csv}.$stamp.old.csv"
 		mv "$csv" "$old"

@@ -35,6 +35,7 @@ var fieldFlags = map[string]string{
 	"KeepReasoning": "--keep-reasoning", "SessionHeader": "--session-header",
 	"PrefixGroups": "--prefix-groups", "PrefixMix": "--prefix-mix",
 	"TraceFile": "--trace", "TraceFormat": "--trace-format", "TimeScale": "--time-scale",
+	"MaxErrorRate": "--max-error-rate", "ErrorWindow": "--error-window",
 }
 
 // models reads --model: one id, or a comma-separated list to mix.

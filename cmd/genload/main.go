@@ -40,7 +40,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	app := &cli.App{
 		Name:  "genload",
 		Usage: "send load to an OpenAI-compatible server; one JSON line per request on stdout",
-		UsageText: "genload [flags] > runs.jsonl\n\n" + cmdline.ExitHelp(cmdline.ExitOK, cmdline.ExitFailure, cmdline.ExitUsage, cmdline.ExitNoModel, cmdline.ExitFailedReqs, cmdline.ExitSIGINT, cmdline.ExitSIGTERM) +
+		UsageText: "genload [flags] > runs.jsonl\n\n" + cmdline.ExitHelp(cmdline.ExitOK, cmdline.ExitFailure, cmdline.ExitUsage, cmdline.ExitNoModel, cmdline.ExitFailedReqs, cmdline.ExitStopRule, cmdline.ExitSIGINT, cmdline.ExitSIGTERM) +
 			"\nFailed requests are data: they are written as records and change the exit code only with --min-success-ratio.",
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "url", Value: cli.NewStringSlice("http://localhost:8000"), Usage: "server base URL; a trailing /v1 or a full endpoint path is accepted; several (repeated, or a,b) are replicas sent to by --url-mix", EnvVars: []string{"SERVEBENCH_URL"}},
@@ -102,6 +102,8 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			&cli.DurationFlag{Name: "progress-every", Value: 10 * time.Second, Usage: "with --progress off a terminal: time between progress lines"},
 			&cli.Float64Flag{Name: "min-success-ratio", Usage: "exit 13 when a load point's share of successful measured requests is below `R` (0 < R <= 1), e.g. 0.99", DefaultText: "off"},
 			&cli.StringFlag{Name: "chunk-times", Hidden: true, Value: "kernel", Usage: "kernel (the kernel's receive times where it gives them) or read (when genload reads each chunk): for measuring the difference (bench/floor)"},
+			&cli.Float64Flag{Name: "max-error-rate", Usage: "stop rule: end the run (exit 14) when more than `R` (0 <= R < 1) of the last --error-window attempts failed", DefaultText: "off"},
+			&cli.IntFlag{Name: "error-window", Value: 20, Usage: "stop rule: the attempts --max-error-rate is judged over"},
 			&cli.StringFlag{Name: "http-client", Hidden: true, Value: "auto", Usage: "auto (h1 for direct targets, net/http through a proxy) or net/http: for measuring what each costs (bench/perf)"},
 			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile of genload itself to `FILE` (for performance work)"},
 		},
@@ -129,6 +131,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		},
 	}
 	app.Flags = append(app.Flags, shardFlags()...)
+	app.Flags = append(app.Flags, searchFlags...)
 	app.Flags = append(app.Flags, cmdline.ConnFlags()...)
 	app.Flags = append(app.Flags, serverMetricsFlags()...)
 	return cmdline.Run(app, args, stdout, stderr)
@@ -204,6 +207,14 @@ func config(c *cli.Context, stderr io.Writer) (*load.Config, error) {
 		return nil, err
 	}
 	cfg.Tokenize, cfg.ResetPrefixCache = c.String("tokenize"), c.Bool("reset-prefix-cache")
+	if c.IsSet("max-error-rate") {
+		cfg.StopRule = load.StopRule{MaxErrorRate: c.Float64("max-error-rate"), Window: c.Int("error-window")}
+	} else if c.IsSet("error-window") {
+		return nil, cmdline.Usagef("--error-window is the window of --max-error-rate: give that too")
+	}
+	if err := searchConfig(c, cfg); err != nil {
+		return nil, err
+	}
 	cfg.Dataset = dataset.Config{
 		PromptFile: c.String("prompt-file"), ShareGPTFile: c.String("sharegpt"),
 		InputTokens: c.Int("input-tokens"), InputTokensRange: c.Float64("input-tokens-range"),
@@ -303,6 +314,7 @@ func genload(ctx context.Context, cfg *load.Config, least float64, sm *serverMet
 	if errors.Is(err, load.ErrNoResetPrefixCache) && res.Sent == 0 {
 		return cmdline.Usage(fmt.Errorf("--reset-prefix-cache: %w: nothing sent", err))
 	}
+	reportSearch(stderr, res.Search)
 	var notServed *openai.ModelNotServedError
 	if errors.As(err, &notServed) {
 		return &cmdline.CodeError{Code: cmdline.ExitNoModel, Err: fmt.Errorf("%w: nothing sent (probe --model %s says the same; --no-model-check sends anyway)", err, notServed.Model)}
@@ -311,6 +323,10 @@ func genload(ctx context.Context, cfg *load.Config, least float64, sm *serverMet
 		if in, ok := context.Cause(ctx).(*cmdline.Interrupted); ok {
 			return in
 		}
+	}
+	var stopped *load.StopRuleError
+	if errors.As(err, &stopped) {
+		return &cmdline.CodeError{Code: cmdline.ExitStopRule, Err: err}
 	}
 	if err != nil {
 		return err

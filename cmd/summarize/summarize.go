@@ -39,11 +39,13 @@ func summarizeRuns(stdout, stderr io.Writer, stdin io.Reader, cfg config, p *pla
 	if slicer != nil {
 		rep.Slices = slicer.Slices(rep.Groups, p.percentiles, in.server)
 	}
+	rep.Capacities = summary.Capacities(rep.Groups)
 	alert(stderr, rep.Groups)
 	var picture []byte
 	if cfg.Plot != "" {
 		fig, warnings := plot.GroupsFigure(rep.Groups)
 		plot.AddTimelines(fig, rep.Slices, in.server)
+		fig.Capacities = rep.Capacities
 		if picture, err = renderPlot(stderr, cfg.Plot, fig, warnings); err != nil {
 			return err
 		}

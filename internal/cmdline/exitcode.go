@@ -14,7 +14,7 @@ type ExitCode int
 // The exit-code table. Numbers are the contract once shipped: add rows,
 // never renumber. 3-7 are the server's readiness, as probe finds it (the
 // suite passes probe's code through); 8-10 are summarize's input and
-// gates; 11-12 are the suite's own; 13 is genload's success gate; 128+N
+// gates; 11-12 are the suite's own; 13 is genload's success gate, 14 its stop rule; 128+N
 // is an interrupting signal N.
 const (
 	ExitOK          ExitCode = 0  // success
@@ -31,6 +31,7 @@ const (
 	ExitTestFailed  ExitCode = 11 // the suite: a test run failed (genload failed, or every request of a test failed)
 	ExitLocked      ExitCode = 12 // the suite: another run holds the results directory's lock
 	ExitFailedReqs  ExitCode = 13 // genload --min-success-ratio: a load point's share of successful requests was below it (every record was written)
+	ExitStopRule    ExitCode = 14 // genload --max-error-rate: too many of the last --error-window attempts failed, so the run stopped early (every record was written)
 	ExitSIGINT      ExitCode = 130
 	ExitSIGTERM     ExitCode = 143
 )
@@ -54,6 +55,7 @@ var exitMeanings = []struct {
 	{ExitTestFailed, "suite: a test failed"},
 	{ExitLocked, "suite: results directory locked by another run"},
 	{ExitFailedReqs, "too many failed requests: a load point below --min-success-ratio (every record written)"},
+	{ExitStopRule, "stop rule: the failure rate over the last --error-window attempts exceeded --max-error-rate; the run stopped early (every record written)"},
 	{ExitSIGINT, "interrupted by SIGINT (Ctrl-C); every attempt made is written"},
 	{ExitSIGTERM, "interrupted by SIGTERM; every attempt made is written"},
 }

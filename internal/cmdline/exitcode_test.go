@@ -33,7 +33,7 @@ func TestExitTableMatchesDocs(t *testing.T) {
 	names := map[ExitCode]string{ExitOK: "ExitOK", ExitFailure: "ExitFailure", ExitUsage: "ExitUsage",
 		ExitUnreachable: "ExitUnreachable", ExitNotReady: "ExitNotReady", ExitNoModel: "ExitNoModel",
 		ExitAuth: "ExitAuth", ExitSmoke: "ExitSmoke", ExitBadInput: "ExitBadInput", ExitGoodput: "ExitGoodput",
-		ExitRegression: "ExitRegression", ExitTestFailed: "ExitTestFailed", ExitLocked: "ExitLocked", ExitFailedReqs: "ExitFailedReqs",
+		ExitRegression: "ExitRegression", ExitTestFailed: "ExitTestFailed", ExitLocked: "ExitLocked", ExitFailedReqs: "ExitFailedReqs", ExitStopRule: "ExitStopRule",
 		ExitSIGINT: "ExitSIGINT", ExitSIGTERM: "ExitSIGTERM"}
 	if len(names) != len(exitMeanings) {
 		t.Fatalf("the test names %d codes, the table has %d", len(names), len(exitMeanings))

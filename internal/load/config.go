@@ -126,6 +126,8 @@ type Config struct {
 	Requests int           // measured requests per load point (0 = until Duration)
 	Duration time.Duration // measured time per load point (0 = until Requests)
 	Warmup   int           // requests before the measured ones at each point, excluded from statistics
+	StopRule StopRule      // ends the run when too many recent attempts failed; zero: none
+	Search   *Search       // a capacity search instead of the load points; nil: none
 
 	Timeout           time.Duration // per request, from send to the last byte
 	ConnectTimeout    time.Duration // dialing a new connection (TCP and TLS each)
@@ -219,8 +221,17 @@ func (c *Config) Validate() error {
 	if c.MaxTokens < 0 {
 		return setting.Errorf("{MaxTokens} %d: cannot be negative (0 leaves it to the server)", c.MaxTokens)
 	}
+	if err := c.StopRule.validate(); err != nil {
+		return err
+	}
 	if err := c.points(); err != nil {
 		return err
+	}
+	if c.Search != nil {
+		if err := c.Search.validate(c); err != nil {
+			return err
+		}
+		c.Points = nil // the search chooses them
 	}
 	if len(c.Models) > 1 || c.ModelMix != "" {
 		p, models, err := newModelPicker(c.Models, c.ModelMix, c.Seed)

@@ -31,8 +31,13 @@ type runner struct {
 	reqCtx   context.Context
 	cancel   context.CancelFunc
 	stderr   io.Writer
-	seq      int       // next request index; only the dispatcher touches it
-	startAt  time.Time // the first phase's start (Config.StartAt), zero once used
+	seq      int                     // next request index; only the dispatcher touches it
+	startAt  time.Time               // the first phase's start (Config.StartAt), zero once used
+	rule     *failWindow             // the stop rule's window; nil: none
+	trip     context.CancelCauseFunc // ends the run when the rule trips
+	probing  bool                    // the request sent is a search's serial probe
+	probeMs  float64                 // the probe's latency, -1 if it failed
+	outcomes outcomeLog              // a search's measured outcomes at the current load point
 
 	mu   sync.Mutex
 	werr error
@@ -68,6 +73,7 @@ func (r *runner) exec(j job) (kind string) {
 		r.c.failed.Add(1)
 	}
 	r.c.measured.add(rec)
+	r.observe(j, rec)
 	if err := r.out.Write(rec); err != nil {
 		r.mu.Lock()
 		if r.werr == nil {

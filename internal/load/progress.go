@@ -179,7 +179,7 @@ func (p *progress) left(now time.Time, elapsed time.Duration, done int64, point 
 	if total := p.requests(); total > 0 && done > 0 {
 		return time.Duration(float64(elapsed) * float64(total-done) / float64(done)), true
 	}
-	if d := p.cfg.Duration; d > 0 && p.cfg.Requests == 0 {
+	if d := p.cfg.Duration; d > 0 && p.cfg.Requests == 0 && point < len(p.cfg.Points) { // a search has no list of points: no estimate
 		inPhase := now.Sub(time.Unix(0, p.c.phaseStart.Load()))
 		return time.Duration(len(p.cfg.Points)-point-1)*d + max(0, d-inPhase), true
 	}

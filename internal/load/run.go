@@ -26,6 +26,7 @@ type Result struct {
 	Elapsed     time.Duration
 	Interrupted bool
 	Points      []PointResult // the load points run, in order
+	Search      *SearchResult // a capacity search's answer; nil without --search
 }
 
 // ErrInterrupted is returned when a stop signal ended the run early.
@@ -71,13 +72,16 @@ func NewHTTPClient(concurrency int, connectTimeout time.Duration, tlsCfg *tls.Co
 // returns, and Run returns ErrInterrupted.
 func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io.Writer) (res Result, err error) {
 	start := time.Now()
+	signal := stop
+	stop, trip := context.WithCancelCause(stop) // the stop rule ends the run as a signal does
+	defer trip(nil)
 	res = Result{RunID: cfg.RunID}
 	defer func() { // every path: no record is left waiting in out
 		if ferr := out.Flush(); ferr != nil && err == nil {
 			err = fmt.Errorf("writing records: %w", ferr)
 		}
 	}()
-	hc := NewHTTPClient(maxInFlight(cfg.Points), cfg.ConnectTimeout, cfg.TLS)
+	hc := NewHTTPClient(maxInFlight(cfg.poolPoints()), cfg.ConnectTimeout, cfg.TLS)
 	defer hc.CloseIdleConnections()
 
 	if cfg.Model == "" || cfg.CheckModel {
@@ -135,11 +139,14 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 		return res, err
 	}
 	defer closeReplicas()
-	r := &runner{a: a, replicas: reps, out: out, prompts: prompts, c: &c, stop: stop, reqCtx: reqCtx, cancel: cancelReqs, stderr: stderr, startAt: cfg.StartAt}
-	for i, pt := range cfg.Points {
+	r := &runner{a: a, replicas: reps, out: out, prompts: prompts, c: &c, stop: stop, reqCtx: reqCtx, cancel: cancelReqs, stderr: stderr,
+		startAt: cfg.StartAt, rule: newFailWindow(cfg.StopRule), trip: trip}
+	// runPoint runs load point pt, the i-th of the run: warmup, then the
+	// measured phase. ran is false when an interrupt came before it.
+	runPoint := func(i int, pt Point) (pr PointResult, ran bool, err error) {
 		if cfg.ResetPrefixCache && stop.Err() == nil {
 			if err := resetPrefixCache(stop, hc, cfg); err != nil {
-				return res, err
+				return pr, false, err
 			}
 		}
 		for _, ph := range []struct {
@@ -157,18 +164,30 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 			c.point.Store(int64(i))
 			c.phaseStart.Store(time.Now().UnixNano())
 			if err := r.phase(ph.name, pt, ph.n, ph.dur, cfg.Seed+uint64(i)); err != nil {
-				return res, err
+				return pr, false, err
 			}
 		}
-		pr := c.measured.take(pt)
+		pr = c.measured.take(pt)
 		if pr.Attempts == 0 && (stop.Err() != nil || reqCtx.Err() != nil) {
-			continue // never reached: interrupted before it
+			return pr, false, nil // never reached: interrupted before it
 		}
 		res.Points = append(res.Points, pr)
 		if !cfg.Quiet {
 			progressPause()
 			reportFailures(stderr, pr, cfg.Color)
 			progressResume()
+		}
+		return pr, true, nil
+	}
+	if cfg.Search != nil {
+		res.Search, err = r.search(cfg, runPoint, progressPause, progressResume)
+		if err != nil {
+			return res, err
+		}
+	}
+	for i, pt := range cfg.Points {
+		if _, _, err := runPoint(i, pt); err != nil {
+			return res, err
 		}
 	}
 	progressDone()
@@ -180,11 +199,11 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 	if err := r.writeErr(); err != nil {
 		return res, fmt.Errorf("writing records: %w", err)
 	}
-	if stop.Err() != nil || abort.Err() != nil {
+	if signal.Err() != nil || abort.Err() != nil {
 		res.Interrupted = true
 		return res, ErrInterrupted
 	}
-	return res, nil
+	return res, ruleErr(stop)
 }
 
 // newAttempter prepares the run's requests, over the client that suits
@@ -192,7 +211,7 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 // context whose end cancels the requests in flight.
 func newAttempter(cfg *Config, hc *http.Client, run context.Context) (a *attempter, closeIdle func(), err error) {
 	endpoint := cfg.Target.EndpointURL(cfg.Endpoint)
-	doer, closeIdle, err := newDoer(cfg, endpoint, hc, maxInFlight(cfg.Points)+16, run)
+	doer, closeIdle, err := newDoer(cfg, endpoint, hc, maxInFlight(cfg.poolPoints())+16, run)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -70,6 +70,9 @@ type Figure struct {
 	// client tok/s per --slice slice, the server's running and waiting.
 	ClientTime []Timeline
 	ServerTime []Timeline
+	// Capacities are capacity searches: a panel of goodput ratio against
+	// load, with the threshold.
+	Capacities []summary.Capacity
 }
 
 // Size of the picture: two panels a row, each PanelWidth by PanelHeight
@@ -219,6 +222,7 @@ func (fig *Figure) panels() ([]*gplot.Plot, error) {
 		func() (*gplot.Plot, error) {
 			return timeline("Server requests over time (running solid, waiting dashed)", "requests", fig.ServerTime)
 		},
+		func() (*gplot.Plot, error) { return capacityPanel(fig.Capacities) },
 	} {
 		if err := add(build()); err != nil {
 			return nil, err

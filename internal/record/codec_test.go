@@ -27,7 +27,7 @@ func sampleRecords() []Record {
 		{},
 		{Schema: Schema, RunID: "20261127T120102Z-3fa9c1", Label: "latency", Seq: 3, Phase: PhaseMeasure,
 			Model: "org/m", URL: "http://127.0.0.1:8000/v1/completions", Endpoint: "completions", Stream: true,
-			Concurrency: 16, Rate: 0, MaxTokens: 128, ScheduledAt: at, SentAt: at.Add(1500 * time.Nanosecond),
+			Concurrency: 16, Rate: 0, MaxTokens: 128, Search: SearchConcurrency, SearchSLO: "ttft=500ms tpot=50ms", SearchMinGoodput: 0.95, ScheduledAt: at, SentAt: at.Add(1500 * time.Nanosecond),
 			QueueMs: 0.0015, TTFTMs: Float(12.345678), LatencyMs: 100.25, ITLMs: []float64{1, 2.5, 0.000123, 1e-7, 123456789},
 			TPOTMs: Float(0.0028213999999999887), PromptTokens: 15, OutputTokens: 16, TokensFrom: TokensFromUsage,
 			FinishReason: "length", Status: 200, OK: true,
@@ -45,7 +45,7 @@ func sampleRecords() []Record {
 			Error: "bad \xff\xfe utf-8, \u2028 \u2029 é 日本 🎉", ErrorKind: ErrHTTP, Status: 503, ServerVersion: "\u2028\x00", ModelRoot: "\xff<",
 			Rate: 1e21, QueueMs: -1e-7, LatencyMs: 1e20, ITLMs: []float64{}, TokensFrom: TokensFromNone,
 			ScheduledAt: at.Truncate(time.Second), SentAt: time.Date(9999, 12, 31, 23, 59, 59, 1, time.UTC)},
-		{Schema: 1, RunID: "r", Rate: 0.5, QueueMs: math.Copysign(0, -1), LatencyMs: 5e-324, TTFTMs: Float(math.MaxFloat64),
+		{Schema: 1, RunID: "r", Search: "\u2028", SearchSLO: "\xff", SearchMinGoodput: 1e-7, Rate: 0.5, QueueMs: math.Copysign(0, -1), LatencyMs: 5e-324, TTFTMs: Float(math.MaxFloat64),
 			Shard: "\xff\u2028", Host: "h\"\n", ClockSkewMs: Float(1e-7), ClockSkewErrMs: Float(0),
 			ITLMs: []float64{math.SmallestNonzeroFloat64, 1e-6, 9.999999e-7, 1e21, 999999999999999999999}},
 	}
@@ -102,7 +102,7 @@ func FuzzAppendJSON(f *testing.F) {
 		at := time.Unix(0, nanos).UTC()
 		r := Record{Schema: 1, RunID: runID, Label: label, Error: msg, ErrorKind: label, FinishReason: runID, Shard: label, Host: msg, ClockSkewMs: Float(a), ClockSkewErrMs: Float(d),
 			ServerVersion: msg, ModelRoot: label,
-			Rate: a, QueueMs: b, LatencyMs: c, ITLMs: []float64{a, b, c, d}, TTFTMs: Float(d), TPOTMs: Float(b),
+			Rate: a, QueueMs: b, LatencyMs: c, Search: label, SearchSLO: msg, SearchMinGoodput: d, ITLMs: []float64{a, b, c, d}, TTFTMs: Float(d), TPOTMs: Float(b),
 			ScheduledAt: at, SentAt: at.Add(time.Duration(nanos % 1000)), OK: ok, Stream: !ok, Seq: int(nanos),
 			SessionID: msg, Turn: int(nanos % 7), HistoryMessages: int(nanos % 13), PromptSalt: label}
 		want, err := encodingJSON(t, &r)

@@ -36,6 +36,8 @@ const (
 	sEndpoint
 	sTimesFrom
 	sTokensFrom
+	sSearch
+	sSearchSLO
 	sReasoningFrom
 	sFinishReason
 	sErrorKind
@@ -65,6 +67,9 @@ const (
 	fConcurrency
 	fRate
 	fMaxTokens
+	fSearch
+	fSearchSLO
+	fSearchMinGoodput
 	fScheduledAt
 	fSentAt
 	fQueueMs
@@ -124,6 +129,7 @@ var fieldByKey = map[string]int{
 	"schema": fSchema, "run_id": fRunID, "label": fLabel, "seq": fSeq, "phase": fPhase, "request_id": fRequestID,
 	"model": fModel, "url": fURL, "endpoint": fEndpoint, "stream": fStream, "ignore_eos": fIgnoreEOS,
 	"concurrency": fConcurrency, "rate": fRate, "max_tokens": fMaxTokens,
+	"search": fSearch, "search_slo": fSearchSLO, "search_min_goodput": fSearchMinGoodput,
 	"scheduled_at": fScheduledAt, "sent_at": fSentAt, "queue_ms": fQueueMs, "ttft_ms": fTTFTMs, "ttfo_ms": fTTFOMs,
 	"latency_ms": fLatencyMs, "itl_ms": fITLMs, "tpot_ms": fTPOTMs,
 	"times_from": fTimesFrom, "read_lag_p99_ms": fReadLagP99Ms, "read_lag_max_ms": fReadLagMaxMs, "coalesced_events": fCoalescedEvents,
@@ -350,6 +356,12 @@ func (d *decoder) field(s *scan, r *Record, f int) (ok bool) {
 		r.Rate, ok = s.Float()
 	case fMaxTokens:
 		r.MaxTokens, ok = s.Int()
+	case fSearch:
+		r.Search, ok = d.string(s, sSearch)
+	case fSearchSLO:
+		r.SearchSLO, ok = d.string(s, sSearchSLO)
+	case fSearchMinGoodput:
+		r.SearchMinGoodput, ok = s.Float()
 	case fScheduledAt:
 		r.ScheduledAt, ok = d.time(s)
 	case fSentAt:

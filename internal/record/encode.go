@@ -50,6 +50,20 @@ func AppendJSON(dst []byte, r *Record) (_ []byte, ok bool) {
 	}
 	b = append(b, `,"max_tokens":`...)
 	b = strconv.AppendInt(b, int64(r.MaxTokens), 10)
+	if r.Search != "" {
+		b = append(b, `,"search":`...)
+		b = appendString(b, r.Search)
+	}
+	if r.SearchSLO != "" {
+		b = append(b, `,"search_slo":`...)
+		b = appendString(b, r.SearchSLO)
+	}
+	if r.SearchMinGoodput != 0 {
+		b = append(b, `,"search_min_goodput":`...)
+		if b, ok = appendFloat(b, r.SearchMinGoodput); !ok {
+			return dst[:n0], false
+		}
+	}
 	b = append(b, `,"scheduled_at":`...)
 	if b, ok = appendTime(b, r.ScheduledAt); !ok {
 		return dst[:n0], false

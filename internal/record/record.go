@@ -44,6 +44,12 @@ const (
 // usage: more is a protocol failure, as is more output than max_tokens.
 const MaxCount = 1<<31 - 1
 
+// What a capacity search searched (Record.Search).
+const (
+	SearchRate        = "rate"
+	SearchConcurrency = "concurrency"
+)
+
 // Error kinds: a small fixed set so that summaries can count failures by
 // cause. An empty kind means the attempt succeeded.
 const (
@@ -82,6 +88,14 @@ type Record struct {
 	Concurrency int     `json:"concurrency"`
 	Rate        float64 `json:"rate"`
 	MaxTokens   int     `json:"max_tokens"`
+	// A capacity search (genload --search) marks every attempt it made:
+	// Search is what it searched ("rate" or "concurrency"), SearchSLO the
+	// objectives (summary.SLO's canonical form, "ttft=500ms tpot=50ms") and
+	// SearchMinGoodput the share of good requests a load point needed to
+	// pass, so that summarize can find the capacity from the records alone.
+	Search           string  `json:"search,omitempty"`
+	SearchSLO        string  `json:"search_slo,omitempty"`
+	SearchMinGoodput float64 `json:"search_min_goodput,omitempty"`
 
 	ScheduledAt time.Time `json:"scheduled_at"`
 	SentAt      time.Time `json:"sent_at"`

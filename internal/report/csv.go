@@ -166,9 +166,12 @@ func Header(ps []float64) []string {
 
 // table returns the header and the cells of every group.
 func table(rep *summary.Report) (header []string, rows [][]string) {
-	fixed := make([]row, len(rep.Groups))
+	fixed := make([]row, len(rep.Groups), len(rep.Groups)+len(rep.Capacities))
 	for i := range rep.Groups {
 		fixed[i] = newRow(&rep.Groups[i])
+	}
+	for i := range rep.Capacities {
+		fixed = append(fixed, newRow(&rep.Capacities[i].Row))
 	}
 	var c cellCollector
 	if err := gocsv.MarshalCSV(fixed, &c); err != nil {
@@ -176,22 +179,67 @@ func table(rep *summary.Report) (header []string, rows [][]string) {
 	}
 	header = append(c.rows[0], metricColumns(rep.Percentiles)...)
 	header = append(header, serverColumns...)
+	search := hasSearch(rep)
+	if search {
+		header = append(header, capacityColumns...)
+	}
 	for i, cells := range c.rows[1:] {
-		for m := range rep.Groups[i].Metrics {
-			for _, v := range metricValues(rep.Groups[i].Metrics[m], len(rep.Percentiles)) {
+		var g *summary.Group
+		if i < len(rep.Groups) {
+			g = &rep.Groups[i]
+		} else {
+			g = &rep.Capacities[i-len(rep.Groups)].Row
+		}
+		for m := range g.Metrics {
+			for _, v := range metricValues(g.Metrics[m], len(rep.Percentiles)) {
 				cells = append(cells, fixed3(v).String())
 			}
 		}
-		for k, v := range serverValues(rep.Groups[i].ServerMetrics) {
+		for k, v := range serverValues(g.ServerMetrics) {
 			if k == 0 && !math.IsNaN(v) { // server_samples: a count
 				cells = append(cells, strconv.Itoa(int(v)))
 				continue
 			}
 			cells = append(cells, fixed3(v).String())
 		}
+		for _, v := range capacityValues(g) {
+			if search {
+				cells = append(cells, v.csv)
+			}
+		}
 		rows = append(rows, cells)
 	}
 	return header, rows
+}
+
+// capacityColumns close every row of a report that holds a capacity
+// search, and only then, so that other reports keep their columns (and an
+// append-only file its header): after the metric columns, so that no older
+// column moves. A search's load points carry search (rate or concurrency),
+// and the search's own row (summary.Capacity.Row, one per search, after the
+// groups) its answer. Empty elsewhere.
+var capacityColumns = []string{"search", "capacity", "capacity_failed", "capacity_min_goodput"}
+
+type capCell struct {
+	csv  string
+	json []byte
+}
+
+// capacityValues are g's cells of capacityColumns.
+func capacityValues(g *summary.Group) []capCell {
+	str := func(s string) capCell {
+		t, _ := text(s).MarshalCSV()
+		j, _ := json.Marshal(s)
+		return capCell{t, j}
+	}
+	num := func(v float64) capCell {
+		if !g.IsCapacity || math.IsNaN(v) {
+			return capCell{"", []byte("null")}
+		}
+		c, _ := exact(v).MarshalCSV()
+		return capCell{c, jsonFloat(v)}
+	}
+	return []capCell{str(g.Search), num(g.Capacity), num(g.CapacityFailed), num(g.SearchMinGoodput)}
 }
 
 // WriteCSV writes a header row (when header is true) and one row per group.
@@ -296,4 +344,17 @@ func jsonFloat(v float64) []byte {
 	}
 	b, _ := json.Marshal(v)
 	return b
+}
+
+// hasSearch reports whether rep holds a capacity search.
+func hasSearch(rep *summary.Report) bool {
+	if len(rep.Capacities) > 0 {
+		return true
+	}
+	for i := range rep.Groups {
+		if rep.Groups[i].Search != "" {
+			return true
+		}
+	}
+	return false
 }

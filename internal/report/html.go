@@ -63,6 +63,7 @@ func WriteHTML(w io.Writer, h *HTML) error {
 	}
 	for i := range h.Sides {
 		htmlHeadline(&b, &h.Sides[i])
+		htmlCapacities(&b, h.Sides[i].Report)
 	}
 	for i := range h.Sides {
 		htmlServer(&b, &h.Sides[i])

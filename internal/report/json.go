@@ -10,7 +10,10 @@ import (
 
 // jsonReport is the JSON document: the groups, then the input's counts.
 type jsonReport struct {
-	Groups      []jsonGroup `json:"groups"`
+	Groups []jsonGroup `json:"groups"`
+	// Capacity has one object per capacity search, with the groups' keys
+	// (summary.Capacity.Row), omitted when there is none.
+	Capacity    []jsonGroup `json:"capacity,omitempty"`
 	Records     int         `json:"records"`
 	BadLines    int         `json:"bad_lines"`
 	Percentiles []float64   `json:"percentiles"`
@@ -22,8 +25,9 @@ type jsonReport struct {
 // the same order, followed by "warnings". Numbers are full floats; values
 // without data are null.
 type jsonGroup struct {
-	g  *summary.Group
-	ps []float64
+	g      *summary.Group
+	ps     []float64
+	search bool // the report holds a capacity search: the capacity keys follow
 }
 
 // MarshalJSON writes the fixed fields through the json tags of row, then
@@ -55,6 +59,16 @@ func (j jsonGroup) MarshalJSON() ([]byte, error) {
 		b.WriteByte(':')
 		b.Write(jsonFloat(v))
 	}
+	for i, v := range capacityValues(j.g) {
+		if !j.search {
+			break
+		}
+		key, _ := json.Marshal(capacityColumns[i])
+		b.WriteByte(',')
+		b.Write(key)
+		b.WriteByte(':')
+		b.Write(v.json)
+	}
 	warnings, err := json.Marshal(nonNil(j.g.Warnings))
 	if err != nil {
 		return nil, err
@@ -78,7 +92,10 @@ func WriteJSON(w io.Writer, rep *summary.Report) error {
 		doc.Percentiles = []float64{}
 	}
 	for i := range rep.Groups {
-		doc.Groups[i] = jsonGroup{&rep.Groups[i], rep.Percentiles}
+		doc.Groups[i] = jsonGroup{&rep.Groups[i], rep.Percentiles, hasSearch(rep)}
+	}
+	for i := range rep.Capacities {
+		doc.Capacity = append(doc.Capacity, jsonGroup{&rep.Capacities[i].Row, rep.Percentiles, true})
 	}
 	for i := range rep.Slices {
 		doc.Slices = append(doc.Slices, jsonSlice{&rep.Slices[i], rep.Percentiles})

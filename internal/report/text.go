@@ -69,6 +69,7 @@ func WriteText(w io.Writer, rep *summary.Report, opts TextOptions) error {
 		writeGroups(&buf, rep, p)
 	}
 	writeSlices(&buf, rep, p)
+	writeCapacities(&buf, rep)
 	footer := fmt.Sprintf("%d %s, %d %s, %d bad %s", len(rep.Groups), plural(len(rep.Groups), "group"),
 		rep.Records, plural(rep.Records, "record"), rep.BadLines, plural(rep.BadLines, "line"))
 	if rep.BadLines > 0 {

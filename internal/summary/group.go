@@ -53,6 +53,9 @@ type Aggregator struct {
 	records int
 	slo     SLO      // judged per request as it is added: records are not kept
 	by      []string // record fields that split the groups (WithBy)
+	// searchSLOs are the parsed search_slo of search runs, which judge
+	// their requests when slo is not set.
+	searchSLOs map[string]SLO
 }
 
 // Option configures an Aggregator.
@@ -105,6 +108,9 @@ type group struct {
 	// Successes of a salted run (prompt_salt run) that are not a later turn
 	// of a conversation, and those of them the server served cached tokens.
 	salted, saltedHits int
+
+	search   searchMark // a capacity search's marks, from the group's first record
+	outcomes []seqMet   // a search's measured requests: met the SLO or not
 }
 
 // identity is what a load point asked for, beyond its key.
@@ -173,14 +179,17 @@ func (a *Aggregator) Add(r *record.Record) {
 			g.lastSent = r.SentAt
 		}
 	}
-	if !a.slo.IsZero() && a.slo.Met(r) {
+	slo := a.sloFor(r, g)
+	met := !slo.IsZero() && slo.Met(r)
+	if met {
 		g.good++
 	}
+	g.noteOutcome(r.Seq, met)
 	if !r.OK {
 		g.countError(r.ErrorKind)
 		return
 	}
-	g.addSuccess(r, a.slo)
+	g.addSuccess(r, slo)
 }
 
 func (a *Aggregator) group(r *record.Record) *group {
@@ -330,7 +339,8 @@ func (a *Aggregator) summaries(ps []float64, withSamples bool) []Group {
 	out := make([]Group, len(order))
 	mixed := mixedPoints(order)
 	for i, g := range order {
-		out[i] = g.summarize(ps, a.slo)
+		out[i] = g.summarize(ps, g.sloOr(a.slo))
+		out[i].Search, out[i].SearchMinGoodput, out[i].SearchOutcomes = g.search.dim, g.search.minGoodput, g.outcomesBySeq()
 		if mixed[groupKey{runID: g.key.runID, Point: g.key.Point}] {
 			out[i].Point.Model = g.key.model
 		}

@@ -23,6 +23,9 @@ type Report struct {
 	Percentiles []float64 // the percentiles every metric reports, in order
 	Warnings    []string  // caveats about the whole input (e.g. newer schema)
 	Slices      []Slice   // with summarize --slice: each group's time slices, in group order
+	// Capacities are the answers of the capacity searches among the
+	// groups (see Capacities); nil when none.
+	Capacities []Capacity
 }
 
 // Point is a load point: what a run's label, concurrency and rate asked
@@ -112,8 +115,22 @@ type Group struct {
 	readLate           bool
 	Sessions           int // conversations among the measured requests (distinct session_id)
 	Turns              int // measured requests that are a conversation's turn
-	Metrics            [NumMetrics]*stats.Summary
-	Warnings           []string // caveats that travel with the numbers
+	// Search and SearchMinGoodput mark a load point of a capacity search
+	// (genload --search: the records' search, search_min_goodput); ""
+	// and 0 otherwise. Capacities reads them.
+	Search           string
+	SearchMinGoodput float64
+	// SearchOutcomes are, for a search's group, whether each measured
+	// request met the SLO, in seq order (the order they were sent), for
+	// stats.OutcomesVerdict.
+	SearchOutcomes []bool
+	// IsCapacity marks the row a Capacity sums its search into
+	// (Capacity.Row); Capacity and CapacityFailed are its answer, NaN
+	// when none.
+	IsCapacity               bool
+	Capacity, CapacityFailed float64
+	Metrics                  [NumMetrics]*stats.Summary
+	Warnings                 []string // caveats that travel with the numbers
 
 	// Samples are the samples of each metric, sorted, in milliseconds,
 	// kept only when asked for (Aggregator.Sampled): comparisons test
