@@ -3,6 +3,8 @@ package dataset
 import (
 	crand "crypto/rand"
 	"encoding/binary"
+	"hash/fnv"
+	"math/rand/v2"
 	"slices"
 	"strings"
 )
@@ -24,6 +26,21 @@ func NewSalt() string {
 	w := make([]string, SaltWords)
 	for i := range w {
 		w[i] = words[binary.LittleEndian.Uint64(b[8*i:])%uint64(len(words))]
+	}
+	return strings.Join(w, " ")
+}
+
+// SaltFor is the salt of a run split across processes (genload --shard),
+// drawn from its run id, which every shard shares: the shards of one run
+// then salt alike, as one process would, and another run (another id)
+// differently.
+func SaltFor(runID string) string {
+	h := fnv.New64a()
+	h.Write([]byte(runID))
+	rng := rand.New(rand.NewPCG(h.Sum64(), 0x5a17))
+	w := make([]string, SaltWords)
+	for i := range w {
+		w[i] = words[rng.IntN(len(words))]
 	}
 	return strings.Join(w, " ")
 }

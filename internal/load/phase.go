@@ -122,10 +122,10 @@ func (r *runner) pause(d time.Duration, deadline <-chan struct{}) {
 func (r *runner) phase(name string, pt Point, n int, dur time.Duration, seed uint64) error {
 	start := r.startClock()   // the common start of shards (--start-at) for the first phase
 	if r.a.cfg.convs != nil { // n and dur count sessions
-		return r.sessions(name, pt, n, dur, seed)
+		return r.sessions(name, pt, n, dur, seed, start)
 	}
 	if r.a.cfg.trace != nil { // n and dur cut the trace
-		return r.traceLoop(name, pt)
+		return r.traceLoop(name, pt, start)
 	}
 	var deadline <-chan struct{} // closed when dur is up: every worker sees it
 	if dur > 0 {

@@ -102,33 +102,42 @@ func (r *runner) nextSeq() int {
 // Open loop: sessions start at the schedule's times, at most
 // pt.Concurrency of them in flight (0 = no cap). Once the time is up no
 // session starts and none starts a new turn; the turns in flight finish.
-func (r *runner) sessions(name string, pt Point, n int, dur time.Duration, seed uint64) error {
+func (r *runner) sessions(name string, pt Point, n int, dur time.Duration, seed uint64, start time.Time) error {
 	var deadline <-chan struct{}
 	if dur > 0 {
 		up := make(chan struct{})
-		t := time.AfterFunc(dur, func() { close(up) })
+		t := time.AfterFunc(time.Until(start.Add(dur)), func() { close(up) })
 		defer t.Stop()
 		deadline = up
 	}
 	if pt.Rate > 0 {
-		return r.openSessions(name, pt, n, dur, deadline, seed)
+		return r.openSessions(name, pt, n, dur, deadline, seed, start)
 	}
+	sh := r.a.cfg.Shard
 	var (
 		mu    sync.Mutex
 		taken int
 	)
+	// take draws sessions in the order one process would and returns the
+	// next of this shard's (session i is shard i mod N's): every shard
+	// draws them all, so their prompts are the same in every shard.
 	take := func() (*session, bool) {
 		mu.Lock()
 		defer mu.Unlock()
-		if (n > 0 && taken >= n) || r.ended(deadline) {
-			return nil, false
+		for {
+			if (n > 0 && taken >= n) || r.ended(deadline) {
+				return nil, false
+			}
+			i := taken
+			taken++
+			if s := r.newSession(); sh.Owns(i) {
+				return s, true
+			}
 		}
-		taken++
-		return r.newSession(), true
 	}
-	workers := pt.Concurrency
+	workers := sh.Share(pt.Concurrency)
 	if n > 0 {
-		workers = min(workers, n)
+		workers = min(workers, sh.Share(n))
 	}
 	var wg sync.WaitGroup
 	for range workers {
@@ -168,20 +177,20 @@ func (r *runner) ended(deadline <-chan struct{}) bool {
 // openSessions starts sessions on the schedule, as openLoop sends
 // requests: a session that waits for a slot keeps its schedule time, so
 // the wait shows in its first turn's queue_ms.
-func (r *runner) openSessions(name string, pt Point, n int, dur time.Duration, deadline <-chan struct{}, seed uint64) error {
+func (r *runner) openSessions(name string, pt Point, n int, dur time.Duration, deadline <-chan struct{}, seed uint64, start time.Time) error {
 	sched, err := NewSchedule(pt.Rate, r.a.cfg.Arrival, r.a.cfg.Burstiness, r.a.cfg.RampUp, seed)
 	if err != nil {
 		return err
 	}
+	sh := r.a.cfg.Shard
 	var slots chan struct{}
 	if pt.Concurrency > 0 {
-		slots = make(chan struct{}, pt.Concurrency)
+		slots = make(chan struct{}, sh.Share(pt.Concurrency))
 	}
 	var wg sync.WaitGroup
 	var lags []float64
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	start := time.Now()
 send:
 	for i := 0; n == 0 || i < n; i++ {
 		off := sched.Next()
@@ -190,6 +199,9 @@ send:
 		}
 		at := start.Add(off)
 		s := r.newSession()
+		if !sh.Owns(i) { // another shard's session: drawn, not started
+			continue
+		}
 		if wait := time.Until(at); wait > 0 {
 			timer.Reset(wait)
 			select {

@@ -3,6 +3,7 @@ package load
 import (
 	"fmt"
 	"hash/fnv"
+	"servebench/internal/dataset"
 	"strconv"
 	"strings"
 	"time"
@@ -82,7 +83,7 @@ func (s Shard) check(c *Config) error {
 			return setting.Errorf("{Concurrencies} %d cannot be split into %d shards ({Shard}): give each at least one worker", p.Concurrency, s.N)
 		}
 	}
-	if len(c.Rates) > 0 && c.MaxConcurrency > 0 && c.MaxConcurrency < s.N {
+	if (len(c.Rates) > 0 || c.TraceFile != "") && c.MaxConcurrency > 0 && c.MaxConcurrency < s.N {
 		return setting.Errorf("{MaxConcurrency} %d cannot be split into %d shards ({Shard}): each needs at least one slot", c.MaxConcurrency, s.N)
 	}
 	if c.Requests > 0 && c.Requests < s.N {
@@ -205,13 +206,15 @@ func (c *Config) validateShard() error {
 		return err
 	}
 	c.shardName = c.Shard.String()
-	if c.Shard.On() && (c.Conversations.File != "" || c.Conversations.Turns > 0 || c.TraceFile != "") {
-		// The rule is written (docs/genload.md: a session or a trace line
-		// goes to shard index mod N), not yet wired into the session and
-		// trace loops.
-		return setting.Errorf("{Shard} does not split conversations or traces yet: run them from one genload")
+	if !c.Shard.On() {
+		return nil
 	}
-	if !c.Shard.On() || c.RunID != "" {
+	defer func() {
+		if c.salt != "" { // one salt for the run, whichever shard draws it
+			c.salt = dataset.SaltFor(c.RunID)
+		}
+	}()
+	if c.RunID != "" {
 		return nil
 	}
 	if c.StartAt.IsZero() {

@@ -97,18 +97,17 @@ func (c *Config) TraceNote() string {
 // traceLoop sends the trace's requests at start + (t_i - t_0) x TimeScale,
 // as openLoop sends a schedule's: late requests keep their time, and the
 // wait for a slot (MaxConcurrency) shows in queue_ms.
-func (r *runner) traceLoop(name string, pt Point) error {
+func (r *runner) traceLoop(name string, pt Point, start time.Time) error {
 	cfg := r.a.cfg
 	n, _ := cfg.traceReplayed()
 	var slots chan struct{}
 	if pt.Concurrency > 0 {
-		slots = make(chan struct{}, pt.Concurrency)
+		slots = make(chan struct{}, cfg.Shard.Share(pt.Concurrency))
 	}
 	var wg sync.WaitGroup
 	var lags []float64
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	start := time.Now()
 send:
 	for i := range n {
 		at := start.Add(cfg.scaled(cfg.trace.Entries[i].Offset))
@@ -116,6 +115,9 @@ send:
 		if err != nil {
 			wg.Wait()
 			return err
+		}
+		if !cfg.Shard.Owns(i) { // another shard's line: drawn, not sent
+			continue
 		}
 		j.scheduledAt = at
 		if wait := time.Until(at); wait > 0 {
