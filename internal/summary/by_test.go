@@ -96,25 +96,31 @@ func FuzzParseBy(f *testing.F) {
 	})
 }
 
-// TestSaltedHitsWarning: cached tokens in a salted run are said, except on
-// a conversation's later turns (their history is the run's own); a run
-// with --same-prompts, or records without prompt_salt, are not warned about.
+// TestSaltedHitsWarning: a salted run's first request (lowest seq) served
+// cached tokens is said: nothing of the run came before it, and its salt
+// leads its prompt. Hits on later requests are the run's own sharing (a
+// repeated literal prompt, a shared prefix, a conversation's history) and
+// are not; nor are runs with --same-prompts or records without prompt_salt.
 func TestSaltedHitsWarning(t *testing.T) {
-	warned := func(salt string, turn, cached int) bool {
-		r := okRecord("r", 0, 100)
-		r.PromptSalt, r.Turn, r.CachedTokens = salt, turn, cached
-		g := summarizeRecords([]float64{50}, r)[0]
+	warned := func(salt string, recs ...[2]int) bool { // each {seq, cached}
+		var rs []record.Record
+		for _, sc := range recs {
+			r := okRecord("r", sc[0], 100)
+			r.PromptSalt, r.CachedTokens = salt, sc[1]
+			rs = append(rs, r)
+		}
+		g := summarizeRecords([]float64{50}, rs...)[0]
 		for _, w := range g.Warnings {
-			if strings.Contains(w, "did not ask for a warm cache") {
+			if strings.Contains(w, "did not start cold") {
 				return true
 			}
 		}
 		return false
 	}
-	if !warned(record.SaltRun, 0, 16) || !warned(record.SaltRun, 1, 16) {
-		t.Error("a salted run's hits not said")
+	if !warned(record.SaltRun, [2]int{0, 16}) || !warned(record.SaltRun, [2]int{3, 0}, [2]int{1, 32}, [2]int{2, 0}) {
+		t.Error("a salted run's first request served from the cache is not said")
 	}
-	if warned(record.SaltRun, 2, 16) || warned(record.SaltRun, 0, 0) || warned(record.SaltOff, 0, 16) || warned("", 0, 16) {
+	if warned(record.SaltRun, [2]int{0, 0}, [2]int{1, 48}, [2]int{2, 48}) || warned(record.SaltOff, [2]int{0, 16}) || warned("", [2]int{0, 16}) {
 		t.Error("warned where no warm cache is in question")
 	}
 }

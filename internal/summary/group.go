@@ -56,6 +56,16 @@ type Aggregator struct {
 	// searchSLOs are the parsed search_slo of search runs, which judge
 	// their requests when slo is not set.
 	searchSLOs map[string]SLO
+	// firstSalted is, per salted run (prompt_salt run), its first
+	// successful request (lowest seq, any phase): the one request whose
+	// prompt no earlier request of the run can have put in the cache.
+	firstSalted map[string]*saltedFirst
+}
+
+// saltedFirst is a salted run's first successful request, and its group.
+type saltedFirst struct {
+	seq, cached int
+	g           *group
 }
 
 // Option configures an Aggregator.
@@ -105,9 +115,9 @@ type group struct {
 	sessions map[string]struct{} // the sessions of the measured conversation turns
 	turns    int                 // measured requests that are a conversation's turn
 
-	// Successes of a salted run (prompt_salt run) that are not a later turn
-	// of a conversation, and those of them the server served cached tokens.
-	salted, saltedHits int
+	// warmFirst is the salted run's first request when it is in this group
+	// and the server served it cached prompt tokens (see Aggregator.firstSalted).
+	warmFirst *saltedFirst
 
 	search   searchMark // a capacity search's marks, from the group's first record
 	outcomes []seqMet   // a search's measured requests: met the SLO or not
@@ -141,6 +151,14 @@ func (a *Aggregator) Add(r *record.Record) {
 	a.records++
 	g := a.group(r)
 	g.noteShard(r)
+	if r.PromptSalt == record.SaltRun && r.OK && r.Turn <= 1 {
+		if f := a.firstSalted[r.RunID]; f == nil || r.Seq < f.seq {
+			if a.firstSalted == nil {
+				a.firstSalted = map[string]*saltedFirst{}
+			}
+			a.firstSalted[r.RunID] = &saltedFirst{seq: r.Seq, cached: r.CachedTokens, g: g}
+		}
+	}
 	start := r.ScheduledAt
 	if start.IsZero() {
 		start = r.SentAt // a writer that had no schedule
@@ -244,12 +262,6 @@ func (g *group) addSuccess(r *record.Record, slo SLO) {
 			g.askedOff++
 		}
 	}
-	if r.PromptSalt == record.SaltRun && r.Turn <= 1 {
-		g.salted++
-		if r.CachedTokens > 0 {
-			g.saltedHits++
-		}
-	}
 	counted := true
 	switch r.TokensFrom {
 	case record.TokensFromChunks, record.TokensFromBadUsage:
@@ -336,6 +348,11 @@ func (a *Aggregator) summaries(ps []float64, withSamples bool) []Group {
 		}
 	}
 	stats.SortAll(sets) // on every core at once; summarize then only reads them
+	for _, f := range a.firstSalted {
+		if f.cached > 0 {
+			f.g.warmFirst = f
+		}
+	}
 	out := make([]Group, len(order))
 	mixed := mixedPoints(order)
 	for i, g := range order {
@@ -479,8 +496,8 @@ func (g *group) warnings(out *Group) []string {
 			ws = append(ws, fmt.Sprintf("requests left late: p99 client queue delay %.2f ms; the client or a full concurrency limit fell behind the schedule, see sched_latency", p99))
 		}
 	}
-	if g.saltedHits > 0 {
-		ws = append(ws, fmt.Sprintf("%d of %d successful requests were served cached prompt tokens although the run did not ask for a warm cache (its prompts carry its own salt; genload --same-prompts asks for one): expected only for what the run itself shares (--shared-prefix-tokens, --prefix-groups, a trace's hash_ids); otherwise the server's cache holds prompts of this run from elsewhere", g.saltedHits, g.salted))
+	if f := g.warmFirst; f != nil {
+		ws = append(ws, fmt.Sprintf("the run's first request (seq %d) was served %d cached prompt tokens although its prompt began with the run's own salt, which nothing before it sent: the server's cache holds this prompt from elsewhere (a cache keyed without the salt's tokens?), so the run did not start cold (genload --same-prompts asks for a warm cache on purpose)", f.seq, f.cached))
 	}
 	if g.noTTFT > 0 {
 		ws = append(ws, fmt.Sprintf("%d successful requests have no TTFT (not streamed?): the ttft objective cannot be checked on them and counts them as not met", g.noTTFT))
