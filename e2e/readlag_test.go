@@ -66,7 +66,8 @@ summarize --strict `+dir+`/late.jsonl`)
 		}
 	}
 
-	// A light run: no warning, where the machine wakes processes on time.
+	// A light run: no warning, where the machine wakes processes on time
+	// (a plain timer within 2 ms at p99: this VM is often 1 ms late).
 	stop := make(chan struct{})
 	floor := make(chan float64)
 	go func() { floor <- wakeUpLateness(stop, 5*time.Millisecond) }()
@@ -74,7 +75,7 @@ summarize --strict `+dir+`/late.jsonl`)
 	close(stop)
 	noise := <-floor
 	switch {
-	case noise > 0.5:
+	case noise > 2:
 		t.Logf("the machine woke a plain timer %.2f ms late (p99) during the light run: its silence is not judged", noise)
 	case code != 0 || strings.Contains(stderr, "read tokens late"):
 		t.Errorf("a light run was flagged (exit %d; the machine's wake-up lateness p99 %.2f ms): %s", code, noise, stderr)

@@ -25,7 +25,12 @@ type chunkClock struct {
 	read      int      // chunks timed by their read
 	lastReads uint64   // the read count at the previous output chunk
 	coalesced int
+	late      int // output chunks handled more than lateChunk after arrival
 }
+
+// lateChunk is how long after its arrival a chunk may be handled before
+// it counts as read late (record.LateChunks).
+const lateChunk = time.Millisecond
 
 func newChunkClock(body Body, rd *reader) chunkClock {
 	src, _ := body.(arrivals)
@@ -51,6 +56,9 @@ func (c *chunkClock) at(now time.Time, output bool) time.Time {
 			c.coalesced++
 		}
 		c.lastReads = reads
+		if now.Sub(at) > lateChunk {
+			c.late++
+		}
 		c.rd.lags = append(c.rd.lags, record.Ms(now.Sub(at)))
 	}
 	return at
@@ -71,5 +79,5 @@ func (c *chunkClock) finish(rec *record.Record) {
 		rec.ReadLagP99Ms = record.Float(lags[(len(lags)*99+99)/100-1])
 		rec.ReadLagMaxMs = record.Float(lags[len(lags)-1])
 	}
-	rec.CoalescedEvents = c.coalesced
+	rec.CoalescedEvents, rec.LateChunks = c.coalesced, c.late
 }

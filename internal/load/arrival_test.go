@@ -43,8 +43,8 @@ func TestChunkClock(t *testing.T) {
 	c.at(ms(100.3), false) // [DONE]: timed, not counted
 	var rec record.Record
 	c.finish(&rec)
-	if rec.TimesFrom != record.TimesFromKernel || rec.CoalescedEvents != 1 {
-		t.Errorf("times_from %q coalesced %d, want kernel and 1", rec.TimesFrom, rec.CoalescedEvents)
+	if rec.TimesFrom != record.TimesFromKernel || rec.CoalescedEvents != 1 || rec.LateChunks != 2 {
+		t.Errorf("times_from %q coalesced %d late %d, want kernel, 1 and 2 (the 7 ms and 1.2 ms lags)", rec.TimesFrom, rec.CoalescedEvents, rec.LateChunks)
 	}
 	if rec.ReadLagMaxMs == nil || *rec.ReadLagMaxMs < 6.99 || *rec.ReadLagMaxMs > 7.01 {
 		t.Errorf("read_lag_max_ms %v, want 7", rec.ReadLagMaxMs)

@@ -82,6 +82,7 @@ const (
 	fReadLagP99Ms
 	fReadLagMaxMs
 	fCoalescedEvents
+	fLateChunks
 	fPromptTokens
 	fOutputTokens
 	fTokensFrom
@@ -133,6 +134,7 @@ var fieldByKey = map[string]int{
 	"scheduled_at": fScheduledAt, "sent_at": fSentAt, "queue_ms": fQueueMs, "ttft_ms": fTTFTMs, "ttfo_ms": fTTFOMs,
 	"latency_ms": fLatencyMs, "itl_ms": fITLMs, "tpot_ms": fTPOTMs,
 	"times_from": fTimesFrom, "read_lag_p99_ms": fReadLagP99Ms, "read_lag_max_ms": fReadLagMaxMs, "coalesced_events": fCoalescedEvents,
+	"late_chunks":   fLateChunks,
 	"prompt_tokens": fPromptTokens, "output_tokens": fOutputTokens, "tokens_from": fTokensFrom,
 	"reasoning_tokens": fReasoningTokens, "reasoning_from": fReasoningFrom, "cached_tokens": fCachedTokens,
 	"input_tokens_requested": fInputTokensRequested, "tool_calls": fToolCalls,
@@ -401,6 +403,8 @@ func (d *decoder) field(s *scan, r *Record, f int) (ok bool) {
 		}
 	case fCoalescedEvents:
 		r.CoalescedEvents, ok = s.Int()
+	case fLateChunks:
+		r.LateChunks, ok = s.Int()
 	case fPromptTokens:
 		r.PromptTokens, ok = s.Int()
 	case fOutputTokens:

@@ -130,6 +130,10 @@ func AppendJSON(dst []byte, r *Record) (_ []byte, ok bool) {
 		b = append(b, `,"coalesced_events":`...)
 		b = strconv.AppendInt(b, int64(r.CoalescedEvents), 10)
 	}
+	if r.LateChunks != 0 {
+		b = append(b, `,"late_chunks":`...)
+		b = strconv.AppendInt(b, int64(r.LateChunks), 10)
+	}
 	b = append(b, `,"prompt_tokens":`...)
 	b = strconv.AppendInt(b, int64(r.PromptTokens), 10)
 	b = append(b, `,"output_tokens":`...)

@@ -133,6 +133,10 @@ type Record struct {
 	// read as the chunk before them (kernel times only): they arrived
 	// together, so the gap between them is not the server's.
 	CoalescedEvents int `json:"coalesced_events,omitempty"`
+	// LateChunks counts the output chunks genload handled more than 1 ms
+	// after they arrived (kernel times only): summarize's share of late
+	// chunks, exact where a per-request p99 is not.
+	LateChunks int `json:"late_chunks,omitempty"`
 
 	PromptTokens int    `json:"prompt_tokens"`
 	OutputTokens int    `json:"output_tokens"`
