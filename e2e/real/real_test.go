@@ -229,8 +229,16 @@ func TestLoad(t *testing.T) {
 				t.Errorf("summary: %v req/s, %v tok/s, latency median %v", g.ReqPerS, g.OutputTokPerS, g.LatencyMedianMs)
 			}
 			if c.stream {
-				if g.TTFTMedianMs == nil || g.ITLMedianMs == nil || *g.ITLMedianMs <= 0 {
-					t.Errorf("summary: TTFT median %v, ITL median %v; want both, ITL > 0", g.TTFTMedianMs, g.ITLMedianMs)
+				// The generated model's tokens come 0.1 ms apart: segments
+				// that wait for genload's next read are merged by TCP and
+				// stamped with the newest one's time, so such gaps read 0
+				// (record.md, chunk times). A 0 median must be explained so.
+				gaps, coalesced := 0, 0
+				for _, r := range recs {
+					gaps, coalesced = gaps+len(r.ITLMs), coalesced+r.CoalescedEvents
+				}
+				if g.TTFTMedianMs == nil || g.ITLMedianMs == nil || *g.ITLMedianMs < 0 || *g.ITLMedianMs == 0 && 2*coalesced < gaps {
+					t.Errorf("summary: TTFT median %v, ITL median %v (%d of %d gaps coalesced); want both, ITL > 0 unless most gaps came in one read", g.TTFTMedianMs, g.ITLMedianMs, coalesced, gaps)
 				} else if s.eosFree && *g.ITLMedianMs > maxITLMedianMs {
 					t.Errorf("summary: ITL median %.1f ms, want at most %d for the generated model", *g.ITLMedianMs, maxITLMedianMs)
 				}
@@ -281,8 +289,12 @@ func checkRecord(t *testing.T, s server, r record.Record, stream bool, maxTokens
 			break
 		}
 	}
-	if r.OutputTokens > 1 && (r.TPOTMs == nil || *r.TPOTMs <= 0) {
-		t.Errorf("seq %d: tpot_ms %v", r.Seq, r.TPOTMs)
+	// TPOT is 0 only when every chunk after the first came out of one read
+	// with it: the kernel stamps a read with its newest segment's time, and
+	// a server this fast (ITL 0.1 ms) under concurrency can send a whole
+	// answer before genload reads once (record.md, chunk times).
+	if r.OutputTokens > 1 && (r.TPOTMs == nil || *r.TPOTMs < 0 || *r.TPOTMs == 0 && r.CoalescedEvents < len(r.ITLMs)) {
+		t.Errorf("seq %d: tpot_ms %v (%d of %d gaps coalesced)", r.Seq, r.TPOTMs, r.CoalescedEvents, len(r.ITLMs))
 	}
 }
 
