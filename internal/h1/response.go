@@ -240,6 +240,10 @@ func (conn *conn) readHead(resp *Response) error {
 	}
 	http11 := major == 1 && minor >= 1 || major > 1
 	resp.keepAlive = http11
+	// net/http frames an "HTTP/0.0" answer as HTTP/1.1 (its Transfer-Encoding
+	// counts) but does not keep the connection (shouldClose: major < 1):
+	// the same here (FuzzReadResponse found the difference).
+	http11 = http11 || major == 0 && minor == 0
 	resp.location = ""
 	resp.body = body{conn: conn, length: -1}
 	chunked, lengthSeen, first := false, false, true
