@@ -255,10 +255,10 @@ func readAzure(r io.Reader, name string) ([]TraceEntry, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
-		if err != nil {
+		if err != nil { // a *csv.ParseError says where
 			return nil, fmt.Errorf("trace %s: %v", name, err)
 		}
+		line, _ := cr.FieldPos(0) // only of a record read: it panics after an error
 		field := func(k string) string {
 			if i := col[k]; i < len(rec) {
 				return strings.TrimSpace(rec[i])
