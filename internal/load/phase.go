@@ -223,15 +223,7 @@ func (r *runner) openLoop(name string, pt Point, n int, dur time.Duration, seed 
 	if err != nil {
 		return err
 	}
-	var slots chan struct{}
-	if pt.Concurrency > 0 {
-		slots = make(chan struct{}, r.a.cfg.Shard.Share(pt.Concurrency))
-	}
-	var wg sync.WaitGroup
-	var lags []float64 // how late the dispatcher released each request, ms
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-send:
+	l := r.newLauncher(r.a.cfg.Shard.Share(pt.Concurrency))
 	for i := 0; n == 0 || i < n; i++ {
 		off := sched.Next()
 		if dur > 0 && off >= dur {
@@ -240,44 +232,19 @@ send:
 		at := start.Add(off)
 		j, err := r.newJob(name, pt) // before the wait: the body is ready at send time
 		if err != nil {
-			wg.Wait()
+			l.drain()
 			return err
 		}
 		j.scheduledAt = at
 		if !r.a.cfg.Shard.Owns(i) {
 			continue // another shard's: drawn all the same, so the draws stay the same
 		}
-		if wait := time.Until(at); wait > 0 {
-			timer.Reset(wait)
-			select {
-			case <-r.stop.Done():
-				break send
-			case <-r.reqCtx.Done():
-				break send
-			case <-timer.C:
-			}
-		} else if r.stop.Err() != nil || r.reqCtx.Err() != nil {
+		if !l.wait(at) {
 			break
 		}
-		lags = append(lags, record.Ms(time.Since(at)))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if slots != nil {
-				select {
-				case slots <- struct{}{}:
-					defer func() { <-slots }()
-				case <-r.stop.Done(): // never sent: no attempt, no record
-					return
-				case <-r.reqCtx.Done():
-					return
-				}
-			}
-			r.exec(j)
-		}()
+		l.start(func() { r.exec(j) })
 	}
-	wg.Wait()
-	r.reportLag(name, pt, lags)
+	l.finish(name, pt)
 	return nil
 }
 

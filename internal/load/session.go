@@ -183,15 +183,7 @@ func (r *runner) openSessions(name string, pt Point, n int, dur time.Duration, d
 		return err
 	}
 	sh := r.a.cfg.Shard
-	var slots chan struct{}
-	if pt.Concurrency > 0 {
-		slots = make(chan struct{}, sh.Share(pt.Concurrency))
-	}
-	var wg sync.WaitGroup
-	var lags []float64
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-send:
+	l := r.newLauncher(sh.Share(pt.Concurrency))
 	for i := 0; n == 0 || i < n; i++ {
 		off := sched.Next()
 		if dur > 0 && off >= dur {
@@ -202,37 +194,12 @@ send:
 		if !sh.Owns(i) { // another shard's session: drawn, not started
 			continue
 		}
-		if wait := time.Until(at); wait > 0 {
-			timer.Reset(wait)
-			select {
-			case <-r.stop.Done():
-				break send
-			case <-r.reqCtx.Done():
-				break send
-			case <-timer.C:
-			}
-		} else if r.stop.Err() != nil || r.reqCtx.Err() != nil {
+		if !l.wait(at) {
 			break
 		}
-		lags = append(lags, record.Ms(time.Since(at)))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if slots != nil {
-				select {
-				case slots <- struct{}{}:
-					defer func() { <-slots }()
-				case <-r.stop.Done():
-					return
-				case <-r.reqCtx.Done():
-					return
-				}
-			}
-			r.runSession(s, name, pt, at, deadline, seed)
-		}()
+		l.start(func() { r.runSession(s, name, pt, at, deadline, seed) })
 	}
-	wg.Wait()
-	r.reportLag(name, pt, lags)
+	l.finish(name, pt)
 	return nil
 }
 

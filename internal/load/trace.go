@@ -4,12 +4,10 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"sync"
 	"time"
 
 	"servebench/internal/dataset"
 	"servebench/internal/openai"
-	"servebench/internal/record"
 	"servebench/internal/setting"
 )
 
@@ -100,56 +98,23 @@ func (c *Config) TraceNote() string {
 func (r *runner) traceLoop(name string, pt Point, start time.Time) error {
 	cfg := r.a.cfg
 	n, _ := cfg.traceReplayed()
-	var slots chan struct{}
-	if pt.Concurrency > 0 {
-		slots = make(chan struct{}, cfg.Shard.Share(pt.Concurrency))
-	}
-	var wg sync.WaitGroup
-	var lags []float64
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-send:
+	l := r.newLauncher(cfg.Shard.Share(pt.Concurrency))
 	for i := range n {
 		at := start.Add(cfg.scaled(cfg.trace.Entries[i].Offset))
 		j, err := r.newJob(name, pt)
 		if err != nil {
-			wg.Wait()
+			l.drain()
 			return err
 		}
 		if !cfg.Shard.Owns(i) { // another shard's line: drawn, not sent
 			continue
 		}
 		j.scheduledAt = at
-		if wait := time.Until(at); wait > 0 {
-			timer.Reset(wait)
-			select {
-			case <-r.stop.Done():
-				break send
-			case <-r.reqCtx.Done():
-				break send
-			case <-timer.C:
-			}
-		} else if r.stop.Err() != nil || r.reqCtx.Err() != nil {
+		if !l.wait(at) {
 			break
 		}
-		lags = append(lags, record.Ms(time.Since(at)))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if slots != nil {
-				select {
-				case slots <- struct{}{}:
-					defer func() { <-slots }()
-				case <-r.stop.Done():
-					return
-				case <-r.reqCtx.Done():
-					return
-				}
-			}
-			r.exec(j)
-		}()
+		l.start(func() { r.exec(j) })
 	}
-	wg.Wait()
-	r.reportLag(name, pt, lags)
+	l.finish(name, pt)
 	return nil
 }
