@@ -113,6 +113,13 @@ func usageFromJSON(raw json.RawMessage) (u Usage, bad bool) {
 	if json.Unmarshal(raw, &uj) != nil {
 		return Usage{}, true
 	}
+	return usageCounts(uj)
+}
+
+// usageCounts reads a usage's counts, whichever API's names they came
+// under (chat's and completions' usageJSON; the Responses API's
+// input_/output_tokens, see responsesUsage); bad when one is unusable.
+func usageCounts(uj usageJSON) (u Usage, bad bool) {
 	ok := rawCount(uj.PromptTokens, &u.PromptTokens, nil) &&
 		rawCount(uj.CompletionTokens, &u.CompletionTokens, nil) &&
 		rawCount(uj.TotalTokens, &u.TotalTokens, nil) &&

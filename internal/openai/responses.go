@@ -170,7 +170,7 @@ func isTerminal(typ string) bool {
 }
 
 // responsesUsage reads the Responses API's usage object.
-func responsesUsage(raw json.RawMessage) (u Usage, bad bool) {
+func responsesUsage(raw json.RawMessage) (Usage, bool) {
 	var uj struct {
 		InputTokens   json.RawMessage `json:"input_tokens"`
 		OutputTokens  json.RawMessage `json:"output_tokens"`
@@ -181,15 +181,8 @@ func responsesUsage(raw json.RawMessage) (u Usage, bad bool) {
 	if json.Unmarshal(raw, &uj) != nil {
 		return Usage{}, true
 	}
-	ok := rawCount(uj.InputTokens, &u.PromptTokens, nil) &&
-		rawCount(uj.OutputTokens, &u.CompletionTokens, nil) &&
-		rawCount(uj.TotalTokens, &u.TotalTokens, nil) &&
-		rawDetail(uj.OutputDetails, "reasoning_tokens", &u.ReasoningTokens, &u.ReasoningSet) &&
-		rawDetail(uj.InputDetails, "cached_tokens", &u.CachedTokens, nil)
-	if !ok {
-		return Usage{}, true
-	}
-	return u, false
+	return usageCounts(usageJSON{PromptTokens: uj.InputTokens, CompletionTokens: uj.OutputTokens, TotalTokens: uj.TotalTokens,
+		CompletionDetail: uj.OutputDetails, PromptDetail: uj.InputDetails})
 }
 
 // respScanner reads events as parseResponsesEventJSON does.
