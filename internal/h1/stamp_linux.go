@@ -142,18 +142,23 @@ func (s *stampedConn) readError(err error) error {
 }
 
 // kernelTime finds the SCM_TIMESTAMPNS message among control messages.
+// It reads them as syscall.ParseSocketControlMessage does (FuzzKernelTime
+// holds the two to the same answer), without its allocations: a buffer
+// that does not parse whole gives no time.
 func kernelTime(oob []byte) (time.Time, bool) {
 	hdr := syscall.CmsgSpace(0)
+	var at time.Time
+	found := false
 	for len(oob) >= hdr {
 		h := (*syscall.Cmsghdr)(unsafe.Pointer(&oob[0]))
 		size := int(h.Len)
-		if size < hdr || size > len(oob) {
+		if size < syscall.SizeofCmsghdr || uint64(h.Len) > uint64(len(oob)) {
 			return time.Time{}, false
 		}
-		if h.Level == syscall.SOL_SOCKET && h.Type == syscall.SCM_TIMESTAMPNS &&
+		if !found && h.Level == syscall.SOL_SOCKET && h.Type == syscall.SCM_TIMESTAMPNS &&
 			size >= syscall.CmsgLen(int(unsafe.Sizeof(syscall.Timespec{}))) {
 			ts := (*syscall.Timespec)(unsafe.Pointer(&oob[hdr]))
-			return time.Unix(int64(ts.Sec), int64(ts.Nsec)), true //nolint:unconvert // 32-bit Timespec fields
+			at, found = time.Unix(int64(ts.Sec), int64(ts.Nsec)), true //nolint:unconvert // 32-bit Timespec fields
 		}
 		next := syscall.CmsgSpace(size - hdr)
 		if next > len(oob) {
@@ -161,7 +166,7 @@ func kernelTime(oob []byte) (time.Time, bool) {
 		}
 		oob = oob[next:]
 	}
-	return time.Time{}, false
+	return at, found
 }
 
 // arrival is when the bytes of c's latest read arrived (kernel time, on
