@@ -13,13 +13,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"text/tabwriter"
 	"time"
+	"unsafe"
 
 	"servebench/internal/record"
 )
@@ -143,6 +146,10 @@ func floorPoint(c *floorConfig, self, client string, n int) (floorResult, error)
 		res, err = runFloorReader(c, s, pinned(c.ToolCPU, c.Floor, u.Hostname(), u.Port(), strconv.Itoa(n), strconv.Itoa(c.Waves), bodyFile))
 	case "go-floor":
 		res, err = runFloorReader(c, s, pinned(c.ToolCPU, self, "goreader", u.Host, strconv.Itoa(n), strconv.Itoa(c.Waves), bodyFile))
+	case "go-loop":
+		res, err = runFloorReader(c, s, pinned(c.ToolCPU, self, "goreader", u.Host, strconv.Itoa(n), strconv.Itoa(c.Waves), bodyFile, "loop"))
+	case "go-edge":
+		res, err = runFloorReader(c, s, pinned(c.ToolCPU, self, "goreader", u.Host, strconv.Itoa(n), strconv.Itoa(c.Waves), bodyFile, "edge"))
 	case "genload":
 		res, err = runStreamsGenload(c, s, n)
 	default:
@@ -313,8 +320,10 @@ func quantile(xs []float64, q float64) float64 {
 //
 //	perf goreader HOST:PORT STREAMS WAVES BODY_FILE
 func goReader(args []string) error {
-	if len(args) != 4 {
-		return fmt.Errorf("usage: perf goreader HOST:PORT STREAMS WAVES BODY_FILE")
+	edge := len(args) == 5 && args[4] == "edge"
+	loop := len(args) == 5 && args[4] == "loop"
+	if len(args) != 4 && !edge && !loop {
+		return fmt.Errorf("usage: perf goreader HOST:PORT STREAMS WAVES BODY_FILE [edge]")
 	}
 	streams, err1 := strconv.Atoi(args[1])
 	waves, err2 := strconv.Atoi(args[2])
@@ -325,6 +334,13 @@ func goReader(args []string) error {
 	req := []byte(fmt.Sprintf("POST /v1/completions HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
 		args[0], len(body), body))
 	var answers, reads atomic.Int64
+	if loop {
+		if err := loopReads(args[0], streams, waves, req, &answers, &reads); err != nil {
+			return err
+		}
+		fmt.Printf("{\"answers\":%d,\"reads\":%d}\n", answers.Load(), reads.Load())
+		return nil
+	}
 	var wg sync.WaitGroup
 	errs := make(chan error, streams)
 	conns := make([]net.Conn, 0, streams)
@@ -337,6 +353,16 @@ func goReader(args []string) error {
 	}
 	for _, conn := range conns {
 		wg.Add(1)
+		if edge {
+			go func() {
+				defer wg.Done()
+				defer conn.Close()
+				if err := edgeReads(conn, req, waves, &answers, &reads); err != nil {
+					errs <- err
+				}
+			}()
+			continue
+		}
 		go func() {
 			defer wg.Done()
 			defer conn.Close()
@@ -395,4 +421,211 @@ func firstErr(errs ...error) error {
 		}
 	}
 	return nil
+}
+
+func edgeReads(conn net.Conn, req []byte, waves int, answers, reads *atomic.Int64) error {
+	rc, err := conn.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		return err
+	}
+	if _, err := conn.Write(req); err != nil {
+		return err
+	}
+	buf := make([]byte, 64<<10)
+	var tail []byte
+	done := 0
+	var ferr error
+	err = rc.Read(func(fd uintptr) bool {
+		for {
+			n, err := syscall.Read(int(fd), buf)
+			if err == syscall.EAGAIN {
+				return false
+			}
+			reads.Add(1)
+			if err != nil || n == 0 {
+				ferr = fmt.Errorf("read: %v (n=%d)", err, n)
+				return true
+			}
+			tail = keepTail(tail, buf[:n])
+			if bytes.Equal(tail, chunkedEnd) {
+				answers.Add(1)
+				tail = tail[:0]
+				done++
+				if done == waves {
+					return true
+				}
+				if _, err := conn.Write(req); err != nil {
+					ferr = err
+					return true
+				}
+			}
+			if n < len(buf) {
+				return false
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return ferr
+}
+
+func loopReads(addr string, streams, waves int, req []byte, answers, reads *atomic.Int64) error {
+	ep, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return err
+	}
+	if err := syscall.SetNonblock(ep, true); err != nil {
+		return err
+	}
+	epf := os.NewFile(uintptr(ep), "epoll")
+	erc, err := epf.SyscallConn()
+	if err != nil {
+		return err
+	}
+	type st struct {
+		fd   int
+		tail []byte
+		done int
+	}
+	byFD := map[int]*st{}
+	for range streams {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			return err
+		}
+		rc, err := conn.(*net.TCPConn).SyscallConn()
+		if err != nil {
+			return err
+		}
+		fd := -1
+		rc.Control(func(sfd uintptr) { fd, err = syscall.Dup(int(sfd)) })
+		if err != nil {
+			return err
+		}
+		conn.Close()
+		syscall.SetNonblock(fd, true)
+		s := &st{fd: fd}
+		byFD[fd] = s
+		if err := syscall.EpollCtl(ep, syscall.EPOLL_CTL_ADD, fd, &syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(fd)}); err != nil {
+			return err
+		}
+		if _, err := syscall.Write(fd, req); err != nil {
+			return err
+		}
+		defer syscall.Close(fd)
+	}
+	left := streams
+	buf := make([]byte, 64<<10)
+	events := make([]syscall.EpollEvent, 256)
+	var ferr error
+	if os.Getenv("FLOOR_BLOCK") != "" {
+		raw := os.Getenv("FLOOR_BLOCK") == "raw"
+		if raw {
+			runtime.LockOSThread()
+		}
+		for left > 0 {
+			var n int
+			var err error
+			if raw {
+				r, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_WAIT, uintptr(ep), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), ^uintptr(0), 0, 0)
+				n = int(r)
+				if e != 0 {
+					err = e
+				}
+			} else {
+				n, err = syscall.EpollWait(ep, events, -1)
+			}
+			if err == syscall.EINTR {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			for _, ev := range events[:n] {
+				s := byFD[int(ev.Fd)]
+				k, err := syscall.Read(s.fd, buf)
+				if err == syscall.EAGAIN {
+					continue
+				}
+				reads.Add(1)
+				if err != nil || k == 0 {
+					return fmt.Errorf("read: %v (n=%d)", err, k)
+				}
+				s.tail = keepTail(s.tail, buf[:k])
+				if bytes.Equal(s.tail, chunkedEnd) {
+					answers.Add(1)
+					s.tail = s.tail[:0]
+					s.done++
+					if s.done == waves {
+						syscall.EpollCtl(ep, syscall.EPOLL_CTL_DEL, s.fd, nil)
+						left--
+						continue
+					}
+					if _, err := syscall.Write(s.fd, req); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	}
+	for left > 0 && ferr == nil {
+		err := erc.Read(func(uintptr) bool {
+			for {
+				n, err := syscall.EpollWait(ep, events, 0)
+				if err == syscall.EINTR {
+					return true
+				}
+				if err != nil {
+					ferr = err
+					return true
+				}
+				if n == 0 {
+					return false
+				}
+				drained := true
+				for _, ev := range events[:n] {
+					s := byFD[int(ev.Fd)]
+					k, err := syscall.Read(s.fd, buf)
+					if err == syscall.EAGAIN {
+						continue
+					}
+					drained = drained && k < len(buf)
+					reads.Add(1)
+					if err != nil || k == 0 {
+						ferr = fmt.Errorf("read: %v (n=%d)", err, k)
+						return true
+					}
+					s.tail = keepTail(s.tail, buf[:k])
+					if bytes.Equal(s.tail, chunkedEnd) {
+						answers.Add(1)
+						s.tail = s.tail[:0]
+						s.done++
+						if s.done == waves {
+							syscall.EpollCtl(ep, syscall.EPOLL_CTL_DEL, s.fd, nil)
+							left--
+							continue
+						}
+						if _, err := syscall.Write(s.fd, req); err != nil {
+							ferr = err
+							return true
+						}
+					}
+				}
+				if left == 0 {
+					return true
+				}
+				if n < len(events) && drained {
+					// every ready socket was read empty: what arrives later wakes
+					// the runtime's poller on the epoll descriptor
+					return false
+				}
+			}
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return ferr
 }
