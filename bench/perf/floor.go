@@ -152,6 +152,8 @@ func floorPoint(c *floorConfig, self, client string, n int) (floorResult, error)
 		res, err = runFloorReader(c, s, pinned(c.ToolCPU, self, "goreader", u.Host, strconv.Itoa(n), strconv.Itoa(c.Waves), bodyFile, "edge"))
 	case "genload":
 		res, err = runStreamsGenload(c, s, n)
+	case "genload-loop":
+		res, err = runStreamsGenload(c, s, n, "--reads", "loop")
 	default:
 		err = fmt.Errorf("unknown client %q (c-floor, go-floor, genload)", client)
 	}
@@ -217,16 +219,17 @@ func runFloorReader(c *floorConfig, s *sim, cmd *exec.Cmd) (floorResult, error) 
 
 // runStreamsGenload runs genload closed loop at n streams for Waves
 // answers each, then reads TTFT p50 and ITL p99 from its records.
-func runStreamsGenload(c *floorConfig, s *sim, n int) (floorResult, error) {
+func runStreamsGenload(c *floorConfig, s *sim, n int, extra ...string) (floorResult, error) {
 	path := filepath.Join(c.Work, "genload.jsonl")
 	f, err := os.Create(path)
 	if err != nil {
 		return floorResult{}, err
 	}
 	defer f.Close()
-	cmd := pinned(c.ToolCPU, filepath.Join(c.Bin, "genload"), "--url", s.URL, "--model", s.Model, "--prompt", "hi",
-		"-c", strconv.Itoa(n), "--requests", strconv.Itoa(n*c.Waves), "--max-tokens", strconv.Itoa(c.Tokens),
-		"--ignore-eos", "--stream", "--quiet", "--timeout", "10m")
+	args := append([]string{"--url", s.URL, "--model", s.Model, "--prompt", "hi",
+		"-c", strconv.Itoa(n), "--requests", strconv.Itoa(n * c.Waves), "--max-tokens", strconv.Itoa(c.Tokens),
+		"--ignore-eos", "--stream", "--quiet", "--timeout", "10m"}, extra...)
+	cmd := pinned(c.ToolCPU, filepath.Join(c.Bin, "genload"), args...)
 	cmd.Stdout, cmd.Stderr = f, os.Stderr
 	var res floorResult
 	simBefore, _ := s.CPU()
@@ -284,7 +287,7 @@ func floorReport(c *floorConfig, results map[string]map[int]floorResult) error {
 			if r.Reads >= 0 {
 				reads = fmt.Sprintf("%.2f", float64(r.Reads)/tok)
 			}
-			if client == "genload" {
+			if strings.HasPrefix(client, "genload") {
 				ttftErr = fmt.Sprintf("%+.2f", r.TTFTp50-float64(c.TTFT.Microseconds())/1e3)
 				itlErr = fmt.Sprintf("%+.2f", r.ITLp99-float64(c.ITL.Microseconds())/1e3)
 			}

@@ -34,6 +34,9 @@ type conn struct {
 // dial opens a connection (TCP, then TLS for https://) as net/http does:
 // each step within the connect timeout, all within the request's.
 func (c *Client) dial(deadline time.Time) (*conn, error) {
+	if c.loop != nil {
+		return c.dialLoop(deadline)
+	}
 	ctx, cancel := context.WithDeadline(c.run, deadline)
 	defer cancel()
 	nc, err := c.dialer.DialContext(ctx, "tcp", c.addr)
@@ -57,6 +60,22 @@ func (c *Client) dial(deadline time.Time) (*conn, error) {
 	}
 	conn.resp.conn = conn
 	conn.unwatch = context.AfterFunc(c.run, func() { _ = nc.SetDeadline(pastDeadline) })
+	return conn, nil
+}
+
+// dialLoop dials a connection whose reads the client's Loop makes (the
+// dial itself on Run's goroutine).
+func (c *Client) dialLoop(deadline time.Time) (*conn, error) {
+	nc, err := c.loop.dialLoop(func() (net.Conn, error) {
+		ctx, cancel := context.WithDeadline(c.run, deadline)
+		defer cancel()
+		return c.dialer.DialContext(ctx, "tcp", c.addr)
+	}, c.kernelTimes, &c.canceled)
+	if err != nil {
+		return nil, err
+	}
+	conn := &conn{nc: nc, under: nc, br: bufio.NewReaderSize(nc, readBuffer), client: c, unwatch: func() bool { return true }}
+	conn.resp.conn = conn
 	return conn, nil
 }
 

@@ -33,6 +33,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -47,6 +48,10 @@ type Client struct {
 	maxIdle int
 	// kernelTimes: reads carry the kernel's receive times (Linux).
 	kernelTimes bool
+	// loop reads the connections (Config.Loop); canceled is set when run
+	// ends, failing their reads.
+	loop     *Loop
+	canceled atomic.Bool
 	// run ends every request in flight when done: each connection's
 	// deadline is moved to the past (see dial).
 	run context.Context
@@ -68,6 +73,9 @@ type Config struct {
 	// (SO_TIMESTAMPNS, Linux): Response.Arrival. Elsewhere, or when the
 	// socket refuses, Arrival reports none.
 	KernelTimes bool
+	// Loop, when set, reads the connections (plain http:// only; https
+	// ignores it): every request must then be made inside Loop.Run.
+	Loop *Loop
 }
 
 // Buffer sizes and times.
@@ -113,6 +121,14 @@ func New(endpoint string, cfg Config, run context.Context) (*Client, error) {
 		if c.tls.ServerName == "" {
 			c.tls.ServerName = u.Hostname()
 		}
+	}
+	if cfg.Loop != nil && c.tls == nil {
+		c.loop = cfg.Loop
+		c.loop.watchRun(&c.canceled)
+		context.AfterFunc(run, func() {
+			c.canceled.Store(true)
+			c.loop.nudge()
+		})
 	}
 	c.prefix = requestPrefix(u, cfg.Header)
 	if cfg.KernelTimes {

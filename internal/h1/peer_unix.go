@@ -36,6 +36,9 @@ func (conn *conn) watchPeer(nc net.Conn) {
 // close_notify alert). net/http learns the same from the read it keeps
 // pending on every idle connection.
 func (conn *conn) peerOpen() bool {
+	if open, ok := loopPeer(conn.under); ok {
+		return open
+	}
 	if conn.raw == nil {
 		return false
 	}

@@ -123,18 +123,31 @@ func (s *stampedConn) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	s.reads++
-	s.arrived = time.Time{}
-	if kt, ok := kernelTime(s.oob[:s.oobn]); ok {
-		now := time.Now()
-		// The kernel's time is on the wall clock: the lag is taken on the
-		// wall clock, then subtracted from now, which keeps now's
-		// monotonic reading. A lag outside [0, 1 min) means the wall clock
-		// was stepped in between: no time, rather than a wrong one.
-		if lag := now.Sub(kt); lag >= 0 && lag < time.Minute {
-			s.arrived = now.Add(-lag)
-		}
-	}
+	s.arrived = monotonicArrival(s.oob[:s.oobn])
 	return s.n, nil
+}
+
+// monotonicArrival is the kernel's receive time among a read's control
+// messages, on the monotonic clock; zero when there is none.
+func monotonicArrival(oob []byte) time.Time {
+	return arrivalSince(oob, time.Now())
+}
+
+// arrivalSince is monotonicArrival with a time read a moment before (the
+// read loop's, read once per wake-up), which may precede the arrival.
+func arrivalSince(oob []byte, now time.Time) time.Time {
+	kt, ok := kernelTime(oob)
+	if !ok {
+		return time.Time{}
+	}
+	// The kernel's time is on the wall clock: its distance from now is
+	// taken on the wall clock, then added to now, which keeps now's
+	// monotonic reading. A distance over a minute means the wall clock
+	// was stepped in between: no time, rather than a wrong one.
+	if d := kt.Sub(now); d > -time.Minute && d < time.Minute {
+		return now.Add(d)
+	}
+	return time.Time{}
 }
 
 func (s *stampedConn) readError(err error) error {
@@ -173,6 +186,9 @@ func kernelTime(oob []byte) (time.Time, bool) {
 // the monotonic clock) and how many reads returned data; ok is false
 // when c's reads carry no kernel times.
 func arrival(nc net.Conn) (at time.Time, reads uint64, ok bool) {
+	if c, isLoop := nc.(*loopConn); isLoop {
+		return c.arrived, c.reads, !c.arrived.IsZero()
+	}
 	s, isStamped := nc.(*stampedConn)
 	if !isStamped || s.arrived.IsZero() {
 		return time.Time{}, 0, false

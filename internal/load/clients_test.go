@@ -23,13 +23,26 @@ import (
 // Differential tests: the records must not tell which client, h1.Client or
 // net/http (the client of proxied targets), carried the requests.
 
-// bothPaths runs f with genload's own HTTP/1.1 client and with net/http.
+// client is one of the ways genload reads: its own HTTP/1.1 client with
+// a goroutine per connection, net/http, or its own client on the read
+// loop (h1.Loop: streamed answers on Linux; elsewhere the same as h1).
+type client int
+
+const (
+	h1Goroutine client = iota
+	netHTTPClient
+	h1Loop
+)
+
+func (c client) String() string { return [...]string{"h1", "net/http", "h1-loop"}[c] }
+
+// bothPaths runs f with genload's own HTTP/1.1 client (reading on the
+// requests' goroutines, then on the read loop) and with net/http.
 func bothPaths(t *testing.T, f func(t *testing.T, mutate func(*Config))) {
-	for _, p := range []struct {
-		name    string
-		netHTTP bool
-	}{{"h1", false}, {"net/http", true}} {
-		t.Run(p.name, func(t *testing.T) { f(t, func(c *Config) { c.NetHTTP = p.netHTTP }) })
+	for _, c := range []client{h1Goroutine, netHTTPClient, h1Loop} {
+		t.Run(c.String(), func(t *testing.T) {
+			f(t, func(cfg *Config) { cfg.NetHTTP, cfg.ReadLoop = c == netHTTPClient, c == h1Loop })
+		})
 	}
 }
 

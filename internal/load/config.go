@@ -170,6 +170,10 @@ type Config struct {
 	// kernel's receive times: bench/floor and the tests measure the
 	// difference (genload's hidden --chunk-times read).
 	ReadTimes bool
+	// ReadLoop reads streamed answers on one OS thread's epoll loop
+	// (h1.Loop, Linux, http:// targets) instead of a goroutine per
+	// connection: genload's hidden --reads loop (docs/perf.md).
+	ReadLoop bool
 }
 
 // Defaults used by genload's flags too.

@@ -225,9 +225,10 @@ const conformanceTimeout = 300 * time.Millisecond
 
 // runRecords runs 3 requests against url and returns what the records
 // say, one line each.
-func runRecords(t *testing.T, url string, stream, netHTTP bool, tlsCfg *tls.Config) ([]string, []record.Record) {
+func runRecords(t *testing.T, url string, stream bool, c client, tlsCfg *tls.Config) ([]string, []record.Record) {
 	t.Helper()
-	cfg := &Config{URL: url, Model: "m", Requests: 3, Stream: stream, Timeout: conformanceTimeout, NetHTTP: netHTTP, TLS: tlsCfg}
+	cfg := &Config{URL: url, Model: "m", Requests: 3, Stream: stream, Timeout: conformanceTimeout, NetHTTP: c == netHTTPClient,
+		ReadLoop: c == h1Loop, TLS: tlsCfg}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -274,18 +275,20 @@ func TestConformance(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
 				url := faultServer(t, srvCfg, true, tt.h)
-				var got [2][]string
-				for i, netHTTP := range []bool{false, true} {
-					lines, recs := runRecords(t, url, tt.stream, netHTTP, cliCfg)
-					got[i] = lines
+				var got [3][]string
+				for _, c := range []client{h1Goroutine, netHTTPClient, h1Loop} {
+					lines, recs := runRecords(t, url, tt.stream, c, cliCfg)
+					got[c] = lines
 					for _, r := range recs {
 						if r.ErrorKind != tt.kind || (tt.kind == "" && r.OutputTokens == 0) || !strings.Contains(r.Error, tt.msg) {
-							t.Errorf("net/http %v: seq %d kind %q error %q tokens %d, want kind %q with %q", netHTTP, r.Seq, r.ErrorKind, r.Error, r.OutputTokens, tt.kind, tt.msg)
+							t.Errorf("%s: seq %d kind %q error %q tokens %d, want kind %q with %q", c, r.Seq, r.ErrorKind, r.Error, r.OutputTokens, tt.kind, tt.msg)
 						}
 					}
 				}
-				if strings.Join(got[0], "\n") != strings.Join(got[1], "\n") {
-					t.Errorf("the clients differ:\nh1:\n%s\nnet/http:\n%s", strings.Join(got[0], "\n"), strings.Join(got[1], "\n"))
+				for _, c := range []client{netHTTPClient, h1Loop} {
+					if strings.Join(got[h1Goroutine], "\n") != strings.Join(got[c], "\n") {
+						t.Errorf("the clients differ:\nh1:\n%s\n%s:\n%s", strings.Join(got[h1Goroutine], "\n"), c, strings.Join(got[c], "\n"))
+					}
 				}
 			})
 		}

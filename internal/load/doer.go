@@ -62,12 +62,28 @@ func newDoer(cfg *Config, endpoint string, hc *http.Client, maxIdle int, run con
 	if cfg.NetHTTP || !h1.UsableFor(endpoint) {
 		return &netHTTPDoer{hc: hc, fresh: freshClient(hc), run: run, url: endpoint, header: header}, func() {}, nil
 	}
+	var loop *h1.Loop
+	if cfg.ReadLoop && cfg.Stream && !strings.HasPrefix(endpoint, "https:") {
+		var err error
+		if loop, err = h1.NewLoop(); err != nil {
+			return nil, nil, err
+		}
+	}
 	c, err := h1.New(endpoint, h1.Config{Header: header, ConnectTimeout: cfg.ConnectTimeout, TLS: cfg.TLS, MaxIdle: maxIdle,
-		KernelTimes: cfg.Stream && !cfg.ReadTimes}, run)
+		KernelTimes: cfg.Stream && !cfg.ReadTimes, Loop: loop}, run)
 	if err != nil {
+		if loop != nil {
+			loop.Close()
+		}
 		return nil, nil, err
 	}
-	return h1Doer{c}, c.CloseIdle, nil
+	if loop == nil {
+		return h1Doer{c: c}, c.CloseIdle, nil
+	}
+	return h1Doer{c: c, loop: loop}, func() {
+		c.CloseIdle()
+		loop.Close()
+	}, nil
 }
 
 // requestHeader is the header of every request of the run: genload's,
@@ -84,8 +100,22 @@ func requestHeader(cfg *Config) http.Header {
 	return req.Header
 }
 
-// h1Doer is h1.Client as a Doer.
-type h1Doer struct{ c *h1.Client }
+// h1Doer is h1.Client as a Doer; with a loop, every request is made in
+// it (runIn).
+type h1Doer struct {
+	c    *h1.Client
+	loop *h1.Loop
+}
+
+// runIn runs an attempt where its client reads: in the doer's loop, when
+// it has one.
+func runIn(d Doer, attempt func()) {
+	if h, ok := d.(h1Doer); ok && h.loop != nil {
+		h.loop.Run(attempt)
+		return
+	}
+	attempt()
+}
 
 func (d h1Doer) Do(body []byte, requestID string, session h1.Header, deadline, readBy time.Time) (int, Body, error) {
 	resp, err := d.c.DoHeader(body, requestID, session, deadline, readBy)

@@ -65,7 +65,8 @@ func (r *runner) newJob(phase string, pt Point) (job, error) {
 func (r *runner) exec(j job) (kind string) {
 	r.c.sent.Add(1)
 	a, done := r.attempterFor(j)
-	rec := a.do(r.reqCtx, j)
+	var rec *record.Record
+	runIn(a.doer, func() { rec = a.do(r.reqCtx, j) })
 	done()
 	kind = rec.ErrorKind
 	r.c.done.Add(1)

@@ -1,0 +1,696 @@
+//go:build linux
+
+package h1
+
+import (
+	"container/heap"
+	"io"
+	"iter"
+	"net"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// Loop reads the answers of many connections on one OS thread, the way a
+// C client's epoll loop does: a level-triggered epoll set, one recvmsg per
+// socket that is ready, and the code that reads an answer run as a
+// coroutine the loop resumes when its socket has bytes. The Go floor
+// readers measured why (docs/perf.md, "The streaming floor"): a goroutine
+// woken per token through the runtime's poller costs Go's scheduler an
+// idle/wake cycle each time (extra epoll_waits, sysmon's wake-ups, a read
+// that finds nothing after every token), 1.4-1.6x a C reader's CPU; one
+// thread blocking in a raw epoll_wait, out of the scheduler's sight, came
+// within 1.13x.
+//
+// A Loop holds one P of the runtime while it waits (its raw epoll_wait is
+// invisible to the scheduler): NewLoop raises GOMAXPROCS to 2 when it is
+// lower, so that the other goroutines keep one.
+//
+// What runs in the loop (Run's function) must not block but on the
+// connections' reads: a dial, or a write that has to wait for room, is
+// handed to the goroutine that called Run and the coroutine resumed when
+// it is done (offload). Everything else the attempt does (parsing,
+// timing, building its record) is computation.
+type Loop struct {
+	ep     int // the epoll set, level-triggered
+	wakeR  int // a pipe's read end in the set: posts from other goroutines
+	wakeW  int // its write end
+	events []syscall.EpollEvent
+
+	mu       sync.Mutex
+	incoming []*task // tasks posted to start or resume
+	nudged   atomic.Bool
+	closing  atomic.Bool
+	stopped  chan struct{}
+
+	// Owned by the loop's goroutine (and the coroutines it resumes, which
+	// run only while it waits for them).
+	current  *task
+	now      time.Time // when the latest wait returned
+	slots    []*task   // by epoll data: the task waiting on that socket
+	free     []int32
+	timers   timerHeap
+	live     int // timer entries that are not stale
+	pwait2   bool
+	canceled []*atomic.Bool // clients' run ends, for every waiting task
+}
+
+// wakeSlot is the epoll data of the wake pipe.
+const wakeSlot = -1
+
+// NewLoop starts a loop on an OS thread of its own.
+func NewLoop() (*Loop, error) {
+	ep, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("epoll_create1", err)
+	}
+	var p [2]int
+	if err := syscall.Pipe2(p[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
+		syscall.Close(ep)
+		return nil, os.NewSyscallError("pipe2", err)
+	}
+	l := &Loop{ep: ep, wakeR: p[0], wakeW: p[1], events: make([]syscall.EpollEvent, 512), pwait2: true, stopped: make(chan struct{})}
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: wakeSlot}
+	if err := syscall.EpollCtl(ep, syscall.EPOLL_CTL_ADD, l.wakeR, &ev); err != nil {
+		return nil, os.NewSyscallError("epoll_ctl", err)
+	}
+	if runtime.GOMAXPROCS(0) < 2 {
+		runtime.GOMAXPROCS(2)
+	}
+	go l.run()
+	return l, nil
+}
+
+// task is one Run: its function as a coroutine, and what it waits for.
+type task struct {
+	loop  *Loop
+	fn    func()
+	next  func() (struct{}, bool)
+	stop  func()
+	yield func(struct{}) bool
+	slot  int32
+
+	waitOn   *loopConn // the socket it waits to read (nil: none)
+	op       func()    // a blocking operation for Run's goroutine (nil: none)
+	back     chan struct{}
+	finished bool
+	conns    []*loopConn // sockets in the epoll set on its behalf
+	timerGen uint64
+	timerAt  time.Time // the deadline last put on the heap
+}
+
+var tasks = sync.Pool{New: func() any { return &task{back: make(chan struct{}, 1)} }}
+
+// Run runs fn in the loop and returns when it has returned, running on
+// the calling goroutine what fn hands it (offload) meanwhile.
+func (l *Loop) Run(fn func()) {
+	t := tasks.Get().(*task)
+	t.loop, t.fn, t.finished, t.op = l, fn, false, nil
+	l.post(t)
+	for {
+		<-t.back
+		if t.finished {
+			t.fn = nil
+			tasks.Put(t)
+			return
+		}
+		t.op()
+		t.op = nil
+		l.post(t)
+	}
+}
+
+// post hands t to the loop's goroutine.
+func (l *Loop) post(t *task) {
+	l.mu.Lock()
+	l.incoming = append(l.incoming, t)
+	l.mu.Unlock()
+	l.nudge()
+}
+
+// nudge wakes the loop's goroutine, once until it has looked.
+func (l *Loop) nudge() {
+	if l.nudged.CompareAndSwap(false, true) {
+		one := [1]byte{1}
+		_, _ = syscall.Write(l.wakeW, one[:]) // a full pipe is already a wake-up
+	}
+}
+
+// offload runs op on the goroutine that called Run: from Run's function,
+// in the loop.
+func (l *Loop) offload(op func()) {
+	t := l.current
+	t.op = op
+	t.yield(struct{}{})
+}
+
+// Close stops the loop, once every Run has returned.
+func (l *Loop) Close() {
+	l.closing.Store(true)
+	one := [1]byte{1}
+	_, _ = syscall.Write(l.wakeW, one[:])
+	<-l.stopped
+	syscall.Close(l.ep)
+	syscall.Close(l.wakeR)
+	syscall.Close(l.wakeW)
+}
+
+// run is the loop's goroutine.
+func (l *Loop) run() {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer close(l.stopped)
+	var incoming []*task
+	for !l.closing.Load() {
+		n := l.wait()
+		l.now = time.Now()
+		for _, ev := range l.events[:n] {
+			if ev.Fd == wakeSlot {
+				var buf [64]byte
+				for {
+					if k, _ := syscall.Read(l.wakeR, buf[:]); k < len(buf) {
+						break
+					}
+				}
+				continue
+			}
+			if t := l.slots[ev.Fd]; t != nil && t.waitOn != nil {
+				l.resume(t)
+			}
+		}
+		if l.nudged.Swap(false) {
+			l.mu.Lock()
+			incoming, l.incoming = l.incoming, incoming[:0]
+			l.mu.Unlock()
+			for _, t := range incoming {
+				l.resume(t)
+			}
+			clear(incoming)
+			if l.anyCanceled() {
+				l.wakeAll()
+			}
+		}
+		l.expire()
+	}
+}
+
+// wait is one epoll wait, until the nearest deadline of a waiting task.
+func (l *Loop) wait() int {
+	timeout := time.Duration(-1)
+	if len(l.timers) > 0 {
+		timeout = max(time.Until(l.timers[0].at), 0)
+	}
+	for {
+		var r uintptr
+		var errno syscall.Errno
+		if l.pwait2 {
+			var ts *syscall.Timespec
+			if timeout >= 0 {
+				t := syscall.NsecToTimespec(int64(timeout))
+				ts = &t
+			}
+			r, _, errno = syscall.RawSyscall6(sysEpollPwait2, uintptr(l.ep), uintptr(unsafe.Pointer(&l.events[0])),
+				uintptr(len(l.events)), uintptr(unsafe.Pointer(ts)), 0, 0)
+			if errno == syscall.ENOSYS {
+				l.pwait2 = false
+				continue
+			}
+		} else {
+			ms := -1
+			if timeout >= 0 {
+				ms = int((timeout + time.Millisecond - 1) / time.Millisecond)
+			}
+			r, _, errno = syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, uintptr(l.ep), uintptr(unsafe.Pointer(&l.events[0])),
+				uintptr(len(l.events)), uintptr(ms), 0, 0)
+		}
+		switch errno {
+		case 0:
+			return int(r)
+		case syscall.EINTR:
+			return 0 // a signal (the runtime's preemption): look at the timers, wait again
+		default:
+			panic("h1: epoll_wait: " + errno.Error())
+		}
+	}
+}
+
+// sysEpollPwait2 is epoll_pwait2 (Linux 5.11): a timeout in nanoseconds.
+// Its number is the same on every architecture.
+const sysEpollPwait2 = 441
+
+// resume runs t's coroutine until it waits again, hands an operation out,
+// or ends.
+func (l *Loop) resume(t *task) {
+	if t.next == nil {
+		t.next, t.stop = iter.Pull(t.seq)
+	}
+	t.waitOn = nil
+	l.current = t
+	_, ok := t.next()
+	l.current = nil
+	switch {
+	case !ok:
+		l.finish(t)
+	case t.op != nil:
+		t.back <- struct{}{}
+	case t.waitOn != nil:
+		l.watch(t, t.waitOn)
+	}
+}
+
+func (t *task) seq(yield func(struct{}) bool) {
+	t.yield = yield
+	t.fn()
+}
+
+// watch puts c in the epoll set for t, and t's deadline on the heap.
+func (l *Loop) watch(t *task, c *loopConn) {
+	if t.slot == 0 {
+		t.slot = l.slot(t)
+	}
+	if c.slot != t.slot {
+		op := syscall.EPOLL_CTL_ADD
+		if c.slot != 0 {
+			op = syscall.EPOLL_CTL_MOD
+		}
+		ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: t.slot}
+		if err := syscall.EpollCtl(l.ep, op, c.fd, &ev); err != nil {
+			c.werr = os.NewSyscallError("epoll_ctl", err)
+			l.resume(t) // its read reports the error
+			return
+		}
+		c.slot = t.slot
+		t.conns = append(t.conns, c)
+	}
+	if at := c.rdeadline; !at.IsZero() && !at.After(l.now) {
+		c.expired = true
+		l.resume(t) // its read fails
+		return
+	}
+	if at := c.rdeadline; !at.IsZero() && !at.Equal(t.timerAt) {
+		if !t.timerAt.IsZero() {
+			l.live-- // the entry it had is stale now
+		}
+		t.timerGen++
+		t.timerAt = at
+		heap.Push(&l.timers, timer{at: at, t: t, gen: t.timerGen})
+		l.live++
+	}
+}
+
+// slot is t's index in the epoll data (1-based: 0 is none).
+func (l *Loop) slot(t *task) int32 {
+	if n := len(l.free); n > 0 {
+		s := l.free[n-1]
+		l.free = l.free[:n-1]
+		l.slots[s] = t
+		return s
+	}
+	if len(l.slots) == 0 {
+		l.slots = append(l.slots, nil)
+	}
+	l.slots = append(l.slots, t)
+	return int32(len(l.slots) - 1)
+}
+
+// finish takes an ended task out of the loop and tells Run.
+func (l *Loop) finish(t *task) {
+	for _, c := range t.conns {
+		if c.slot == t.slot && !c.closed {
+			_ = syscall.EpollCtl(l.ep, syscall.EPOLL_CTL_DEL, c.fd, nil)
+		}
+		if c.slot == t.slot {
+			c.slot = 0
+		}
+	}
+	clear(t.conns)
+	t.conns = t.conns[:0]
+	if t.slot != 0 {
+		l.slots[t.slot] = nil
+		l.free = append(l.free, t.slot)
+		t.slot = 0
+	}
+	if !t.timerAt.IsZero() {
+		t.timerGen++ // its heap entry is stale
+		t.timerAt = time.Time{}
+		l.live--
+	}
+	t.next, t.stop, t.yield, t.waitOn = nil, nil, nil, nil
+	t.finished = true
+	t.back <- struct{}{}
+}
+
+// expire resumes the tasks whose deadline passed: their reads fail.
+func (l *Loop) expire() {
+	now := time.Now()
+	l.now = now
+	for len(l.timers) > 0 && !l.timers[0].at.After(now) {
+		e := heap.Pop(&l.timers).(timer)
+		if e.gen != e.t.timerGen {
+			continue
+		}
+		e.t.timerAt = time.Time{}
+		l.live--
+		if c := e.t.waitOn; c != nil && !c.rdeadline.After(now) {
+			c.expired = true
+			l.resume(e.t)
+		}
+	}
+	// Entries of ended tasks stay on the heap until their time: rebuild
+	// it when most are stale.
+	if len(l.timers) > 4096 && len(l.timers) > 4*l.live {
+		kept := l.timers[:0]
+		for _, e := range l.timers {
+			if e.gen == e.t.timerGen {
+				kept = append(kept, e)
+			}
+		}
+		clear(l.timers[len(kept):])
+		l.timers = kept
+		heap.Init(&l.timers)
+	}
+}
+
+// wakeAll resumes every waiting task, after a client's run ended: their
+// reads fail.
+func (l *Loop) wakeAll() {
+	for _, t := range l.slots {
+		if t != nil && t.waitOn != nil && t.waitOn.canceled.Load() {
+			l.resume(t)
+		}
+	}
+}
+
+func (l *Loop) anyCanceled() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, c := range l.canceled {
+		if c.Load() {
+			return true
+		}
+	}
+	return false
+}
+
+// watchRun makes the end of run fail every read of the client's sockets.
+func (l *Loop) watchRun(canceled *atomic.Bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, c := range l.canceled {
+		if c == canceled {
+			return
+		}
+	}
+	l.canceled = append(l.canceled, canceled)
+}
+
+type timer struct {
+	at  time.Time
+	t   *task
+	gen uint64
+}
+
+type timerHeap []timer
+
+func (h timerHeap) Len() int           { return len(h) }
+func (h timerHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h timerHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *timerHeap) Push(x any)        { *h = append(*h, x.(timer)) }
+func (h *timerHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = timer{}
+	*h = old[:len(old)-1]
+	return e
+}
+
+// loopConn is a TCP connection read by a Loop: the socket, taken from the
+// runtime's poller (a descriptor of its own, the net.TCPConn closed), so
+// that its readiness reaches the loop alone. Reads are recvmsg with the
+// kernel's receive times, as stampedConn's; errors are worded as
+// net.TCPConn words them.
+type loopConn struct {
+	loop         *Loop
+	fd           int
+	laddr, raddr net.Addr
+	canceled     *atomic.Bool // the client's run ended
+	stampTimes   bool
+
+	// Owned by the task using the connection (in the loop).
+	slot      int32
+	mayRead   bool // a read may find bytes without waiting
+	rdeadline time.Time
+	wdeadline time.Time
+	expired   bool // the read deadline passed
+	closed    bool
+	werr      error // the loop could not watch the socket
+	msg       syscall.Msghdr
+	iov       syscall.Iovec
+	oob       []byte
+	arrived   time.Time
+	reads     uint64
+}
+
+// adopt takes tc's socket into the loop.
+func (l *Loop) adopt(tc *net.TCPConn, stampTimes bool, canceled *atomic.Bool) (*loopConn, error) {
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	fd := -1
+	var derr error
+	if err := rc.Control(func(s uintptr) { fd, derr = dupCloexec(int(s)) }); err != nil {
+		return nil, err
+	}
+	if derr != nil {
+		return nil, os.NewSyscallError("dup", derr)
+	}
+	c := &loopConn{loop: l, fd: fd, laddr: tc.LocalAddr(), raddr: tc.RemoteAddr(), canceled: canceled, mayRead: true}
+	tc.Close() // the duplicate keeps the socket; the poller lets go of it
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		syscall.Close(fd)
+		return nil, os.NewSyscallError("setnonblock", err)
+	}
+	if stampTimes && syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS, 1) == nil {
+		c.stampTimes = true
+		c.oob = make([]byte, oobSize)
+	}
+	return c, nil
+}
+
+func dupCloexec(fd int) (int, error) {
+	r, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_DUPFD_CLOEXEC, 0)
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(r), nil
+}
+
+// Read reads as net.TCPConn's Read does, waiting by yielding to the loop:
+// it must be called in Loop.Run (the loop's connections are read there
+// alone).
+func (c *loopConn) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	for {
+		if err := c.readable(); err != nil {
+			return 0, err
+		}
+		if c.mayRead {
+			n, err := c.recv(p)
+			if err != syscall.EAGAIN {
+				if err != nil {
+					return 0, c.opError("read", os.NewSyscallError("read", err))
+				}
+				if n == 0 {
+					return 0, io.EOF
+				}
+				c.mayRead = n == len(p) // else the socket was emptied: wait for the next bytes
+				return n, nil
+			}
+			c.mayRead = false
+		}
+		t := c.loop.current
+		t.waitOn = c
+		t.yield(struct{}{})
+		c.mayRead = true
+	}
+}
+
+// readable is why a read cannot be made: closed, past its deadline, the
+// run ended, the socket not watched.
+func (c *loopConn) readable() error {
+	switch {
+	case c.closed:
+		return c.opError("read", net.ErrClosed)
+	case c.werr != nil:
+		return c.opError("read", c.werr)
+	case c.expired || c.canceled.Load():
+		return c.opError("read", os.ErrDeadlineExceeded)
+	}
+	return nil
+}
+
+// recv is one non-blocking recvmsg into p, noting when its bytes arrived.
+func (c *loopConn) recv(p []byte) (int, error) {
+	c.iov.Base = &p[0]
+	c.iov.SetLen(len(p))
+	c.msg.Iov = &c.iov
+	c.msg.Iovlen = 1
+	if c.stampTimes {
+		c.msg.Control = &c.oob[0]
+		c.msg.SetControllen(len(c.oob))
+	}
+	for {
+		r, _, errno := syscall.RawSyscall(syscall.SYS_RECVMSG, uintptr(c.fd), uintptr(unsafe.Pointer(&c.msg)), syscall.MSG_DONTWAIT)
+		if errno == syscall.EINTR {
+			continue
+		}
+		c.iov.Base, c.msg.Iov, c.msg.Control = nil, nil, nil
+		if errno != 0 {
+			return 0, errno
+		}
+		n := int(r)
+		if n > 0 {
+			c.reads++
+			c.arrived = time.Time{}
+			if c.stampTimes {
+				c.arrived = arrivalSince(c.oob[:c.msg.Controllen], c.loop.now)
+			}
+		}
+		return n, nil
+	}
+}
+
+// Write writes p whole, as net.TCPConn's Write does; a wait for room in
+// the socket is handed out of the loop.
+func (c *loopConn) Write(p []byte) (int, error) {
+	written := 0
+	for written < len(p) {
+		if c.closed {
+			return written, c.opError("write", net.ErrClosed)
+		}
+		if c.canceled.Load() || !c.wdeadline.IsZero() && !time.Now().Before(c.wdeadline) {
+			return written, c.opError("write", os.ErrDeadlineExceeded)
+		}
+		n, err := syscall.Write(c.fd, p[written:])
+		switch err {
+		case nil:
+			written += n
+			continue
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			var perr error
+			c.loop.offload(func() { perr = pollFD(c.fd, syscall.EPOLLOUT, c.wdeadline) })
+			if perr != nil && perr != os.ErrDeadlineExceeded {
+				return written, c.opError("write", perr)
+			}
+			continue
+		}
+		return written, c.opError("write", os.NewSyscallError("write", err))
+	}
+	return written, nil
+}
+
+// pollFD waits until fd is ready for events or deadline passes
+// (os.ErrDeadlineExceeded), with ppoll.
+func pollFD(fd int, events uint32, deadline time.Time) error {
+	type pollfd struct {
+		fd             int32
+		events, revent int16
+	}
+	pfd := pollfd{fd: int32(fd), events: int16(events)}
+	for {
+		var ts *syscall.Timespec
+		if !deadline.IsZero() {
+			left := time.Until(deadline)
+			if left <= 0 {
+				return os.ErrDeadlineExceeded
+			}
+			t := syscall.NsecToTimespec(int64(left))
+			ts = &t
+		}
+		_, _, errno := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, uintptr(unsafe.Pointer(ts)), 0, 0, 0)
+		switch errno {
+		case 0:
+			if pfd.revent != 0 {
+				return nil
+			}
+		case syscall.EINTR:
+		default:
+			return os.NewSyscallError("ppoll", errno)
+		}
+	}
+}
+
+func (c *loopConn) opError(op string, err error) error {
+	return &net.OpError{Op: op, Net: "tcp", Source: c.laddr, Addr: c.raddr, Err: err}
+}
+
+// Close closes the socket; closing it takes it out of the epoll set.
+func (c *loopConn) Close() error {
+	if c.closed {
+		return c.opError("close", net.ErrClosed)
+	}
+	c.closed = true
+	return syscall.Close(c.fd)
+}
+
+func (c *loopConn) LocalAddr() net.Addr  { return c.laddr }
+func (c *loopConn) RemoteAddr() net.Addr { return c.raddr }
+
+func (c *loopConn) SetDeadline(t time.Time) error {
+	c.wdeadline = t
+	return c.SetReadDeadline(t)
+}
+
+// SetReadDeadline sets the deadline of reads; one in the past fails them
+// at once, as with net.TCPConn.
+func (c *loopConn) SetReadDeadline(t time.Time) error {
+	c.rdeadline = t
+	c.expired = !t.IsZero() && !t.After(time.Now())
+	return nil
+}
+
+func (c *loopConn) SetWriteDeadline(t time.Time) error { c.wdeadline = t; return nil }
+
+// peerOpen is conn.peerOpen for a socket of the loop.
+func (c *loopConn) peerOpen() bool {
+	var buf [1]byte
+	_, _, err := syscall.Recvfrom(c.fd, buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	return err == syscall.EAGAIN
+}
+
+// loopPeer is peerOpen for a socket of a Loop (ok false: nc is not one).
+func loopPeer(nc net.Conn) (open, ok bool) {
+	c, isLoop := nc.(*loopConn)
+	if !isLoop {
+		return false, false
+	}
+	return c.peerOpen(), true
+}
+
+// dialLoop dials for a client whose reads go to l: the dial itself on
+// Run's goroutine, then the socket adopted.
+func (l *Loop) dialLoop(dial func() (net.Conn, error), stampTimes bool, canceled *atomic.Bool) (net.Conn, error) {
+	var nc net.Conn
+	var err error
+	l.offload(func() {
+		if nc, err = dial(); err != nil {
+			return
+		}
+		tc, ok := nc.(*net.TCPConn)
+		if !ok {
+			return // not TCP: read as it is
+		}
+		nc, err = l.adopt(tc, stampTimes, canceled)
+	})
+	return nc, err
+}

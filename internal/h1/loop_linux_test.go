@@ -1,0 +1,213 @@
+//go:build linux
+
+package h1
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// adopted is c's socket taken into l (with kernel times).
+func adopted(t *testing.T, l *Loop, c *net.TCPConn, canceled *atomic.Bool) *loopConn {
+	t.Helper()
+	lc, err := l.adopt(c, true, canceled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lc.Close() })
+	return lc
+}
+
+// TestLoopReadsAsTCPConn: a connection of the read loop reads the same
+// bytes and fails with the same errors, word for word, as net.TCPConn's
+// own Read, for data, the end, a reset, a deadline and a close.
+func TestLoopReadsAsTCPConn(t *testing.T) {
+	l, err := NewLoop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	cases := []struct {
+		name string
+		act  func(s net.Conn, c net.Conn)
+	}{
+		{"data", func(s, c net.Conn) { s.Write([]byte("hello")) }},
+		{"data later", func(s, c net.Conn) {
+			time.AfterFunc(20*time.Millisecond, func() { s.Write([]byte("hello")) })
+		}},
+		{"end", func(s, c net.Conn) { s.Close() }},
+		{"end later", func(s, c net.Conn) { time.AfterFunc(20*time.Millisecond, func() { s.Close() }) }},
+		{"reset", func(s, c net.Conn) {
+			s.(*net.TCPConn).SetLinger(0)
+			s.Close()
+			time.Sleep(20 * time.Millisecond)
+		}},
+		{"deadline", func(s, c net.Conn) { c.SetReadDeadline(time.Now().Add(10 * time.Millisecond)) }},
+		{"past deadline", func(s, c net.Conn) {
+			s.Write([]byte("hello"))
+			time.Sleep(10 * time.Millisecond)
+			c.SetReadDeadline(time.Unix(1, 0))
+		}},
+		{"closed", func(s, c net.Conn) { c.Close() }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var got [2]string
+			for i, how := range []string{"net.TCPConn", "the loop"} {
+				c, s := pair(t)
+				var nc net.Conn = c
+				if i > 0 {
+					nc = adopted(t, l, c, new(atomic.Bool))
+				}
+				buf := make([]byte, 64)
+				var n int
+				var err error
+				read := func() {
+					tc.act(s, nc)
+					n, err = nc.Read(buf)
+				}
+				if i == 1 {
+					l.Run(read)
+				} else {
+					read()
+				}
+				got[i] = string(buf[:n]) + "|" + errText(err, nc)
+				if tc.name == "deadline" && !errors.Is(err, os.ErrDeadlineExceeded) {
+					t.Errorf("%s: %v is not os.ErrDeadlineExceeded", how, err)
+				}
+				if tc.name == "reset" && !errors.Is(err, syscall.ECONNRESET) {
+					t.Errorf("%s: %v is not ECONNRESET", how, err)
+				}
+				if tc.name == "end" && err != io.EOF {
+					t.Errorf("%s: %v is not io.EOF", how, err)
+				}
+			}
+			if got[0] != got[1] {
+				t.Errorf("net.TCPConn read %q, the loop's connection %q", got[0], got[1])
+			}
+		})
+	}
+}
+
+// TestLoopManyStreams: several tasks in the loop at once, each reading
+// its own connection's tokens as they come, with kernel arrival times
+// between the writes' times; a canceled run fails the reads waiting.
+func TestLoopManyStreams(t *testing.T) {
+	l, err := NewLoop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	const streams, tokens = 16, 20
+	type result struct {
+		got     string
+		arrived []time.Time
+		err     error
+	}
+	results := make([]result, streams)
+	done := make(chan int, streams)
+	var written [streams][]time.Time
+	var writers sync.WaitGroup
+	for i := range streams {
+		c, s := pair(t)
+		lc := adopted(t, l, c, new(atomic.Bool))
+		writers.Add(1)
+		go func() {
+			defer writers.Done()
+			for k := range tokens {
+				time.Sleep(time.Millisecond)
+				written[i] = append(written[i], time.Now())
+				s.Write([]byte{'a' + byte(k)})
+			}
+		}()
+		go func() {
+			l.Run(func() {
+				buf := make([]byte, 64)
+				for len(results[i].got) < tokens {
+					n, err := lc.Read(buf)
+					if err != nil {
+						results[i].err = err
+						return
+					}
+					results[i].got += string(buf[:n])
+					at, _, _ := arrival(lc)
+					results[i].arrived = append(results[i].arrived, at)
+				}
+			})
+			done <- i
+		}()
+	}
+	for range streams {
+		<-done
+	}
+	writers.Wait()
+	for i, r := range results {
+		if r.err != nil || r.got != "abcdefghijklmnopqrst" {
+			t.Errorf("stream %d read %q, %v", i, r.got, r.err)
+		}
+		for _, at := range r.arrived {
+			if at.IsZero() {
+				t.Errorf("stream %d: a read without a kernel time", i)
+			}
+		}
+		if len(r.arrived) > 0 && len(written[i]) > 0 && r.arrived[0].Before(written[i][0].Add(-time.Millisecond)) {
+			t.Errorf("stream %d: first bytes arrived %v before they were written", i, written[i][0].Sub(r.arrived[0]))
+		}
+	}
+
+	// A run's end fails the reads that wait.
+	c, _ := pair(t)
+	var canceled atomic.Bool
+	l.watchRun(&canceled)
+	lc := adopted(t, l, c, &canceled)
+	errc := make(chan error, 1)
+	go l.Run(func() {
+		_, err := lc.Read(make([]byte, 8))
+		errc <- err
+	})
+	time.Sleep(20 * time.Millisecond)
+	canceled.Store(true)
+	l.nudge()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("canceled read: %v, want a deadline error", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("a canceled read still waits")
+	}
+}
+
+// TestLoopWritesAndOffloads: a write that must wait for room in the socket
+// is handed to Run's goroutine and completes; a dial made in the loop runs
+// there too.
+func TestLoopWritesAndOffloads(t *testing.T) {
+	l, err := NewLoop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	c, s := pair(t)
+	lc := adopted(t, l, c, new(atomic.Bool))
+	big := make([]byte, 8<<20) // far beyond the socket buffers
+	got := make(chan int, 1)
+	go func() {
+		n, _ := io.Copy(io.Discard, io.LimitReader(s, int64(len(big))))
+		got <- int(n)
+	}()
+	var n int
+	l.Run(func() { n, err = lc.Write(big) })
+	if err != nil || n != len(big) {
+		t.Fatalf("wrote %d of %d: %v", n, len(big), err)
+	}
+	if r := <-got; r != len(big) {
+		t.Errorf("the server read %d bytes", r)
+	}
+}

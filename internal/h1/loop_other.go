@@ -1,0 +1,31 @@
+//go:build !linux
+
+package h1
+
+import (
+	"errors"
+	"net"
+	"sync/atomic"
+)
+
+// Loop reads connections on one OS thread: Linux only (epoll).
+type Loop struct{}
+
+// NewLoop fails here: reads stay on the goroutines that make them.
+func NewLoop() (*Loop, error) { return nil, errors.New("h1: the read loop needs Linux (epoll)") }
+
+// Close does nothing.
+func (l *Loop) Close() {}
+
+// Run runs fn.
+func (l *Loop) Run(fn func()) { fn() }
+
+func (l *Loop) watchRun(*atomic.Bool) {}
+
+func (l *Loop) nudge() {}
+
+func (l *Loop) dialLoop(dial func() (net.Conn, error), _ bool, _ *atomic.Bool) (net.Conn, error) {
+	return dial()
+}
+
+func loopPeer(net.Conn) (open, ok bool) { return false, false }
