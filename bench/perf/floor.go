@@ -72,7 +72,7 @@ func floor(args []string) error {
 	fs.DurationVar(&c.ITL, "itl", 20*time.Millisecond, "llmsim --itl")
 	fs.StringVar(&c.SimCPU, "sim-cpu", "0", "taskset CPU list for llmsim (empty: not pinned)")
 	fs.StringVar(&c.ToolCPU, "client-cpu", "1", "taskset CPU list for each client (empty: not pinned)")
-	clients := fs.String("clients", "c-floor,go-floor,genload", "clients to run at each point, in this order")
+	clients := fs.String("clients", "c-floor,go-floor,go-loop,genload-goroutine,genload", "clients to run at each point, in this order")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -148,14 +148,12 @@ func floorPoint(c *floorConfig, self, client string, n int) (floorResult, error)
 		res, err = runFloorReader(c, s, pinned(c.ToolCPU, self, "goreader", u.Host, strconv.Itoa(n), strconv.Itoa(c.Waves), bodyFile))
 	case "go-loop":
 		res, err = runFloorReader(c, s, pinned(c.ToolCPU, self, "goreader", u.Host, strconv.Itoa(n), strconv.Itoa(c.Waves), bodyFile, "loop"))
-	case "go-edge":
-		res, err = runFloorReader(c, s, pinned(c.ToolCPU, self, "goreader", u.Host, strconv.Itoa(n), strconv.Itoa(c.Waves), bodyFile, "edge"))
 	case "genload":
 		res, err = runStreamsGenload(c, s, n)
-	case "genload-loop":
-		res, err = runStreamsGenload(c, s, n, "--reads", "loop")
+	case "genload-goroutine":
+		res, err = runStreamsGenload(c, s, n, "--reads", "goroutine")
 	default:
-		err = fmt.Errorf("unknown client %q (c-floor, go-floor, genload)", client)
+		err = fmt.Errorf("unknown client %q (c-floor, go-floor, go-loop, genload, genload-goroutine)", client)
 	}
 	if err != nil {
 		return res, err
@@ -321,12 +319,13 @@ func quantile(xs []float64, q float64) float64 {
 // nothing else: what the Go runtime costs per token before genload adds
 // its own work.
 //
-//	perf goreader HOST:PORT STREAMS WAVES BODY_FILE
+//	perf goreader HOST:PORT STREAMS WAVES BODY_FILE [loop]
+//
+// With loop, the reader is loopReads instead.
 func goReader(args []string) error {
-	edge := len(args) == 5 && args[4] == "edge"
 	loop := len(args) == 5 && args[4] == "loop"
-	if len(args) != 4 && !edge && !loop {
-		return fmt.Errorf("usage: perf goreader HOST:PORT STREAMS WAVES BODY_FILE [edge]")
+	if len(args) != 4 && !loop {
+		return fmt.Errorf("usage: perf goreader HOST:PORT STREAMS WAVES BODY_FILE [loop]")
 	}
 	streams, err1 := strconv.Atoi(args[1])
 	waves, err2 := strconv.Atoi(args[2])
@@ -356,16 +355,6 @@ func goReader(args []string) error {
 	}
 	for _, conn := range conns {
 		wg.Add(1)
-		if edge {
-			go func() {
-				defer wg.Done()
-				defer conn.Close()
-				if err := edgeReads(conn, req, waves, &answers, &reads); err != nil {
-					errs <- err
-				}
-			}()
-			continue
-		}
 		go func() {
 			defer wg.Done()
 			defer conn.Close()
@@ -426,66 +415,22 @@ func firstErr(errs ...error) error {
 	return nil
 }
 
-func edgeReads(conn net.Conn, req []byte, waves int, answers, reads *atomic.Int64) error {
-	rc, err := conn.(*net.TCPConn).SyscallConn()
-	if err != nil {
-		return err
-	}
-	if _, err := conn.Write(req); err != nil {
-		return err
-	}
-	buf := make([]byte, 64<<10)
-	var tail []byte
-	done := 0
-	var ferr error
-	err = rc.Read(func(fd uintptr) bool {
-		for {
-			n, err := syscall.Read(int(fd), buf)
-			if err == syscall.EAGAIN {
-				return false
-			}
-			reads.Add(1)
-			if err != nil || n == 0 {
-				ferr = fmt.Errorf("read: %v (n=%d)", err, n)
-				return true
-			}
-			tail = keepTail(tail, buf[:n])
-			if bytes.Equal(tail, chunkedEnd) {
-				answers.Add(1)
-				tail = tail[:0]
-				done++
-				if done == waves {
-					return true
-				}
-				if _, err := conn.Write(req); err != nil {
-					ferr = err
-					return true
-				}
-			}
-			if n < len(buf) {
-				return false
-			}
-		}
-	})
-	if err != nil {
-		return err
-	}
-	return ferr
-}
-
+// loopReads is the Go loop floor: one goroutine locked to its OS thread,
+// blocking in a raw epoll_wait (out of the scheduler's sight, as
+// internal/h1's read loop does), level-triggered, one read per ready
+// socket, the sockets taken out of the runtime's poller. What a Go
+// reader can get to when the scheduler is not in the way.
 func loopReads(addr string, streams, waves int, req []byte, answers, reads *atomic.Int64) error {
+	if runtime.GOMAXPROCS(0) < 2 {
+		runtime.GOMAXPROCS(2) // the loop holds its P while it waits
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	ep, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
 		return err
 	}
-	if err := syscall.SetNonblock(ep, true); err != nil {
-		return err
-	}
-	epf := os.NewFile(uintptr(ep), "epoll")
-	erc, err := epf.SyscallConn()
-	if err != nil {
-		return err
-	}
+	defer syscall.Close(ep)
 	type st struct {
 		fd   int
 		tail []byte
@@ -502,133 +447,61 @@ func loopReads(addr string, streams, waves int, req []byte, answers, reads *atom
 			return err
 		}
 		fd := -1
-		rc.Control(func(sfd uintptr) { fd, err = syscall.Dup(int(sfd)) })
+		if cerr := rc.Control(func(sfd uintptr) { fd, err = syscall.Dup(int(sfd)) }); cerr != nil {
+			return cerr
+		}
 		if err != nil {
 			return err
 		}
-		conn.Close()
-		syscall.SetNonblock(fd, true)
-		s := &st{fd: fd}
-		byFD[fd] = s
+		conn.Close() // the duplicate keeps the socket, out of the runtime's poller
+		defer syscall.Close(fd)
+		if err := syscall.SetNonblock(fd, true); err != nil {
+			return err
+		}
+		byFD[fd] = &st{fd: fd}
 		if err := syscall.EpollCtl(ep, syscall.EPOLL_CTL_ADD, fd, &syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(fd)}); err != nil {
 			return err
 		}
 		if _, err := syscall.Write(fd, req); err != nil {
 			return err
 		}
-		defer syscall.Close(fd)
 	}
 	left := streams
 	buf := make([]byte, 64<<10)
-	events := make([]syscall.EpollEvent, 256)
-	var ferr error
-	if os.Getenv("FLOOR_BLOCK") != "" {
-		raw := os.Getenv("FLOOR_BLOCK") == "raw"
-		if raw {
-			runtime.LockOSThread()
+	events := make([]syscall.EpollEvent, 1024)
+	for left > 0 {
+		r, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, uintptr(ep), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), ^uintptr(0), 0, 0)
+		if e == syscall.EINTR {
+			continue
 		}
-		for left > 0 {
-			var n int
-			var err error
-			if raw {
-				r, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_WAIT, uintptr(ep), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), ^uintptr(0), 0, 0)
-				n = int(r)
-				if e != 0 {
-					err = e
-				}
-			} else {
-				n, err = syscall.EpollWait(ep, events, -1)
-			}
-			if err == syscall.EINTR {
+		if e != 0 {
+			return e
+		}
+		for _, ev := range events[:int(r)] {
+			s := byFD[int(ev.Fd)]
+			k, err := syscall.Read(s.fd, buf)
+			if err == syscall.EAGAIN {
 				continue
 			}
-			if err != nil {
+			reads.Add(1)
+			if err != nil || k == 0 {
+				return fmt.Errorf("read: %v (n=%d)", err, k)
+			}
+			s.tail = keepTail(s.tail, buf[:k])
+			if !bytes.Equal(s.tail, chunkedEnd) {
+				continue
+			}
+			answers.Add(1)
+			s.tail = s.tail[:0]
+			if s.done++; s.done == waves {
+				syscall.EpollCtl(ep, syscall.EPOLL_CTL_DEL, s.fd, nil)
+				left--
+				continue
+			}
+			if _, err := syscall.Write(s.fd, req); err != nil {
 				return err
 			}
-			for _, ev := range events[:n] {
-				s := byFD[int(ev.Fd)]
-				k, err := syscall.Read(s.fd, buf)
-				if err == syscall.EAGAIN {
-					continue
-				}
-				reads.Add(1)
-				if err != nil || k == 0 {
-					return fmt.Errorf("read: %v (n=%d)", err, k)
-				}
-				s.tail = keepTail(s.tail, buf[:k])
-				if bytes.Equal(s.tail, chunkedEnd) {
-					answers.Add(1)
-					s.tail = s.tail[:0]
-					s.done++
-					if s.done == waves {
-						syscall.EpollCtl(ep, syscall.EPOLL_CTL_DEL, s.fd, nil)
-						left--
-						continue
-					}
-					if _, err := syscall.Write(s.fd, req); err != nil {
-						return err
-					}
-				}
-			}
-		}
-		return nil
-	}
-	for left > 0 && ferr == nil {
-		err := erc.Read(func(uintptr) bool {
-			for {
-				n, err := syscall.EpollWait(ep, events, 0)
-				if err == syscall.EINTR {
-					return true
-				}
-				if err != nil {
-					ferr = err
-					return true
-				}
-				if n == 0 {
-					return false
-				}
-				drained := true
-				for _, ev := range events[:n] {
-					s := byFD[int(ev.Fd)]
-					k, err := syscall.Read(s.fd, buf)
-					if err == syscall.EAGAIN {
-						continue
-					}
-					drained = drained && k < len(buf)
-					reads.Add(1)
-					if err != nil || k == 0 {
-						ferr = fmt.Errorf("read: %v (n=%d)", err, k)
-						return true
-					}
-					s.tail = keepTail(s.tail, buf[:k])
-					if bytes.Equal(s.tail, chunkedEnd) {
-						answers.Add(1)
-						s.tail = s.tail[:0]
-						s.done++
-						if s.done == waves {
-							syscall.EpollCtl(ep, syscall.EPOLL_CTL_DEL, s.fd, nil)
-							left--
-							continue
-						}
-						if _, err := syscall.Write(s.fd, req); err != nil {
-							ferr = err
-							return true
-						}
-					}
-				}
-				if left == 0 {
-					return true
-				}
-				if n < len(events) && drained {
-					// every ready socket was read empty: what arrives later wakes
-					// the runtime's poller on the epoll descriptor
-					return false
-				}
-			}
-		})
-		if err != nil {
-			return err
 		}
 	}
-	return ferr
+	return nil
 }

@@ -9,7 +9,7 @@
 //	perf summarize [--records 1000000] ...                     summarize's wall time and peak RSS
 //	perf records   [--records N] [--template FILE] > FILE      records for summarize, from a real run
 //	perf floor     [--streams 256,1024,2048] [--floor FILE]    CPU per streamed token: genload beside the C and Go floors
-//	perf goreader  HOST:PORT STREAMS WAVES BODY_FILE           the Go floor reader (run by perf floor)
+//	perf goreader  HOST:PORT STREAMS WAVES BODY_FILE [loop]    the Go floor readers (run by perf floor)
 package main
 
 import (

@@ -101,7 +101,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			&cli.BoolFlag{Name: "progress", Usage: "progress on stderr even when it is not a terminal: a plain line every --progress-every (cron logs)"},
 			&cli.DurationFlag{Name: "progress-every", Value: 10 * time.Second, Usage: "with --progress off a terminal: time between progress lines"},
 			&cli.Float64Flag{Name: "min-success-ratio", Usage: "exit 13 when a load point's share of successful measured requests is below `R` (0 < R <= 1), e.g. 0.99", DefaultText: "off"},
-			&cli.StringFlag{Name: "reads", Hidden: true, Value: "goroutine", Usage: "goroutine (each connection read by its request's goroutine) or loop (streamed answers read on one OS thread's epoll loop, Linux, http://): docs/perf.md"},
+			&cli.StringFlag{Name: "reads", Hidden: true, Value: "loop", Usage: "loop (streamed answers read on one OS thread's epoll loop where it can: Linux, http://) or goroutine (each connection read by its request's goroutine): docs/perf.md"},
 			&cli.StringFlag{Name: "chunk-times", Hidden: true, Value: "kernel", Usage: "kernel (the kernel's receive times where it gives them) or read (when genload reads each chunk): for measuring the difference (bench/floor)"},
 			&cli.Float64Flag{Name: "max-error-rate", Usage: "stop rule: end the run (exit 14) when more than `R` (0 <= R < 1) of the last --error-window attempts failed", DefaultText: "off"},
 			&cli.IntFlag{Name: "error-window", Value: 20, Usage: "stop rule: the attempts --max-error-rate is judged over"},
