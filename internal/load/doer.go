@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"strings"
+	"sync"
 	"time"
 
 	"servebench/internal/h1"
@@ -65,7 +66,7 @@ func newDoer(cfg *Config, endpoint string, hc *http.Client, maxIdle int, run con
 	var loop *h1.Loop
 	if cfg.ReadLoop && cfg.Stream && !strings.HasPrefix(endpoint, "https:") {
 		var err error
-		if loop, err = h1.NewLoop(); err != nil {
+		if loop, err = takeLoop(); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -73,7 +74,7 @@ func newDoer(cfg *Config, endpoint string, hc *http.Client, maxIdle int, run con
 		KernelTimes: cfg.Stream && !cfg.ReadTimes, Loop: loop}, run)
 	if err != nil {
 		if loop != nil {
-			loop.Close()
+			dropLoop()
 		}
 		return nil, nil, err
 	}
@@ -82,8 +83,41 @@ func newDoer(cfg *Config, endpoint string, hc *http.Client, maxIdle int, run con
 	}
 	return h1Doer{c: c, loop: loop}, func() {
 		c.CloseIdle()
-		loop.Close()
+		dropLoop()
 	}, nil
+}
+
+// The process's read loop, shared by every client that reads on one (a
+// run's replicas, runs in one process): each loop holds a P of the
+// runtime while it waits, so one is all a process can afford.
+var loopShare struct {
+	sync.Mutex
+	loop  *h1.Loop
+	users int
+}
+
+func takeLoop() (*h1.Loop, error) {
+	loopShare.Lock()
+	defer loopShare.Unlock()
+	if loopShare.loop == nil {
+		l, err := h1.NewLoop()
+		if err != nil {
+			return nil, err
+		}
+		loopShare.loop = l
+	}
+	loopShare.users++
+	return loopShare.loop, nil
+}
+
+// dropLoop closes the loop when its last user is done with it.
+func dropLoop() {
+	loopShare.Lock()
+	defer loopShare.Unlock()
+	if loopShare.users--; loopShare.users == 0 {
+		loopShare.loop.Close()
+		loopShare.loop = nil
+	}
 }
 
 // requestHeader is the header of every request of the run: genload's,

@@ -82,11 +82,15 @@ func TestRequestsSplitAcrossReplicas(t *testing.T) {
 	fast := &openaitest.Server{Tokens: 2, TTFT: 2 * time.Millisecond}
 	slow := &openaitest.Server{Tokens: 2, TTFT: 40 * time.Millisecond}
 	a, b := httptestServer(t, fast), httptestServer(t, slow)
-	for _, mix := range []string{URLRoundRobin, URLLeastInflight} {
+	// Streamed on the read loop too: one loop serves every replica.
+	for _, mix := range []string{URLRoundRobin, URLLeastInflight, URLRoundRobin + "/loop"} {
 		fast.Completions.Store(0)
 		slow.Completions.Store(0)
+		loop := strings.HasSuffix(mix, "/loop")
+		mix = strings.TrimSuffix(mix, "/loop")
 		recs := shardRun(t, a, Shard{}, func(c *Config) {
 			c.URLs, c.URLMix, c.Concurrencies, c.Requests = []string{a, b}, mix, []int{4}, 40
+			c.Stream, c.ReadLoop = loop, loop
 		})
 		byURL := map[string]int{}
 		for _, r := range recs {
