@@ -74,12 +74,13 @@ func near(t *testing.T, what string, got *float64, want, tol float64) {
 // a real error (a drift, a wrong clock) misses every time.
 func TestAccuracyAgainstLLMSim(t *testing.T) {
 	url := startSim(t, "--ttft", "50ms", "--itl", "10ms")
-	for _, endpoint := range []string{"completions", "chat"} {
-		t.Run(endpoint, func(t *testing.T) {
+	for _, run := range []struct{ endpoint, reads string }{{"completions", "goroutine"}, {"chat", "goroutine"}, {"completions", "loop"}, {"chat", "loop"}} {
+		endpoint := run.endpoint
+		t.Run(endpoint+"/"+run.reads, func(t *testing.T) {
 			var misses []string
 			for try := 1; try <= 3; try++ {
 				out, stderr, code := sh(t, time.Minute,
-					"genload --url "+url+" --endpoint "+endpoint+" --requests 12 --warmup 1 --max-tokens 20 --ignore-eos --label acc | summarize --format json")
+					"genload --url "+url+" --endpoint "+endpoint+" --reads "+run.reads+" --requests 12 --warmup 1 --max-tokens 20 --ignore-eos --label acc | summarize --format json")
 				if code != 0 {
 					t.Fatalf("exit %d: %s", code, stderr)
 				}

@@ -75,6 +75,11 @@ var tools = map[string]tool{
 	"genload-stream": {name: "genload", mode: "stream", run: func(c *peersConfig, s *sim, dir string) (runResult, error) {
 		return runGenload(c, s, dir, "--stream=true", "--max-tokens", strconv.Itoa(c.StreamTokens), "--ignore-eos")
 	}},
+	// genload streaming with a goroutine reading each connection (not the
+	// read loop): what the loop saves, in the same rounds.
+	"genload-goroutine-stream": {name: "genload --reads goroutine", mode: "stream", run: func(c *peersConfig, s *sim, dir string) (runResult, error) {
+		return runGenload(c, s, dir, "--reads", "goroutine", "--stream=true", "--max-tokens", strconv.Itoa(c.StreamTokens), "--ignore-eos")
+	}},
 	// genload on one P (GOMAXPROCS=1): fewer thread wake-ups, for a
 	// machine shared with the server (not in the default set).
 	"genload-p1": {name: "genload GOMAXPROCS=1", mode: "completions", run: func(c *peersConfig, s *sim, dir string) (runResult, error) {
@@ -229,7 +234,7 @@ func peers(args []string) error {
 	fs := flag.NewFlagSet("peers", flag.ContinueOnError)
 	fs.StringVar(&c.Bin, "bin", "bin", "directory of genload and llmsim")
 	fs.StringVar(&c.Peers, "peers", "", "directory of vegeta and hey")
-	toolList := fs.String("tools", "genload,genload-nethttp,vegeta,hey,genload-stream,genload-nethttp-stream", "tools to run, in this order (then reversed, alternately)")
+	toolList := fs.String("tools", "genload,genload-nethttp,vegeta,hey,genload-stream,genload-goroutine-stream,genload-nethttp-stream", "tools to run, in this order (then reversed, alternately)")
 	fs.IntVar(&c.Concurrency, "c", 16, "requests in flight, for every tool")
 	fs.DurationVar(&c.Duration, "duration", 4*time.Second, "length of each run")
 	fs.IntVar(&c.Rounds, "rounds", 5, "runs of each tool; the order alternates (A B C, C B A, ...) so drift cancels")

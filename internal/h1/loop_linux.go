@@ -45,13 +45,26 @@ type Loop struct {
 	mu       sync.Mutex
 	incoming []*task // tasks posted to start or resume
 	nudged   atomic.Bool
+	sleeping atomic.Bool // in (or about to enter) epoll_wait
 	closing  atomic.Bool
 	stopped  chan struct{}
+
+	// Tasks handed back to Run's goroutines (an operation to run, or
+	// done) go through the dispatcher, a goroutine woken by a pipe through
+	// the runtime's poller: a goroutine readied by the loop's goroutine
+	// itself would wait in the run queue of the P the loop holds (its
+	// runnext) until another P stole it, a few microseconds later.
+	outMu     sync.Mutex
+	outbox    []*task
+	outNudged atomic.Bool
+	outR      *os.File
+	outW      int
 
 	// Owned by the loop's goroutine (and the coroutines it resumes, which
 	// run only while it waits for them).
 	current  *task
 	now      time.Time // when the latest wait returned
+	coros    []*coro   // idle coroutines, kept with their grown stacks
 	slots    []*task   // by epoll data: the task waiting on that socket
 	free     []int32
 	timers   timerHeap
@@ -74,7 +87,15 @@ func NewLoop() (*Loop, error) {
 		syscall.Close(ep)
 		return nil, os.NewSyscallError("pipe2", err)
 	}
-	l := &Loop{ep: ep, wakeR: p[0], wakeW: p[1], events: make([]syscall.EpollEvent, 512), pwait2: true, stopped: make(chan struct{})}
+	var q [2]int
+	if err := syscall.Pipe2(q[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
+		syscall.Close(ep)
+		syscall.Close(p[0])
+		syscall.Close(p[1])
+		return nil, os.NewSyscallError("pipe2", err)
+	}
+	l := &Loop{ep: ep, wakeR: p[0], wakeW: p[1], events: make([]syscall.EpollEvent, 512), pwait2: true, stopped: make(chan struct{}),
+		outR: os.NewFile(uintptr(q[0]), "h1-loop-out"), outW: q[1]}
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: wakeSlot}
 	if err := syscall.EpollCtl(ep, syscall.EPOLL_CTL_ADD, l.wakeR, &ev); err != nil {
 		return nil, os.NewSyscallError("epoll_ctl", err)
@@ -83,22 +104,23 @@ func NewLoop() (*Loop, error) {
 		runtime.GOMAXPROCS(2)
 	}
 	go l.run()
+	go l.dispatch()
 	return l, nil
 }
 
-// task is one Run: its function as a coroutine, and what it waits for.
+// task is one Run: its function, run by a coroutine, and what it waits
+// for.
 type task struct {
-	loop  *Loop
-	fn    func()
-	next  func() (struct{}, bool)
-	stop  func()
-	yield func(struct{}) bool
-	slot  int32
+	loop *Loop
+	fn   func()
+	co   *coro // the coroutine running fn (in the loop)
+	slot int32
 
 	waitOn   *loopConn // the socket it waits to read (nil: none)
 	op       func()    // a blocking operation for Run's goroutine (nil: none)
 	back     chan struct{}
-	finished bool
+	fnDone   bool        // fn returned (set in the coroutine)
+	finished bool        // the loop is done with the task (Run may return)
 	conns    []*loopConn // sockets in the epoll set on its behalf
 	timerGen uint64
 	timerAt  time.Time // the deadline last put on the heap
@@ -110,7 +132,7 @@ var tasks = sync.Pool{New: func() any { return &task{back: make(chan struct{}, 1
 // the calling goroutine what fn hands it (offload) meanwhile.
 func (l *Loop) Run(fn func()) {
 	t := tasks.Get().(*task)
-	t.loop, t.fn, t.finished, t.op = l, fn, false, nil
+	t.loop, t.fn, t.finished, t.fnDone, t.op = l, fn, false, false, nil
 	l.post(t)
 	for {
 		<-t.back
@@ -135,7 +157,11 @@ func (l *Loop) post(t *task) {
 
 // nudge wakes the loop's goroutine, once until it has looked.
 func (l *Loop) nudge() {
-	if l.nudged.CompareAndSwap(false, true) {
+	// The pipe is written only when the loop sleeps (or is about to):
+	// awake, it looks at nudged before it waits again. Sequentially
+	// consistent atomics on both sides (sleeping, then nudged; nudged,
+	// then sleeping) make one of the two see the other.
+	if l.nudged.CompareAndSwap(false, true) && l.sleeping.Load() {
 		one := [1]byte{1}
 		_, _ = syscall.Write(l.wakeW, one[:]) // a full pipe is already a wake-up
 	}
@@ -146,18 +172,50 @@ func (l *Loop) nudge() {
 func (l *Loop) offload(op func()) {
 	t := l.current
 	t.op = op
-	t.yield(struct{}{})
+	t.co.yield(struct{}{})
 }
 
 // Close stops the loop, once every Run has returned.
 func (l *Loop) Close() {
 	l.closing.Store(true)
 	one := [1]byte{1}
-	_, _ = syscall.Write(l.wakeW, one[:])
+	_, _ = syscall.Write(l.wakeW, one[:]) // always: it may be asleep
 	<-l.stopped
 	syscall.Close(l.ep)
 	syscall.Close(l.wakeR)
 	syscall.Close(l.wakeW)
+	syscall.Close(l.outW) // the dispatcher reads the end and returns
+}
+
+// dispatch hands tasks back to Run's goroutines (see outbox).
+func (l *Loop) dispatch() {
+	defer l.outR.Close()
+	var buf [64]byte
+	var out []*task
+	for {
+		if _, err := l.outR.Read(buf[:]); err != nil {
+			return
+		}
+		l.outNudged.Store(false)
+		l.outMu.Lock()
+		out, l.outbox = l.outbox, out[:0]
+		l.outMu.Unlock()
+		for _, t := range out {
+			t.back <- struct{}{}
+		}
+		clear(out)
+	}
+}
+
+// handBack gives t back to its Run's goroutine, through the dispatcher.
+func (l *Loop) handBack(t *task) {
+	l.outMu.Lock()
+	l.outbox = append(l.outbox, t)
+	l.outMu.Unlock()
+	if l.outNudged.CompareAndSwap(false, true) {
+		one := [1]byte{1}
+		_, _ = syscall.Write(l.outW, one[:])
+	}
 }
 
 // run is the loop's goroutine.
@@ -165,6 +223,11 @@ func (l *Loop) run() {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	defer close(l.stopped)
+	defer func() {
+		for _, co := range l.coros {
+			co.stop() // its goroutine ends
+		}
+	}()
 	var incoming []*task
 	for !l.closing.Load() {
 		n := l.wait()
@@ -204,6 +267,11 @@ func (l *Loop) wait() int {
 	timeout := time.Duration(-1)
 	if len(l.timers) > 0 {
 		timeout = max(time.Until(l.timers[0].at), 0)
+	}
+	l.sleeping.Store(true)
+	defer l.sleeping.Store(false)
+	if l.nudged.Load() || l.closing.Load() {
+		timeout = 0 // posted meanwhile: look, without sleeping
 	}
 	for {
 		var r uintptr
@@ -246,26 +314,54 @@ const sysEpollPwait2 = 441
 // resume runs t's coroutine until it waits again, hands an operation out,
 // or ends.
 func (l *Loop) resume(t *task) {
-	if t.next == nil {
-		t.next, t.stop = iter.Pull(t.seq)
+	if t.co == nil {
+		t.co = l.coro()
+		t.co.t = t
 	}
 	t.waitOn = nil
 	l.current = t
-	_, ok := t.next()
+	t.co.next()
 	l.current = nil
 	switch {
-	case !ok:
+	case t.fnDone:
 		l.finish(t)
 	case t.op != nil:
-		t.back <- struct{}{}
+		l.handBack(t)
 	case t.waitOn != nil:
 		l.watch(t, t.waitOn)
 	}
 }
 
-func (t *task) seq(yield func(struct{}) bool) {
-	t.yield = yield
-	t.fn()
+// coro is a coroutine that runs the functions of task after task, kept
+// between them so that its stack, grown once, stays grown.
+type coro struct {
+	t     *task
+	next  func() (struct{}, bool)
+	stop  func()
+	yield func(struct{}) bool
+}
+
+// coro is an idle coroutine, or a new one.
+func (l *Loop) coro() *coro {
+	if n := len(l.coros); n > 0 {
+		co := l.coros[n-1]
+		l.coros = l.coros[:n-1]
+		return co
+	}
+	co := &coro{}
+	co.next, co.stop = iter.Pull(co.seq)
+	return co
+}
+
+func (co *coro) seq(yield func(struct{}) bool) {
+	co.yield = yield
+	for {
+		co.t.fn()
+		co.t.fnDone = true
+		if !yield(struct{}{}) {
+			return
+		}
+	}
 }
 
 // watch puts c in the epoll set for t, and t's deadline on the heap.
@@ -340,9 +436,11 @@ func (l *Loop) finish(t *task) {
 		t.timerAt = time.Time{}
 		l.live--
 	}
-	t.next, t.stop, t.yield, t.waitOn = nil, nil, nil, nil
+	t.co.t = nil
+	l.coros = append(l.coros, t.co)
+	t.co, t.waitOn = nil, nil
 	t.finished = true
-	t.back <- struct{}{}
+	l.handBack(t)
 }
 
 // expire resumes the tasks whose deadline passed: their reads fail.
@@ -518,7 +616,7 @@ func (c *loopConn) Read(p []byte) (int, error) {
 		}
 		t := c.loop.current
 		t.waitOn = c
-		t.yield(struct{}{})
+		t.co.yield(struct{}{})
 		c.mayRead = true
 	}
 }

@@ -36,12 +36,21 @@ const (
 
 func (c client) String() string { return [...]string{"h1", "net/http", "h1-loop"}[c] }
 
+// reads is the Config.Reads of c (the runs of these tests hold few
+// streams: auto would never read on the loop).
+func (c client) reads() string {
+	if c == h1Loop {
+		return ReadsLoop
+	}
+	return ReadsGoroutine
+}
+
 // bothPaths runs f with genload's own HTTP/1.1 client (reading on the
 // requests' goroutines, then on the read loop) and with net/http.
 func bothPaths(t *testing.T, f func(t *testing.T, mutate func(*Config))) {
 	for _, c := range []client{h1Goroutine, netHTTPClient, h1Loop} {
 		t.Run(c.String(), func(t *testing.T) {
-			f(t, func(cfg *Config) { cfg.NetHTTP, cfg.ReadLoop = c == netHTTPClient, c == h1Loop })
+			f(t, func(cfg *Config) { cfg.NetHTTP, cfg.Reads = c == netHTTPClient, c.reads() })
 		})
 	}
 }

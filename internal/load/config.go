@@ -170,11 +170,26 @@ type Config struct {
 	// kernel's receive times: bench/floor and the tests measure the
 	// difference (genload's hidden --chunk-times read).
 	ReadTimes bool
-	// ReadLoop reads streamed answers on one OS thread's epoll loop
-	// (h1.Loop, Linux, http:// targets) instead of a goroutine per
-	// connection: genload's hidden --reads loop (docs/perf.md).
-	ReadLoop bool
+	// Reads is who reads streamed answers over genload's own client:
+	// ReadsLoop, one OS thread's epoll loop (h1.Loop; Linux, http://),
+	// ReadsGoroutine, each request's goroutine, or ReadsAuto (""), the
+	// loop when the run holds LoopStreams or more requests at once
+	// (genload's hidden --reads; docs/perf.md).
+	Reads string
 }
+
+// Who reads streamed answers (Config.Reads).
+const (
+	ReadsAuto      = "auto"
+	ReadsLoop      = "loop"
+	ReadsGoroutine = "goroutine"
+)
+
+// LoopStreams is how many requests at once make ReadsAuto read on the
+// loop: below it a goroutine per request costs less per request (the loop
+// hands each request to its goroutine and back, two wake-ups), above it
+// the loop costs far less per token (docs/perf.md, "The streaming floor").
+const LoopStreams = 256
 
 // Defaults used by genload's flags too.
 const (

@@ -228,7 +228,7 @@ const conformanceTimeout = 300 * time.Millisecond
 func runRecords(t *testing.T, url string, stream bool, c client, tlsCfg *tls.Config) ([]string, []record.Record) {
 	t.Helper()
 	cfg := &Config{URL: url, Model: "m", Requests: 3, Stream: stream, Timeout: conformanceTimeout, NetHTTP: c == netHTTPClient,
-		ReadLoop: c == h1Loop, TLS: tlsCfg}
+		Reads: c.reads(), TLS: tlsCfg}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

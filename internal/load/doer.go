@@ -64,7 +64,7 @@ func newDoer(cfg *Config, endpoint string, hc *http.Client, maxIdle int, run con
 		return &netHTTPDoer{hc: hc, fresh: freshClient(hc), run: run, url: endpoint, header: header}, func() {}, nil
 	}
 	var loop *h1.Loop
-	if cfg.ReadLoop && cfg.Stream && !strings.HasPrefix(endpoint, "https:") {
+	if cfg.readsOnLoop(maxIdle-idleSpare) && !strings.HasPrefix(endpoint, "https:") {
 		var err error
 		if loop, err = takeLoop(); err != nil {
 			return nil, nil, err
@@ -85,6 +85,21 @@ func newDoer(cfg *Config, endpoint string, hc *http.Client, maxIdle int, run con
 		c.CloseIdle()
 		dropLoop()
 	}, nil
+}
+
+// readsOnLoop tells whether a streamed run holding up to inFlight
+// requests at once reads on the loop.
+func (cfg *Config) readsOnLoop(inFlight int) bool {
+	if !cfg.Stream {
+		return false
+	}
+	switch cfg.Reads {
+	case ReadsLoop:
+		return true
+	case ReadsGoroutine:
+		return false
+	}
+	return inFlight >= LoopStreams
 }
 
 // The process's read loop, shared by every client that reads on one (a

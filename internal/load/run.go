@@ -206,12 +206,16 @@ func Run(stop, abort context.Context, cfg *Config, out *record.Writer, stderr io
 	return res, ruleErr(stop)
 }
 
+// idleSpare is how many idle connections a client keeps beyond the run's
+// requests in flight.
+const idleSpare = 16
+
 // newAttempter prepares the run's requests, over the client that suits
 // the target; closeIdle closes its idle connections at the end. run is the
 // context whose end cancels the requests in flight.
 func newAttempter(cfg *Config, hc *http.Client, run context.Context) (a *attempter, closeIdle func(), err error) {
 	endpoint := cfg.Target.EndpointURL(cfg.Endpoint)
-	doer, closeIdle, err := newDoer(cfg, endpoint, hc, maxInFlight(cfg.poolPoints())+16, run)
+	doer, closeIdle, err := newDoer(cfg, endpoint, hc, maxInFlight(cfg.poolPoints())+idleSpare, run)
 	if err != nil {
 		return nil, nil, err
 	}

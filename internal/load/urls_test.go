@@ -90,7 +90,10 @@ func TestRequestsSplitAcrossReplicas(t *testing.T) {
 		mix = strings.TrimSuffix(mix, "/loop")
 		recs := shardRun(t, a, Shard{}, func(c *Config) {
 			c.URLs, c.URLMix, c.Concurrencies, c.Requests = []string{a, b}, mix, []int{4}, 40
-			c.Stream, c.ReadLoop = loop, loop
+			c.Stream = loop
+			if loop {
+				c.Reads = ReadsLoop
+			}
 		})
 		byURL := map[string]int{}
 		for _, r := range recs {
