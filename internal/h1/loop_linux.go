@@ -63,7 +63,8 @@ type Loop struct {
 	// Owned by the loop's goroutine (and the coroutines it resumes, which
 	// run only while it waits for them).
 	current  *task
-	now      time.Time // when the latest wait returned
+	wakes    atomic.Uint64 // epoll waits that returned (tests: no spinning)
+	now      time.Time     // when the latest wait returned
 	coros    []*coro   // idle coroutines, kept with their grown stacks
 	slots    []*task   // by epoll data: the task waiting on that socket
 	free     []int32
@@ -231,6 +232,7 @@ func (l *Loop) run() {
 	var incoming []*task
 	for !l.closing.Load() {
 		n := l.wait()
+		l.wakes.Add(1)
 		l.now = time.Now()
 		for _, ev := range l.events[:n] {
 			if ev.Fd == wakeSlot {
@@ -326,6 +328,10 @@ func (l *Loop) resume(t *task) {
 	case t.fnDone:
 		l.finish(t)
 	case t.op != nil:
+		// Its sockets leave the epoll set while the operation runs: one
+		// that became readable would otherwise wake the loop again and
+		// again (level-triggered) for a task that cannot read.
+		l.unwatch(t, nil)
 		l.handBack(t)
 	case t.waitOn != nil:
 		l.watch(t, t.waitOn)
@@ -364,8 +370,29 @@ func (co *coro) seq(yield func(struct{}) bool) {
 	}
 }
 
+// unwatch takes t's sockets but keep out of the epoll set.
+func (l *Loop) unwatch(t *task, keep *loopConn) {
+	kept := t.conns[:0]
+	for _, c := range t.conns {
+		switch {
+		case c == keep && c.slot == t.slot:
+			kept = append(kept, c)
+		case c.slot == t.slot:
+			if !c.closed {
+				_ = syscall.EpollCtl(l.ep, syscall.EPOLL_CTL_DEL, c.fd, nil)
+			}
+			c.slot = 0
+		}
+	}
+	clear(t.conns[len(kept):])
+	t.conns = kept
+}
+
 // watch puts c in the epoll set for t, and t's deadline on the heap.
 func (l *Loop) watch(t *task, c *loopConn) {
+	if len(t.conns) > 1 || len(t.conns) == 1 && t.conns[0] != c {
+		l.unwatch(t, c) // a socket it no longer reads must not wake it
+	}
 	if t.slot == 0 {
 		t.slot = l.slot(t)
 	}
@@ -416,16 +443,7 @@ func (l *Loop) slot(t *task) int32 {
 
 // finish takes an ended task out of the loop and tells Run.
 func (l *Loop) finish(t *task) {
-	for _, c := range t.conns {
-		if c.slot == t.slot && !c.closed {
-			_ = syscall.EpollCtl(l.ep, syscall.EPOLL_CTL_DEL, c.fd, nil)
-		}
-		if c.slot == t.slot {
-			c.slot = 0
-		}
-	}
-	clear(t.conns)
-	t.conns = t.conns[:0]
+	l.unwatch(t, nil)
 	if t.slot != 0 {
 		l.slots[t.slot] = nil
 		l.free = append(l.free, t.slot)

@@ -17,6 +17,7 @@ import (
 // adopted is c's socket taken into l (with kernel times).
 func adopted(t *testing.T, l *Loop, c *net.TCPConn, canceled *atomic.Bool) *loopConn {
 	t.Helper()
+	warmTimestamps() // as New does for a client with kernel times
 	lc, err := l.adopt(c, true, canceled)
 	if err != nil {
 		t.Fatal(err)
@@ -209,5 +210,39 @@ func TestLoopWritesAndOffloads(t *testing.T) {
 	}
 	if r := <-got; r != len(big) {
 		t.Errorf("the server read %d bytes", r)
+	}
+}
+
+// TestLoopDoesNotSpinOnAnOperation: while a task's write waits for room
+// (an operation on Run's goroutine), its socket, readable meanwhile (the
+// server answered early), does not wake the loop over and over.
+func TestLoopDoesNotSpinOnAnOperation(t *testing.T) {
+	l, err := NewLoop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	c, s := pair(t)
+	lc := adopted(t, l, c, new(atomic.Bool))
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		s.Write([]byte("HTTP/1.1 413 Too Large\r\n")) // read by the task, which waited for it
+		time.Sleep(20 * time.Millisecond)
+		s.Write([]byte("\r\n")) // readable from now on, while the task writes
+		time.Sleep(300 * time.Millisecond) // the server reads late
+		io.Copy(io.Discard, s)
+	}()
+	big := make([]byte, 16<<20)
+	var n int
+	l.Run(func() {
+		var buf [64]byte
+		lc.Read(buf[:]) // waits: the socket joins the epoll set
+		n, err = lc.Write(big)
+	})
+	if err != nil || n != len(big) {
+		t.Fatalf("wrote %d: %v", n, err)
+	}
+	if w := l.wakes.Load(); w > 200 {
+		t.Errorf("the loop woke %d times while one write waited 300 ms: it spun", w)
 	}
 }
