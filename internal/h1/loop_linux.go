@@ -65,8 +65,8 @@ type Loop struct {
 	current  *task
 	wakes    atomic.Uint64 // epoll waits that returned (tests: no spinning)
 	now      time.Time     // when the latest wait returned
-	coros    []*coro   // idle coroutines, kept with their grown stacks
-	slots    []*task   // by epoll data: the task waiting on that socket
+	coros    []*coro       // idle coroutines, kept with their grown stacks
+	slots    []*task       // by epoll data: the task waiting on that socket
 	free     []int32
 	timers   timerHeap
 	live     int // timer entries that are not stale

@@ -228,7 +228,7 @@ func TestLoopDoesNotSpinOnAnOperation(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 		s.Write([]byte("HTTP/1.1 413 Too Large\r\n")) // read by the task, which waited for it
 		time.Sleep(20 * time.Millisecond)
-		s.Write([]byte("\r\n")) // readable from now on, while the task writes
+		s.Write([]byte("\r\n"))            // readable from now on, while the task writes
 		time.Sleep(300 * time.Millisecond) // the server reads late
 		io.Copy(io.Discard, s)
 	}()
