@@ -112,8 +112,11 @@ func TestReadsAtScale(t *testing.T) {
 				t.Logf("llmsim sent late: the medians are not judged")
 				return
 			}
-			if d := *g.TTFTMedian - 20; d < -0.5 || d > 3 {
-				t.Errorf("TTFT median %.3f ms, want 20 (+3)", *g.TTFTMedian)
+			// Each wave's 300 requests leave together (closed loop: their
+			// answers end together), and llmsim reads them one by one
+			// before its 20 ms start: the median waits for half of them.
+			if d := *g.TTFTMedian - 20; d < -0.5 || d > 6 {
+				t.Errorf("TTFT median %.3f ms, want 20 (+6 for the burst)", *g.TTFTMedian)
 			}
 			if d := *g.ITLMedian - 5; d < -0.5 || d > 1 {
 				t.Errorf("ITL median %.3f ms, want 5 (±1)", *g.ITLMedian)
