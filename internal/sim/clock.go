@@ -44,7 +44,8 @@ const (
 	// preciseWindow is how close to its deadline a sleeper hands over to
 	// the waker: a little more than the 1 ms by which idle Go timers are late.
 	preciseWindow = 2 * time.Millisecond
-	// maxPrecisePending bounds the waker's heap; beyond it sleepers use
+	// maxPrecisePending bounds the sleepers in the waker's heap (paced
+	// streams, pacer.go, are not counted); beyond it sleepers use
 	// plain timers, because at that load one goroutine would be the
 	// bottleneck and the runtime is busy enough for timers to be prompt.
 	maxPrecisePending = 512
@@ -67,9 +68,12 @@ type waker struct {
 	alarm   alarm
 }
 
+// wakeup is a sleeper's channel to notify, or a paced stream whose token
+// is due at at.
 type wakeup struct {
 	at time.Duration
 	ch chan struct{}
+	st *stream
 }
 
 var (
@@ -103,19 +107,60 @@ func (w *waker) add(at time.Duration, ch chan struct{}) {
 		notify(ch)
 		return
 	}
-	w.push(wakeup{at, ch})
+	w.push(wakeup{at: at, ch: ch})
 	if w.heap[0].ch == ch && w.heap[0].at == at {
 		w.alarm.set(at - mono())
 	}
 }
 
+// addStream queues a paced stream for its token due at st.at; false if the
+// waker is gone.
+func (w *waker) addStream(st *stream) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.dead {
+		return false
+	}
+	st.state, st.cancel = queued, false
+	w.push(wakeup{at: st.at, st: st})
+	if w.heap[0].st == st {
+		w.alarm.set(st.at - mono())
+	}
+	return true
+}
+
+// loop wakes what is due: sleepers by their channel, paced streams by
+// writing their token there and then (pacer.go), one after the other, the
+// earliest first, until nothing more is due.
 func (w *waker) loop() {
 	for {
 		err := w.alarm.wait()
 		w.mu.Lock()
-		now := mono()
-		for len(w.heap) > 0 && (err != nil || w.heap[0].at <= now) {
-			notify(w.pop().ch)
+		for len(w.heap) > 0 && (err != nil || w.heap[0].at <= mono()) {
+			x := w.pop()
+			st := x.st
+			switch {
+			case st == nil:
+				notify(x.ch)
+				continue
+			case st.state == dropped:
+				continue
+			case err != nil:
+				st.state = withHandler
+				notify(st.back)
+				continue
+			}
+			st.state = running
+			w.mu.Unlock()
+			again := st.paceToken()
+			w.mu.Lock()
+			if again && !st.cancel {
+				st.state = queued
+				w.push(wakeup{at: st.at, st: st})
+			} else {
+				st.state = withHandler
+				notify(st.back)
+			}
 		}
 		if err != nil {
 			w.dead = true
@@ -138,7 +183,9 @@ func notify(ch chan struct{}) {
 }
 
 func (w *waker) push(x wakeup) {
-	w.pending.Add(1)
+	if x.st == nil {
+		w.pending.Add(1)
+	}
 	h := append(w.heap, x)
 	for i := len(h) - 1; i > 0; {
 		p := (i - 1) / 2
@@ -152,9 +199,11 @@ func (w *waker) push(x wakeup) {
 }
 
 func (w *waker) pop() wakeup {
-	w.pending.Add(-1)
 	h := w.heap
 	top := h[0]
+	if top.st == nil {
+		w.pending.Add(-1)
+	}
 	n := len(h) - 1
 	h[0] = h[n]
 	h[n] = wakeup{}

@@ -62,7 +62,9 @@ func New(cfg Config) *Server {
 	}
 	s.clock = engineClock{stallAt: s.start + cfg.StallAfter, stall: cfg.Stall}
 	s.ready.Store(cfg.StartupDelay == 0)
-	s.sleepers.New = func() any { return &scratch{sleeper: newSleeper()} }
+	s.sleepers.New = func() any {
+		return &scratch{sleeper: newSleeper(), st: stream{back: make(chan struct{}, 1)}}
+	}
 	s.models = s.modelList(time.Now().Unix())
 	s.stats.init()
 	if cfg.CacheBlocks > 0 {
