@@ -245,6 +245,7 @@ func (st *stream) paceToken() bool {
 func (st *stream) finishWrite() bool {
 	rest, c := st.rest, st.conn
 	st.rest, st.conn = nil, nil
+	st.s.unpaced.Add(1)
 	if _, err := c.conn.Write(rest); err != nil {
 		return false
 	}
