@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,6 +66,7 @@ type waker struct {
 	heap    []wakeup
 	dead    bool
 	pending atomic.Int32
+	next    atomic.Int64 // heap[0].at, or the largest Duration when empty
 	alarm   alarm
 }
 
@@ -89,6 +91,7 @@ func getWaker() *waker {
 			return
 		}
 		sharedWaker = &waker{alarm: a}
+		sharedWaker.next.Store(math.MaxInt64)
 		go sharedWaker.loop()
 	})
 	return sharedWaker
@@ -129,48 +132,77 @@ func (w *waker) addStream(st *stream) bool {
 	return true
 }
 
-// loop wakes what is due: sleepers by their channel, paced streams by
-// writing their token there and then (pacer.go), one after the other, the
-// earliest first, until nothing more is due.
+// loop wakes what is due when the alarm fires.
 func (w *waker) loop() {
 	for {
 		err := w.alarm.wait()
 		w.mu.Lock()
-		for len(w.heap) > 0 && (err != nil || w.heap[0].at <= mono()) {
-			x := w.pop()
-			st := x.st
-			switch {
-			case st == nil:
-				notify(x.ch)
-				continue
-			case st.state == dropped:
-				continue
-			case err != nil:
-				st.state = withHandler
-				notify(st.back)
-				continue
-			}
-			st.state = running
-			w.mu.Unlock()
-			again := st.paceToken()
-			w.mu.Lock()
-			if again && !st.cancel {
-				st.state = queued
-				w.push(wakeup{at: st.at, st: st})
-			} else {
-				st.state = withHandler
-				notify(st.back)
-			}
-		}
 		if err != nil {
 			w.dead = true
+			w.runDue(err)
 			w.mu.Unlock()
 			return
 		}
+		w.runDue(nil)
 		if len(w.heap) > 0 {
 			w.alarm.set(w.heap[0].at - mono())
 		}
 		w.mu.Unlock()
+	}
+}
+
+// help sends what is due from a request's goroutine. On one processor the
+// Go scheduler looks at its poller, where the alarm fires, only once no
+// goroutine is ready to run: while a burst of new requests is being
+// handled (a closed loop sends hundreds at once) the waker would not learn
+// that tokens are due until the burst is over, tens of milliseconds late.
+// So every request first sends what is due, which costs it a clock read
+// when nothing is.
+func (w *waker) help() {
+	if w == nil || time.Duration(w.next.Load()) > mono() {
+		return
+	}
+	w.mu.Lock()
+	if len(w.heap) > 0 && w.heap[0].at <= mono() {
+		w.runDue(nil)
+		if len(w.heap) > 0 {
+			w.alarm.set(w.heap[0].at - mono())
+		}
+	}
+	w.mu.Unlock()
+}
+
+// runDue wakes what is due, with w.mu held: sleepers by their channel,
+// paced streams by writing their token there and then (pacer.go), one
+// after the other, the earliest first, until nothing more is due. With
+// failed (the alarm broke) everything is due and streams go back to their
+// handlers.
+func (w *waker) runDue(failed error) {
+	for len(w.heap) > 0 && (failed != nil || w.heap[0].at <= mono()) {
+		x := w.pop()
+		st := x.st
+		switch {
+		case st == nil:
+			notify(x.ch)
+			continue
+		case st.state == dropped:
+			continue
+		case failed != nil:
+			st.state = withHandler
+			notify(st.back)
+			continue
+		}
+		st.state = running
+		w.mu.Unlock()
+		again := st.paceToken()
+		w.mu.Lock()
+		if again && !st.cancel {
+			st.state = queued
+			w.push(wakeup{at: st.at, st: st})
+		} else {
+			st.state = withHandler
+			notify(st.back)
+		}
 	}
 }
 
@@ -196,6 +228,7 @@ func (w *waker) push(x wakeup) {
 		i = p
 	}
 	w.heap = h
+	w.next.Store(int64(h[0].at))
 }
 
 func (w *waker) pop() wakeup {
@@ -223,6 +256,11 @@ func (w *waker) pop() wakeup {
 		i = smallest
 	}
 	w.heap = h
+	if n > 0 {
+		w.next.Store(int64(h[0].at))
+	} else {
+		w.next.Store(math.MaxInt64)
+	}
 	return top
 }
 
