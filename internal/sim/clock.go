@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,7 +45,8 @@ const (
 	// preciseWindow is how close to its deadline a sleeper hands over to
 	// the waker: a little more than the 1 ms by which idle Go timers are late.
 	preciseWindow = 2 * time.Millisecond
-	// maxPrecisePending bounds the waker's heap; beyond it sleepers use
+	// maxPrecisePending bounds the sleepers in the waker's heap (paced
+	// streams, pacer.go, are not counted); beyond it sleepers use
 	// plain timers, because at that load one goroutine would be the
 	// bottleneck and the runtime is busy enough for timers to be prompt.
 	maxPrecisePending = 512
@@ -64,12 +66,16 @@ type waker struct {
 	heap    []wakeup
 	dead    bool
 	pending atomic.Int32
+	next    atomic.Int64 // heap[0].at, or the largest Duration when empty
 	alarm   alarm
 }
 
+// wakeup is a sleeper's channel to notify, or a paced stream whose token
+// is due at at.
 type wakeup struct {
 	at time.Duration
 	ch chan struct{}
+	st *stream
 }
 
 var (
@@ -85,6 +91,7 @@ func getWaker() *waker {
 			return
 		}
 		sharedWaker = &waker{alarm: a}
+		sharedWaker.next.Store(math.MaxInt64)
 		go sharedWaker.loop()
 	})
 	return sharedWaker
@@ -103,29 +110,99 @@ func (w *waker) add(at time.Duration, ch chan struct{}) {
 		notify(ch)
 		return
 	}
-	w.push(wakeup{at, ch})
+	w.push(wakeup{at: at, ch: ch})
 	if w.heap[0].ch == ch && w.heap[0].at == at {
 		w.alarm.set(at - mono())
 	}
 }
 
+// addStream queues a paced stream for its token due at st.at; false if the
+// waker is gone.
+func (w *waker) addStream(st *stream) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.dead {
+		return false
+	}
+	st.state, st.cancel = queued, false
+	w.push(wakeup{at: st.at, st: st})
+	if w.heap[0].st == st {
+		w.alarm.set(st.at - mono())
+	}
+	return true
+}
+
+// loop wakes what is due when the alarm fires.
 func (w *waker) loop() {
 	for {
 		err := w.alarm.wait()
 		w.mu.Lock()
-		now := mono()
-		for len(w.heap) > 0 && (err != nil || w.heap[0].at <= now) {
-			notify(w.pop().ch)
-		}
 		if err != nil {
 			w.dead = true
+			w.runDue(err)
 			w.mu.Unlock()
 			return
 		}
+		w.runDue(nil)
 		if len(w.heap) > 0 {
 			w.alarm.set(w.heap[0].at - mono())
 		}
 		w.mu.Unlock()
+	}
+}
+
+// help sends what is due from a request's goroutine. On one processor the
+// Go scheduler looks at its poller, where the alarm fires, only once no
+// goroutine is ready to run: while a burst of new requests is being
+// handled (a closed loop sends hundreds at once) the waker would not learn
+// that tokens are due until the burst is over, tens of milliseconds late.
+// So every request first sends what is due, which costs it a clock read
+// when nothing is.
+func (w *waker) help() {
+	if w == nil || time.Duration(w.next.Load()) > mono() {
+		return
+	}
+	w.mu.Lock()
+	if len(w.heap) > 0 && w.heap[0].at <= mono() {
+		w.runDue(nil)
+		if len(w.heap) > 0 {
+			w.alarm.set(w.heap[0].at - mono())
+		}
+	}
+	w.mu.Unlock()
+}
+
+// runDue wakes what is due, with w.mu held: sleepers by their channel,
+// paced streams by writing their token there and then (pacer.go), one
+// after the other, the earliest first, until nothing more is due. With
+// failed (the alarm broke) everything is due and streams go back to their
+// handlers.
+func (w *waker) runDue(failed error) {
+	for len(w.heap) > 0 && (failed != nil || w.heap[0].at <= mono()) {
+		x := w.pop()
+		st := x.st
+		switch {
+		case st == nil:
+			notify(x.ch)
+			continue
+		case st.state == dropped:
+			continue
+		case failed != nil:
+			st.state = withHandler
+			notify(st.back)
+			continue
+		}
+		st.state = running
+		w.mu.Unlock()
+		again := st.paceToken()
+		w.mu.Lock()
+		if again && !st.cancel {
+			st.state = queued
+			w.push(wakeup{at: st.at, st: st})
+		} else {
+			st.state = withHandler
+			notify(st.back)
+		}
 	}
 }
 
@@ -138,7 +215,9 @@ func notify(ch chan struct{}) {
 }
 
 func (w *waker) push(x wakeup) {
-	w.pending.Add(1)
+	if x.st == nil {
+		w.pending.Add(1)
+	}
 	h := append(w.heap, x)
 	for i := len(h) - 1; i > 0; {
 		p := (i - 1) / 2
@@ -149,12 +228,15 @@ func (w *waker) push(x wakeup) {
 		i = p
 	}
 	w.heap = h
+	w.next.Store(int64(h[0].at))
 }
 
 func (w *waker) pop() wakeup {
-	w.pending.Add(-1)
 	h := w.heap
 	top := h[0]
+	if top.st == nil {
+		w.pending.Add(-1)
+	}
 	n := len(h) - 1
 	h[0] = h[n]
 	h[n] = wakeup{}
@@ -174,6 +256,11 @@ func (w *waker) pop() wakeup {
 		i = smallest
 	}
 	w.heap = h
+	if n > 0 {
+		w.next.Store(int64(h[0].at))
+	} else {
+		w.next.Store(math.MaxInt64)
+	}
 	return top
 }
 

@@ -12,6 +12,8 @@ type scratch struct {
 	sleeper
 	prefix []byte // the chunk's fields before the choices
 	buf    []byte // the event or body being written
+	chunk  []byte // a paced token's HTTP chunk
+	st     stream
 }
 
 // handleGenerate serves one of the generation endpoints: parse and validate,
@@ -34,6 +36,7 @@ func (s *Server) handleGenerate(ep endpoint) http.HandlerFunc {
 				return
 			}
 		}
+		s.waker.help() // parsing took a while: see waker.help
 		code := http.StatusOK
 		if p.fault == FaultStreamError && !p.stream {
 			code = generationFailed.code
@@ -113,92 +116,70 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, p *plan, sc *s
 		return aborted
 	}
 	s.admitPrompt(p)
-	held := true
+	st := &sc.st
+	*st = stream{s: s, p: p, sc: sc, arrived: arrived, t0: t0, e: s.clock.toEngine(t0),
+		strike: -1, held: true, back: st.back, conn: s.paceable(r, p)}
 	defer func() {
-		if held {
+		if st.held {
 			s.slots.release()
 		}
 	}()
-	strike := -1 // the token a fault replaces
 	switch {
 	case p.stream && p.fault.midStream():
-		strike = min(s.cfg.FaultAfter, p.n-1)
+		st.strike = min(s.cfg.FaultAfter, p.n-1)
 	case p.fault == FaultStall:
-		strike = p.n - 1 // in place of the body, keeping the slot
+		st.strike = p.n - 1 // in place of the body, keeping the slot
 	}
-	e := s.clock.toEngine(t0)
-	var first time.Duration // engine time of the first token, for /metrics
-	for i := range p.n {
-		step := s.step(i)
-		e += step
-		if i == 0 {
-			e += p.prefill
-			first = e
-		} else {
-			s.stats.itl.observe(step)
+	for st.i < p.n {
+		if !st.due {
+			st.advance()
 		}
-		last := i == p.n-1
+		i, last := st.i, st.i == p.n-1
+		if st.conn != nil && i != st.strike {
+			if !s.pace(st, done) {
+				return aborted
+			}
+			if st.rest != nil && !st.finishWrite() {
+				return aborted
+			}
+			continue
+		}
 		// Non-streaming answers only need the last deadline, unless the
 		// step depends on how many sequences run along the way.
 		if s.timed && (p.stream || last || s.cfg.ITLPerSeq > 0) {
-			if !sc.sleepUntil(s.waker, done, s.clock.toReal(e)) {
+			if !sc.sleepUntil(s.waker, done, s.clock.toReal(st.e)) {
 				return aborted
 			}
 		}
-		if i == strike && p.fault.endsAnswer() {
+		if i == st.strike && p.fault.endsAnswer() {
 			return s.endAnswer(w, rc, p, sc, done)
 		}
 		if last {
-			held = false
-			s.slots.release()
-			s.stats.scheduled(arrived, t0, s.clock.toReal(first), s.clock.toReal(e))
+			st.finishing()
 		}
 		if !p.stream {
+			st.i++
+			st.due = false
 			continue
 		}
-		// The events due at one instant leave together: the role chunk
-		// with the first token, usage and [DONE] with the last.
-		b := sc.buf[:0]
-		if i == 0 && p.ep == chat {
-			b = appendRoleEvent(b, sc.prefix, p)
-		}
-		tail := appendTokenTail
-		if p.ep == responses {
-			b = s.appendRespTokenHead(b, p, i, p.rng.word())
-			tail = s.appendRespTokenTail
-		} else {
-			b = s.appendTokenHead(b, sc.prefix, p, i, p.rng.word())
-		}
-		switch {
-		case i != strike:
-			b = tail(b, p, i)
-		case p.fault == FaultMalformed:
-			b = append(b, "\n\n"...) // cut short in its text: not JSON
-		case p.fault == FaultOversized:
+		if i == st.strike && p.fault == FaultOversized {
+			b := s.appendEventsHead(sc.buf[:0], p, sc, i)
+			sc.buf = b
 			if !pad(w, b, s.cfg.OversizeBytes, done) {
 				return aborted
 			}
-			b = tail(b[:0], p, i)
+			sc.buf = s.appendEventsTail(sc.buf[:0], p, sc, i, -1)
+		} else {
+			sc.buf = s.appendEvents(sc.buf[:0], p, sc, i, st.strike)
 		}
-		switch {
-		case last && p.ep == responses:
-			if p.fault != FaultNoDone {
-				b = s.appendRespEnd(b, p)
-			}
-		case last:
-			if p.usage {
-				b = appendUsageEvent(b, sc.prefix, p)
-			}
-			if p.fault != FaultNoDone {
-				b = append(b, doneEvent...)
-			}
-		}
-		sc.buf = b
-		if !s.send(w, rc, b) {
+		if !s.send(w, rc, sc.buf) {
 			return aborted
 		}
 		if s.timed {
-			s.late.add(mono() - s.clock.toReal(e))
+			st.sent()
+		} else {
+			st.i++
+			st.due = false
 		}
 	}
 	if p.stream && (p.fault == FaultMalformed || p.fault == FaultNoDone) {
@@ -217,6 +198,51 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, p *plan, sc *s
 		return aborted
 	}
 	return finished
+}
+
+// appendEvents appends the events due with token i: the role chunk with
+// the first token, usage and [DONE] (or the Responses API's closing events)
+// with the last; token strike is spoilt by a malformed fault.
+func (s *Server) appendEvents(b []byte, p *plan, sc *scratch, i, strike int) []byte {
+	b = s.appendEventsHead(b, p, sc, i)
+	return s.appendEventsTail(b, p, sc, i, strike)
+}
+
+// appendEventsHead appends the events of token i up to its text.
+func (s *Server) appendEventsHead(b []byte, p *plan, sc *scratch, i int) []byte {
+	if i == 0 && p.ep == chat {
+		b = appendRoleEvent(b, sc.prefix, p)
+	}
+	if p.ep == responses {
+		return s.appendRespTokenHead(b, p, i, p.rng.word())
+	}
+	return s.appendTokenHead(b, sc.prefix, p, i, p.rng.word())
+}
+
+// appendEventsTail appends the rest of token i's events.
+func (s *Server) appendEventsTail(b []byte, p *plan, sc *scratch, i, strike int) []byte {
+	switch {
+	case i == strike && p.fault == FaultMalformed:
+		b = append(b, "\n\n"...) // cut short in its text: not JSON
+	case p.ep == responses:
+		b = s.appendRespTokenTail(b, p, i)
+	default:
+		b = appendTokenTail(b, p, i)
+	}
+	switch last := i == p.n-1; {
+	case last && p.ep == responses:
+		if p.fault != FaultNoDone {
+			b = s.appendRespEnd(b, p)
+		}
+	case last:
+		if p.usage {
+			b = appendUsageEvent(b, sc.prefix, p)
+		}
+		if p.fault != FaultNoDone {
+			b = append(b, doneEvent...)
+		}
+	}
+	return b
 }
 
 // step is the engine time from the previous token (or admission) to token

@@ -12,8 +12,21 @@ import (
 	"time"
 )
 
-// newTestServer serves cfg on a loopback httptest server for the test.
+// newTestServer serves cfg on a loopback httptest server for the test, as
+// Run does (streams paced).
 func newTestServer(t *testing.T, cfg Config) (*Server, *httptest.Server) {
+	t.Helper()
+	s := New(cfg)
+	ts := httptest.NewUnstartedServer(s)
+	ts.Config.ConnContext = s.ConnContext
+	ts.Start()
+	t.Cleanup(ts.Close)
+	return s, ts
+}
+
+// newUnpacedServer serves cfg without ConnContext: every stream is sent by
+// its handler, as under a server that does not give llmsim its connections.
+func newUnpacedServer(t *testing.T, cfg Config) (*Server, *httptest.Server) {
 	t.Helper()
 	s := New(cfg)
 	ts := httptest.NewServer(s)

@@ -38,7 +38,7 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: time.Minute}
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: time.Minute, ConnContext: s.ConnContext}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	fmt.Fprintln(stderr, s.startupLine(ln.Addr().String()))

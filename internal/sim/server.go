@@ -24,6 +24,7 @@ type Server struct {
 	slots    *slots         // --max-num-seqs
 	stats    stats          // /metrics counters
 	late     lateness       // how late timed tokens left
+	unpaced  atomic.Int64   // paced streams a short write gave back to their handler
 	cache    *prefixCache   // nil: no prefix cache
 	mux      *http.ServeMux // routes once ready
 	idTag    string         // 16 hex digits: response ids differ across runs
@@ -62,7 +63,9 @@ func New(cfg Config) *Server {
 	}
 	s.clock = engineClock{stallAt: s.start + cfg.StallAfter, stall: cfg.Stall}
 	s.ready.Store(cfg.StartupDelay == 0)
-	s.sleepers.New = func() any { return &scratch{sleeper: newSleeper()} }
+	s.sleepers.New = func() any {
+		return &scratch{sleeper: newSleeper(), st: stream{back: make(chan struct{}, 1)}}
+	}
 	s.models = s.modelList(time.Now().Unix())
 	s.stats.init()
 	if cfg.CacheBlocks > 0 {
@@ -99,6 +102,7 @@ func (s *Server) Ready() bool {
 // routes once ready. Unknown paths get 404 and wrong methods 405 from the
 // router.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.waker.help()
 	if !s.Ready() {
 		if r.URL.Path == "/health" {
 			w.WriteHeader(http.StatusServiceUnavailable)

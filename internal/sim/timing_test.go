@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -24,11 +25,21 @@ func streamBody(n int) string {
 // of times before the test fails: the simulator must be able to be exact,
 // not be exact under any load.
 func TestTimingAccuracy(t *testing.T) {
+	// Paced (Run's way) and sent by each stream's handler (a server
+	// without ConnContext).
+	for name, serve := range map[string]func(*testing.T, Config) (*Server, *httptest.Server){
+		"paced": newTestServer, "unpaced": newUnpacedServer,
+	} {
+		t.Run(name, func(t *testing.T) { testTimingAccuracy(t, serve) })
+	}
+}
+
+func testTimingAccuracy(t *testing.T, serve func(*testing.T, Config) (*Server, *httptest.Server)) {
 	const (
 		ttft, itl = 50 * time.Millisecond, 10 * time.Millisecond
 		n         = 20
 	)
-	_, ts := newTestServer(t, Config{TTFT: ttft, ITL: itl})
+	_, ts := serve(t, Config{TTFT: ttft, ITL: itl})
 	// The client's TTFT includes sending the request (about 0.3 ms on an
 	// idle machine, several times that under -race or when other processes
 	// compete for the CPU); the server's deadlines are late by about 0.1 ms.
