@@ -151,27 +151,6 @@ func (w *waker) loop() {
 	}
 }
 
-// help sends what is due from a request's goroutine. On one processor the
-// Go scheduler looks at its poller, where the alarm fires, only once no
-// goroutine is ready to run: while a burst of new requests is being
-// handled (a closed loop sends hundreds at once) the waker would not learn
-// that tokens are due until the burst is over, tens of milliseconds late.
-// So every request first sends what is due, which costs it a clock read
-// when nothing is.
-func (w *waker) help() {
-	if w == nil || time.Duration(w.next.Load()) > mono() {
-		return
-	}
-	w.mu.Lock()
-	if len(w.heap) > 0 && w.heap[0].at <= mono() {
-		w.runDue(nil)
-		if len(w.heap) > 0 {
-			w.alarm.set(w.heap[0].at - mono())
-		}
-	}
-	w.mu.Unlock()
-}
-
 // runDue wakes what is due, with w.mu held: sleepers by their channel,
 // paced streams by writing their token there and then (pacer.go), one
 // after the other, the earliest first, until nothing more is due. With

@@ -36,7 +36,6 @@ func (s *Server) handleGenerate(ep endpoint) http.HandlerFunc {
 				return
 			}
 		}
-		s.waker.help() // parsing took a while: see waker.help
 		code := http.StatusOK
 		if p.fault == FaultStreamError && !p.stream {
 			code = generationFailed.code

@@ -102,7 +102,6 @@ func (s *Server) Ready() bool {
 // routes once ready. Unknown paths get 404 and wrong methods 405 from the
 // router.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.waker.help()
 	if !s.Ready() {
 		if r.URL.Path == "/health" {
 			w.WriteHeader(http.StatusServiceUnavailable)
