@@ -47,7 +47,7 @@ const allGates = "ttft_median_ms>+10%,ttft_p99_ms>+10%,tpot_median_ms>+10%,tpot_
 
 // TestCompareAgainstLLMSim is the comparison's ground truth: six runs a
 // side against llmsim, whose TTFT is exact. Runs with the same settings
-// compare as "~" and pass every gate; --ttft 50ms against --ttft 60ms is
+// do not differ at the 1% level and pass every gate; --ttft 50ms against --ttft 60ms is
 // worse with a small p-value, and --fail-on exits 5. The runs of the three
 // sides are interleaved, so that the machine's drift over the test cannot
 // pass for a difference.
@@ -79,7 +79,10 @@ func TestCompareAgainstLLMSim(t *testing.T) {
 		if r.Test != "per-run" {
 			t.Errorf("%s: %s test with six runs a side", r.Metric, r.Test)
 		}
-		if (r.Metric == "ttft_median_ms" || r.Metric == "ttft_p99_ms") && (r.Verdict != "~" || r.Significant) {
+		// At the 5% level the same settings differ one run in twenty by
+		// chance (a CI run saw p=0.043): what must not happen is a
+		// difference at 1%.
+		if (r.Metric == "ttft_median_ms" || r.Metric == "ttft_p99_ms") && r.Verdict != "~" && r.P != nil && *r.P < 0.01 {
 			t.Errorf("same settings: %s %s (p=%v)", r.Metric, r.Verdict, *r.P)
 		}
 	}

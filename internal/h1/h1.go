@@ -32,6 +32,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"servebench/internal/kstamp"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -132,7 +133,7 @@ func New(endpoint string, cfg Config, run context.Context) (*Client, error) {
 	}
 	c.prefix = requestPrefix(u, cfg.Header)
 	if cfg.KernelTimes {
-		warmTimestamps()
+		kstamp.Warm()
 	}
 	return c, nil
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"servebench/internal/kstamp"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -592,9 +593,9 @@ func (l *Loop) adopt(tc *net.TCPConn, stampTimes bool, canceled *atomic.Bool) (*
 		syscall.Close(fd)
 		return nil, os.NewSyscallError("setnonblock", err)
 	}
-	if stampTimes && syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS, 1) == nil {
+	if stampTimes && kstamp.Enable(fd) == nil {
 		c.stampTimes = true
-		c.oob = make([]byte, oobSize)
+		c.oob = make([]byte, kstamp.OOBSize)
 	}
 	return c, nil
 }
@@ -677,7 +678,7 @@ func (c *loopConn) recv(p []byte) (int, error) {
 			c.reads++
 			c.arrived = time.Time{}
 			if c.stampTimes {
-				c.arrived = arrivalSince(c.oob[:c.msg.Controllen], c.loop.now)
+				c.arrived = kstamp.Since(c.oob[:c.msg.Controllen], c.loop.now)
 			}
 		}
 		return n, nil

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"servebench/internal/kstamp"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -17,7 +18,7 @@ import (
 // adopted is c's socket taken into l (with kernel times).
 func adopted(t *testing.T, l *Loop, c *net.TCPConn, canceled *atomic.Bool) *loopConn {
 	t.Helper()
-	warmTimestamps() // as New does for a client with kernel times
+	kstamp.Warm() // as New does for a client with kernel times
 	lc, err := l.adopt(c, true, canceled)
 	if err != nil {
 		t.Fatal(err)

@@ -7,10 +7,9 @@ import (
 	"io"
 	"net"
 	"os"
-	"sync"
+	"servebench/internal/kstamp"
 	"syscall"
 	"time"
-	"unsafe"
 )
 
 // stampedConn is a TCP connection whose reads ask the kernel when their
@@ -50,28 +49,6 @@ type stampedConn struct {
 	recvFn  func(fd uintptr) bool
 }
 
-// oobSize holds one SCM_TIMESTAMPNS control message with room to spare.
-var oobSize = syscall.CmsgSpace(int(unsafe.Sizeof(syscall.Timespec{}))) + 16
-
-// warmOnce opens, once per process, a socket that asks for receive times
-// and keeps it: the kernel turns receive timestamping on for the whole
-// machine a moment after the first socket asks (deferred work), so that
-// without it the first connections' first chunks would carry no time.
-var warmOnce sync.Once
-
-func warmTimestamps() {
-	warmOnce.Do(func() {
-		fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, 0)
-		if err != nil {
-			return
-		}
-		if syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS, 1) != nil {
-			syscall.Close(fd)
-		}
-		// Kept open: the process's receive timestamps depend on it.
-	})
-}
-
 // stamped asks the kernel for receive times on tc and returns the
 // connection that reads them; tc itself (no times) when it refuses.
 func stamped(tc *net.TCPConn) net.Conn {
@@ -81,11 +58,11 @@ func stamped(tc *net.TCPConn) net.Conn {
 	}
 	var serr error
 	if err := rc.Control(func(fd uintptr) {
-		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS, 1)
+		serr = kstamp.Enable(int(fd))
 	}); err != nil || serr != nil {
 		return tc
 	}
-	s := &stampedConn{TCPConn: tc, rc: rc, oob: make([]byte, oobSize)}
+	s := &stampedConn{TCPConn: tc, rc: rc, oob: make([]byte, kstamp.OOBSize)}
 	s.recvFn = s.recv
 	return s
 }
@@ -123,63 +100,12 @@ func (s *stampedConn) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	s.reads++
-	s.arrived = monotonicArrival(s.oob[:s.oobn])
+	s.arrived = kstamp.Since(s.oob[:s.oobn], time.Now())
 	return s.n, nil
-}
-
-// monotonicArrival is the kernel's receive time among a read's control
-// messages, on the monotonic clock; zero when there is none.
-func monotonicArrival(oob []byte) time.Time {
-	return arrivalSince(oob, time.Now())
-}
-
-// arrivalSince is monotonicArrival with a time read a moment before (the
-// read loop's, read once per wake-up), which may precede the arrival.
-func arrivalSince(oob []byte, now time.Time) time.Time {
-	kt, ok := kernelTime(oob)
-	if !ok {
-		return time.Time{}
-	}
-	// The kernel's time is on the wall clock: its distance from now is
-	// taken on the wall clock, then added to now, which keeps now's
-	// monotonic reading. A distance over a minute means the wall clock
-	// was stepped in between: no time, rather than a wrong one.
-	if d := kt.Sub(now); d > -time.Minute && d < time.Minute {
-		return now.Add(d)
-	}
-	return time.Time{}
 }
 
 func (s *stampedConn) readError(err error) error {
 	return &net.OpError{Op: "read", Net: "tcp", Source: s.LocalAddr(), Addr: s.RemoteAddr(), Err: err}
-}
-
-// kernelTime finds the SCM_TIMESTAMPNS message among control messages.
-// It reads them as syscall.ParseSocketControlMessage does (FuzzKernelTime
-// holds the two to the same answer), without its allocations: a buffer
-// that does not parse whole gives no time.
-func kernelTime(oob []byte) (time.Time, bool) {
-	hdr := syscall.CmsgSpace(0)
-	var at time.Time
-	found := false
-	for len(oob) >= hdr {
-		h := (*syscall.Cmsghdr)(unsafe.Pointer(&oob[0]))
-		size := int(h.Len)
-		if size < syscall.SizeofCmsghdr || uint64(h.Len) > uint64(len(oob)) {
-			return time.Time{}, false
-		}
-		if !found && h.Level == syscall.SOL_SOCKET && h.Type == syscall.SCM_TIMESTAMPNS &&
-			size >= syscall.CmsgLen(int(unsafe.Sizeof(syscall.Timespec{}))) {
-			ts := (*syscall.Timespec)(unsafe.Pointer(&oob[hdr]))
-			at, found = time.Unix(int64(ts.Sec), int64(ts.Nsec)), true //nolint:unconvert // 32-bit Timespec fields
-		}
-		next := syscall.CmsgSpace(size - hdr)
-		if next > len(oob) {
-			break
-		}
-		oob = oob[next:]
-	}
-	return at, found
 }
 
 // arrival is when the bytes of c's latest read arrived (kernel time, on

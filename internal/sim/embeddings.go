@@ -29,7 +29,7 @@ type embedRequest struct {
 // function of the text alone (FNV-1a seeded, unit length), so the same
 // input always embeds the same. Slots, faults and /metrics do not apply.
 func (s *Server) handleEmbeddings(w http.ResponseWriter, r *http.Request) {
-	arrived := mono()
+	arrived := s.arrivedAt(r)
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
 		writeError(w, badRequest("reading the request body: %v", err))

@@ -21,7 +21,7 @@ type scratch struct {
 // either way.
 func (s *Server) handleGenerate(ep endpoint) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		arrived := mono()
+		arrived := s.arrivedAt(r)
 		p, aerr := s.parse(w, r, ep)
 		if aerr != nil {
 			s.stats.answered(ep, aerr.code)
@@ -73,8 +73,10 @@ const (
 )
 
 // generate answers an accepted request on the timing model's schedule, or
-// acts out its fault. arrived is when the handler started, so that reading
-// and parsing the body does not count in TTFT.
+// acts out its fault. arrived is when the request's head reached the
+// machine (the kernel's receive time; when the handler started, without
+// one), so that neither waiting for a handler nor reading and parsing the
+// body adds to TTFT (arrival.go).
 func (s *Server) generate(w http.ResponseWriter, r *http.Request, p *plan, sc *scratch, arrived time.Duration) outcome {
 	done := r.Context().Done()
 	rc := http.NewResponseController(w)

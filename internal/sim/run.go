@@ -40,7 +40,7 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) error {
 	}
 	hs := &http.Server{Handler: s, ReadHeaderTimeout: time.Minute, ConnContext: s.ConnContext}
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
+	go func() { served <- hs.Serve(stampListener{ln}) }()
 	fmt.Fprintln(stderr, s.startupLine(ln.Addr().String()))
 	if line := s.cfg.faultLine(); line != "" && !cfg.Quiet {
 		fmt.Fprintln(stderr, line)
