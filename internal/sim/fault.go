@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -310,7 +309,8 @@ func hangUp(rc *http.ResponseController, rst bool) {
 		// handler is the nearest thing the server offers.
 		panic(http.ErrAbortHandler)
 	}
-	if tc, ok := conn.(*net.TCPConn); ok && rst {
+	// A TCP connection, or llmsim's own over one (arrival_linux.go).
+	if tc, ok := conn.(interface{ SetLinger(sec int) error }); ok && rst {
 		tc.SetLinger(0)
 	}
 	conn.Close()
