@@ -549,7 +549,7 @@ func (h *timerHeap) Pop() any {
 // loopConn is a TCP connection read by a Loop: the socket, taken from the
 // runtime's poller (a descriptor of its own, the net.TCPConn closed), so
 // that its readiness reaches the loop alone. Reads are recvmsg with the
-// kernel's receive times, as stampedConn's; errors are worded as
+// kernel's receive times, as kstamp.Conn's; errors are worded as
 // net.TCPConn words them.
 type loopConn struct {
 	loop         *Loop

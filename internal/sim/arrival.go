@@ -3,7 +3,6 @@ package sim
 import (
 	"net"
 	"net/http"
-	"sync/atomic"
 	"time"
 )
 
@@ -53,9 +52,3 @@ func (l stampListener) Accept() (net.Conn, error) {
 	}
 	return stamp(c), nil
 }
-
-// monoArrival is an arrival kept for another goroutine: net/http's
-// background read may run beside the handler.
-type monoArrival struct{ at atomic.Int64 }
-
-func (m *monoArrival) arrival() time.Duration { return time.Duration(m.at.Load()) }
