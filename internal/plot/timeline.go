@@ -2,7 +2,6 @@ package plot
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	gplot "gonum.org/v1/plot"
@@ -41,17 +40,9 @@ func AddTimelines(fig *Figure, slicesOf []summary.Slice, samples []sm.Line) {
 	for _, n := range order {
 		fig.ClientTime = append(fig.ClientTime, *byGroup[n])
 	}
-	byRun := map[string][]sm.Line{}
-	var runs []string
-	for _, l := range samples {
-		if _, ok := byRun[l.RunID]; !ok {
-			runs = append(runs, l.RunID)
-		}
-		byRun[l.RunID] = append(byRun[l.RunID], l)
-	}
+	runs, byRun := sm.ByRun(samples)
 	for _, id := range runs {
 		ls := byRun[id]
-		slices.SortStableFunc(ls, func(a, b sm.Line) int { return a.At.Compare(b.At) })
 		for _, g := range []string{sm.Running, sm.Waiting} {
 			t := Timeline{Name: legendName(runTail(id) + " " + g), Dashed: g == sm.Waiting}
 			for _, l := range ls {

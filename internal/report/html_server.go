@@ -51,17 +51,9 @@ func serverTimeline(h *HTML) (chart, bool) {
 	c := chart{id: "server-timeline", title: "Server: requests running and waiting over time", xLabel: "s from the run's first sample", yLabel: "requests"}
 	for i := range h.Sides {
 		s := &h.Sides[i]
-		byRun := map[string][]sm.Line{}
-		var runs []string
-		for _, l := range s.Server {
-			if _, ok := byRun[l.RunID]; !ok {
-				runs = append(runs, l.RunID)
-			}
-			byRun[l.RunID] = append(byRun[l.RunID], l)
-		}
+		runs, byRun := sm.ByRun(s.Server)
 		for _, id := range runs {
 			ls := byRun[id]
-			slices.SortStableFunc(ls, func(a, b sm.Line) int { return a.At.Compare(b.At) })
 			for _, gauge := range []string{sm.Running, sm.Waiting} {
 				name := strings.TrimSpace(s.Name + " " + runTail(id) + " " + gauge)
 				cs := chartSeries{name: name}

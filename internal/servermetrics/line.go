@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -107,4 +108,20 @@ func HistogramIncrease(hs []Histogram) (sum, count float64, resets int) {
 		sum = 0
 	}
 	return sum, count, resets
+}
+
+// ByRun is lines split by run: the run ids in the order they first
+// appear, and each run's lines in time order (ties as they came).
+func ByRun(lines []Line) (runs []string, byRun map[string][]Line) {
+	byRun = map[string][]Line{}
+	for _, l := range lines {
+		if _, ok := byRun[l.RunID]; !ok {
+			runs = append(runs, l.RunID)
+		}
+		byRun[l.RunID] = append(byRun[l.RunID], l)
+	}
+	for _, ls := range byRun {
+		slices.SortStableFunc(ls, func(a, b Line) int { return a.At.Compare(b.At) })
+	}
+	return runs, byRun
 }
