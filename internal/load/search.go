@@ -5,7 +5,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -202,18 +201,13 @@ func (s *Search) point(load float64, c *Config) Point {
 }
 
 // Unit is the load's unit in people's words.
-func (r *SearchResult) Unit() string {
-	if r.Dim == record.SearchRate {
-		return "req/s"
-	}
-	return "users"
-}
+func (r *SearchResult) Unit() string { return record.SearchUnit(r.Dim) }
 
 // String is the answer as genload prints it: "capacity 7.6 req/s (95%
 // goodput for ttft<=500ms,tpot<=50ms); 7.6-8 bracket; 9 load points,
 // 3m12s".
 func (r *SearchResult) String() string {
-	slo := strings.ReplaceAll(strings.ReplaceAll(r.SLO, "=", "<="), " ", ",")
+	slo := record.SLOText(r.SLO)
 	what := fmt.Sprintf("(%s goodput for %s)", FormatPercent(r.MinGoodput), slo)
 	var answer, bracket string
 	switch {

@@ -7,6 +7,7 @@
 package record
 
 import (
+	"strings"
 	"time"
 )
 
@@ -49,6 +50,20 @@ const (
 	SearchRate        = "rate"
 	SearchConcurrency = "concurrency"
 )
+
+// SearchUnit is the unit of a search's loads in people's words.
+func SearchUnit(search string) string {
+	if search == SearchRate {
+		return "req/s"
+	}
+	return "users"
+}
+
+// SLOText is a search's SLO (Record.SLO, "ttft=500ms tpot=50ms") as
+// genload and summarize print it: "ttft<=500ms,tpot<=50ms".
+func SLOText(slo string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(slo, "=", "<="), " ", ",")
+}
 
 // Error kinds: a small fixed set so that summaries can count failures by
 // cause. An empty kind means the attempt succeeded.

@@ -5,7 +5,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"servebench/internal/record"
@@ -108,17 +107,12 @@ type CapacityLoad struct {
 }
 
 // Unit is the unit of the search's loads.
-func (c *Capacity) Unit() string {
-	if c.Search == record.SearchRate {
-		return "req/s"
-	}
-	return "users"
-}
+func (c *Capacity) Unit() string { return record.SearchUnit(c.Search) }
 
 // String is the answer in genload's words: "capacity 4 users (85% goodput
 // for ttft<=100ms); 4-5 bracket; 5 loads".
 func (c *Capacity) String() string {
-	slo := strings.ReplaceAll(strings.ReplaceAll(c.SLO, "=", "<="), " ", ",")
+	slo := record.SLOText(c.SLO)
 	what := fmt.Sprintf("(%s%% goodput for %s)", strconv.FormatFloat(100*c.MinGoodput, 'f', -1, 64), slo)
 	load := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 	var s string
