@@ -57,20 +57,21 @@ var (
 )
 
 // newDoer picks the client for cfg's requests to endpoint: h1 unless the
-// environment names a proxy for it (or a test asks for net/http).
-func newDoer(cfg *Config, endpoint string, hc *http.Client, maxIdle int, run context.Context) (Doer, func(), error) {
+// environment names a proxy for it (or a test asks for net/http). inFlight
+// is how many requests the run holds at once.
+func newDoer(cfg *Config, endpoint string, hc *http.Client, inFlight int, run context.Context) (Doer, func(), error) {
 	header := requestHeader(cfg)
 	if cfg.NetHTTP || !h1.UsableFor(endpoint) {
 		return &netHTTPDoer{hc: hc, fresh: freshClient(hc), run: run, url: endpoint, header: header}, func() {}, nil
 	}
 	var loop *h1.Loop
-	if cfg.readsOnLoop(maxIdle-idleSpare) && !strings.HasPrefix(endpoint, "https:") {
+	if cfg.readsOnLoop(inFlight) && !strings.HasPrefix(endpoint, "https:") {
 		var err error
 		if loop, err = takeLoop(); err != nil {
 			return nil, nil, err
 		}
 	}
-	c, err := h1.New(endpoint, h1.Config{Header: header, ConnectTimeout: cfg.ConnectTimeout, TLS: cfg.TLS, MaxIdle: maxIdle,
+	c, err := h1.New(endpoint, h1.Config{Header: header, ConnectTimeout: cfg.ConnectTimeout, TLS: cfg.TLS, MaxIdle: inFlight + idleSpare,
 		KernelTimes: cfg.Stream && !cfg.ReadTimes, Loop: loop}, run)
 	if err != nil {
 		if loop != nil {

@@ -215,7 +215,7 @@ const idleSpare = 16
 // context whose end cancels the requests in flight.
 func newAttempter(cfg *Config, hc *http.Client, run context.Context) (a *attempter, closeIdle func(), err error) {
 	endpoint := cfg.Target.EndpointURL(cfg.Endpoint)
-	doer, closeIdle, err := newDoer(cfg, endpoint, hc, maxInFlight(cfg.poolPoints())+idleSpare, run)
+	doer, closeIdle, err := newDoer(cfg, endpoint, hc, maxInFlight(cfg.poolPoints()), run)
 	if err != nil {
 		return nil, nil, err
 	}
