@@ -15,6 +15,17 @@ import (
 	"time"
 )
 
+// newLoop is a new loop; the test closes it (deferred: before the
+// connections' cleanups close them, which the loop may still be watching).
+func newLoop(t *testing.T) *Loop {
+	t.Helper()
+	l, err := NewLoop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
 // adopted is c's socket taken into l (with kernel times).
 func adopted(t *testing.T, l *Loop, c *net.TCPConn, canceled *atomic.Bool) *loopConn {
 	t.Helper()
@@ -31,10 +42,7 @@ func adopted(t *testing.T, l *Loop, c *net.TCPConn, canceled *atomic.Bool) *loop
 // bytes and fails with the same errors, word for word, as net.TCPConn's
 // own Read, for data, the end, a reset, a deadline and a close.
 func TestLoopReadsAsTCPConn(t *testing.T) {
-	l, err := NewLoop()
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := newLoop(t)
 	defer l.Close()
 	cases := []struct {
 		name string
@@ -102,10 +110,7 @@ func TestLoopReadsAsTCPConn(t *testing.T) {
 // its own connection's tokens as they come, with kernel arrival times
 // between the writes' times; a canceled run fails the reads waiting.
 func TestLoopManyStreams(t *testing.T) {
-	l, err := NewLoop()
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := newLoop(t)
 	defer l.Close()
 	const streams, tokens = 16, 20
 	type result struct {
@@ -191,10 +196,7 @@ func TestLoopManyStreams(t *testing.T) {
 // is handed to Run's goroutine and completes; a dial made in the loop runs
 // there too.
 func TestLoopWritesAndOffloads(t *testing.T) {
-	l, err := NewLoop()
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := newLoop(t)
 	defer l.Close()
 	c, s := pair(t)
 	lc := adopted(t, l, c, new(atomic.Bool))
@@ -205,6 +207,7 @@ func TestLoopWritesAndOffloads(t *testing.T) {
 		got <- int(n)
 	}()
 	var n int
+	var err error
 	l.Run(func() { n, err = lc.Write(big) })
 	if err != nil || n != len(big) {
 		t.Fatalf("wrote %d of %d: %v", n, len(big), err)
@@ -218,10 +221,7 @@ func TestLoopWritesAndOffloads(t *testing.T) {
 // (an operation on Run's goroutine), its socket, readable meanwhile (the
 // server answered early), does not wake the loop over and over.
 func TestLoopDoesNotSpinOnAnOperation(t *testing.T) {
-	l, err := NewLoop()
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := newLoop(t)
 	defer l.Close()
 	c, s := pair(t)
 	lc := adopted(t, l, c, new(atomic.Bool))
@@ -235,6 +235,7 @@ func TestLoopDoesNotSpinOnAnOperation(t *testing.T) {
 	}()
 	big := make([]byte, 16<<20)
 	var n int
+	var err error
 	l.Run(func() {
 		var buf [64]byte
 		lc.Read(buf[:]) // waits: the socket joins the epoll set
