@@ -113,7 +113,6 @@ func NewLoop() (*Loop, error) {
 // task is one Run: its function, run by a coroutine, and what it waits
 // for.
 type task struct {
-	loop *Loop
 	fn   func()
 	co   *coro // the coroutine running fn (in the loop)
 	slot int32
@@ -134,7 +133,7 @@ var tasks = sync.Pool{New: func() any { return &task{back: make(chan struct{}, 1
 // the calling goroutine what fn hands it (offload) meanwhile.
 func (l *Loop) Run(fn func()) {
 	t := tasks.Get().(*task)
-	t.loop, t.fn, t.finished, t.fnDone, t.op = l, fn, false, false, nil
+	t.fn, t.finished, t.fnDone, t.op = fn, false, false, nil
 	l.post(t)
 	for {
 		<-t.back

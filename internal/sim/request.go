@@ -243,13 +243,6 @@ func promptTokens(raw json.RawMessage) (int, *apiError) {
 	return a.n, aerr
 }
 
-// messageTokens counts the words of every message's text content.
-func messageTokens(msgs []chatMessage) (int, *apiError) {
-	a := promptAcc{}
-	aerr := a.messages(msgs, true)
-	return a.n, aerr
-}
-
 // countWords counts maximal runs of non-space characters, without
 // allocating.
 func countWords(s string) int {
