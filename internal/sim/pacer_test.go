@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -120,5 +121,38 @@ func TestPacedClientLeaves(t *testing.T) {
 	}
 	if r := s.slots.running.Load(); r != 0 {
 		t.Errorf("%d slots held after every answer ended", r)
+	}
+}
+
+// TestPacedFramingAsNetHTTP holds the paced writer, which frames HTTP
+// chunks itself, to net/http's own framing: for each streamed endpoint,
+// the body a paced server sends decodes (net/http's chunked reader) to the
+// same bytes as an unpaced server's, whose chunks net/http wrote, ids and
+// times aside.
+func TestPacedFramingAsNetHTTP(t *testing.T) {
+	cfg := Config{TTFT: time.Millisecond, ITL: time.Millisecond, Seed: 7}
+	volatile := regexp.MustCompile(`"(created|created_at)":\d+|"(id|item_id)":"[^"]*"`)
+	for _, tc := range []struct{ path, body string }{
+		{"/v1/completions", `{"prompt":"hello","max_tokens":6,"ignore_eos":true,"stream":true,"stream_options":{"include_usage":true}}`},
+		{"/v1/chat/completions", `{"messages":[{"role":"user","content":"hello"}],"max_tokens":6,"ignore_eos":true,"stream":true}`},
+		{"/v1/responses", `{"input":"hello","max_output_tokens":6,"stream":true}`},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			var got [2]string
+			for i, start := range []func(*testing.T, Config) (*Server, *httptest.Server){newTestServer, newUnpacedServer} {
+				s, ts := start(t, cfg)
+				resp, b := post(t, ts.URL+tc.path, tc.body)
+				if resp.StatusCode != http.StatusOK || len(resp.TransferEncoding) != 1 || resp.TransferEncoding[0] != "chunked" {
+					t.Fatalf("status %d, transfer encoding %v: %s", resp.StatusCode, resp.TransferEncoding, b)
+				}
+				if i == 0 && s.unpaced.Load() != 0 {
+					t.Fatalf("the paced server sent %d streams unpaced", s.unpaced.Load())
+				}
+				got[i] = volatile.ReplaceAllString(string(b), "")
+			}
+			if got[0] != got[1] {
+				t.Errorf("paced body:\n%s\nunpaced body:\n%s", got[0], got[1])
+			}
+		})
 	}
 }
