@@ -73,6 +73,7 @@ type Loop struct {
 	live     int // timer entries that are not stale
 	pwait2   bool
 	canceled []*atomic.Bool // clients' run ends, for every waiting task
+	rbuf     []byte         // pushed streams' receive buffer, shared (pushRead)
 }
 
 // wakeSlot is the epoll data of the wake pipe.
@@ -97,6 +98,7 @@ func NewLoop() (*Loop, error) {
 		return nil, os.NewSyscallError("pipe2", err)
 	}
 	l := &Loop{ep: ep, wakeR: p[0], wakeW: p[1], events: make([]syscall.EpollEvent, 512), pwait2: true, stopped: make(chan struct{}),
+		rbuf: make([]byte, pushBuffer),
 		outR: os.NewFile(uintptr(q[0]), "h1-loop-out"), outW: q[1]}
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: wakeSlot}
 	if err := syscall.EpollCtl(ep, syscall.EPOLL_CTL_ADD, l.wakeR, &ev); err != nil {
@@ -125,6 +127,9 @@ type task struct {
 	conns    []*loopConn // sockets in the epoll set on its behalf
 	timerGen uint64
 	timerAt  time.Time // the deadline last put on the heap
+	// While its body is pushed (Response.Push): the sink the loop hands
+	// the bytes to itself, without resuming it.
+	ps Sink
 }
 
 var tasks = sync.Pool{New: func() any { return &task{back: make(chan struct{}, 1)} }}
@@ -245,7 +250,11 @@ func (l *Loop) run() {
 				continue
 			}
 			if t := l.slots[ev.Fd]; t != nil && t.waitOn != nil {
-				l.resume(t)
+				if t.ps != nil {
+					l.pushRead(t)
+				} else {
+					l.resume(t)
+				}
 			}
 		}
 		if l.nudged.Swap(false) {
@@ -567,9 +576,15 @@ type loopConn struct {
 	werr      error // the loop could not watch the socket
 	msg       syscall.Msghdr
 	iov       syscall.Iovec
-	oob       []byte
 	arrived   time.Time
 	reads     uint64
+	chunks    chunks // a pushed body's framing (Response.Push)
+	oob       [oobSize]byte // kstamp.OOBSize of it (init checks)
+	// What a pushed read got that the sink did not take (pushRead): read
+	// before the socket, as a buffer's bytes are; then its error.
+	pend    []byte
+	poff    int
+	pendErr syscall.Errno
 }
 
 // adopt takes tc's socket into the loop.
@@ -594,7 +609,6 @@ func (l *Loop) adopt(tc *net.TCPConn, stampTimes bool, canceled *atomic.Bool) (*
 	}
 	if stampTimes && kstamp.Enable(fd) == nil {
 		c.stampTimes = true
-		c.oob = make([]byte, kstamp.OOBSize)
 	}
 	return c, nil
 }
@@ -613,6 +627,17 @@ func dupCloexec(fd int) (int, error) {
 func (c *loopConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
+	}
+	if c.poff < len(c.pend) && !c.closed {
+		n := copy(p, c.pend[c.poff:])
+		if c.poff += n; c.poff == len(c.pend) {
+			c.pend, c.poff = c.pend[:0], 0
+		}
+		return n, nil
+	}
+	if err := c.pendErr; err != 0 && !c.closed {
+		c.pendErr = 0
+		return 0, c.opError("read", os.NewSyscallError("read", err))
 	}
 	for {
 		if err := c.readable(); err != nil {
@@ -661,7 +686,7 @@ func (c *loopConn) recv(p []byte) (int, error) {
 	c.msg.Iovlen = 1
 	if c.stampTimes {
 		c.msg.Control = &c.oob[0]
-		c.msg.SetControllen(len(c.oob))
+		c.msg.SetControllen(kstamp.OOBSize)
 	}
 	for {
 		r, _, errno := syscall.RawSyscall(syscall.SYS_RECVMSG, uintptr(c.fd), uintptr(unsafe.Pointer(&c.msg)), syscall.MSG_DONTWAIT)
@@ -779,6 +804,9 @@ func (c *loopConn) SetWriteDeadline(t time.Time) error { c.wdeadline = t; return
 
 // peerOpen is conn.peerOpen for a socket of the loop.
 func (c *loopConn) peerOpen() bool {
+	if c.poff < len(c.pend) || c.pendErr != 0 {
+		return false // the server said more than its answer
+	}
 	var buf [1]byte
 	_, _, err := syscall.Recvfrom(c.fd, buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 	return err == syscall.EAGAIN
@@ -809,4 +837,70 @@ func (l *Loop) dialLoop(dial func() (net.Conn, error), stampTimes bool, canceled
 		nc, err = l.adopt(tc, stampTimes, canceled)
 	})
 	return nc, err
+}
+
+// pushBuffer is the size of the loop's receive buffer for pushed streams.
+const pushBuffer = 64 << 10
+
+func pushable(nc net.Conn) bool {
+	c, ok := nc.(*loopConn)
+	return ok && c.poff == len(c.pend) && c.pendErr == 0
+}
+
+// pushLoop is Push's wait, in Run's function: the task waits on its
+// socket as a read does, but the loop hands what arrives to s itself
+// (pushRead), and resumes the task only when that is over.
+func pushLoop(nc net.Conn, s Sink) {
+	c := nc.(*loopConn)
+	t := c.loop.current
+	t.ps = s
+	t.waitOn = c
+	t.co.yield(struct{}{})
+	t.ps = nil
+	c.mayRead = true
+}
+
+// decoder is the chunk decoder of a pushed connection.
+func decoder(nc net.Conn) *chunks { return &nc.(*loopConn).chunks }
+
+// pushRead reads a pushed task's socket into the loop's buffer and feeds
+// the bytes to its sink; the task is resumed when the push is over: the
+// sink or the decoder stopped (what they did not take is kept for the
+// task's reads), the stream ended or failed (its reads see that), or the
+// connection cannot be read (readable).
+func (l *Loop) pushRead(t *task) {
+	c := t.waitOn
+	if c.readable() != nil {
+		l.resume(t)
+		return
+	}
+	n, err := c.recv(l.rbuf)
+	switch {
+	case err == syscall.EAGAIN:
+		return
+	case err != nil:
+		c.pendErr = err.(syscall.Errno)
+		l.resume(t)
+		return
+	case n == 0: // the end: the task's read finds it again
+		l.resume(t)
+		return
+	}
+	took, more := c.chunks.feed(l.rbuf[:n], t.ps, c.arrived, c.reads)
+	if !more {
+		c.pend, c.poff = append(c.pend[:0], l.rbuf[took:n]...), 0
+		l.resume(t)
+		return
+	}
+	l.watch(t, c) // the sink may have moved the read deadline (FirstContent)
+}
+
+// oobSize is room for recvmsg's control message in a loopConn, inline:
+// one cache line fewer to touch per read than a buffer of its own.
+const oobSize = 64
+
+func init() {
+	if kstamp.OOBSize > oobSize {
+		panic("h1: oobSize is smaller than kstamp.OOBSize")
+	}
 }

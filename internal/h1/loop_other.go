@@ -29,3 +29,9 @@ func (l *Loop) dialLoop(dial func() (net.Conn, error), _ bool, _ *atomic.Bool) (
 }
 
 func loopPeer(net.Conn) (open, ok bool) { return false, false }
+
+func pushable(net.Conn) bool { return false }
+
+func pushLoop(net.Conn, Sink) {}
+
+func decoder(net.Conn) *chunks { return nil }

@@ -71,6 +71,7 @@ type body struct {
 	length  int64     // bytes left with Content-Length; -1 otherwise
 	chunked io.Reader // with Transfer-Encoding: chunked
 	done    bool      // read to its end: the connection may carry another request
+	started bool      // read from, or pushed: Push comes first or not at all
 }
 
 func (b *body) Read(p []byte) (int, error) {
@@ -78,6 +79,7 @@ func (b *body) Read(p []byte) (int, error) {
 	case b.done:
 		return 0, io.EOF
 	case b.chunked != nil:
+		b.started = true
 		n, err := b.chunked.Read(p)
 		if err == io.EOF {
 			switch terr := b.conn.skipTrailer(); terr {

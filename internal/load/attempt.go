@@ -58,13 +58,13 @@ var errTooLarge = errors.New("response too large")
 // arrives, even when its end comes in the same read (it did not on the h1
 // path), and both clients fail it at the same byte.
 type limitedBody struct {
-	r   io.Reader
-	n   int64
-	max int64
+	n      int64
+	max    int64
+	nfirst int
+	r      io.Reader
 	// first holds the first bytes read: what the server said, when a
 	// stream turns out to be no stream (an HTML page, a JSON error).
-	first  [256]byte
-	nfirst int
+	first [256]byte
 }
 
 // start is the first bytes read.
@@ -230,9 +230,12 @@ func (a *attempter) read(rec *record.Record, t *try, sent time.Time) error {
 // reader is a response's bounded body and the stream reader over it,
 // pooled: its buffer is reused by request after request.
 type reader struct {
-	body limitedBody
-	sr   *openai.StreamReader
-	lags []float64 // read lags of the stream's output chunks (chunkClock)
+	// In the order a pushed token touches them.
+	push   pushed
+	stream streamRead
+	lags   []float64 // read lags of the stream's output chunks (chunkClock)
+	sr     *openai.StreamReader
+	body   limitedBody
 }
 
 // streamBuffer is the size of a stream reader's buffer: small enough for
@@ -254,6 +257,8 @@ func getReader(r io.Reader, maxBytes int64) *reader {
 
 func putReader(rd *reader) {
 	rd.body.r = nil
+	rd.stream = streamRead{}
+	rd.push.s = nil
 	readers.Put(rd)
 }
 
@@ -272,78 +277,126 @@ func protocolErr(format string, args ...any) error {
 // readStream reads SSE events and takes the timings: TTFT at the first
 // chunk that carries generated text (not vLLM's empty role chunk), one ITL
 // sample per gap between content chunks, latency at the end of the stream.
-// The first content chunk lifts t's first-token deadline.
+// The first content chunk lifts t's first-token deadline. On the read
+// loop the plain events are parsed as the loop receives them (pushed, see
+// push.go); the readers here take over from the first byte it leaves.
 func (a *attempter) readStream(rec *record.Record, rd *reader, sent time.Time, t *try) error {
-	sr := rd.sr
-	var last, end time.Time
-	chunks, events := 0, 0
-	clock := newChunkClock(t.resp, rd)
-	var usage *openai.Usage
-	var usageBuf openai.Usage // usage points here: one copy, no allocation
-	var out outputCount       // the kinds of output among the chunks
-	for {
-		ev, err := sr.Next()
-		now := time.Now()
-		if err != nil {
-			clock.finish(rec)
-			finishTokens(rec, usage, chunks)
-			out.finish(rec, usage, chunks)
-			switch {
-			case errors.Is(err, io.EOF) && events == 0:
-				return protocolErr("no server-sent events in the response: does this server stream? It said: %s", said(rd.body.start()))
-			case errors.Is(err, io.EOF) && chunks == 0 && responsesShaped(rd.body.start()):
-				return protocolErr("the server answered with Responses API events, not %s chunks (use --endpoint responses): %s", a.cfg.Endpoint, said(rd.body.start()))
-			case errors.Is(err, io.EOF):
-				return errors.New("stream ended before [DONE]")
-			case errors.Is(err, openai.ErrMalformed):
-				return &kindError{kind: record.ErrProtocol, err: err}
-			case errors.Is(err, errTooLarge):
-				return &kindError{kind: record.ErrProtocol, err: err}
+	s := &rd.stream
+	*s = streamRead{a: a, rec: rec, rd: rd, sent: sent, t: t, clock: newChunkClock(t.resp, rd)}
+	if p, ok := t.resp.(pusher); ok && t.capture == nil {
+		rd.push.start(s)
+		if p.Push(&rd.push) {
+			if rd.push.end {
+				return s.ended(rd.push.err)
 			}
-			return fmt.Errorf("stream broke: %w", err)
-		}
-		events++
-		if ev.Err != "" {
-			clock.finish(rec)
-			finishTokens(rec, usage, chunks)
-			out.finish(rec, usage, chunks)
-			return fmt.Errorf("error event in stream: %s", ev.Err)
-		}
-		if ev.Done {
-			end = clock.at(now, false)
-			break
-		}
-		// Output of any kind is content here, for TTFT, ITL and the counted
-		// tokens: text, reasoning and tool-call deltas alike. TTFO waits
-		// for the answer: text or a tool call, after any reasoning.
-		if ev.ContentBytes > 0 || ev.ReasoningBytes > 0 || ev.ToolCalls > 0 {
-			now = clock.at(now, true)
-			if chunks == 0 {
-				t.firstContent()
-				rec.TTFTMs = record.Float(record.Ms(now.Sub(sent)))
-			} else {
-				rec.ITLMs = append(rec.ITLMs, record.Ms(now.Sub(last)))
-			}
-			last = now
-			chunks++
-		}
-		if (ev.ContentBytes > 0 || ev.ToolCalls > 0) && rec.TTFOMs == nil {
-			rec.TTFOMs = record.Float(record.Ms(now.Sub(sent)))
-		}
-		out.add(&ev)
-		if ev.FinishReason != "" {
-			rec.FinishReason = ev.FinishReason
-		}
-		if ev.Usage != nil {
-			usageBuf = *ev.Usage
-			usage = &usageBuf
+			rd.resumePull()
 		}
 	}
-	rec.LatencyMs = record.Ms(end.Sub(sent)) // the [DONE] event's time
-	clock.finish(rec)
-	finishTokens(rec, usage, chunks)
-	out.finish(rec, usage, chunks)
-	if chunks == 0 {
+	for {
+		ev, err := rd.sr.Next()
+		now := time.Now()
+		if err != nil {
+			return s.broken(err)
+		}
+		if end, err := s.event(&ev, now); end {
+			return s.ended(err)
+		}
+	}
+}
+
+// streamRead is a stream being read: what its events added up to so far.
+type streamRead struct {
+	a          *attempter
+	rec        *record.Record
+	rd         *reader
+	t          *try
+	sent, last time.Time
+	end        time.Time // the [DONE] event's
+	chunks     int       // output chunks
+	events     int
+	clock      chunkClock
+	usage      *openai.Usage
+	usageBuf   openai.Usage // usage points here: one copy, no allocation
+	out        outputCount  // the kinds of output among the chunks
+}
+
+// event takes one event, handed out at now. end is true when the stream
+// ended: at [DONE] (err nil) or an error event.
+func (s *streamRead) event(ev *openai.Event, now time.Time) (end bool, err error) {
+	s.events++
+	rec := s.rec
+	if ev.Err != "" {
+		s.finish()
+		return true, fmt.Errorf("error event in stream: %s", ev.Err)
+	}
+	if ev.Done {
+		s.end = s.clock.at(now, false)
+		return true, nil
+	}
+	// Output of any kind is content here, for TTFT, ITL and the counted
+	// tokens: text, reasoning and tool-call deltas alike. TTFO waits
+	// for the answer: text or a tool call, after any reasoning.
+	if ev.ContentBytes > 0 || ev.ReasoningBytes > 0 || ev.ToolCalls > 0 {
+		now = s.clock.at(now, true)
+		if s.chunks == 0 {
+			s.t.firstContent()
+			rec.TTFTMs = record.Float(record.Ms(now.Sub(s.sent)))
+		} else {
+			rec.ITLMs = append(rec.ITLMs, record.Ms(now.Sub(s.last)))
+		}
+		s.last = now
+		s.chunks++
+	}
+	if (ev.ContentBytes > 0 || ev.ToolCalls > 0) && rec.TTFOMs == nil {
+		rec.TTFOMs = record.Float(record.Ms(now.Sub(s.sent)))
+	}
+	s.out.add(ev)
+	if ev.FinishReason != "" {
+		rec.FinishReason = ev.FinishReason
+	}
+	if ev.Usage != nil {
+		s.usageBuf = *ev.Usage
+		s.usage = &s.usageBuf
+	}
+	return false, nil
+}
+
+// finish writes the counts and the clock's account into the record.
+func (s *streamRead) finish() {
+	s.clock.finish(s.rec)
+	finishTokens(s.rec, s.usage, s.chunks)
+	s.out.finish(s.rec, s.usage, s.chunks)
+}
+
+// broken is the failure of a stream whose read failed with err.
+func (s *streamRead) broken(err error) error {
+	s.finish()
+	start := s.rd.body.start()
+	switch {
+	case errors.Is(err, io.EOF) && s.events == 0:
+		return protocolErr("no server-sent events in the response: does this server stream? It said: %s", said(start))
+	case errors.Is(err, io.EOF) && s.chunks == 0 && responsesShaped(start):
+		return protocolErr("the server answered with Responses API events, not %s chunks (use --endpoint responses): %s", s.a.cfg.Endpoint, said(start))
+	case errors.Is(err, io.EOF):
+		return errors.New("stream ended before [DONE]")
+	case errors.Is(err, openai.ErrMalformed):
+		return &kindError{kind: record.ErrProtocol, err: err}
+	case errors.Is(err, errTooLarge):
+		return &kindError{kind: record.ErrProtocol, err: err}
+	}
+	return fmt.Errorf("stream broke: %w", err)
+}
+
+// ended finishes a stream that ended with an event: [DONE] (err nil) or
+// an error event (err, the record already finished).
+func (s *streamRead) ended(err error) error {
+	if err != nil {
+		return err
+	}
+	rec := s.rec
+	rec.LatencyMs = record.Ms(s.end.Sub(s.sent)) // the [DONE] event's time
+	s.finish()
+	if s.chunks == 0 {
 		return protocolErr("stream ended cleanly but carried no content, reasoning or tool call")
 	}
 	if err := checkCounts(rec); err != nil {

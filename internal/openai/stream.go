@@ -92,6 +92,14 @@ func (s *StreamReader) Reset(r io.Reader) {
 	s.hasData, s.started, s.skipLF = false, false, false
 }
 
+// Resume makes s read the rest of a stream whose start was read
+// elsewhere (by a caller's own parser, up to an event's first line): no
+// byte-order mark is looked for.
+func (s *StreamReader) Resume(r io.Reader) {
+	s.Reset(r)
+	s.started = true
+}
+
 var (
 	errorPrefix = []byte("error:")
 	doneData    = []byte("[DONE]")
@@ -262,6 +270,20 @@ var (
 )
 
 func (s *StreamReader) parse(data []byte) (Event, error) {
+	ev, err := ParseEvent(data, &s.usage)
+	if err == nil && s.capture != nil && (ev.ContentBytes > 0 || ev.ReasoningBytes > 0) {
+		if err := s.capture.add(data); err != nil {
+			return Event{}, fmt.Errorf("%w chunk: %v: %s", ErrMalformed, err, Clip(string(data)))
+		}
+	}
+	return ev, err
+}
+
+// ParseEvent reads the data of one event, trimmed, as Next would return
+// it (without a capture): for a parser that splits the lines itself
+// (genload's pushed streams). The Event's Usage, when set, points to
+// usage.
+func ParseEvent(data []byte, usage *Usage) (Event, error) {
 	if bytes.Equal(data, doneData) {
 		return Event{Done: true}, nil
 	}
@@ -279,14 +301,9 @@ func (s *StreamReader) parse(data []byte) (Event, error) {
 	}
 	ev := Event{ContentBytes: c.contentBytes, ReasoningBytes: c.reasoningBytes, ToolCalls: c.toolCalls,
 		ToolCallIDs: c.toolCallIDs, ToolCallIndex: c.toolCallIndex, FinishReason: c.finishReason, UsageBad: c.usageBad}
-	if s.capture != nil && (c.contentBytes > 0 || c.reasoningBytes > 0) {
-		if err := s.capture.add(data); err != nil {
-			return Event{}, fmt.Errorf("%w chunk: %v: %s", ErrMalformed, err, Clip(string(data)))
-		}
-	}
 	if c.hasUsage && !c.usageBad && (c.usage.CompletionTokens > 0 || c.usage.PromptTokens > 0) {
-		s.usage = c.usage
-		ev.Usage = &s.usage
+		*usage = c.usage
+		ev.Usage = usage
 	}
 	return ev, nil
 }

@@ -1,0 +1,148 @@
+package load
+
+import (
+	"bytes"
+	"io"
+	"time"
+
+	"servebench/internal/h1"
+	"servebench/internal/openai"
+)
+
+// pusher is a Body the read loop can push (h1.Response on the loop).
+type pusher interface {
+	Push(s h1.Sink) bool
+}
+
+// pushed parses a stream's events as the read loop receives its bytes
+// (h1.Sink): the plain events servers send, "data: ...\n\n", straight from
+// the loop's buffer into the stream's account (streamRead.event). Anything
+// else stops it, from the start of the line it could not take: a comment,
+// an event: or error: line, CR line ends, data over several lines, a byte-
+// order mark, a chunk that does not parse, the response's byte limit. The
+// pull readers then read from that byte on, so every unusual stream is
+// read by the same code, to the same record, as without the loop.
+type pushed struct {
+	s     *streamRead
+	carry []byte // an event not complete yet; once stopped, what is left
+	end   bool   // the stream ended with an event: err is its failure, or nil
+	err   error
+	usage openai.Usage // the latest event's (openai.ParseEvent)
+}
+
+// maxCarry bounds an event kept while it arrives: a longer one is left to
+// the pull readers (which assemble lines of any length).
+const maxCarry = 16 << 10
+
+func (p *pushed) start(s *streamRead) {
+	p.s, p.carry, p.end, p.err = s, p.carry[:0], false, nil
+}
+
+// Body takes body bytes (h1.Sink); false stops the push.
+func (p *pushed) Body(b []byte, at time.Time, reads uint64) bool {
+	lb := &p.s.rd.body
+	p.s.clock.given(at, reads)
+	if lb.n+int64(len(p.carry)+len(b)) > lb.max { // the pull readers fail it, at the same byte
+		p.carry = append(p.carry, b...)
+		return false
+	}
+	if len(p.carry) > 0 {
+		p.carry = append(p.carry, b...)
+		b = p.carry
+	}
+	i := 0
+	for i < len(b) {
+		n, data := plainEvent(b[i:])
+		if n < 0 {
+			return p.keep(b[i:], false)
+		}
+		if n == 0 {
+			if len(b)-i > maxCarry {
+				return p.keep(b[i:], false)
+			}
+			return p.keep(b[i:], true)
+		}
+		if n == 1 { // a blank line
+			lb.took(b[i : i+n])
+			i += n
+			continue
+		}
+		ev, err := openai.ParseEvent(data, &p.usage)
+		if err != nil { // the pull readers fail it, in their words
+			return p.keep(b[i:], false)
+		}
+		lb.took(b[i : i+n])
+		i += n
+		if end, err := p.s.event(&ev, time.Now()); end {
+			p.end, p.err = true, err
+			return p.keep(b[i:], false)
+		}
+	}
+	p.carry = p.carry[:0]
+	return true
+}
+
+// keep keeps rest (which may lie in carry itself) and returns more.
+func (p *pushed) keep(rest []byte, more bool) bool {
+	p.carry = append(p.carry[:0], rest...)
+	return more
+}
+
+var dataPrefix = []byte("data:")
+
+// plainEvent reads one plain event from the start of b: "data:", an
+// optional space, the data, LF, LF. n is its length and data its data,
+// trimmed (as the stream reader trims it); a blank line (LF) is n 1 (no
+// event is shorter); n 0 when b ends before the event does; n -1 for anything else.
+func plainEvent(b []byte) (n int, data []byte) {
+	if b[0] == '\n' {
+		return 1, nil
+	}
+	if !bytes.HasPrefix(b, dataPrefix) {
+		if len(b) < len(dataPrefix) && bytes.HasPrefix(dataPrefix, b) {
+			return 0, nil
+		}
+		return -1, nil
+	}
+	lf := bytes.IndexByte(b, '\n')
+	if lf < 0 {
+		if bytes.IndexByte(b, '\r') >= 0 {
+			return -1, nil
+		}
+		return 0, nil
+	}
+	line := b[:lf]
+	switch {
+	case bytes.IndexByte(line, '\r') >= 0:
+		return -1, nil
+	case lf+1 == len(b):
+		return 0, nil // the blank line that ends it is still to come
+	case b[lf+1] != '\n':
+		return -1, nil // another line of the same event
+	}
+	value := bytes.TrimPrefix(line[len(dataPrefix):], []byte(" "))
+	return lf + 2, bytes.TrimSpace(value)
+}
+
+// resumePull makes the pull readers go on where the push stopped: the
+// bytes it kept, then the rest of the body.
+func (rd *reader) resumePull() {
+	rd.stream.clock.pulled()
+	resp := rd.body.r
+	if len(rd.push.carry) > 0 {
+		rd.body.r = io.MultiReader(bytes.NewReader(rd.push.carry), resp)
+	}
+	if rd.body.n == 0 {
+		rd.sr.Reset(&rd.body) // nothing was taken: a byte-order mark may still come
+		return
+	}
+	rd.sr.Resume(&rd.body)
+}
+
+// took counts bytes the push parsed, as Read counts what it reads.
+func (l *limitedBody) took(b []byte) {
+	if l.nfirst < len(l.first) {
+		l.nfirst += copy(l.first[l.nfirst:], b)
+	}
+	l.n += int64(len(b))
+}
