@@ -26,6 +26,12 @@ type Sink interface {
 	Body(p []byte, at time.Time, reads uint64) bool
 }
 
+// A Warmer is a Sink that can touch its state ahead of its Body (the
+// loop warms the sinks of a wait's ready sockets before it feeds them).
+type Warmer interface {
+	Warm()
+}
+
 // Push hands the body to s as the loop reads it, until s stops, the
 // connection fails or ends, a deadline passes, or the framing is anything
 // but plain chunks (a size with an extension, the last chunk, a line cut
