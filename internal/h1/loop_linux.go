@@ -610,7 +610,7 @@ type loopConn struct {
 	iov       syscall.Iovec
 	arrived   time.Time
 	reads     uint64
-	chunks    chunks // a pushed body's framing (Response.Push)
+	chunks    chunks        // a pushed body's framing (Response.Push)
 	oob       [oobSize]byte // kstamp.OOBSize of it (init checks)
 	// What a pushed read got that the sink did not take (pushRead): read
 	// before the socket, as a buffer's bytes are; then its error.

@@ -4,8 +4,11 @@ package h1
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"servebench/internal/kstamp"
 	"sync"
@@ -247,4 +250,67 @@ func TestLoopDoesNotSpinOnAnOperation(t *testing.T) {
 	if w := l.wakes.Load(); w > 200 {
 		t.Errorf("the loop woke %d times while one write waited 300 ms: it spun", w)
 	}
+}
+
+// TestLoopPushesAStream: a chunked stream answered to a client on the
+// loop is pushed, token by token, with each read's kernel time, to the
+// sink; the sink's stop leaves the rest (the last chunk, in the same read
+// as its stop) to the response's reads, and the connection is reused.
+func TestLoopPushesAStream(t *testing.T) {
+	l := newLoop(t)
+	defer l.Close()
+	const tokens = 10
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/event-stream")
+		for k := range tokens {
+			fmt.Fprintf(w, "t%d;", k)
+			w.(http.Flusher).Flush()
+			time.Sleep(2 * time.Millisecond)
+		}
+		io.WriteString(w, "end") // with the last chunk, as a server writes [DONE] then returns
+	}))
+	defer srv.Close()
+	c := newClient(t, srv.URL, Config{Loop: l, KernelTimes: true})
+	for round := range 2 {
+		s := &collector{}
+		var rest []byte
+		var pushed bool
+		var err error
+		l.Run(func() {
+			deadline := time.Now().Add(5 * time.Second)
+			var resp *Response
+			if resp, err = c.Do(requestBody(true), "", deadline, deadline); err != nil {
+				return
+			}
+			s.stopAfter = len("t0;t1;t2;t3;t4;t5;t6;t7;t8;t9;e") // stops inside the last chunk
+			pushed = resp.Push(s)
+			rest, err = io.ReadAll(resp)
+			resp.Close(true)
+		})
+		if err != nil || !pushed {
+			t.Fatalf("round %d: pushed %v, %v", round, pushed, err)
+		}
+		if got := string(s.got) + string(rest); got != "t0;t1;t2;t3;t4;t5;t6;t7;t8;t9;end" {
+			t.Errorf("round %d: pushed %q, then read %q", round, s.got, rest)
+		}
+		if s.calls < tokens/2 {
+			t.Errorf("round %d: %d pushes for %d tokens written apart", round, s.calls, tokens)
+		}
+		for _, at := range s.at {
+			if at.IsZero() {
+				t.Errorf("round %d: bytes pushed without their kernel time", round)
+				break
+			}
+		}
+	}
+	if n := c.idleCount(); n != 1 {
+		t.Errorf("%d idle connections after two pushed streams, want the one reused", n)
+	}
+}
+
+func (c *Client) idleCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.idle)
 }
