@@ -294,8 +294,7 @@ func (l *Loop) warm(n int) {
 	for _, ev := range l.events[:n] {
 		if ev.Fd > 0 && int(ev.Fd) < len(l.slots) {
 			if t := l.slots[ev.Fd]; t != nil && t.waitOn != nil {
-				c := t.waitOn
-				sum += uintptr(c.fd) + uintptr(c.reads) + uintptr(c.chunks.n) + uintptr(c.oob[0])
+				sum += touch(unsafe.Pointer(t.waitOn), unsafe.Offsetof(t.waitOn.hot))
 				if w, ok := t.ps.(Warmer); ok {
 					w.Warm()
 				}
@@ -303,6 +302,16 @@ func (l *Loop) warm(n int) {
 		}
 	}
 	l.warmed = sum
+}
+
+// touch reads a byte of every cache line of the n bytes at p, for them to
+// be fetched together, ahead of their use: its sum is to be kept.
+func touch(p unsafe.Pointer, n uintptr) uintptr {
+	var sum uintptr
+	for off := uintptr(0); off < n; off += 64 {
+		sum += uintptr(*(*byte)(unsafe.Add(p, off)))
+	}
+	return sum
 }
 
 // wait is one epoll wait, until the nearest deadline of a waiting task.
@@ -592,26 +601,28 @@ func (h *timerHeap) Pop() any {
 // kernel's receive times, as kstamp.Conn's; errors are worded as
 // net.TCPConn words them.
 type loopConn struct {
-	loop         *Loop
-	fd           int
-	laddr, raddr net.Addr
-	canceled     *atomic.Bool // the client's run ended
-	stampTimes   bool
+	// What a pushed token touches first, together (warm touches these
+	// lines ahead: up to hot).
+	fd         int
+	canceled   *atomic.Bool // the client's run ended
+	slot       int32        // owned by the task using the connection (in the loop)
+	mayRead    bool         // a read may find bytes without waiting
+	expired    bool         // the read deadline passed
+	closed     bool
+	stampTimes bool
+	werr       error // the loop could not watch the socket
+	reads      uint64
+	arrived    time.Time
+	chunks     chunks // a pushed body's framing (Response.Push)
+	rdeadline  time.Time
+	msg        syscall.Msghdr
+	iov        syscall.Iovec
+	oob        [oobSize]byte // kstamp.OOBSize of it (init checks)
+	hot        struct{}
 
-	// Owned by the task using the connection (in the loop).
-	slot      int32
-	mayRead   bool // a read may find bytes without waiting
-	rdeadline time.Time
-	wdeadline time.Time
-	expired   bool // the read deadline passed
-	closed    bool
-	werr      error // the loop could not watch the socket
-	msg       syscall.Msghdr
-	iov       syscall.Iovec
-	arrived   time.Time
-	reads     uint64
-	chunks    chunks        // a pushed body's framing (Response.Push)
-	oob       [oobSize]byte // kstamp.OOBSize of it (init checks)
+	loop         *Loop
+	laddr, raddr net.Addr
+	wdeadline    time.Time
 	// What a pushed read got that the sink did not take (pushRead): read
 	// before the socket, as a buffer's bytes are; then its error.
 	pend    []byte

@@ -306,18 +306,20 @@ func (a *attempter) readStream(rec *record.Record, rd *reader, sent time.Time, t
 
 // streamRead is a stream being read: what its events added up to so far.
 type streamRead struct {
-	a          *attempter
-	rec        *record.Record
-	rd         *reader
-	t          *try
-	sent, last time.Time
-	end        time.Time // the [DONE] event's
-	chunks     int       // output chunks
-	events     int
-	clock      chunkClock
-	usage      *openai.Usage
-	usageBuf   openai.Usage // usage points here: one copy, no allocation
-	out        outputCount  // the kinds of output among the chunks
+	// What an output chunk touches first.
+	rec       *record.Record
+	last      time.Time
+	chunks    int // output chunks
+	events    int
+	ttfo      bool // TTFO was stamped
+	clock     chunkClock
+	out       outputCount // the kinds of output among the chunks
+	a         *attempter
+	rd        *reader
+	t         *try
+	sent, end time.Time // end: the [DONE] event's
+	usage     *openai.Usage
+	usageBuf  openai.Usage // usage points here: one copy, no allocation
 }
 
 // event takes one event, handed out at now. end is true when the stream
@@ -347,8 +349,9 @@ func (s *streamRead) event(ev *openai.Event, now time.Time) (end bool, err error
 		s.last = now
 		s.chunks++
 	}
-	if (ev.ContentBytes > 0 || ev.ToolCalls > 0) && rec.TTFOMs == nil {
+	if (ev.ContentBytes > 0 || ev.ToolCalls > 0) && !s.ttfo {
 		rec.TTFOMs = record.Float(record.Ms(now.Sub(s.sent)))
+		s.ttfo = true
 	}
 	s.out.add(ev)
 	if ev.FinishReason != "" {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"time"
+	"unsafe"
 
 	"servebench/internal/h1"
 	"servebench/internal/openai"
@@ -83,14 +84,30 @@ func (p *pushed) Body(b []byte, at time.Time, reads uint64) bool {
 }
 
 // Warm touches the stream's state (h1.Warmer): the loop warms the sinks
-// of its ready sockets together, before it feeds them one by one.
+// of its ready sockets together, before it feeds them one by one, so that
+// their misses of cache overlap. That is the pooled reader up to the
+// bytes kept for messages (all a pushed token uses of it), the record's
+// ITL slice and the end of its array, where the token's gap goes.
 func (p *pushed) Warm() {
-	s := p.s
-	sum := uintptr(len(p.carry)) + uintptr(s.chunks) + uintptr(s.rd.body.n) + uintptr(cap(s.rd.lags))
-	if itl := s.rec.ITLMs; len(itl) > 0 {
+	rd := p.s.rd
+	sum := touch(unsafe.Pointer(rd), unsafe.Offsetof(rd.body.first))
+	if itl := p.s.rec.ITLMs; len(itl) > 0 {
 		sum += uintptr(itl[len(itl)-1])
 	}
+	if lags := rd.lags; len(lags) > 0 {
+		sum += uintptr(lags[len(lags)-1])
+	}
 	warmed += sum
+}
+
+// touch reads a byte of every cache line of the n bytes at p, for them to
+// be fetched together, ahead of their use: its sum is to be kept.
+func touch(p unsafe.Pointer, n uintptr) uintptr {
+	var sum uintptr
+	for off := uintptr(0); off < n; off += 64 {
+		sum += uintptr(*(*byte)(unsafe.Add(p, off)))
+	}
+	return sum
 }
 
 // warmed keeps Warm's loads from being dropped as unused.
