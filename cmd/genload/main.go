@@ -86,7 +86,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			&cli.IntFlag{Name: "max-concurrency", Usage: "open loop: cap on requests in flight (0 = none); late requests wait and it shows in queue_ms"},
 			&cli.StringFlag{Name: "arrival", Value: load.ArrivalPoisson, Usage: "open loop: poisson, constant or gamma"},
 			&cli.Float64Flag{Name: "burstiness", Value: 1, Usage: "gamma arrivals: shape (1 = Poisson, <1 burstier)"},
-			&cli.DurationFlag{Name: "ramp-up", Usage: "open loop: raise the rate linearly from 0 over this time"},
+			&cli.DurationFlag{Name: "ramp-up", Usage: "open loop: raise the rate linearly from 0 over this time; closed loop: start the workers spread evenly over it"},
 			&cli.BoolFlag{Name: "same-prompts", Usage: "no per-run salt: runs of one --seed send the same bytes, and a later run may hit what an earlier one left in the prefix cache (a deliberate warm cache)"},
 			&cli.Uint64Flag{Name: "seed", Usage: "seed of arrival times and prompts: the same seed gives the same schedule"},
 			&cli.IntFlag{Name: "warmup", Usage: "requests sent first at each load point, marked phase=warmup"},

@@ -114,7 +114,7 @@ type Config struct {
 	MaxConcurrency int
 	Arrival        string        // open loop: poisson, constant or gamma
 	Burstiness     float64       // gamma shape
-	RampUp         time.Duration // open loop: rate rises linearly from 0 over this time
+	RampUp         time.Duration // open loop: rate rises linearly from 0 over this time; closed loop: workers start spread over it
 	Seed           uint64        // arrival times (and prompts) are reproducible for a seed
 	Points         []Point
 
@@ -326,6 +326,9 @@ func (c *Config) points() error {
 	if len(c.Rates) == 0 {
 		if len(c.Concurrencies) == 0 {
 			c.Concurrencies = []int{1}
+		}
+		if c.RampUp < 0 {
+			return setting.Errorf("{RampUp} %v: cannot be negative", c.RampUp)
 		}
 		for _, n := range c.Concurrencies {
 			if n < 1 {

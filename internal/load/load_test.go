@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -290,5 +291,42 @@ func TestKeyEchoedByServerIsRedacted(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "sk-secret-123") || !strings.Contains(out.String(), "provided: [redacted]") {
 		t.Errorf("record: %s", out.String())
+	}
+}
+
+// TestClosedLoopRampUp: a closed loop with a ramp starts its workers
+// spread evenly over it (worker i of C at i/C of the ramp, not before),
+// and the first requests' scheduled_at is their slot, so that queue_ms
+// does not count the ramp.
+func TestClosedLoopRampUp(t *testing.T) {
+	// Answers slower than the ramp: each worker's first job is its own.
+	f := &openaitest.Server{TTFT: 250 * time.Millisecond, ITL: time.Millisecond, Tokens: 2}
+	const workers, ramp = 4, 200 * time.Millisecond
+	recs, _, err := runFake(t, f, func(c *Config) { c.Requests = workers; c.Concurrencies = []int{workers}; c.RampUp = ramp })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != workers {
+		t.Fatalf("%d records", len(recs))
+	}
+	sent := make([]time.Time, 0, workers)
+	for _, r := range recs {
+		if !r.OK {
+			t.Fatalf("a failure: %s", r.Error)
+		}
+		if r.QueueMs > 50 {
+			t.Errorf("queue_ms %.1f: the ramp's wait counted as the client's holding time", r.QueueMs)
+		}
+		sent = append(sent, r.SentAt)
+	}
+	slices.SortFunc(sent, func(a, b time.Time) int { return a.Compare(b) })
+	for i, at := range sent {
+		if slot := ramp * time.Duration(i) / workers; at.Sub(sent[0]) < slot-2*time.Millisecond {
+			t.Errorf("worker %d sent %v after the first, before its slot %v", i, at.Sub(sent[0]), slot)
+		}
+	}
+	bad := &Config{URL: "http://127.0.0.1:1", Requests: 2, Concurrencies: []int{2}, RampUp: -time.Second}
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "cannot be negative") {
+		t.Errorf("a negative ramp: %v", err)
 	}
 }

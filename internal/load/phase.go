@@ -118,6 +118,20 @@ func (r *runner) pause(d time.Duration, deadline <-chan struct{}) {
 	}
 }
 
+// rampStart is when worker i of n starts in a closed loop: spread evenly
+// over Config.RampUp from start (worker 0 at once), waited for here. A
+// ramp keeps a closed loop of equal answers from moving in lockstep: C
+// requests sent in the same millisecond, their tokens due together.
+func (r *runner) rampStart(i, n int, start time.Time, deadline <-chan struct{}) time.Time {
+	ramp := r.a.cfg.RampUp
+	if ramp <= 0 || i == 0 {
+		return start
+	}
+	at := start.Add(ramp * time.Duration(i) / time.Duration(n))
+	r.pause(time.Until(at), deadline)
+	return at
+}
+
 // phase sends n requests (0 = no limit) or for dur (0 = no limit),
 // whichever ends first, and waits for all of them.
 func (r *runner) phase(name string, pt Point, n int, dur time.Duration, seed uint64) error {
@@ -184,11 +198,12 @@ func (r *runner) closedLoop(name string, pt Point, n int, deadline <-chan struct
 		workers = min(workers, r.a.cfg.Shard.Share(n))
 	}
 	var wg sync.WaitGroup
-	for range workers {
+	for i := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var backoff time.Duration
+			at := r.rampStart(i, workers, start, deadline)
 			for first := true; ; first = false {
 				j, ok := take()
 				if !ok {
@@ -196,7 +211,7 @@ func (r *runner) closedLoop(name string, pt Point, n int, deadline <-chan struct
 				}
 				j.scheduledAt = time.Now()
 				if first {
-					j.scheduledAt = start // a late start (--start-at) shows in queue_ms
+					j.scheduledAt = at // a late start (--start-at) shows in queue_ms
 				}
 				backoff = nextBackoff(backoff, r.exec(j))
 				r.pause(backoff, deadline)

@@ -140,11 +140,12 @@ func (r *runner) sessions(name string, pt Point, n int, dur time.Duration, seed 
 		workers = min(workers, sh.Share(n))
 	}
 	var wg sync.WaitGroup
-	for range workers {
+	for i := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var backoff time.Duration
+			r.rampStart(i, workers, time.Now(), deadline)
 			for {
 				s, ok := take()
 				if !ok {

@@ -88,18 +88,23 @@ func (l *lateness) quantile(q float64) time.Duration {
 
 // appendMetric writes the Prometheus summary of the send lateness.
 func (l *lateness) appendMetric(b []byte) []byte {
-	b = append(b, "# HELP llmsim_send_lateness_seconds How late llmsim sent its timed tokens: write time minus due time (quantile 1 is the maximum).\n"...)
-	b = append(b, "# TYPE llmsim_send_lateness_seconds summary\n"...)
+	return l.appendSummary(b, "llmsim_send_lateness_seconds", "How late llmsim sent its timed tokens: write time minus due time (quantile 1 is the maximum).")
+}
+
+// appendSummary writes the lateness as the Prometheus summary name.
+func (l *lateness) appendSummary(b []byte, name, help string) []byte {
+	b = append(append(append(append(b, "# HELP "...), name...), ' '), help...)
+	b = append(append(append(b, "\n# TYPE "...), name...), " summary\n"...)
 	for _, q := range []float64{0.5, 0.99, 1} {
-		b = append(b, `llmsim_send_lateness_seconds{quantile="`...)
+		b = append(append(b, name...), `{quantile="`...)
 		b = strconv.AppendFloat(b, q, 'g', -1, 64)
 		b = append(b, `"} `...)
 		b = strconv.AppendFloat(b, l.quantile(q).Seconds(), 'g', -1, 64)
 		b = append(b, '\n')
 	}
-	b = append(b, "llmsim_send_lateness_seconds_sum "...)
+	b = append(append(b, name...), "_sum "...)
 	b = strconv.AppendFloat(b, time.Duration(l.sumNs.Load()).Seconds(), 'g', -1, 64)
-	b = append(b, "\nllmsim_send_lateness_seconds_count "...)
+	b = append(append(append(b, '\n'), name...), "_count "...)
 	b = strconv.AppendUint(b, l.count.Load(), 10)
 	return append(b, '\n')
 }

@@ -152,6 +152,7 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	b = s.late.appendMetric(b)
+	b = s.lateTTFT.appendSummary(b, "llmsim_first_token_lateness_seconds", "Of the send lateness, the first tokens': how much later than TTFT after the request arrived each stream's first token left.")
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	w.Write(b)
 }

@@ -95,7 +95,11 @@ func (st *stream) finishing() {
 
 // sent moves on once token i is written.
 func (st *stream) sent() {
-	st.s.late.add(mono() - st.s.clock.toReal(st.e))
+	late := mono() - st.s.clock.toReal(st.e)
+	st.s.late.add(late)
+	if st.i == 0 {
+		st.s.lateTTFT.add(late)
+	}
 	st.i++
 	st.due = false
 }

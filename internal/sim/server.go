@@ -24,6 +24,7 @@ type Server struct {
 	slots    *slots         // --max-num-seqs
 	stats    stats          // /metrics counters
 	late     lateness       // how late timed tokens left
+	lateTTFT lateness       // of those, the first tokens: how late from the request's arrival
 	unpaced  atomic.Int64   // paced streams a short write gave back to their handler
 	cache    *prefixCache   // nil: no prefix cache
 	mux      *http.ServeMux // routes once ready

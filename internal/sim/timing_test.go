@@ -296,3 +296,28 @@ func TestZeroDelayConcurrency(t *testing.T) {
 		t.Errorf("after all requests: running %d waiting %d", r, w)
 	}
 }
+
+// TestFirstTokenLateness: a timed stream's tokens all count in the send
+// lateness, its first alone in the first-token lateness too.
+func TestFirstTokenLateness(t *testing.T) {
+	_, ts := newTestServer(t, Config{TTFT: 20 * time.Millisecond, ITL: 5 * time.Millisecond})
+	for range 2 {
+		resp, err := http.Post(ts.URL+"/v1/completions", "application/json",
+			strings.NewReader(`{"prompt":"a","max_tokens":4,"ignore_eos":true,"stream":true}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	m := scrape(t, ts.URL)
+	if got := m["llmsim_first_token_lateness_seconds_count"]; got != 2 {
+		t.Errorf("first-token lateness count %v, want 2 (one a stream)", got)
+	}
+	if got := m["llmsim_send_lateness_seconds_count"]; got < 8 {
+		t.Errorf("send lateness count %v, want every timed token (8 or more)", got)
+	}
+	if q := m[`llmsim_first_token_lateness_seconds{quantile="1"}`]; q < 0 || q > m[`llmsim_send_lateness_seconds{quantile="1"}`] {
+		t.Errorf("first-token lateness max %v past the send lateness max", q)
+	}
+}
