@@ -19,8 +19,8 @@
 // dropped), checks an idle connection before reusing it, and sends again,
 // once and on a new connection, a request that failed on a reused
 // connection before any byte of an answer arrived: the server cannot have
-// processed it (net/http does the same). It never waits for the end of a
-// body it no longer needs (Response.Close). Package load's conformance suite
+// processed it (net/http does the same). It waits a moment, no more, for
+// the end of a body it no longer needs (Response.Close). Package load's conformance suite
 // runs both clients against a catalogue of framings and faults.
 package h1
 

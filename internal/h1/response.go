@@ -51,18 +51,39 @@ func (r *Response) FirstContent() {
 
 // Close ends the exchange. The connection carries another request when the
 // response was read to its end and the server allows it; with drain (a
-// stream's [DONE] came, its last chunk may follow), when what is left of
-// the body is already in the connection's buffer. Close never waits for
-// the server: a server slow to send its last chunk would otherwise slow a
-// closed loop down. Its connection is closed instead, as net/http closes
-// one whose body was not read to its end.
+// stream's [DONE] came, its last chunk may follow), when the rest of the
+// body comes within drainWait (and the request's deadline). A server
+// writes that last chunk when its handler returns, a moment after [DONE]
+// (vLLM's, through uvicorn, as llmsim's), so it is often not there yet when
+// a fast client has read [DONE]: closing the connection then would cost
+// the next request a new one, its handshake in that request's TTFT and
+// CPU on both sides, for most requests of a busy closed loop. A server
+// that sends nothing more within drainWait loses the connection, as
+// net/http closes one whose body was not read to its end. The records are
+// complete before Close: the wait is in no metric.
 func (r *Response) Close(drain bool) {
 	conn := r.conn
-	if r.keepAlive && (r.body.done || drain && r.body.drainBuffered()) {
+	if r.keepAlive && (r.body.done || drain && r.body.drain(r.drainBy())) {
 		conn.client.put(conn)
 		return
 	}
 	conn.close()
+}
+
+// drainWait is how long Close waits for the rest of a drained body.
+const drainWait = 20 * time.Millisecond
+
+// drainBy is the deadline of Close's wait: drainWait from now, within the
+// request's deadline; none once the run ended.
+func (r *Response) drainBy() time.Time {
+	if r.conn.client.run.Err() != nil {
+		return pastDeadline
+	}
+	by := time.Now().Add(drainWait)
+	if r.deadline.Before(by) {
+		return r.deadline
+	}
+	return by
 }
 
 // body frames a response body on its connection.
@@ -110,15 +131,14 @@ func (b *body) Read(p []byte) (int, error) {
 	return b.conn.br.Read(p) // until the server closes: never reused
 }
 
-// drainBuffered reads what is left of the body from the connection's
-// buffer, with a read deadline in the past: no system call, no wait. It
-// reports whether the body ended; if not, the connection is of no more
-// use (the deadline failed a read).
-func (b *body) drainBuffered() bool {
+// drain reads what is left of the body, waiting for it until by. It
+// reports whether the body ended; if not, the connection is of no more use
+// (a read failed, or there was more than 64 KiB).
+func (b *body) drain(by time.Time) bool {
 	if b.done {
 		return true
 	}
-	_ = b.conn.nc.SetReadDeadline(pastDeadline)
+	_ = b.conn.nc.SetReadDeadline(by)
 	var scratch [512]byte
 	for n := 0; n < 64<<10; {
 		k, err := b.Read(scratch[:])
