@@ -182,3 +182,42 @@ func TestTLS(t *testing.T) {
 		t.Errorf("without the CA: error %v", err)
 	}
 }
+
+// TestCloseWaitsForTheLastChunk: after a stream's [DONE], Close waits a
+// moment for the body's last chunk, which servers write when their handler
+// returns: one that comes a few milliseconds later keeps the connection;
+// one that does not come within drainWait loses it, and Close returns.
+func TestCloseWaitsForTheLastChunk(t *testing.T) {
+	for _, c := range []struct {
+		lag   time.Duration
+		conns int64
+	}{{0, 1}, {2 * time.Millisecond, 1}, {10 * drainWait, 3}} {
+		srv, conns := openaitest.CountingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			w.Header().Set("Content-Type", "text/event-stream")
+			io.WriteString(w, "data: [DONE]\n\n")
+			w.(http.Flusher).Flush()
+			time.Sleep(c.lag) // then the handler returns: net/http writes the last chunk
+		}))
+		client := newClient(t, srv.URL+"/v1/completions", Config{})
+		for i := range 3 {
+			deadline := time.Now().Add(5 * time.Second)
+			resp, err := client.Do(requestBody(true), "", deadline, deadline)
+			if err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, len("data: [DONE]\n\n"))
+			if _, err := io.ReadFull(resp, buf); err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			resp.Close(true)
+			if waited := time.Since(start); waited > drainWait+time.Second {
+				t.Errorf("lag %v, request %d: Close waited %v", c.lag, i, waited)
+			}
+		}
+		if n := conns.Load(); n != c.conns {
+			t.Errorf("last chunk %v after [DONE]: %d connections for 3 requests, want %d", c.lag, n, c.conns)
+		}
+	}
+}
