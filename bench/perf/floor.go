@@ -53,6 +53,7 @@ type floorResult struct {
 	TTFTp50, ITLp99        float64 // ms, genload only (the floors do not time)
 	SimCPU                 time.Duration
 	SimLateP99             float64 // ms: llmsim's own send lateness during the run
+	SimFirstLateP50        float64 // ms: that of its first tokens, p50
 }
 
 func (r floorResult) usPerToken() float64 {
@@ -158,30 +159,43 @@ func floorPoint(c *floorConfig, self, client string, n int) (floorResult, error)
 	if err != nil {
 		return res, err
 	}
-	res.SimLateP99, err = simLateness(s.URL)
+	res.SimLateP99, res.SimFirstLateP50, err = simLateness(s.URL)
 	return res, err
 }
 
-var lateP99 = regexp.MustCompile(`(?m)^llmsim_send_lateness_seconds\{quantile="0.99"\} (\S+)$`)
+var (
+	lateP99      = regexp.MustCompile(`(?m)^llmsim_send_lateness_seconds\{quantile="0.99"\} (\S+)$`)
+	firstLateP50 = regexp.MustCompile(`(?m)^llmsim_first_token_lateness_seconds\{quantile="0.5"\} (\S+)$`)
+)
 
-// simLateness is llmsim's own send lateness p99 in ms, from /metrics:
-// how far its truth held during the run.
-func simLateness(base string) (float64, error) {
+// simLateness is llmsim's own send lateness p99, and its first tokens'
+// p50, in ms, from /metrics: how far its truth held during the run (the
+// ITL p99 and the TTFT p50 a client measures are as late as those, at
+// least).
+func simLateness(base string) (p99, firstP50 float64, err error) {
 	resp, err := http.Get(base + "/metrics")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	m := lateP99.FindSubmatch(body)
-	if m == nil {
-		return 0, fmt.Errorf("llmsim's /metrics has no llmsim_send_lateness_seconds")
+	for _, q := range []struct {
+		re *regexp.Regexp
+		v  *float64
+	}{{lateP99, &p99}, {firstLateP50, &firstP50}} {
+		m := q.re.FindSubmatch(body)
+		if m == nil {
+			return 0, 0, fmt.Errorf("llmsim's /metrics lacks %s", q.re)
+		}
+		if *q.v, err = strconv.ParseFloat(string(m[1]), 64); err != nil {
+			return 0, 0, err
+		}
+		*q.v *= 1000
 	}
-	v, err := strconv.ParseFloat(string(m[1]), 64)
-	return v * 1000, err
+	return p99, firstP50, nil
 }
 
 // pinned is name with args, behind taskset -c cpus when cpus is set.
@@ -268,8 +282,8 @@ func runStreamsGenload(c *floorConfig, s *sim, n int, extra ...string) (floorRes
 // measured in the same run.
 func floorReport(c *floorConfig, results map[string]map[int]floorResult) error {
 	tw := tabwriter.NewWriter(os.Stderr, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "streams\tclient\tµs CPU/token\tuser µs\tsys µs\treads/token\tvs C floor\tTTFT p50 err ms\tITL p99 err ms\tllmsim late p99 ms\t\n")
-	fmt.Println("streams,client,us_cpu_per_token,us_user_per_token,us_sys_per_token,reads_per_token,ratio_to_c_floor,ttft_p50_err_ms,itl_p99_err_ms,server_us_per_token,server_late_p99_ms")
+	fmt.Fprintf(tw, "streams\tclient\tµs CPU/token\tuser µs\tsys µs\treads/token\tvs C floor\tTTFT p50 err ms\tITL p99 err ms\tllmsim late p99 ms\tfirst late p50 ms\t\n")
+	fmt.Println("streams,client,us_cpu_per_token,us_user_per_token,us_sys_per_token,reads_per_token,ratio_to_c_floor,ttft_p50_err_ms,itl_p99_err_ms,server_us_per_token,server_late_p99_ms,server_first_late_p50_ms")
 	for _, n := range c.Streams {
 		cf, haveC := results["c-floor"][n]
 		for _, client := range c.Clients {
@@ -291,9 +305,9 @@ func floorReport(c *floorConfig, results map[string]map[int]floorResult) error {
 			}
 			user := float64(r.User.Nanoseconds()) / 1e3 / tok
 			sys := float64(r.Sys.Nanoseconds()) / 1e3 / tok
-			fmt.Fprintf(tw, "%d\t%s\t%.2f\t%.2f\t%.2f\t%s\t%s\t%s\t%s\t%.2f\t\n", n, client, r.usPerToken(), user, sys, reads, ratio, ttftErr, itlErr, r.SimLateP99)
-			fmt.Printf("%d,%s,%.3f,%.3f,%.3f,%s,%s,%s,%s,%.3f,%.3f\n", n, client, r.usPerToken(), user, sys, reads, ratio, ttftErr, itlErr,
-				float64(r.SimCPU.Nanoseconds())/1e3/tok, r.SimLateP99)
+			fmt.Fprintf(tw, "%d\t%s\t%.2f\t%.2f\t%.2f\t%s\t%s\t%s\t%s\t%.2f\t%.2f\t\n", n, client, r.usPerToken(), user, sys, reads, ratio, ttftErr, itlErr, r.SimLateP99, r.SimFirstLateP50)
+			fmt.Printf("%d,%s,%.3f,%.3f,%.3f,%s,%s,%s,%s,%.3f,%.3f,%.3f\n", n, client, r.usPerToken(), user, sys, reads, ratio, ttftErr, itlErr,
+				float64(r.SimCPU.Nanoseconds())/1e3/tok, r.SimLateP99, r.SimFirstLateP50)
 		}
 	}
 	return tw.Flush()
