@@ -29,6 +29,13 @@ func New(b []byte) Cursor { return Cursor{b: b} }
 // Pos is the offset of the cursor in the text, for Since.
 func (s *Cursor) Pos() int { return s.i }
 
+// B is the text the cursor reads.
+func (s *Cursor) B() []byte { return s.b }
+
+// Seek moves the cursor to pos, at the top level: for a decoder resuming
+// a text whose beginning it read before (the same bytes read the same).
+func (s *Cursor) Seek(pos int) { s.i, s.depth = pos, 0 }
+
 // Since returns the text from pos to the cursor: the token just read, as
 // encoding/json would pass it to an Unmarshaler.
 func (s *Cursor) Since(pos int) []byte { return s.b[pos:s.i] }

@@ -29,6 +29,8 @@ type pushed struct {
 	end   bool   // the stream ended with an event: err is its failure, or nil
 	err   error
 	usage openai.Usage // the latest event's (openai.ParseEvent)
+	// prefix: the bytes this stream's chunks begin with, scanned once.
+	prefix openai.Prefix
 }
 
 // maxCarry bounds an event kept while it arrives: a longer one is left to
@@ -37,6 +39,7 @@ const maxCarry = 16 << 10
 
 func (p *pushed) start(s *streamRead) {
 	p.s, p.carry, p.end, p.err = s, p.carry[:0], false, nil
+	p.prefix = openai.Prefix{}
 }
 
 // Body takes body bytes (h1.Sink); false stops the push.
@@ -68,7 +71,7 @@ func (p *pushed) Body(b []byte, at time.Time, reads uint64) bool {
 			i += n
 			continue
 		}
-		ev, err := openai.ParseEvent(data, &p.usage)
+		ev, err := openai.ParseEvent(data, &p.usage, &p.prefix)
 		if err != nil { // the pull readers fail it, in their words
 			return p.keep(b[i:], false)
 		}

@@ -40,8 +40,31 @@ func parseChunk(data []byte) (chunkInfo, error) {
 // parseChunkTo is parseChunk into *c, which must be zero: the stream
 // reader's per-token path, without copying the result.
 func parseChunkTo(data []byte, c *chunkInfo) error {
+	return parseChunkPrefix(data, c, nil)
+}
+
+// Prefix is what a stream's previous chunk said up to its "choices": the
+// bytes before that key, and the keys they held. Every chunk of a stream
+// begins with the same "id", "object", "created" and "model", byte for
+// byte, so a chunk that begins with those bytes is scanned from there,
+// in the state the previous one was in (the scan of the same bytes is the
+// same; only a prefix that set nothing of what a chunk reports is kept).
+// The zero Prefix holds nothing.
+type Prefix struct {
+	n    int
+	keys seen
+	buf  [prefixMax]byte
+}
+
+// prefixMax bounds a kept prefix.
+const prefixMax = 160
+
+// parseChunkPrefix is parseChunkTo, starting where the previous chunk of
+// the stream reached "choices" when data begins as it did, and keeping
+// where this one does (p nil: neither).
+func parseChunkPrefix(data []byte, c *chunkInfo, p *Prefix) error {
 	s := scanner{jsonscan.New(data)}
-	if s.chunk(c) {
+	if s.chunkFrom(c, p) {
 		return nil
 	}
 	var err error
@@ -218,16 +241,30 @@ func (m *seen) first(bit uint8) bool {
 }
 
 // chunk reads a whole chunk: one object and nothing after it.
-func (s *scanner) chunk(c *chunkInfo) bool {
+func (s *scanner) chunk(c *chunkInfo) bool { return s.chunkFrom(c, nil) }
+
+// chunkFrom is chunk, resuming after p's prefix when the text begins with
+// it, and keeping in p (when not nil) the prefix before "choices".
+func (s *scanner) chunkFrom(c *chunkInfo, p *Prefix) bool {
 	var keys seen
-	more, ok := s.Open('{', '}')
+	var more, ok bool
+	if p != nil && p.n > 0 && len(s.B()) > p.n && string(s.B()[:p.n]) == string(p.buf[:p.n]) {
+		s.Seek(p.n)
+		keys, more, ok = p.keys, true, true
+	} else {
+		more, ok = s.Open('{', '}')
+	}
 	for ok && more {
+		at := s.Pos()
 		var k []byte
 		if k, ok = s.Key(); !ok {
 			return false
 		}
 		switch string(k) { // no allocation: only compared
 		case "choices":
+			if p != nil && at > 1 && at <= prefixMax && keys&1 == 0 && *c == (chunkInfo{}) {
+				p.n, p.keys = copy(p.buf[:], s.B()[:at]), keys
+			}
 			ok = keys.first(0) && s.choices(c)
 		case "usage":
 			ok = keys.first(1) && s.usage(c)

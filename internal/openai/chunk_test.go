@@ -218,3 +218,69 @@ func BenchmarkParseChunkToolCall(b *testing.B) {
 		}
 	}
 }
+
+// TestPrefixSkipsWhatChunksShare: the chunks of a vLLM stream are scanned
+// from their "choices" on, once the first has shown where that is, with
+// the same results as a whole scan; a chunk that begins otherwise is
+// scanned whole.
+func TestPrefixSkipsWhatChunksShare(t *testing.T) {
+	var p Prefix
+	stream := []string{
+		vllmCompletionChunk,
+		strings.Replace(vllmCompletionChunk, `" her"`, `" and"`, 1),
+		strings.Replace(vllmCompletionChunk, `"finish_reason":null`, `"finish_reason":"length"`, 1),
+		strings.Replace(vllmCompletionChunk, `"model":"llmsim/tiny"`, `"model":"other"`, 1),     // a prefix of its own
+		`{"id":"x","object":"error","message":"boom","choices":[{"text":"a"}]}`,                 // not kept: it sets objectError
+		`{"id":"x","object":"error","message":"boom","choices":[{"text":"b"}]}`,                 // so this one is scanned whole
+		`{"id":"x","usage":{"prompt_tokens":1,"completion_tokens":1},"choices":[{"text":"a"}]}`, // nor usage before "choices"
+		`{"id":"x","usage":{"prompt_tokens":1,"completion_tokens":1},"choices":[{"text":"b"}]}`,
+		`{"error":{"message":"boom"}}`,
+	}
+	for i, data := range stream {
+		var got chunkInfo
+		err := parseChunkPrefix([]byte(data), &got, &p)
+		want, wantErr := parseChunkJSON([]byte(data))
+		if got != want || (err == nil) != (wantErr == nil) {
+			t.Errorf("chunk %d %s:\ngot  %+v %v\nwant %+v %v", i, data, got, err, want, wantErr)
+		}
+		if i == 0 && p.n != strings.Index(data, `"choices"`) {
+			t.Errorf("prefix of %d bytes kept, want the %d before \"choices\"", p.n, strings.Index(data, `"choices"`))
+		}
+	}
+}
+
+// FuzzParseChunkPrefix holds a scan resumed after a stream's previous
+// chunk's prefix to encoding/json: a first chunk a, then b, which shares
+// a's first cut bytes and goes on with tail.
+func FuzzParseChunkPrefix(f *testing.F) {
+	for _, in := range chunkSamples {
+		f.Add([]byte(in), uint8(len(in)/2), []byte(`"choices":[{"text":"x"}]}`))
+	}
+	f.Add([]byte(vllmCompletionChunk), uint8(strings.Index(vllmCompletionChunk, `"choices"`)), []byte(`"choices":[{"text":"x","finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":2}}`))
+	f.Add([]byte(vllmCompletionChunk), uint8(strings.Index(vllmCompletionChunk, `"choices"`)), []byte(`"choices":[],"choices":[]}`))
+	f.Add([]byte(`{"object":"error","choices":[{"text":"a"}]}`), uint8(19), []byte(`"choices":[{"text":"b"}]}`))
+	f.Fuzz(func(t *testing.T, a []byte, cut uint8, tail []byte) {
+		var p Prefix
+		var first chunkInfo
+		_ = parseChunkPrefix(a, &first, &p)
+		b := append(append([]byte(nil), a[:min(int(cut), len(a))]...), tail...)
+		var got chunkInfo
+		err := parseChunkPrefix(b, &got, &p)
+		want, wantErr := parseChunkJSON(b)
+		if got != want || (err == nil) != (wantErr == nil) {
+			t.Fatalf("after %q, %q:\ngot  %+v %v\nwant %+v %v", a, b, got, err, want, wantErr)
+		}
+	})
+}
+
+func BenchmarkParseChunkPrefix(b *testing.B) {
+	data := []byte(vllmCompletionChunk)
+	var p Prefix
+	b.ReportAllocs()
+	for b.Loop() {
+		var c chunkInfo
+		if err := parseChunkPrefix(data, &c, &p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -270,7 +270,7 @@ var (
 )
 
 func (s *StreamReader) parse(data []byte) (Event, error) {
-	ev, err := ParseEvent(data, &s.usage)
+	ev, err := ParseEvent(data, &s.usage, nil)
 	if err == nil && s.capture != nil && (ev.ContentBytes > 0 || ev.ReasoningBytes > 0) {
 		if err := s.capture.add(data); err != nil {
 			return Event{}, fmt.Errorf("%w chunk: %v: %s", ErrMalformed, err, Clip(string(data)))
@@ -282,14 +282,15 @@ func (s *StreamReader) parse(data []byte) (Event, error) {
 // ParseEvent reads the data of one event, trimmed, as Next would return
 // it (without a capture): for a parser that splits the lines itself
 // (genload's pushed streams). The Event's Usage, when set, points to
-// usage.
-func ParseEvent(data []byte, usage *Usage) (Event, error) {
+// usage. p, when not nil, is the stream's Prefix: the bytes its chunks
+// share are then scanned once.
+func ParseEvent(data []byte, usage *Usage, p *Prefix) (Event, error) {
 	if bytes.Equal(data, doneData) {
 		return Event{Done: true}, nil
 	}
 	var chunk chunkInfo
 	c := &chunk
-	if err := parseChunkTo(data, c); err != nil {
+	if err := parseChunkPrefix(data, c, p); err != nil {
 		return Event{}, fmt.Errorf("%w chunk: %v: %s", ErrMalformed, err, Clip(string(data)))
 	}
 	if c.errorSet || c.objectError {
