@@ -251,6 +251,7 @@ func (s *scanner) chunkFrom(c *chunkInfo, p *Prefix) bool {
 	if p != nil && p.n > 0 && len(s.B()) > p.n && string(s.B()[:p.n]) == string(p.buf[:p.n]) {
 		s.Seek(p.n)
 		keys, more, ok = p.keys, true, true
+		p = nil // kept already
 	} else {
 		more, ok = s.Open('{', '}')
 	}
