@@ -295,8 +295,8 @@ func (l *Loop) warm(n int) {
 		if ev.Fd > 0 && int(ev.Fd) < len(l.slots) {
 			if t := l.slots[ev.Fd]; t != nil && t.waitOn != nil {
 				sum += touch(unsafe.Pointer(t.waitOn), unsafe.Offsetof(t.waitOn.hot))
-				if w, ok := t.ps.(Warmer); ok {
-					w.Warm()
+				if t.ps != nil {
+					t.ps.Warm()
 				}
 			}
 		}

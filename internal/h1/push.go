@@ -22,13 +22,12 @@ import (
 // returns false to stop, having kept what it did not use: the rest of the
 // body is then read from the Response, as if nothing had been pushed. It
 // runs on the loop's goroutine: it must not block.
+//
+// Warm touches the state Body will use: the loop warms the sinks of a
+// wait's ready sockets together before it feeds any, so that their misses
+// of cache overlap.
 type Sink interface {
 	Body(p []byte, at time.Time, reads uint64) bool
-}
-
-// A Warmer is a Sink that can touch its state ahead of its Body (the
-// loop warms the sinks of a wait's ready sockets before it feeds them).
-type Warmer interface {
 	Warm()
 }
 

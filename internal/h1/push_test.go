@@ -18,6 +18,8 @@ type collector struct {
 	at        []time.Time
 }
 
+func (c *collector) Warm() {}
+
 func (c *collector) Body(p []byte, at time.Time, _ uint64) bool {
 	c.got = append(c.got, p...)
 	c.calls++

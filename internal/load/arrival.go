@@ -26,21 +26,7 @@ type chunkClock struct {
 	lastReads uint64   // the read count at the previous output chunk
 	coalesced int
 	late      int // output chunks handled more than lateChunk after arrival
-	// A pushed stream's arrival, given with its bytes (given), not asked
-	// of src.
-	push    bool
-	pushAt  time.Time
-	pushNth uint64
 }
-
-// given is the arrival of the bytes a push hands out next (at zero:
-// none known).
-func (c *chunkClock) given(at time.Time, reads uint64) {
-	c.push, c.pushAt, c.pushNth = true, at, reads
-}
-
-// pulled goes back to asking src, when the pull readers take over.
-func (c *chunkClock) pulled() { c.push = false }
 
 // lateChunk is how long after its arrival a chunk may be handled before
 // it counts as read late (record.LateChunks).
@@ -59,14 +45,7 @@ func (c *chunkClock) at(now time.Time, output bool) time.Time {
 		c.read++
 		return now
 	}
-	var at time.Time
-	var reads uint64
-	var ok bool
-	if c.push {
-		at, reads, ok = c.pushAt, c.pushNth, !c.pushAt.IsZero()
-	} else {
-		at, reads, ok = c.src.Arrival()
-	}
+	at, reads, ok := c.src.Arrival()
 	if !ok || at.After(now) {
 		c.read++
 		return now

@@ -77,10 +77,7 @@ func (l *limitedBody) Read(p []byte) (int, error) {
 		p = p[:left]
 	}
 	n, err := l.r.Read(p)
-	if l.nfirst < len(l.first) {
-		l.nfirst += copy(l.first[l.nfirst:], p[:n])
-	}
-	l.n += int64(n)
+	l.took(p[:n])
 	if l.n > l.max {
 		return n, fmt.Errorf("%w (over %d bytes)", errTooLarge, l.max)
 	}
@@ -258,7 +255,6 @@ func getReader(r io.Reader, maxBytes int64) *reader {
 func putReader(rd *reader) {
 	rd.body.r = nil
 	rd.stream = streamRead{}
-	rd.push.s = nil
 	readers.Put(rd)
 }
 
@@ -284,8 +280,12 @@ func (a *attempter) readStream(rec *record.Record, rd *reader, sent time.Time, t
 	s := &rd.stream
 	*s = streamRead{a: a, rec: rec, rd: rd, sent: sent, t: t, clock: newChunkClock(t.resp, rd)}
 	if p, ok := t.resp.(pusher); ok && t.capture == nil {
-		rd.push.start(s)
-		if p.Push(&rd.push) {
+		rd.startPush()
+		pulled := s.clock.src
+		s.clock.src = rd // the push gives each read's arrival with its bytes
+		done := p.Push(rd)
+		s.clock.src = pulled
+		if done {
 			if rd.push.end {
 				return s.ended(rd.push.err)
 			}

@@ -15,37 +15,48 @@ type pusher interface {
 	Push(s h1.Sink) bool
 }
 
-// pushed parses a stream's events as the read loop receives its bytes
-// (h1.Sink): the plain events servers send, "data: ...\n\n", straight from
-// the loop's buffer into the stream's account (streamRead.event). Anything
-// else stops it, from the start of the line it could not take: a comment,
-// an event: or error: line, CR line ends, data over several lines, a byte-
-// order mark, a chunk that does not parse, the response's byte limit. The
-// pull readers then read from that byte on, so every unusual stream is
-// read by the same code, to the same record, as without the loop.
+// A reader is the h1.Sink of a pushed stream: it parses the stream's
+// events as the read loop receives its bytes, the plain events servers
+// send, "data: ...\n\n", straight from the loop's buffer into the stream's
+// account (streamRead.event). Anything else stops it, from the start of
+// the line it could not take: a comment, an event: or error: line, CR line
+// ends, data over several lines, a byte-order mark, a chunk that does not
+// parse, the response's byte limit. The pull readers then read from that
+// byte on, so every unusual stream is read by the same code, to the same
+// record, as without the loop.
+//
+// pushed is what the push keeps between reads.
 type pushed struct {
-	s     *streamRead
 	carry []byte // an event not complete yet; once stopped, what is left
 	end   bool   // the stream ended with an event: err is its failure, or nil
 	err   error
 	usage openai.Usage // the latest event's (openai.ParseEvent)
 	// prefix: the bytes this stream's chunks begin with, scanned once.
 	prefix openai.Prefix
+	// The arrival of the bytes being parsed, as Body was given it: the
+	// stream's clock asks the reader for it (Arrival) while it pushes.
+	at    time.Time
+	reads uint64
 }
 
 // maxCarry bounds an event kept while it arrives: a longer one is left to
 // the pull readers (which assemble lines of any length).
 const maxCarry = 16 << 10
 
-func (p *pushed) start(s *streamRead) {
-	p.s, p.carry, p.end, p.err = s, p.carry[:0], false, nil
-	p.prefix = openai.Prefix{}
+// startPush readies rd for a push.
+func (rd *reader) startPush() {
+	rd.push = pushed{carry: rd.push.carry[:0]}
+}
+
+// Arrival is the arrival of the bytes being pushed (arrivals).
+func (rd *reader) Arrival() (time.Time, uint64, bool) {
+	return rd.push.at, rd.push.reads, !rd.push.at.IsZero()
 }
 
 // Body takes body bytes (h1.Sink); false stops the push.
-func (p *pushed) Body(b []byte, at time.Time, reads uint64) bool {
-	lb := &p.s.rd.body
-	p.s.clock.given(at, reads)
+func (rd *reader) Body(b []byte, at time.Time, reads uint64) bool {
+	p, lb := &rd.push, &rd.body
+	p.at, p.reads = at, reads
 	if lb.n+int64(len(p.carry)+len(b)) > lb.max { // the pull readers fail it, at the same byte
 		p.carry = append(p.carry, b...)
 		return false
@@ -77,7 +88,7 @@ func (p *pushed) Body(b []byte, at time.Time, reads uint64) bool {
 		}
 		lb.took(b[i : i+n])
 		i += n
-		if end, err := p.s.event(&ev, time.Now()); end {
+		if end, err := rd.stream.event(&ev, time.Now()); end {
 			p.end, p.err = true, err
 			return p.keep(b[i:], false)
 		}
@@ -86,15 +97,14 @@ func (p *pushed) Body(b []byte, at time.Time, reads uint64) bool {
 	return true
 }
 
-// Warm touches the stream's state (h1.Warmer): the loop warms the sinks
-// of its ready sockets together, before it feeds them one by one, so that
+// Warm touches the stream's state (h1.Sink): the loop warms the sinks of
+// its ready sockets together, before it feeds them one by one, so that
 // their misses of cache overlap. That is the pooled reader up to the
 // bytes kept for messages (all a pushed token uses of it), the record's
 // ITL slice and the end of its array, where the token's gap goes.
-func (p *pushed) Warm() {
-	rd := p.s.rd
+func (rd *reader) Warm() {
 	sum := touch(unsafe.Pointer(rd), unsafe.Offsetof(rd.body.first))
-	if itl := p.s.rec.ITLMs; len(itl) > 0 {
+	if itl := rd.stream.rec.ITLMs; len(itl) > 0 {
 		sum += uintptr(itl[len(itl)-1])
 	}
 	if lags := rd.lags; len(lags) > 0 {
@@ -161,7 +171,6 @@ func plainEvent(b []byte) (n int, data []byte) {
 // resumePull makes the pull readers go on where the push stopped: the
 // bytes it kept, then the rest of the body.
 func (rd *reader) resumePull() {
-	rd.stream.clock.pulled()
 	resp := rd.body.r
 	if len(rd.push.carry) > 0 {
 		rd.body.r = io.MultiReader(bytes.NewReader(rd.push.carry), resp)
@@ -173,7 +182,8 @@ func (rd *reader) resumePull() {
 	rd.sr.Resume(&rd.body)
 }
 
-// took counts bytes the push parsed, as Read counts what it reads.
+// took counts bytes read, or parsed by the push: the size so far, and the
+// first bytes.
 func (l *limitedBody) took(b []byte) {
 	if l.nfirst < len(l.first) {
 		l.nfirst += copy(l.first[l.nfirst:], b)
