@@ -73,7 +73,7 @@ func floor(args []string) error {
 	fs.DurationVar(&c.ITL, "itl", 20*time.Millisecond, "llmsim --itl")
 	fs.StringVar(&c.SimCPU, "sim-cpu", "0", "taskset CPU list for llmsim (empty: not pinned)")
 	fs.StringVar(&c.ToolCPU, "client-cpu", "1", "taskset CPU list for each client (empty: not pinned)")
-	clients := fs.String("clients", "c-floor,go-floor,go-loop,genload-goroutine,genload", "clients to run at each point, in this order")
+	clients := fs.String("clients", "c-floor,go-floor,go-loop,genload-goroutine,genload-eager,genload", "clients to run at each point, in this order")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -153,8 +153,10 @@ func floorPoint(c *floorConfig, self, client string, n int) (floorResult, error)
 		res, err = runStreamsGenload(c, s, n)
 	case "genload-goroutine":
 		res, err = runStreamsGenload(c, s, n, "--reads", "goroutine")
+	case "genload-eager":
+		res, err = runStreamsGenload(c, s, n, "--read-coalesce", "0")
 	default:
-		err = fmt.Errorf("unknown client %q (c-floor, go-floor, go-loop, genload, genload-goroutine)", client)
+		err = fmt.Errorf("unknown client %q (c-floor, go-floor, go-loop, genload, genload-goroutine, genload-eager)", client)
 	}
 	if err != nil {
 		return res, err

@@ -36,6 +36,7 @@ var fieldFlags = map[string]string{
 	"PrefixGroups": "--prefix-groups", "PrefixMix": "--prefix-mix",
 	"TraceFile": "--trace", "TraceFormat": "--trace-format", "TimeScale": "--time-scale",
 	"MaxErrorRate": "--max-error-rate", "ErrorWindow": "--error-window",
+	"ReadCoalesce": "--read-coalesce",
 }
 
 // models reads --model: one id, or a comma-separated list to mix.

@@ -102,6 +102,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 			&cli.DurationFlag{Name: "progress-every", Value: 10 * time.Second, Usage: "with --progress off a terminal: time between progress lines"},
 			&cli.Float64Flag{Name: "min-success-ratio", Usage: "exit 13 when a load point's share of successful measured requests is below `R` (0 < R <= 1), e.g. 0.99", DefaultText: "off"},
 			&cli.StringFlag{Name: "reads", Hidden: true, Value: load.ReadsAuto, Usage: "auto (the loop for runs of 256 or more requests at once), loop (streamed answers read on one OS thread's epoll loop where it can: Linux, http://) or goroutine (each request's goroutine reads its connection): docs/perf.md"},
+			&cli.DurationFlag{Name: "read-coalesce", Hidden: true, Value: load.DefaultReadCoalesce, Usage: "the read loop, when busy, naps up to `D` after each wake-up to read more sockets per wait (0: never; under 1ms): docs/perf.md"},
 			&cli.StringFlag{Name: "chunk-times", Hidden: true, Value: "kernel", Usage: "kernel (the kernel's receive times where it gives them) or read (when genload reads each chunk): for measuring the difference (bench/floor)"},
 			&cli.Float64Flag{Name: "max-error-rate", Usage: "stop rule: end the run (exit 14) when more than `R` (0 <= R < 1) of the last --error-window attempts failed", DefaultText: "off"},
 			&cli.IntFlag{Name: "error-window", Value: 20, Usage: "stop rule: the attempts --max-error-rate is judged over"},
@@ -190,6 +191,7 @@ func config(c *cli.Context, stderr io.Writer) (*load.Config, error) {
 	default:
 		return nil, cmdline.Usagef("--chunk-times %q: want kernel or read", c.String("chunk-times"))
 	}
+	cfg.ReadCoalesce = c.Duration("read-coalesce")
 	switch cfg.Reads = c.String("reads"); cfg.Reads {
 	case load.ReadsAuto, load.ReadsLoop, load.ReadsGoroutine:
 	default:

@@ -65,6 +65,7 @@ type Loop struct {
 	// run only while it waits for them).
 	current  *task
 	wakes    atomic.Uint64 // epoll waits that returned (tests: no spinning)
+	naps     atomic.Uint64 // naps taken before a wait (SetCoalesce; tests)
 	now      time.Time     // when the latest wait returned
 	coros    []*coro       // idle coroutines, kept with their grown stacks
 	slots    []*task       // by epoll data: the task waiting on that socket
@@ -74,7 +75,17 @@ type Loop struct {
 	pwait2   bool
 	canceled []*atomic.Bool // clients' run ends, for every waiting task
 	rbuf     []byte         // pushed streams' receive buffer, shared (pushRead)
+	roff     int            // how much of it holds reads not fed yet
+	pushed   []pushedRead   // those reads
 	warmed   uintptr        // warm's sum: kept, so that its loads are made
+
+	// Coalescing (SetCoalesce): the longest nap before a wait, and how
+	// busy the latest window found the loop.
+	coalesce  atomic.Int64 // nanoseconds; 0: off
+	unstamped atomic.Int32 // open sockets read without the kernel's receive times
+	winStart  time.Time
+	winEvents int
+	busy      bool
 }
 
 // wakeSlot is the epoll data of the wake pipe.
@@ -130,7 +141,8 @@ type task struct {
 	timerAt  time.Time // the deadline last put on the heap
 	// While its body is pushed (Response.Push): the sink the loop hands
 	// the bytes to itself, without resuming it.
-	ps Sink
+	ps  Sink
+	fed bool // a read of its socket is in rbuf, to be fed (pushRead)
 }
 
 var tasks = sync.Pool{New: func() any { return &task{back: make(chan struct{}, 1)} }}
@@ -240,6 +252,7 @@ func (l *Loop) run() {
 		n := l.wait()
 		l.wakes.Add(1)
 		l.now = time.Now()
+		l.count(n)
 		l.warm(n)
 		for _, ev := range l.events[:n] {
 			if ev.Fd == wakeSlot {
@@ -259,6 +272,7 @@ func (l *Loop) run() {
 				}
 			}
 		}
+		l.feedReads()
 		if l.nudged.Swap(false) {
 			l.mu.Lock()
 			incoming, l.incoming = l.incoming, incoming[:0]
@@ -295,9 +309,6 @@ func (l *Loop) warm(n int) {
 		if ev.Fd > 0 && int(ev.Fd) < len(l.slots) {
 			if t := l.slots[ev.Fd]; t != nil && t.waitOn != nil {
 				sum += touch(unsafe.Pointer(t.waitOn), unsafe.Offsetof(t.waitOn.hot))
-				if t.ps != nil {
-					t.ps.Warm()
-				}
 			}
 		}
 	}
@@ -314,15 +325,82 @@ func touch(p unsafe.Pointer, n uintptr) uintptr {
 	return sum
 }
 
+// SetCoalesce lets the loop, when busy, nap until d after its latest
+// wake-up before it waits again, for each wait to find more sockets ready
+// (fewer waits, wake-ups and passes of the loop per token); 0 turns it
+// off. Busy is at least 2 events a nap's length, over the latest
+// rateWindow: a loop that would find fewer never naps, for a nap then a
+// wait would cost it more than the wait alone. A post (Run, a task
+// handed back) ends a nap at once, and no nap goes past a task's
+// deadline. While any of its sockets reads without the kernel's receive
+// times (stampTimes off) the loop does not nap: there the time a byte is
+// read is its time.
+func (l *Loop) SetCoalesce(d time.Duration) { l.coalesce.Store(int64(max(d, 0))) }
+
+// rateWindow is how long the loop counts events to judge whether it is
+// busy enough to nap (SetCoalesce).
+const rateWindow = 10 * time.Millisecond
+
+// count adds a wait's n events to the window, and judges it when it is
+// over.
+func (l *Loop) count(n int) {
+	l.winEvents += n
+	if el := l.now.Sub(l.winStart); el >= rateWindow {
+		l.busy = int64(l.winEvents)*l.coalesce.Load() >= 2*int64(el)
+		l.winStart, l.winEvents = l.now, 0
+	}
+}
+
+// timeout is how long a wait may block: until the nearest deadline of a
+// waiting task, or for ever (-1).
+func (l *Loop) timeout() time.Duration {
+	if len(l.timers) == 0 {
+		return -1
+	}
+	return max(time.Until(l.timers[0].at), 0)
+}
+
+// posted tells whether a post or Close came since the loop last looked.
+func (l *Loop) posted() bool { return l.nudged.Load() || l.closing.Load() }
+
+// nap sleeps until the coalescing window after the latest wake-up ends,
+// the nearest deadline comes or a post wakes the loop, when the loop is
+// busy (SetCoalesce). It sleeps in ppoll on the wake pipe alone.
+func (l *Loop) nap() {
+	c := time.Duration(l.coalesce.Load())
+	if c <= 0 || !l.busy || l.unstamped.Load() > 0 {
+		return
+	}
+	for napped := false; ; napped = true {
+		d := c - time.Since(l.now)
+		if t := l.timeout(); t >= 0 && t < d {
+			d = t
+		}
+		if d <= 0 || l.posted() {
+			return
+		}
+		if !napped {
+			l.naps.Add(1)
+		}
+		pfd := pollfd{fd: int32(l.wakeR), events: pollIn}
+		ts := syscall.NsecToTimespec(int64(d))
+		r, _, errno := syscall.RawSyscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
+		if errno != syscall.EINTR && (errno != 0 || r > 0) {
+			return // woken (or ppoll failed: the wait does not nap)
+		}
+		// the end of the nap (r 0), or a signal (the runtime's preemption): nap on
+	}
+}
+
 // wait is one epoll wait, until the nearest deadline of a waiting task.
 func (l *Loop) wait() int {
-	timeout := time.Duration(-1)
-	if len(l.timers) > 0 {
-		timeout = max(time.Until(l.timers[0].at), 0)
-	}
 	l.sleeping.Store(true)
 	defer l.sleeping.Store(false)
-	if l.nudged.Load() || l.closing.Load() {
+	if !l.posted() {
+		l.nap()
+	}
+	timeout := l.timeout()
+	if l.posted() {
 		timeout = 0 // posted meanwhile: look, without sleeping
 	}
 	for {
@@ -652,6 +730,8 @@ func (l *Loop) adopt(tc *net.TCPConn, stampTimes bool, canceled *atomic.Bool) (*
 	}
 	if stampTimes && kstamp.Enable(fd) == nil {
 		c.stampTimes = true
+	} else {
+		l.unstamped.Add(1)
 	}
 	return c, nil
 }
@@ -783,13 +863,18 @@ func (c *loopConn) Write(p []byte) (int, error) {
 	return written, nil
 }
 
+// pollIn is POLLIN.
+const pollIn = 0x1
+
+// pollfd is ppoll's struct pollfd.
+type pollfd struct {
+	fd             int32
+	events, revent int16
+}
+
 // pollFD waits until fd is ready for events or deadline passes
 // (os.ErrDeadlineExceeded), with ppoll.
 func pollFD(fd int, events uint32, deadline time.Time) error {
-	type pollfd struct {
-		fd             int32
-		events, revent int16
-	}
 	pfd := pollfd{fd: int32(fd), events: int16(events)}
 	for {
 		var ts *syscall.Timespec
@@ -824,6 +909,9 @@ func (c *loopConn) Close() error {
 		return c.opError("close", net.ErrClosed)
 	}
 	c.closed = true
+	if !c.stampTimes {
+		c.loop.unstamped.Add(-1)
+	}
 	return syscall.Close(c.fd)
 }
 
@@ -911,13 +999,25 @@ func decoder(nc net.Conn) *chunks { return &nc.(*loopConn).chunks }
 // sink or the decoder stopped (what they did not take is kept for the
 // task's reads), the stream ended or failed (its reads see that), or the
 // connection cannot be read (readable).
+//
+// The reads of a wait's ready sockets are made first, one after another
+// into the buffer, and fed after (feedReads): the kernel's receive path
+// and the parser each run with their code and data warm, and the sinks'
+// state, warmed together just before they are fed, is not evicted by the
+// syscalls in between.
 func (l *Loop) pushRead(t *task) {
 	c := t.waitOn
+	if t.fed {
+		return // a read of it waits to be fed: its socket, still ready, is read after the next wait
+	}
 	if c.readable() != nil {
 		l.resume(t)
 		return
 	}
-	n, err := c.recv(l.rbuf)
+	if len(l.rbuf)-l.roff < minPushRoom {
+		l.feedReads()
+	}
+	n, err := c.recv(l.rbuf[l.roff:])
 	switch {
 	case err == syscall.EAGAIN:
 		return
@@ -929,13 +1029,44 @@ func (l *Loop) pushRead(t *task) {
 		l.resume(t)
 		return
 	}
-	took, more := c.chunks.feed(l.rbuf[:n], t.ps, c.arrived, c.reads)
-	if !more {
-		c.pend, c.poff = append(c.pend[:0], l.rbuf[took:n]...), 0
-		l.resume(t)
-		return
+	t.fed = true
+	l.pushed = append(l.pushed, pushedRead{t: t, off: l.roff, n: n})
+	l.roff += n
+}
+
+// pushedRead is a read of pushRead, to be fed.
+type pushedRead struct {
+	t      *task
+	off, n int // its bytes in rbuf
+}
+
+// minPushRoom is the least room in rbuf a pushed read is made with: less
+// is fed first (a read that fills its room is made again after the next
+// wait, its socket still ready).
+const minPushRoom = 4 << 10
+
+// feedReads feeds the reads pushRead made to their sinks, and empties
+// rbuf.
+func (l *Loop) feedReads() {
+	if len(l.pushed) > 1 {
+		for _, r := range l.pushed {
+			r.t.ps.Warm()
+		}
 	}
-	l.watch(t, c) // the sink may have moved the read deadline (FirstContent)
+	for _, r := range l.pushed {
+		t, c := r.t, r.t.waitOn
+		t.fed = false
+		b := l.rbuf[r.off : r.off+r.n]
+		took, more := c.chunks.feed(b, t.ps, c.arrived, c.reads)
+		if !more {
+			c.pend, c.poff = append(c.pend[:0], b[took:]...), 0
+			l.resume(t)
+			continue
+		}
+		l.watch(t, c) // the sink may have moved the read deadline (FirstContent)
+	}
+	clear(l.pushed)
+	l.pushed, l.roff = l.pushed[:0], 0
 }
 
 // oobSize is room for recvmsg's control message in a loopConn, inline:

@@ -314,3 +314,132 @@ func (c *Client) idleCount() int {
 	defer c.mu.Unlock()
 	return len(c.idle)
 }
+
+// TestLoopCoalescesPushedReads: streams pushed at once on a busy loop
+// that naps (SetCoalesce) reach their sinks whole, each read with its
+// kernel time, the reads of several sockets made in one pass and fed
+// after (pushRead, feedReads); the loop took naps and waited fewer times
+// than it read.
+func TestLoopCoalescesPushedReads(t *testing.T) {
+	l := newLoop(t)
+	defer l.Close()
+	l.SetCoalesce(500 * time.Microsecond)
+	const streams, tokens = 32, 40
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/event-stream")
+		for k := range tokens {
+			fmt.Fprintf(w, "t%d;", k)
+			w.(http.Flusher).Flush()
+			time.Sleep(time.Millisecond)
+		}
+	}))
+	defer srv.Close()
+	c := newClient(t, srv.URL, Config{Loop: l, KernelTimes: true})
+	var want string
+	for k := range tokens {
+		want += fmt.Sprintf("t%d;", k)
+	}
+	sinks := make([]*collector, streams)
+	errs := make([]error, streams)
+	var wg sync.WaitGroup
+	for i := range streams {
+		sinks[i] = &collector{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l.Run(func() {
+				deadline := time.Now().Add(10 * time.Second)
+				resp, err := c.Do(requestBody(true), "", deadline, deadline)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				if !resp.Push(sinks[i]) {
+					errs[i] = errors.New("not pushed")
+				}
+				resp.Close(true)
+			})
+		}()
+	}
+	wg.Wait()
+	calls := 0
+	for i, s := range sinks {
+		if errs[i] != nil || string(s.got) != want {
+			t.Errorf("stream %d: pushed %q, %v", i, s.got, errs[i])
+		}
+		for _, at := range s.at {
+			if at.IsZero() {
+				t.Errorf("stream %d: bytes pushed without their kernel time", i)
+				break
+			}
+		}
+		calls += s.calls
+	}
+	if l.naps.Load() == 0 {
+		t.Errorf("%d streams of a token a millisecond: the loop never napped", streams)
+	}
+	if w := l.wakes.Load(); w >= uint64(calls) {
+		t.Errorf("the loop woke %d times for %d pushed reads: no wait found more than one socket", w, calls)
+	}
+}
+
+// TestLoopNapEnds: a loop napping (here for up to an hour, once busy)
+// starts a task posted meanwhile at once, and ends a read at its
+// deadline; and it does not nap while a socket without kernel times is
+// open (there the read's time is the bytes' time).
+func TestLoopNapEnds(t *testing.T) {
+	l := newLoop(t)
+	defer l.Close()
+	l.SetCoalesce(time.Hour)
+	busy := func() { // wake-ups 15 ms apart: a window that judges the loop busy
+		for range 3 {
+			l.Run(func() {})
+			time.Sleep(15 * time.Millisecond)
+		}
+	}
+	within := func(what string, d time.Duration, fn func()) {
+		t.Helper()
+		done := make(chan struct{})
+		go func() { fn(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(d):
+			t.Fatalf("%s: still waiting after %v", what, d)
+		}
+	}
+	busy()
+	within("a post during a nap", 5*time.Second, func() { l.Run(func() {}) })
+	if l.naps.Load() == 0 {
+		t.Error("the busy loop took no nap")
+	}
+
+	c, _ := pair(t)
+	lc := adopted(t, l, c, new(atomic.Bool))
+	busy()
+	var err error
+	within("a read's deadline during a nap", 5*time.Second, func() {
+		l.Run(func() {
+			lc.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+			_, err = lc.Read(make([]byte, 8))
+		})
+	})
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("read: %v, want its deadline", err)
+	}
+
+	c2, s2 := pair(t)
+	plain, err := l.adopt(c2, false, new(atomic.Bool))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	busy()
+	time.AfterFunc(20*time.Millisecond, func() { s2.Write([]byte("x")) })
+	within("a read without kernel times", 5*time.Second, func() {
+		l.Run(func() { _, err = plain.Read(make([]byte, 8)) })
+	})
+	if err != nil {
+		t.Errorf("read without kernel times: %v", err)
+	}
+}

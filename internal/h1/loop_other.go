@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"sync/atomic"
+	"time"
 )
 
 // Loop reads connections on one OS thread: Linux only (epoll).
@@ -13,6 +14,9 @@ type Loop struct{}
 
 // NewLoop fails here: reads stay on the goroutines that make them.
 func NewLoop() (*Loop, error) { return nil, errors.New("h1: the read loop needs Linux (epoll)") }
+
+// SetCoalesce does nothing.
+func (l *Loop) SetCoalesce(time.Duration) {}
 
 // Close does nothing.
 func (l *Loop) Close() {}

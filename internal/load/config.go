@@ -176,7 +176,23 @@ type Config struct {
 	// loop when the run holds LoopStreams or more requests at once
 	// (genload's hidden --reads; docs/perf.md).
 	Reads string
+	// ReadCoalesce is how long the read loop, when busy, may nap after
+	// a wake-up before it waits again (h1.Loop.SetCoalesce): tokens are
+	// read up to that much later (read lag), their times still the
+	// kernel's. 0: no nap. Genload's hidden --read-coalesce (default
+	// DefaultReadCoalesce; docs/perf.md).
+	ReadCoalesce time.Duration
 }
+
+// DefaultReadCoalesce is genload's --read-coalesce: a quarter of the
+// read lag that makes summarize warn (1 ms), a hundredth of the shortest
+// ITL it is meant for (20 ms, and down to 2.5 ms before a stream's two
+// tokens could share a nap).
+const DefaultReadCoalesce = 250 * time.Microsecond
+
+// MaxReadCoalesce bounds ReadCoalesce: a nap as long as the read-lag
+// warning's threshold would make every busy run look late by design.
+const MaxReadCoalesce = time.Millisecond
 
 // Who reads streamed answers (Config.Reads).
 const (
@@ -233,6 +249,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Requests < 0 || c.Duration < 0 || (c.Requests == 0 && c.Duration == 0 && c.TraceFile == "") {
 		return setting.Errorf("give {Requests} N (at least 1) or {Duration} D")
+	}
+	if c.ReadCoalesce < 0 || c.ReadCoalesce >= MaxReadCoalesce {
+		return setting.Errorf("{ReadCoalesce} %v: want at least 0 and under %v (the read lag summarize warns of)", c.ReadCoalesce, MaxReadCoalesce)
 	}
 	if c.Warmup < 0 {
 		return setting.Errorf("{Warmup} %d: cannot be negative", c.Warmup)

@@ -67,7 +67,7 @@ func newDoer(cfg *Config, endpoint string, hc *http.Client, inFlight int, run co
 	var loop *h1.Loop
 	if cfg.readsOnLoop(inFlight) && !strings.HasPrefix(endpoint, "https:") {
 		var err error
-		if loop, err = takeLoop(); err != nil {
+		if loop, err = takeLoop(cfg.ReadCoalesce); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -108,11 +108,14 @@ func (cfg *Config) readsOnLoop(inFlight int) bool {
 // runtime while it waits, so one is all a process can afford.
 var loopShare struct {
 	sync.Mutex
-	loop  *h1.Loop
-	users int
+	loop     *h1.Loop
+	users    int
+	coalesce time.Duration
 }
 
-func takeLoop() (*h1.Loop, error) {
+// takeLoop takes the process's loop, coalescing its reads by the least
+// of its users' nap (Config.ReadCoalesce).
+func takeLoop(coalesce time.Duration) (*h1.Loop, error) {
 	loopShare.Lock()
 	defer loopShare.Unlock()
 	if loopShare.loop == nil {
@@ -120,8 +123,10 @@ func takeLoop() (*h1.Loop, error) {
 		if err != nil {
 			return nil, err
 		}
-		loopShare.loop = l
+		loopShare.loop, loopShare.coalesce = l, coalesce
 	}
+	loopShare.coalesce = min(loopShare.coalesce, coalesce)
+	loopShare.loop.SetCoalesce(loopShare.coalesce)
 	loopShare.users++
 	return loopShare.loop, nil
 }

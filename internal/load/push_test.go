@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"servebench/internal/h1"
 	"servebench/internal/openai"
@@ -162,4 +163,15 @@ func FuzzPushedAsPulled(f *testing.F) {
 		}
 		checkPushedAsPulled(t, body, sizes, maxBytes)
 	})
+}
+
+// Warm touches what Body reads of the reader, the body's counts last of
+// all (an offset taken within the body rather than the reader once made
+// it touch only the first line).
+func TestWarmCoversWhatBodyReads(t *testing.T) {
+	var rd reader
+	end := unsafe.Offsetof(rd.body) + unsafe.Offsetof(rd.body.max) + unsafe.Sizeof(rd.body.max)
+	if readerHot < end || readerHot > unsafe.Sizeof(rd) {
+		t.Fatalf("Warm touches %d bytes of a reader; Body reads up to %d of its %d", readerHot, end, unsafe.Sizeof(rd))
+	}
 }
