@@ -18,8 +18,9 @@ import (
 // Body is given each run of body bytes, the chunk framing taken off, valid
 // during the call only, with what Response.Arrival would say of them: the
 // kernel's receive time of the read that brought them (zero without
-// kernel times) and the connection's count of reads. It
-// returns false to stop, having kept what it did not use: the rest of the
+// kernel times) and the connection's count of reads, and when the loop
+// handled them (now: the clock read for this read or up to
+// feedClockReads reads before, in the same pass). It returns false to stop, having kept what it did not use: the rest of the
 // body is then read from the Response, as if nothing had been pushed. It
 // runs on the loop's goroutine: it must not block.
 //
@@ -27,7 +28,7 @@ import (
 // wait's ready sockets together before it feeds any, so that their misses
 // of cache overlap.
 type Sink interface {
-	Body(p []byte, at time.Time, reads uint64) bool
+	Body(p []byte, at, now time.Time, reads uint64) bool
 	Warm()
 }
 
@@ -52,7 +53,7 @@ func (r *Response) Push(s Sink) bool {
 		buf, _ := br.Peek(k)
 		at, reads, _ := r.Arrival()
 		var took int
-		took, more = d.feed(buf, s, at, reads)
+		took, more = d.feed(buf, s, at, time.Now(), reads)
 		_, _ = br.Discard(took)
 	}
 	if more {
@@ -73,7 +74,7 @@ type chunks struct {
 // feed decodes p, handing the data to s. It returns how many bytes of p
 // it took and whether to go on: false when s stopped, or when p holds what
 // the pull reader must read.
-func (d *chunks) feed(p []byte, s Sink, at time.Time, reads uint64) (int, bool) {
+func (d *chunks) feed(p []byte, s Sink, at, now time.Time, reads uint64) (int, bool) {
 	i := 0
 	for i < len(p) {
 		switch {
@@ -83,7 +84,7 @@ func (d *chunks) feed(p []byte, s Sink, at time.Time, reads uint64) (int, bool) 
 			i += k
 			d.n -= int64(k)
 			d.crlf = d.n == 0
-			if !s.Body(data, at, reads) {
+			if !s.Body(data, at, now, reads) {
 				return i, false
 			}
 		case d.crlf:

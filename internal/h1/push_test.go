@@ -20,7 +20,7 @@ type collector struct {
 
 func (c *collector) Warm() {}
 
-func (c *collector) Body(p []byte, at time.Time, _ uint64) bool {
+func (c *collector) Body(p []byte, at, _ time.Time, _ uint64) bool {
 	c.got = append(c.got, p...)
 	c.calls++
 	c.at = append(c.at, at)
@@ -42,7 +42,7 @@ func pushThenPull(raw []byte, sizes []byte, stopAfter int) (data []byte, err err
 			n = max(int(sizes[k%len(sizes)]), 1)
 		}
 		piece := raw[i:min(i+n, len(raw))]
-		took, more := d.feed(piece, s, time.Time{}, 0)
+		took, more := d.feed(piece, s, time.Time{}, time.Time{}, 0)
 		if !more {
 			left = append(append(left, piece[took:]...), raw[i+len(piece):]...)
 			break

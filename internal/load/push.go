@@ -54,7 +54,7 @@ func (rd *reader) Arrival() (time.Time, uint64, bool) {
 }
 
 // Body takes body bytes (h1.Sink); false stops the push.
-func (rd *reader) Body(b []byte, at time.Time, reads uint64) bool {
+func (rd *reader) Body(b []byte, at, now time.Time, reads uint64) bool {
 	p, lb := &rd.push, &rd.body
 	p.at, p.reads = at, reads
 	if lb.n+int64(len(p.carry)+len(b)) > lb.max { // the pull readers fail it, at the same byte
@@ -88,7 +88,7 @@ func (rd *reader) Body(b []byte, at time.Time, reads uint64) bool {
 		}
 		lb.took(b[i : i+n])
 		i += n
-		if end, err := rd.stream.event(&ev, time.Now()); end {
+		if end, err := rd.stream.event(&ev, now); end {
 			p.end, p.err = true, err
 			return p.keep(b[i:], false)
 		}

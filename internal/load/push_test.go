@@ -48,7 +48,7 @@ func (b *pushBody) Push(s h1.Sink) bool {
 	for b.next < len(b.pieces) {
 		p := b.pieces[b.next]
 		b.next++
-		if !s.Body(p, time.Time{}, uint64(b.next)) {
+		if !s.Body(p, time.Time{}, time.Now(), uint64(b.next)) {
 			return true
 		}
 		b.pushed++
