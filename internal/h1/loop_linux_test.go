@@ -260,17 +260,7 @@ func TestLoopPushesAStream(t *testing.T) {
 	l := newLoop(t)
 	defer l.Close()
 	const tokens = 10
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "text/event-stream")
-		for k := range tokens {
-			fmt.Fprintf(w, "t%d;", k)
-			w.(http.Flusher).Flush()
-			time.Sleep(2 * time.Millisecond)
-		}
-		io.WriteString(w, "end") // with the last chunk, as a server writes [DONE] then returns
-	}))
-	defer srv.Close()
+	srv := tokenServer(t, tokens, 2*time.Millisecond, "end") // "end" with the last chunk, as a server writes [DONE] then returns
 	c := newClient(t, srv.URL, Config{Loop: l, KernelTimes: true})
 	for round := range 2 {
 		s := &collector{}
@@ -325,16 +315,7 @@ func TestLoopCoalescesPushedReads(t *testing.T) {
 	defer l.Close()
 	l.SetCoalesce(500 * time.Microsecond)
 	const streams, tokens = 32, 40
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "text/event-stream")
-		for k := range tokens {
-			fmt.Fprintf(w, "t%d;", k)
-			w.(http.Flusher).Flush()
-			time.Sleep(time.Millisecond)
-		}
-	}))
-	defer srv.Close()
+	srv := tokenServer(t, tokens, time.Millisecond, "")
 	c := newClient(t, srv.URL, Config{Loop: l, KernelTimes: true})
 	var want string
 	for k := range tokens {
@@ -442,4 +423,21 @@ func TestLoopNapEnds(t *testing.T) {
 	if err != nil {
 		t.Errorf("read without kernel times: %v", err)
 	}
+}
+
+// tokenServer answers every request with tokens chunks "t0;", "t1;", ...
+// flushed gap apart, then last (if any) with the body's last chunk.
+func tokenServer(t *testing.T, tokens int, gap time.Duration, last string) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/event-stream")
+		for k := range tokens {
+			fmt.Fprintf(w, "t%d;", k)
+			w.(http.Flusher).Flush()
+			time.Sleep(gap)
+		}
+		io.WriteString(w, last)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
 }
