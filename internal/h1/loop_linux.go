@@ -308,21 +308,11 @@ func (l *Loop) warm(n int) {
 	for _, ev := range l.events[:n] {
 		if ev.Fd > 0 && int(ev.Fd) < len(l.slots) {
 			if t := l.slots[ev.Fd]; t != nil && t.waitOn != nil {
-				sum += touch(unsafe.Pointer(t.waitOn), unsafe.Offsetof(t.waitOn.hot))
+				sum += Touch(unsafe.Pointer(t.waitOn), unsafe.Offsetof(t.waitOn.hot))
 			}
 		}
 	}
 	l.warmed = sum
-}
-
-// touch reads a byte of every cache line of the n bytes at p, for them to
-// be fetched together, ahead of their use: its sum is to be kept.
-func touch(p unsafe.Pointer, n uintptr) uintptr {
-	var sum uintptr
-	for off := uintptr(0); off < n; off += 64 {
-		sum += uintptr(*(*byte)(unsafe.Add(p, off)))
-	}
-	return sum
 }
 
 // SetCoalesce lets the loop, when busy, nap until d after its latest

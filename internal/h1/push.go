@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http/httputil"
 	"time"
+	"unsafe"
 )
 
 // Sink takes a chunked response body's bytes as the read loop receives
@@ -30,6 +31,17 @@ import (
 type Sink interface {
 	Body(p []byte, at, now time.Time, reads uint64) bool
 	Warm()
+}
+
+// Touch reads a byte of every cache line of the n bytes at p, for them to
+// be fetched together, ahead of their use (a Sink's Warm, the loop's own
+// warming): its sum is to be kept, or the loads could be dropped.
+func Touch(p unsafe.Pointer, n uintptr) uintptr {
+	var sum uintptr
+	for off := uintptr(0); off < n; off += 64 {
+		sum += uintptr(*(*byte)(unsafe.Add(p, off)))
+	}
+	return sum
 }
 
 // Push hands the body to s as the loop reads it, until s stops, the

@@ -185,9 +185,9 @@ type Config struct {
 }
 
 // DefaultReadCoalesce is genload's --read-coalesce: a quarter of the
-// read lag that makes summarize warn (1 ms), a hundredth of the shortest
-// ITL it is meant for (20 ms, and down to 2.5 ms before a stream's two
-// tokens could share a nap).
+// read lag that makes summarize warn (1 ms); two tokens of one stream
+// share a nap only when sent less than that apart (over 4,000 tokens a
+// second).
 const DefaultReadCoalesce = 250 * time.Microsecond
 
 // MaxReadCoalesce bounds ReadCoalesce: a nap as long as the read-lag

@@ -103,7 +103,7 @@ func (rd *reader) Body(b []byte, at, now time.Time, reads uint64) bool {
 // bytes kept for messages (all a pushed token uses of it), the record's
 // ITL slice and the end of its array, where the token's gap goes.
 func (rd *reader) Warm() {
-	sum := touch(unsafe.Pointer(rd), readerHot)
+	sum := h1.Touch(unsafe.Pointer(rd), readerHot)
 	if itl := rd.stream.rec.ITLMs; len(itl) > 0 {
 		sum += uintptr(itl[len(itl)-1])
 	}
@@ -116,16 +116,6 @@ func (rd *reader) Warm() {
 // readerHot is how much of a reader Warm touches: up to the bytes kept
 // for messages.
 const readerHot = unsafe.Offsetof(reader{}.body) + unsafe.Offsetof(reader{}.body.first)
-
-// touch reads a byte of every cache line of the n bytes at p, for them to
-// be fetched together, ahead of their use: its sum is to be kept.
-func touch(p unsafe.Pointer, n uintptr) uintptr {
-	var sum uintptr
-	for off := uintptr(0); off < n; off += 64 {
-		sum += uintptr(*(*byte)(unsafe.Add(p, off)))
-	}
-	return sum
-}
 
 // warmed keeps Warm's loads from being dropped as unused.
 var warmed uintptr
