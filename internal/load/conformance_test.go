@@ -159,6 +159,12 @@ type conformanceCase struct {
 	kind   string // the documented kind; "": success
 	msg    string // a part of the message the records must carry
 	noTLS  bool   // raw bytes that make no sense over TLS
+	// netHTTPRaces: net/http's own answer depends on timing, so only
+	// genload's clients are held to the case. Its transport notices bytes
+	// on an idle connection in the connection's read loop, which races the
+	// next request taking that connection; the request that wins reads the
+	// stray answer as its own (about 1 run in 60 here, under -race).
+	netHTTPRaces bool
 }
 
 func conformanceCatalogue() []conformanceCase {
@@ -191,7 +197,7 @@ func conformanceCatalogue() []conformanceCase {
 		{name: "long header", h: answer(withLength(ok200+"X-Long: "+longValue+"\r\n", okJSON), false)},
 		{name: "close without saying", h: answer(withLength(ok200, okJSON), true)},
 		{name: "close without saying, stream", stream: true, h: answer(sse+chunked+chunk(okStream)+"0\r\n\r\n", true)},
-		{name: "unsolicited bytes after the answer", h: answer(withLength(ok200, okJSON)+withLength("HTTP/1.1 500 Stray\r\n", "stray"), false)},
+		{name: "unsolicited bytes after the answer", netHTTPRaces: true, h: answer(withLength(ok200, okJSON)+withLength("HTTP/1.1 500 Stray\r\n", "stray"), false)},
 		{name: "slow body", h: trickle(5*time.Millisecond, true, ok200+chunked, chunk(okJSON[:5]), chunk(okJSON[5:40]), chunk(okJSON[40:]), "0\r\n\r\n")},
 		{name: "slow last chunk after [DONE]", stream: true, h: trickle(20*time.Millisecond, true, sse+chunked+chunk(okStream), "0\r\n\r\n")},
 		{name: "101 unasked", kind: record.ErrHTTP, msg: "HTTP 101: the server switched protocols unasked", h: hold("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nnot http")},
@@ -276,7 +282,11 @@ func TestConformance(t *testing.T) {
 				t.Parallel()
 				url := faultServer(t, srvCfg, true, tt.h)
 				var got [3][]string
-				for _, c := range []client{h1Goroutine, netHTTPClient, h1Loop} {
+				clients := []client{h1Goroutine, netHTTPClient, h1Loop}
+				if tt.netHTTPRaces {
+					clients = []client{h1Goroutine, h1Loop}
+				}
+				for _, c := range clients {
 					lines, recs := runRecords(t, url, tt.stream, c, cliCfg)
 					got[c] = lines
 					for _, r := range recs {
@@ -285,7 +295,7 @@ func TestConformance(t *testing.T) {
 						}
 					}
 				}
-				for _, c := range []client{netHTTPClient, h1Loop} {
+				for _, c := range clients[1:] {
 					if strings.Join(got[h1Goroutine], "\n") != strings.Join(got[c], "\n") {
 						t.Errorf("the clients differ:\nh1:\n%s\n%s:\n%s", strings.Join(got[h1Goroutine], "\n"), c, strings.Join(got[c], "\n"))
 					}
